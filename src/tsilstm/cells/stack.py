@@ -1,0 +1,97 @@
+"""Multi-layer, bidirectional, batch-first handling with PyTorch semantics around a per-direction runner."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from tsilstm.cells.reference import reference_direction
+from tsilstm.errors import InvalidParameterError
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+
+DirectionRunner = Callable[
+    [RecurrentLayer, DirectionWeights, np.ndarray, np.ndarray, "np.ndarray | None"],
+    "tuple[np.ndarray, np.ndarray, np.ndarray | None]",
+]
+
+
+def run_model(
+    model: RecurrentModel,
+    x: np.ndarray,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
+    runner: DirectionRunner,
+    *,
+    batch_first: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run ``model`` like ``torch.nn.LSTM/GRU.forward`` with ``runner`` computing each direction.
+
+    ``x`` is (T, N, X), or (N, T, X) with ``batch_first``, or unbatched (T, X). ``h0`` is
+    (L*D, N, P) and ``c0`` (L*D, N, H) for LSTM (None means zeros). Returns (output, h_n, c_n)
+    with output (T, N, D*P) (or batch-first / unbatched like the input); c_n is None for GRU.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise InvalidParameterError("input", str(x.dtype), "must be a floating-point array")
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x[:, None, :]
+    elif x.ndim != 3:
+        raise InvalidParameterError("input", x.shape, "must have 2 (T, X) or 3 dimensions (T, N, X)")
+    elif batch_first:
+        x = x.transpose(1, 0, 2)
+    steps, batch, features = x.shape
+    first = model.layers[0]
+    if features != first.input_size:
+        raise InvalidParameterError("input", x.shape, f"last dimension must be input_size={first.input_size}")
+    dirs = len(first.directions)
+    n_states = len(model.layers) * dirs
+    is_lstm = first.cell == "lstm"
+    h0 = _initial(h0, "h0", (n_states, batch, first.recurrent_size), unbatched, x.dtype)
+    c0 = _initial(c0, "c0", (n_states, batch, first.hidden_size), unbatched, x.dtype) if is_lstm else None
+    h_n, c_n = [], []
+    layer_in = x
+    for li, layer in enumerate(model.layers):
+        outs = []
+        for d, weights in enumerate(layer.directions):
+            k = li * dirs + d
+            seq = layer_in[::-1] if d == 1 else layer_in
+            y, h_last, c_last = runner(layer, weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k])
+            outs.append(y[::-1] if d == 1 else y)
+            h_n.append(h_last)
+            c_n.append(c_last)
+        layer_in = np.concatenate(outs, axis=2) if len(outs) > 1 else outs[0]
+    out = np.ascontiguousarray(layer_in)
+    hn = np.stack(h_n)
+    cn = np.stack(c_n) if is_lstm else None
+    if unbatched:
+        return out[:, 0, :], hn[:, 0, :], None if cn is None else cn[:, 0, :]
+    if batch_first:
+        out = np.ascontiguousarray(out.transpose(1, 0, 2))
+    return out, hn, cn
+
+
+def run_reference(
+    model: RecurrentModel,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    *,
+    batch_first: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The reference forward pass of ``model`` (see ``run_model`` for shapes)."""
+    return run_model(model, x, h0, c0, reference_direction, batch_first=batch_first)
+
+
+def _initial(state: np.ndarray | None, name: str, shape: tuple[int, int, int], unbatched: bool, dtype: np.dtype) -> np.ndarray:
+    if state is None:
+        return np.zeros(shape, dtype=dtype)
+    state = np.asarray(state, dtype=dtype)
+    if unbatched:
+        if state.shape != (shape[0], shape[2]):
+            raise InvalidParameterError(name, state.shape, f"must have shape {(shape[0], shape[2])} for unbatched input")
+        return state[:, None, :]
+    if state.shape != shape:
+        raise InvalidParameterError(name, state.shape, f"must have shape {shape}")
+    return state

@@ -1,0 +1,37 @@
+"""The ``tsilstm`` command group; each command lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tsilstm import __version__
+from tsilstm.errors import TsilstmError
+
+
+class _Group(click.Group):
+    """A click group that turns the package's input errors into exit status 2 with a clear message."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except TsilstmError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="tsilstm")
+def cli() -> None:
+    """tsilstm: time-step interleaved weight reuse for memory-bound LSTM/GRU inference."""
+
+
+def _register() -> None:
+    from tsilstm.cli import plan_command, verify_command
+
+    cli.add_command(plan_command.plan)
+    cli.add_command(verify_command.verify)
+
+
+_register()

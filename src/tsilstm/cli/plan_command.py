@@ -1,0 +1,80 @@
+"""``tsilstm plan``: generate, check and summarize the plan of one or all schedules."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tsilstm.byte_sizes import format_bytes, parse_bytes
+from tsilstm.plan import DTYPE_BYTES, SCHEDULES, check_plan, generate_plan
+from tsilstm.plan.summary import plan_summary
+
+
+@click.command()
+@click.option("--hidden", type=int, default=2048, show_default=True, help="Hidden units H.")
+@click.option("--input", "input_size", type=int, default=None, help="Input features X [default: hidden].")
+@click.option("--steps", type=int, default=25, show_default=True, help="Time steps T.")
+@click.option("--batch", type=int, default=1, show_default=True, help="Sequences per batch.")
+@click.option("--schedule", default="tsi", show_default=True, help="One of " + ", ".join(SCHEDULES) + ", or all.")
+@click.option("--tile", type=int, default=None, help="Tile size in hidden units [default: min(64, hidden)].")
+@click.option("--buffer", "buffer_text", default="1MiB", show_default=True, help="Weight buffer: bytes, or 512KiB, 2MiB ...")
+@click.option("--dtype", default="float32", show_default=True, help="Weight type: " + ", ".join(DTYPE_BYTES) + ".")
+@click.option("--cell", default="lstm", show_default=True, help="lstm or gru.")
+@click.option("--proj-size", type=int, default=0, show_default=True, help="LSTM projection size (0: none).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Draw one sweep's tile grid to a PNG or SVG file.")
+def plan(
+    hidden: int, input_size: int | None, steps: int, batch: int, schedule: str, tile: int | None,
+    buffer_text: str, dtype: str, cell: str, proj_size: int, as_json: bool, plot_path: str | None,
+) -> None:
+    """Generate and check the plan of a schedule; report the weight traffic it needs."""
+    buffer_bytes = parse_bytes(buffer_text, "buffer")
+    names = SCHEDULES if schedule == "all" else (schedule,)
+    summaries = []
+    plans = []
+    for name in names:
+        the_plan = generate_plan(
+            name, hidden, input_size, steps=steps, batch=batch, tile=tile, buffer_bytes=buffer_bytes,
+            dtype=dtype, cell=cell, proj_size=proj_size,
+        )
+        check_plan(the_plan)
+        plans.append(the_plan)
+        summaries.append(plan_summary(the_plan))
+    if plot_path:
+        from tsilstm.report.tile_grid import draw_tile_grid
+
+        draw_tile_grid(plans[-1].program, plot_path)
+    if as_json:
+        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else {"results": summaries}, indent=2))
+        return
+    _print_table(summaries)
+    if plot_path:
+        click.echo(f"tile grid of {plans[-1].schedule} written to {plot_path}")
+
+
+def _print_table(summaries: list[dict]) -> None:
+    first = summaries[0]
+    console = Console()
+    console.print(
+        f"LSTM layer" if first["gates"] == 4 else "GRU layer",
+        f"hidden={first['hidden']} input={first['input']} steps={first['steps']} batch={first['batch']} "
+        f"tile={first['tile']} ({first['row_blocks']} row-blocks) buffer={format_bytes(first['buffer_bytes'])}; "
+        f"M = bytes(W_h) = {format_bytes(first['recurrent_matrix_bytes'])}",
+    )
+    table = Table()
+    for column in ("schedule", "weights loaded", "per step", "W_h per step / M", "peak buffer", "notes"):
+        table.add_column(column, justify="left" if column in ("schedule", "notes") else "right")
+    for s in summaries:
+        label = s["schedule"] if not s["fell_back"] else f"{s['requested_schedule']} -> {s['schedule']}"
+        table.add_row(
+            label,
+            format_bytes(s["weight_bytes_loaded"]),
+            format_bytes(s["weight_bytes_per_step"]),
+            f"{s['recurrent_weight_bytes_per_step'] / s['recurrent_matrix_bytes']:.3f}",
+            format_bytes(s["peak_buffer_bytes"]),
+            "; ".join(s["notes"]),
+        )
+    console.print(table)

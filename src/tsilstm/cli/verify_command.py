@@ -1,0 +1,94 @@
+"""``tsilstm verify``: replay every schedule against the reference LSTM/GRU."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from tsilstm.byte_sizes import parse_bytes
+from tsilstm.model import random_model
+from tsilstm.plan import SCHEDULES
+from tsilstm.plan.verification import TOLERANCE, VerifyResult, verify_schedule
+from tsilstm.validation import require_choice, require_int
+
+
+@click.command()
+@click.option("--hidden", type=int, default=96, show_default=True, help="Hidden units H.")
+@click.option("--input", "input_size", type=int, default=None, help="Input features X [default: hidden].")
+@click.option("--steps", type=int, default=9, show_default=True, help="Time steps T.")
+@click.option("--batch", type=int, default=3, show_default=True, help="Sequences per batch.")
+@click.option("--cell", default="all", show_default=True, help="lstm, gru or all.")
+@click.option("--schedule", default="all", show_default=True, help="One of " + ", ".join(SCHEDULES) + ", or all.")
+@click.option("--layers", type=int, default=1, show_default=True, help="Stacked layers.")
+@click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
+@click.option("--proj-size", type=int, default=0, show_default=True, help="LSTM projection size (0: none).")
+@click.option("--tile", type=int, default=None, help="Tile size in hidden units [default: about hidden/6].")
+@click.option("--buffer", "buffer_text", default=None, help="Weight buffer [default: a third of W_h].")
+@click.option("--dtype", default="float32", show_default=True, help="float32 (tolerance 1e-5) or float64 (1e-12).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def verify(
+    hidden: int, input_size: int | None, steps: int, batch: int, cell: str, schedule: str, layers: int,
+    bidirectional: bool, proj_size: int, tile: int | None, buffer_text: str | None, dtype: str, seed: int,
+    as_json: bool,
+) -> None:
+    """Replay each schedule on random weights and compare with the reference; exit 1 on a mismatch."""
+    hidden = require_int("hidden", hidden)
+    input_size = hidden if input_size is None else require_int("input", input_size)
+    steps = require_int("steps", steps)
+    batch = require_int("batch", batch)
+    require_choice("dtype", dtype, tuple(TOLERANCE))
+    cells = ("lstm", "gru") if require_choice("cell", cell, ("lstm", "gru", "all")) == "all" else (cell,)
+    names = SCHEDULES if schedule == "all" else (require_choice("schedule", schedule, SCHEDULES),)
+    tile = max(1, -(-hidden // 6)) if tile is None else require_int("tile", tile, maximum=hidden)
+    results: list[VerifyResult] = []
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((steps, batch, input_size))
+    for cell_name in cells:
+        model = random_model(
+            cell_name, input_size, hidden, layers, proj_size=proj_size if cell_name == "lstm" else 0,
+            bidirectional=bidirectional, seed=seed,
+        )
+        gates = 4 if cell_name == "lstm" else 3
+        if buffer_text is None:
+            buffer_bytes = max(gates * hidden * hidden * 4 // 3, 2 * gates * tile * tile * 8)
+        else:
+            buffer_bytes = parse_bytes(buffer_text, "buffer")
+        for name in names:
+            results.append(verify_schedule(model, x, name, tile=tile, buffer_bytes=buffer_bytes, dtype=dtype))
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        click.echo(json.dumps({"results": [_as_dict(r) for r in results]}, indent=2))
+    else:
+        _print_table(results)
+    if failed:
+        sys.exit(1)
+
+
+def _as_dict(result: VerifyResult) -> dict[str, object]:
+    return {
+        "schedule": result.schedule,
+        "executed_schedule": result.executed_schedule,
+        "cell": result.cell,
+        "max_abs_error": result.max_abs_error,
+        "tolerance": result.tolerance,
+        "ok": result.ok,
+        "notes": list(result.notes),
+    }
+
+
+def _print_table(results: list[VerifyResult]) -> None:
+    table = Table(title="replay vs reference")
+    for column in ("cell", "schedule", "ran", "max abs error", "tolerance", "ok"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            r.cell, r.schedule, r.executed_schedule, f"{r.max_abs_error:.2e}", f"{r.tolerance:.0e}",
+            "[green]ok[/green]" if r.ok else "[red]FAIL[/red]",
+        )
+    Console().print(table)

@@ -1,0 +1,215 @@
+"""The in-memory model description every consumer takes.
+
+Weights are held in PyTorch's canonical layout and gate order, whatever format they came from:
+
+* LSTM: gates ``i, f, g, o``; ``w_ih`` is ``(4H, X)``, ``w_hh`` is ``(4H, P)`` where ``P`` is the
+  projection size (or ``H``), ``b_ih`` and ``b_hh`` are ``(4H,)``, ``w_hr`` is ``(P, H)`` or None.
+* GRU: gates ``r, z, n``; ``w_ih`` is ``(3H, X)``, ``w_hh`` is ``(3H, H)``, biases ``(3H,)``.
+  ``variant`` is ``"reset_after"`` (PyTorch / cuDNN, ONNX ``linear_before_reset=1``) or
+  ``"reset_before"`` (the original GRU, ONNX ``linear_before_reset=0``, Keras ``reset_after=False``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tsilstm.errors import InvalidParameterError
+from tsilstm.validation import require_choice, require_int
+
+CELLS = ("lstm", "gru")
+GRU_VARIANTS = ("reset_after", "reset_before")
+
+
+def gate_count(cell: str) -> int:
+    """Number of gates of ``cell``: 4 for LSTM, 3 for GRU."""
+    return 4 if require_choice("cell", cell, CELLS) == "lstm" else 3
+
+
+@dataclass(frozen=True)
+class DirectionWeights:
+    """The weights of one direction of one recurrent layer (canonical layout, see module doc)."""
+
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    w_hr: np.ndarray | None = None
+
+    def astype(self, dtype: np.dtype | type) -> "DirectionWeights":
+        """Return a copy with every array converted to ``dtype``."""
+        conv = lambda a: None if a is None else np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
+        return DirectionWeights(conv(self.w_ih), conv(self.w_hh), conv(self.b_ih), conv(self.b_hh), conv(self.w_hr))
+
+
+@dataclass(frozen=True)
+class RecurrentLayer:
+    """One LSTM or GRU layer: sizes, variant and the weights of each direction (1 or 2)."""
+
+    cell: str
+    input_size: int
+    hidden_size: int
+    directions: tuple[DirectionWeights, ...]
+    proj_size: int = 0
+    variant: str = "standard"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        require_choice("cell", self.cell, CELLS)
+        require_int("input_size", self.input_size)
+        require_int("hidden_size", self.hidden_size)
+        require_int("proj_size", self.proj_size, minimum=0)
+        if self.cell == "gru":
+            if self.variant == "standard":
+                object.__setattr__(self, "variant", "reset_after")
+            require_choice("variant", self.variant, GRU_VARIANTS)
+            if self.proj_size:
+                raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
+        else:
+            require_choice("variant", self.variant, ("standard",))
+            if self.proj_size >= self.hidden_size:
+                raise InvalidParameterError(
+                    "proj_size", self.proj_size, f"must be 0 or smaller than hidden_size={self.hidden_size}"
+                )
+        if len(self.directions) not in (1, 2):
+            raise InvalidParameterError("directions", len(self.directions), "a layer has 1 or 2 directions")
+        for index, weights in enumerate(self.directions):
+            self._check_direction(index, weights)
+
+    @property
+    def gates(self) -> int:
+        """Number of gates (4 for LSTM, 3 for GRU)."""
+        return gate_count(self.cell)
+
+    @property
+    def recurrent_size(self) -> int:
+        """Width of the recurrent input h_{t-1}: proj_size if set, else hidden_size."""
+        return self.proj_size or self.hidden_size
+
+    @property
+    def output_size(self) -> int:
+        """Features per direction in the layer output."""
+        return self.recurrent_size
+
+    @property
+    def bidirectional(self) -> bool:
+        """True when the layer has a reverse direction."""
+        return len(self.directions) == 2
+
+    def weight_bytes(self, dtype_bytes: int = 4) -> dict[str, int]:
+        """Bytes of W_x, W_h (and W_hr) of one direction at ``dtype_bytes`` per element."""
+        d = self.directions[0]
+        out = {"w_ih": d.w_ih.size * dtype_bytes, "w_hh": d.w_hh.size * dtype_bytes}
+        if d.w_hr is not None:
+            out["w_hr"] = d.w_hr.size * dtype_bytes
+        return out
+
+    def _check_direction(self, index: int, weights: DirectionWeights) -> None:
+        rows = self.gates * self.hidden_size
+        expected = {
+            "w_ih": (rows, self.input_size),
+            "w_hh": (rows, self.recurrent_size),
+            "b_ih": (rows,),
+            "b_hh": (rows,),
+        }
+        if self.proj_size:
+            expected["w_hr"] = (self.proj_size, self.hidden_size)
+        elif weights.w_hr is not None:
+            raise InvalidParameterError(f"{self._where(index)}.w_hr", "array", "must be None without proj_size")
+        for key, shape in expected.items():
+            array = getattr(weights, key)
+            where = f"{self._where(index)}.{key}"
+            if not isinstance(array, np.ndarray):
+                raise InvalidParameterError(where, type(array).__name__, f"must be a numpy array of shape {shape}")
+            if array.shape != shape:
+                raise InvalidParameterError(where, array.shape, f"must have shape {shape}")
+            if array.dtype.kind != "f":
+                raise InvalidParameterError(where, str(array.dtype), "must be a floating-point array")
+            if not np.all(np.isfinite(array)):
+                raise InvalidParameterError(where, "non-finite values", "weights must be finite (no NaN or inf)")
+
+    def _where(self, index: int) -> str:
+        label = self.name or "layer"
+        return f"{label}.direction{index}"
+
+
+@dataclass(frozen=True)
+class RecurrentModel:
+    """A stack of recurrent layers run one after the other (PyTorch ``num_layers`` semantics)."""
+
+    layers: tuple[RecurrentLayer, ...]
+    name: str = ""
+    source: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise InvalidParameterError("layers", 0, "a model needs at least one recurrent layer")
+
+    @property
+    def cell(self) -> str:
+        """The cell type of the first layer."""
+        return self.layers[0].cell
+
+
+def random_layer(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    proj_size: int = 0,
+    bidirectional: bool = False,
+    variant: str = "standard",
+    seed: int = 0,
+    dtype: type = np.float64,
+    scale: float | None = None,
+    name: str = "",
+) -> RecurrentLayer:
+    """A layer with uniform random weights in +-1/sqrt(hidden) (PyTorch's default init), for tests
+    and benchmarks."""
+    gates = gate_count(cell)
+    require_int("input_size", input_size)
+    require_int("hidden_size", hidden_size)
+    rng = np.random.default_rng(seed)
+    bound = scale if scale is not None else 1.0 / np.sqrt(hidden_size)
+    recurrent = proj_size or hidden_size
+    dirs = []
+    for _ in range(2 if bidirectional else 1):
+        u = lambda *shape: rng.uniform(-bound, bound, size=shape).astype(dtype)  # noqa: E731
+        dirs.append(
+            DirectionWeights(
+                w_ih=u(gates * hidden_size, input_size),
+                w_hh=u(gates * hidden_size, recurrent),
+                b_ih=u(gates * hidden_size),
+                b_hh=u(gates * hidden_size),
+                w_hr=u(proj_size, hidden_size) if proj_size else None,
+            )
+        )
+    return RecurrentLayer(cell, input_size, hidden_size, tuple(dirs), proj_size, variant, name)
+
+
+def random_model(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    *,
+    proj_size: int = 0,
+    bidirectional: bool = False,
+    variant: str = "standard",
+    seed: int = 0,
+    dtype: type = np.float64,
+) -> RecurrentModel:
+    """A ``num_layers`` stack of random layers shaped like ``torch.nn.LSTM``/``GRU`` with the same arguments."""
+    require_int("num_layers", num_layers)
+    layers = []
+    in_size = input_size
+    for index in range(num_layers):
+        layer = random_layer(
+            cell, in_size, hidden_size, proj_size=proj_size, bidirectional=bidirectional,
+            variant=variant, seed=seed + index, dtype=dtype, name=f"layer{index}",
+        )
+        layers.append(layer)
+        in_size = layer.output_size * (2 if bidirectional else 1)
+    return RecurrentModel(tuple(layers), name=f"random-{cell}")

@@ -1,0 +1,109 @@
+"""Entry point of the schedule generators: validate a workload, pick the generator, expand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tsilstm.errors import InvalidParameterError, UnsupportedModelError
+from tsilstm.plan.expand import expand
+from tsilstm.plan.ops import Plan, Program
+from tsilstm.plan.schedules.per_step import conventional, naive, pinned, snake
+from tsilstm.plan.schedules.tsi import tsi
+from tsilstm.plan.tiling import Tiling
+from tsilstm.validation import require_choice, require_int
+
+SCHEDULES = ("naive", "conventional", "snake", "pinned", "tsi", "tsi-pinned")
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+DEFAULT_TILE = 64
+DEFAULT_BUFFER_BYTES = 1024 * 1024
+
+_FALLBACK_WITH_PROJECTION = {"tsi": "snake", "tsi-pinned": "pinned"}
+
+
+def default_tile(hidden: int) -> int:
+    """The default tile size in hidden units: 64, or the hidden size when that is smaller."""
+    return min(DEFAULT_TILE, hidden)
+
+
+def make_tiling(
+    hidden: int,
+    input_size: int | None = None,
+    *,
+    tile: int | None = None,
+    cell: str = "lstm",
+    proj_size: int = 0,
+    dtype: str = "float32",
+) -> Tiling:
+    """The tiling of one layer direction; ``input_size`` defaults to ``hidden``, ``tile`` to
+    ``default_tile(hidden)``. Raises ``InvalidParameterError`` naming the bad parameter."""
+    hidden = require_int("hidden", hidden)
+    input_size = hidden if input_size is None else require_int("input", input_size)
+    tile = default_tile(hidden) if tile is None else require_int("tile", tile, maximum=hidden)
+    require_choice("cell", cell, ("lstm", "gru"))
+    require_choice("dtype", dtype, tuple(DTYPE_BYTES))
+    proj_size = require_int("proj_size", proj_size, minimum=0, maximum=hidden - 1)
+    if proj_size and cell != "lstm":
+        raise InvalidParameterError("proj_size", proj_size, "must be 0 for a GRU")
+    return Tiling(hidden, input_size, tile, 4 if cell == "lstm" else 3, proj_size, DTYPE_BYTES[dtype])
+
+
+def make_program(schedule: str, tiling: Tiling, buffer_bytes: int, *, variant: str = "standard") -> Program:
+    """Generate the periodic program of ``schedule`` for ``tiling`` and a weight buffer of
+    ``buffer_bytes``. With a projection, tsi and tsi-pinned fall back to snake and pinned (a note
+    says why). Raises for an unknown schedule, a buffer smaller than the largest tile, or the
+    original GRU form."""
+    require_choice("schedule", schedule, SCHEDULES)
+    buffer_bytes = require_int("buffer_bytes", buffer_bytes)
+    if buffer_bytes < tiling.max_tile_bytes:
+        raise InvalidParameterError(
+            "buffer_bytes", buffer_bytes, f"must hold at least one tile: >= {tiling.max_tile_bytes} bytes "
+            f"for tile={tiling.tile} (use a larger buffer or a smaller tile)"
+        )
+    if variant == "reset_before":
+        raise UnsupportedModelError(
+            "GRU variant 'reset_before' (reset applied before the recurrent product, ONNX "
+            "linear_before_reset=0) is not supported by the tiled schedules: its candidate gate needs "
+            "the reset gate of every column block within the same step. Only the reference cell runs it."
+        )
+    chosen = schedule
+    notes: tuple[str, ...] = ()
+    if tiling.proj and schedule in _FALLBACK_WITH_PROJECTION:
+        chosen = _FALLBACK_WITH_PROJECTION[schedule]
+        notes = (
+            f"{schedule} does not apply to an LSTM with projection (proj_size={tiling.proj}): every "
+            f"h_t block needs all of m_t, so a tile cannot serve two steps; fell back to {chosen}",
+        )
+    if chosen == "naive":
+        program = naive(tiling, buffer_bytes)
+    elif chosen == "conventional":
+        program = conventional(tiling, buffer_bytes)
+    elif chosen == "snake":
+        program = snake(tiling, buffer_bytes)
+    elif chosen == "pinned":
+        program = pinned(tiling, buffer_bytes)
+    else:
+        program = tsi(tiling, buffer_bytes, pin=chosen == "tsi-pinned")
+    return replace(program, notes=notes + program.notes, requested_schedule=schedule)
+
+
+def generate_plan(
+    schedule: str,
+    hidden: int,
+    input_size: int | None = None,
+    *,
+    steps: int = 25,
+    batch: int = 1,
+    tile: int | None = None,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    dtype: str = "float32",
+    cell: str = "lstm",
+    proj_size: int = 0,
+    variant: str = "standard",
+) -> Plan:
+    """Build the plan of ``schedule`` for one layer direction: hidden units, input features,
+    ``steps`` time steps, ``batch`` sequences, square tiles of ``tile`` units, a weight buffer of
+    ``buffer_bytes`` bytes and weights of ``dtype``."""
+    steps = require_int("steps", steps)
+    batch = require_int("batch", batch)
+    tiling = make_tiling(hidden, input_size, tile=tile, cell=cell, proj_size=proj_size, dtype=dtype)
+    return expand(make_program(schedule, tiling, buffer_bytes, variant=variant), steps, batch)

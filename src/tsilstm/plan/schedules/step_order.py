@@ -1,0 +1,71 @@
+"""Per-step tile orders shared by the per-step schedules (naive, conventional, snake, pinned)."""
+
+from __future__ import annotations
+
+from tsilstm.plan.ops import Op, finish, project, use
+from tsilstm.plan.tiling import Tile, Tiling
+
+
+def step_items(tiling: Tiling, with_inputs: bool, reverse: bool = False) -> list[Tile | Op]:
+    """The work of one step, in order: each row-block's tiles (x tiles first when ``with_inputs``),
+    then its finish; row-blocks ascending (descending and columns descending when ``reverse``);
+    with a projection, the W_hr tiles and the project op follow. Tiles stand for their use; the
+    step of every op is 0 (relative)."""
+    rows = range(tiling.row_blocks)
+    h_cols = range(len(tiling.col_bounds["h"]))
+    x_cols = range(len(tiling.col_bounds["x"]))
+    if reverse:
+        rows, h_cols, x_cols = rows[::-1], h_cols[::-1], x_cols[::-1]
+    items: list[Tile | Op] = []
+    for r in rows:
+        if with_inputs:
+            items += [Tile("x", r, c) for c in x_cols]
+        items += [Tile("h", r, c) for c in h_cols]
+        items.append(finish(r, 0))
+    if tiling.proj:
+        p_tiles = tiling.tiles("p")
+        items += p_tiles[::-1] if reverse else p_tiles
+        items.append(project(0))
+    return items
+
+
+def tiles_of(items: list[Tile | Op]) -> list[Tile]:
+    """The tiles among ``items``, in order."""
+    return [item for item in items if isinstance(item, Tile)]
+
+
+def emit_streamed(items: list[Tile | Op], step: int, keep: set[Tile], pinned: set[Tile]) -> list[Op]:
+    """Ops for one step: each tile is loaded (unless pinned), used for ``step`` and evicted unless
+    it is pinned or in ``keep`` (carried to the next step); the residency pass of expansion drops
+    loads of tiles still resident."""
+    ops: list[Op] = []
+    for item in items:
+        if isinstance(item, Tile):
+            if item in pinned:
+                ops.append(use(item, step))
+                continue
+            ops += [Op("load", item.src, item.row, item.col), use(item, step)]
+            if item not in keep:
+                ops.append(Op("evict", item.src, item.row, item.col))
+        else:
+            ops.append(item.shifted(step))
+    return ops
+
+
+def pin_prefix(tiles: list[Tile], tiling: Tiling, budget_bytes: int) -> list[Tile]:
+    """The longest prefix of ``tiles`` whose bytes fit in ``budget_bytes``."""
+    pinned: list[Tile] = []
+    used = 0
+    for tile in tiles:
+        size = tiling.tile_bytes(tile)
+        if used + size > budget_bytes:
+            break
+        pinned.append(tile)
+        used += size
+    return pinned
+
+
+def stream_reserve_bytes(tiling: Tiling, buffer_bytes: int) -> int:
+    """Buffer kept for streaming next to pinned tiles: two of the largest tiles (double buffering),
+    or one when the buffer holds fewer than two."""
+    return tiling.max_tile_bytes * (2 if buffer_bytes >= 2 * tiling.max_tile_bytes else 1)

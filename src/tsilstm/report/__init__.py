@@ -1,0 +1,1 @@
+"""Tables, plots and markdown reports (files are written only here and in cli/)."""
