@@ -1,0 +1,256 @@
+"""Keras HDF5 model files (``model.save("model.h5")``) -> ``RecurrentModel``, read with h5py (no
+TensorFlow needed). One one-layer model per recurrent layer.
+
+Supported layouts: the whole-model HDF5 file of Keras 2 (standalone Keras 2.x and ``tf.keras`` in
+TensorFlow 1.x/2.x) and of Keras 3's legacy HDF5 saving (``model.save("x.h5")``): a root attribute
+``model_config`` (JSON) and a group ``model_weights`` with one group per layer whose attribute
+``weight_names`` lists its datasets (``.../kernel:0`` in Keras 2, ``.../kernel`` in Keras 3).
+Attributes split into ``name0``, ``name1`` ... (large models) are joined. Not supported: weights-only
+files (``save_weights``, no config), the Keras 3 ``.keras`` zip format, layers inside nested models.
+
+Layers: ``LSTM``, ``GRU`` (``reset_after`` True -> variant ``reset_after``, False ->
+``reset_before``), ``CuDNNLSTM`` / ``CuDNNGRU`` (bias = input biases then recurrent biases), and
+``Bidirectional`` around any of them (forward weights first). Gate orders: LSTM ``i, f, c, o``
+(canonical already), GRU ``z, r, h`` -> ``r, z, n``. Kernels are (input, gates*units) and are
+transposed. Only the default activations (tanh, sigmoid) are accepted; ``go_backwards`` outside a
+``Bidirectional`` wrapper is rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
+from tsilstm.importers.model_file_error import ModelFileError, missing_package
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+
+CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
+_NESTED_MODELS = ("Sequential", "Functional", "Model")
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def is_hdf5(path: str | Path) -> bool:
+    """True when the file at ``path`` starts with the HDF5 signature."""
+    with open(path, "rb") as handle:
+        return handle.read(8) == _HDF5_SIGNATURE
+
+
+def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[RecurrentModel]:
+    """One ``RecurrentModel`` per recurrent layer of the Keras HDF5 file at ``path`` (or only the
+    layer named ``layer``). Raises ``ModelFileError`` naming the file and layer."""
+    try:
+        import h5py
+    except ImportError as error:
+        raise missing_package("h5py", "keras", "import Keras HDF5 models") from error
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(path, "", "no such file")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise ModelFileError(path, "", f"is not a readable HDF5 file ({str(error)[:200]})", "a Keras .h5 model file") from error
+    with handle:
+        config = _model_config(handle, path)
+        weights_root = handle["model_weights"] if "model_weights" in handle else None
+        if weights_root is None:
+            raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
+        keras_version = _text(handle.attrs.get("keras_version", b"")) or _text(weights_root.attrs.get("keras_version", b""))
+        layer_configs = _layer_configs(config, path)
+        models = []
+        for entry in layer_configs:
+            name, class_name, cfg = entry
+            if layer is not None and name != layer:
+                continue
+            models.append(_layer_model(weights_root, name, class_name, cfg, path, keras_version))
+    if not models:
+        if layer is not None:
+            raise ModelFileError(path, f"layer {layer!r}", "not found among the recurrent layers",
+                                 f"one of {[n for n, c, _ in layer_configs]}")
+        classes = sorted({c for _, c, _ in _all_layers(config)})
+        raise ModelFileError(path, "", f"has no LSTM or GRU layer (its layers: {', '.join(classes[:30])})",
+                             "a model with LSTM, GRU, CuDNNLSTM, CuDNNGRU or Bidirectional layers")
+    return models
+
+
+def _model_config(handle, path: Path) -> dict:  # type: ignore[no-untyped-def]
+    raw = handle.attrs.get("model_config")
+    if raw is None:
+        hint = " (it looks like a weights-only file from save_weights)" if "layer_names" in handle.attrs else ""
+        raise ModelFileError(path, "", "has no 'model_config' attribute" + hint,
+                             "a whole-model Keras HDF5 file written by model.save('model.h5')")
+    try:
+        config = json.loads(_text(raw))
+    except ValueError as error:
+        raise ModelFileError(path, "model_config", f"is not valid JSON ({error})") from error
+    if not isinstance(config, dict) or "config" not in config:
+        raise ModelFileError(path, "model_config", "has no 'config' entry", '{"class_name": ..., "config": {...}}')
+    return config
+
+
+def _all_layers(config: dict) -> list[tuple[str, str, dict]]:
+    inner = config.get("config", {})
+    layers = inner.get("layers", []) if isinstance(inner, dict) else inner
+    out = []
+    for entry in layers if isinstance(layers, list) else []:
+        cfg = entry.get("config", {})
+        out.append((entry.get("name") or cfg.get("name", ""), entry.get("class_name", ""), cfg))
+    return out
+
+
+def _layer_configs(config: dict, path: Path) -> list[tuple[str, str, dict]]:
+    """(name, class name, config) of every recurrent top-level layer; nested models are refused."""
+    found = []
+    for name, class_name, cfg in _all_layers(config):
+        if class_name in _NESTED_MODELS and _contains_recurrent(cfg):
+            raise ModelFileError(path, f"layer {name!r}", f"is a nested {class_name} with recurrent layers, which is not supported",
+                                 "recurrent layers at the top level of the saved model")
+        inner_class = cfg.get("layer", {}).get("class_name") if class_name == "Bidirectional" else class_name
+        if inner_class in CELL_CLASSES:
+            found.append((name, class_name, cfg))
+        elif class_name == "Bidirectional" or class_name in ("RNN", "SimpleRNN", "ConvLSTM2D", "ConvLSTM1D"):
+            raise ModelFileError(path, f"layer {name!r}", f"is a {class_name}({inner_class or ''}) layer, which is not supported",
+                                 "LSTM, GRU, CuDNNLSTM, CuDNNGRU, optionally inside Bidirectional")
+    return found
+
+
+def _contains_recurrent(cfg: dict) -> bool:
+    return any(c in CELL_CLASSES or c == "Bidirectional" for _, c, _ in _all_layers({"config": cfg}))
+
+
+def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path, keras_version: str) -> RecurrentModel:  # type: ignore[no-untyped-def]
+    where = f"layer {name!r}"
+    if name not in weights_root:
+        raise ModelFileError(path, where, "has no weights group under model_weights")
+    group = weights_root[name]
+    weight_names = _attribute_list(group, "weight_names")
+    arrays = []
+    for weight_name in weight_names:
+        if weight_name not in group:
+            raise ModelFileError(path, f"{where} weight {weight_name!r}", "listed in weight_names but missing")
+        arrays.append((weight_name, np.array(group[weight_name])))
+    if class_name == "Bidirectional":
+        inner = cfg["layer"]
+        inner_class, inner_cfg = inner["class_name"], inner.get("config", {})
+        if cfg.get("backward_layer"):
+            _check_cell_config(cfg["backward_layer"].get("class_name", ""), cfg["backward_layer"].get("config", {}),
+                               path, f"{where} (backward layer)", wrapped=True)
+        half = len(arrays) // 2
+        forward = [a for a in arrays if "backward" not in a[0]] if any("backward" in a[0] for a in arrays) else arrays[:half]
+        backward = [a for a in arrays if "backward" in a[0]] if any("backward" in a[0] for a in arrays) else arrays[half:]
+        parts = [forward, backward]
+    else:
+        inner_class, inner_cfg = class_name, cfg
+        parts = [arrays]
+    cell = CELL_CLASSES[inner_class]
+    _check_cell_config(inner_class, inner_cfg, path, where, wrapped=class_name == "Bidirectional")
+    units = inner_cfg.get("units")
+    directions = []
+    input_size = None
+    for index, part in enumerate(parts):
+        label = f"{where}" + ("" if len(parts) == 1 else f" ({'forward' if index == 0 else 'backward'})")
+        weights, in_size, hidden = _direction(part, inner_class, inner_cfg, cell, path, label)
+        if units is not None and hidden != int(units):
+            raise ModelFileError(path, label, f"recurrent_kernel is for {hidden} units but the config says units={units}")
+        if input_size is not None and in_size != input_size:
+            raise ModelFileError(path, label, f"input size {in_size} differs from the forward layer's {input_size}")
+        input_size = in_size
+        directions.append(weights)
+    variant = "standard"
+    if cell == "gru":
+        variant = "reset_after" if inner_class == "CuDNNGRU" or inner_cfg.get("reset_after", False) else "reset_before"
+    layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name)  # type: ignore[arg-type]
+    metadata = {
+        "format": "keras", "path": str(path), "layer": name, "class_name": class_name, "cell_class": inner_class,
+        "keras_version": keras_version, "merge_mode": cfg.get("merge_mode", "concat") if class_name == "Bidirectional" else None,
+        "direction": "bidirectional" if len(directions) == 2 else "forward", "time_reversed": False,
+    }
+    return RecurrentModel((layer,), name=name, source="keras", metadata=metadata)
+
+
+def _check_cell_config(class_name: str, cfg: dict, path: Path, where: str, wrapped: bool) -> None:
+    if class_name not in CELL_CLASSES:
+        raise ModelFileError(path, where, f"wraps a {class_name} layer", "LSTM, GRU, CuDNNLSTM or CuDNNGRU")
+    if class_name.startswith("CuDNN"):
+        return  # cuDNN layers have fixed tanh / sigmoid activations
+    activation = _activation_name(cfg.get("activation", "tanh"))
+    recurrent = _activation_name(cfg.get("recurrent_activation", "sigmoid"))
+    if activation != "tanh" or recurrent != "sigmoid":
+        raise ModelFileError(path, where, f"uses activation={activation!r}, recurrent_activation={recurrent!r}, which tsilstm does not support",
+                             "activation='tanh', recurrent_activation='sigmoid'")
+    if cfg.get("go_backwards") and not wrapped:
+        raise ModelFileError(path, where, "uses go_backwards=True outside a Bidirectional wrapper, which is not supported",
+                             "go_backwards=False")
+
+
+def _activation_name(value: object) -> str:
+    if isinstance(value, dict):  # Keras 3 may serialize {"class_name": "function", "config": "tanh", ...}
+        value = value.get("config", value.get("class_name", ""))
+        if isinstance(value, dict):
+            value = value.get("name", "")
+    return str(value)
+
+
+def _direction(
+    part: list[tuple[str, np.ndarray]], class_name: str, cfg: dict, cell: str, path: Path, where: str,
+) -> tuple[DirectionWeights, int, int]:
+    by_role: dict[str, np.ndarray] = {}
+    for name, array in part:
+        role = name.rsplit("/", 1)[-1].split(":", 1)[0]
+        if role in by_role or role not in ("kernel", "recurrent_kernel", "bias"):
+            raise ModelFileError(path, f"{where} weight {name!r}", "is unexpected", "kernel, recurrent_kernel and bias once each")
+        by_role[role] = array
+    for role in ("kernel", "recurrent_kernel"):
+        if role not in by_role:
+            raise ModelFileError(path, where, f"has no {role} weight (found {[n for n, _ in part]})")
+    kernel, recurrent = by_role["kernel"].astype(np.float32), by_role["recurrent_kernel"].astype(np.float32)
+    gates = 4 if cell == "lstm" else 3
+    if recurrent.ndim != 2 or recurrent.shape[1] != gates * recurrent.shape[0]:
+        raise ModelFileError(path, f"{where} recurrent_kernel", f"has shape {recurrent.shape}", f"(units, {gates}*units)")
+    hidden = recurrent.shape[0]
+    rows = gates * hidden
+    if kernel.ndim != 2 or kernel.shape[1] != rows:
+        raise ModelFileError(path, f"{where} kernel", f"has shape {kernel.shape}", f"(input, {rows})")
+    zeros = np.zeros(rows, dtype=np.float32)
+    bias = by_role.get("bias")
+    if bias is None:
+        if cfg.get("use_bias", True) and not class_name.startswith("CuDNN"):
+            raise ModelFileError(path, where, "has no bias weight but use_bias is not False")
+        b_ih, b_hh = zeros, zeros
+    else:
+        bias = bias.astype(np.float32)
+        if class_name.startswith("CuDNN"):
+            expected = (2 * rows,)
+        elif cell == "gru" and cfg.get("reset_after", False):
+            expected = (2, rows)
+        else:
+            expected = (rows,)
+        if bias.shape != expected:
+            raise ModelFileError(path, f"{where} bias", f"has shape {bias.shape}", str(expected))
+        flat = bias.reshape(-1)
+        b_ih, b_hh = (flat[:rows], flat[rows:]) if flat.size == 2 * rows else (flat, zeros)
+    order = KERAS_LSTM_TO_CANONICAL if cell == "lstm" else KERAS_GRU_TO_CANONICAL
+    weights = DirectionWeights(
+        reorder_gates(kernel.T, order), reorder_gates(recurrent.T, order),
+        reorder_gates(b_ih, order), reorder_gates(b_hh, order),
+    )
+    return weights, kernel.shape[0], hidden
+
+
+def _attribute_list(group, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """A list attribute as Keras writes it: ``name``, or chunks ``name0``, ``name1`` ... when large."""
+    if name in group.attrs:
+        values = list(group.attrs[name])
+    else:
+        values = []
+        index = 0
+        while f"{name}{index}" in group.attrs:
+            values += list(group.attrs[f"{name}{index}"])
+            index += 1
+    return [_text(v) for v in values]
+
+
+def _text(value: object) -> str:
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,61 @@
+"""``torch.nn.LSTM`` / ``torch.nn.GRU`` modules (or any module containing them) -> ``RecurrentModel``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tsilstm.importers.model_file_error import ModelFileError, missing_package
+from tsilstm.importers.torch_state_dict import models_from_state_dict
+from tsilstm.model import RecurrentModel
+
+
+def import_torch():  # type: ignore[no-untyped-def]
+    """The ``torch`` module, or a ``ModelFileError`` saying how to install it."""
+    try:
+        import torch
+    except ImportError as error:
+        raise missing_package("torch", "torch", "import PyTorch models") from error
+    return torch
+
+
+def tensors_to_numpy(state: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The floating-point tensors of ``state`` as numpy arrays (bfloat16/half become float32); other
+    entries (step counters, integer buffers) are left out."""
+    torch = import_torch()
+    out = {}
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            tensor = value.detach().cpu()
+            if tensor.dtype in (torch.bfloat16, torch.float16):
+                tensor = tensor.float()
+            out[str(key)] = tensor.numpy().copy()
+    return out
+
+
+def models_from_module(module: Any, *, prefix: str | None = None) -> list[RecurrentModel]:
+    """One ``RecurrentModel`` per ``nn.LSTM`` / ``nn.GRU`` in ``module`` (the module itself or its
+    submodules, named by their path). ``batch_first`` does not change weights and is recorded."""
+    torch = import_torch()
+    if not isinstance(module, torch.nn.Module):
+        raise ModelFileError(type(module).__name__, "", "is not a torch.nn.Module", "an nn.LSTM, nn.GRU or a module containing them")
+    found = [(name, m) for name, m in module.named_modules() if isinstance(m, (torch.nn.LSTM, torch.nn.GRU))]
+    others = [name or type(m).__name__ for name, m in module.named_modules() if type(m) in (torch.nn.RNN,)]
+    if not found:
+        hint = f" (it has plain nn.RNN modules {others}, which are not supported)" if others else ""
+        raise ModelFileError(type(module).__name__, "", "contains no nn.LSTM or nn.GRU" + hint)
+    models = []
+    for name, rnn in found:
+        key_prefix = f"{name}." if name else ""
+        if prefix is not None and key_prefix != prefix:
+            continue
+        state = tensors_to_numpy({f"{key_prefix}{k}": v for k, v in rnn.state_dict().items()})
+        (model,) = models_from_state_dict(state, type(module).__name__, prefix=key_prefix)
+        model.metadata.update({"format": "torch", "path": "", "module": name or type(rnn).__name__,
+                               "batch_first": bool(rnn.batch_first)})
+        models.append(model)
+    if not models:
+        raise ModelFileError(type(module).__name__, f"prefix {prefix!r}", "matches no nn.LSTM or nn.GRU",
+                             f"one of {[f'{n}.' if n else '' for n, _ in found]}")
+    return models
