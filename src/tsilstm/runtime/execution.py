@@ -1,0 +1,101 @@
+"""Running one packed layer direction over a sequence: hoisted input GEMM (numpy/BLAS), then the
+native kernel over the recurrence, in time chunks that bound the memory of the hoisted part."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tsilstm.runtime.packing import PackedDirection
+
+MAX_KERNEL_BATCH = 64
+"""Largest batch one kernel call takes (native/tsi_kernel.c); larger batches run in slices."""
+GX_CHUNK_BYTES = 64 * 1024 * 1024
+"""Upper bound on the hoisted input part held at once (bytes); longer sequences run in time chunks."""
+ISAS = ("generic", "avx2", "avx512")
+"""Instruction sets of the tile product, in the kernel's numbering."""
+
+
+def kernel_module():  # type: ignore[no-untyped-def]
+    """The compiled extension ``tsilstm.runtime._kernel`` (imported on first use)."""
+    from tsilstm.runtime import _kernel
+
+    return _kernel
+
+
+def available_isas() -> tuple[str, ...]:
+    """Instruction sets of the tile product this CPU runs; the last one is the kernel's default."""
+    return tuple(kernel_module().isa_names())
+
+
+def run_packed(
+    packed: PackedDirection,
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray | None,
+    *,
+    isa: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run ``packed`` forward over ``x`` (T, N, X), from states ``h0`` (N, P) and ``c0`` (N, H).
+
+    Every array must already be checked by the caller (float32, right shapes); returns
+    (y (T, N, P), h_T (N, P), c_T (N, H) or None), all float32.
+    """
+    steps, batch, _ = x.shape
+    y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
+    h_last = np.empty((batch, packed.recurrent), dtype=np.float32)
+    c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
+    for n0 in range(0, batch, MAX_KERNEL_BATCH):
+        n1 = min(batch, n0 + MAX_KERNEL_BATCH)
+        y_part, h_part, c_part = _run_slice(
+            packed, x[:, n0:n1], h0[n0:n1], None if c0 is None else c0[n0:n1], isa
+        )
+        y[:, n0:n1] = y_part
+        h_last[n0:n1] = h_part
+        if c_last is not None:
+            c_last[n0:n1] = c_part
+    return y, h_last, c_last
+
+
+def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None):  # type: ignore[no-untyped-def]
+    kernel = kernel_module()
+    steps, batch, features = x.shape
+    gates = 4 if packed.cell == "lstm" else 3
+    width = gates * packed.hidden
+    chunk = max(2, GX_CHUNK_BYTES // (4 * batch * width))
+    chunk -= chunk % 2  # even chunks keep tsi's step pairs aligned across chunks
+    y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
+    h = np.ascontiguousarray(h0, dtype=np.float32)
+    c = np.array(c0, dtype=np.float32, copy=True) if c0 is not None else np.zeros((1,), dtype=np.float32)
+    program = packed.program
+    isa_index = -1 if isa is None else ISAS.index(isa)
+    for t0 in range(0, steps, chunk):
+        t1 = min(steps, t0 + chunk)
+        part = np.ascontiguousarray(x[t0:t1]).reshape(-1, features)
+        gx = part @ packed.w_ih_t
+        gx += packed.gx_bias
+        y_part = y[t0:t1]
+        sweeps = program.sweeps(t1 - t0)
+        kernel.run_direction(
+            cell=0 if packed.cell == "lstm" else 1,
+            hidden=packed.hidden,
+            recurrent=packed.recurrent,
+            proj=packed.proj,
+            batch=batch,
+            steps=t1 - t0,
+            tile=packed.tile,
+            threads=packed.threads,
+            period=program.period,
+            k_first=sweeps.start,
+            k_last=sweeps.stop - 1,
+            ops=packed.ops,
+            op_start=packed.op_start,
+            weights=packed.weights,
+            gx=gx,
+            bias_h=packed.bias_h,
+            h0=h,
+            y=y_part,
+            c=c,
+            isa=isa_index,
+        )
+        h = y_part[-1]
+    return y, np.array(h, copy=True), (c if c0 is not None else None)

@@ -1,0 +1,339 @@
+"""``LSTM`` and ``GRU``: PyTorch-compatible modules whose recurrence runs in the native kernel."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from tsilstm.cells.stack import run_model
+from tsilstm.errors import InvalidParameterError, UnsupportedModelError
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, random_model
+from tsilstm.plan import make_program, make_tiling
+from tsilstm.plan.ops import Program
+from tsilstm.runtime.execution import ISAS, available_isas, run_packed
+from tsilstm.runtime.packing import PackedDirection, pack_direction
+from tsilstm.runtime.schedule_choice import ScheduleChoice, choose_schedule, last_level_cache_bytes
+from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array
+from tsilstm.validation import require_choice, require_int
+
+DEFAULT_TILE_UNITS = 64
+"""Default tile in hidden units (a 4 x 64 x 64 fp32 LSTM tile is 64 KiB); chosen by measurement,
+see runtime/calibrate.py."""
+MAX_THREADS = 256
+"""Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
+
+
+def default_threads() -> int:
+    """Cores this process may run on (sched_getaffinity), or os.cpu_count() where that is missing."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class LayerRun:
+    """How one layer runs: the schedule choice, the program the kernel executes, threads, tile."""
+
+    index: int
+    choice: ScheduleChoice
+    program: Program
+    threads: int
+    tile: int
+    packed_bytes: int
+
+    def describe(self, layer: RecurrentLayer) -> str:
+        """One paragraph on this layer: sizes, schedule and why, fallbacks, threads, tile."""
+        sizes = f"input {layer.input_size}, hidden {layer.hidden_size}"
+        if layer.proj_size:
+            sizes += f", proj {layer.proj_size}"
+        dirs = "bidirectional" if layer.bidirectional else "unidirectional"
+        lines = [
+            f"layer {self.index}: {layer.cell.upper()} {sizes}, {dirs}",
+            f"  schedule: {self.program.schedule} (requested {self.choice.requested}; {self.choice.schedule}: "
+            f"{self.choice.reason})",
+        ]
+        if self.program.fell_back:
+            lines.append(f"  fallback: {self.program.requested_schedule} -> {self.program.schedule}")
+        lines += [f"  note: {note}" for note in self.program.notes]
+        lines.append(
+            f"  kernel: {self.threads} thread(s), tile {self.tile} units, packed recurrent weights "
+            f"{self.packed_bytes / 2**20:.2f} MiB per direction, fp32"
+        )
+        return "\n".join(lines)
+
+
+class RecurrentModule:
+    """A stack of LSTM or GRU layers run by the native kernel (see ``LSTM`` and ``GRU``)."""
+
+    cell = ""
+
+    def __init__(
+        self,
+        model: RecurrentModel,
+        *,
+        batch_first: bool = False,
+        schedule: str = "auto",
+        threads: int | None = None,
+        tile: int | None = None,
+        isa: str | None = None,
+    ) -> None:
+        if not isinstance(model, RecurrentModel):
+            raise InvalidParameterError("model", type(model).__name__, "must be a tsilstm.model.RecurrentModel")
+        if any(layer.cell != self.cell for layer in model.layers):
+            raise InvalidParameterError("model", model.cell, f"every layer must be a {self.cell.upper()}")
+        if not isinstance(batch_first, bool):
+            raise InvalidParameterError("batch_first", batch_first, "must be True or False")
+        threads = default_threads() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
+        if isa is not None:
+            require_choice("isa", isa, available_isas())
+        self.model = model
+        self.batch_first = batch_first
+        self.requested_schedule = schedule
+        self.threads = threads
+        self.isa = isa
+        self.llc_bytes = last_level_cache_bytes()
+        self._packed: dict[int, PackedDirection] = {}
+        self.layer_runs: list[LayerRun] = []
+        for index, layer in enumerate(model.layers):
+            self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
+
+    def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
+        if layer.cell == "gru" and layer.variant == "reset_before":
+            raise UnsupportedModelError(
+                f"layer {index}: GRU variant 'reset_before' (reset applied before the recurrent product, "
+                "ONNX linear_before_reset=0) is not run by the native kernel: its candidate gate needs the "
+                "reset gate of every column block within the step. tsilstm.cells.run_reference runs it."
+            )
+        units = min(DEFAULT_TILE_UNITS, layer.hidden_size) if tile is None else require_int(
+            "tile", tile, maximum=min(layer.hidden_size, 1024)
+        )
+        recurrent_bytes = 4 * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
+        choice = choose_schedule(schedule, recurrent_bytes, layer.proj_size, self.llc_bytes)
+        tiling = make_tiling(
+            layer.hidden_size, layer.input_size, tile=units, cell=layer.cell, proj_size=layer.proj_size
+        )
+        buffer_bytes = max(self.llc_bytes, tiling.max_tile_bytes * 4)
+        program = make_program(choice.schedule, tiling, buffer_bytes, variant=layer.variant)
+        layer_threads = min(threads, tiling.row_blocks)
+        packed_bytes = 0
+        for weights in layer.directions:
+            packed = pack_direction(program, layer, weights, layer_threads)
+            self._packed[id(weights)] = packed
+            packed_bytes = packed.weight_bytes
+        return LayerRun(index, choice, program, layer_threads, units, packed_bytes)
+
+    # ------------------------------------------------------------------ properties like torch's
+
+    @property
+    def input_size(self) -> int:
+        """Features of the input."""
+        return self.model.layers[0].input_size
+
+    @property
+    def hidden_size(self) -> int:
+        """Hidden units per layer."""
+        return self.model.layers[0].hidden_size
+
+    @property
+    def num_layers(self) -> int:
+        """Number of stacked layers."""
+        return len(self.model.layers)
+
+    @property
+    def bidirectional(self) -> bool:
+        """True when every layer has a reverse direction."""
+        return self.model.layers[0].bidirectional
+
+    @property
+    def schedule_info(self) -> list[dict[str, Any]]:
+        """Per layer: requested and executed schedule, reason, fallback notes, threads, tile."""
+        return [
+            {
+                "layer": run.index,
+                "requested": run.choice.requested,
+                "schedule": run.program.schedule,
+                "reason": run.choice.reason,
+                "fell_back": run.program.fell_back,
+                "notes": list(run.program.notes),
+                "threads": run.threads,
+                "tile": run.tile,
+                "packed_bytes": run.packed_bytes,
+            }
+            for run in self.layer_runs
+        ]
+
+    def plan_summary(self) -> str:
+        """What runs, layer by layer: the schedule picked and why (fallbacks included), threads, tile,
+        the last-level cache it was compared with and the tile product's instruction set."""
+        isa = self.isa or available_isas()[-1]
+        head = (
+            f"tsilstm {self.cell.upper()}: {self.num_layers} layer(s), schedule={self.requested_schedule}, "
+            f"threads={self.threads}, last-level cache {self.llc_bytes / 2**20:.0f} MiB, tile product {isa}"
+        )
+        return "\n".join([head] + [run.describe(layer) for run, layer in zip(self.layer_runs, self.model.layers)])
+
+    # ------------------------------------------------------------------ forward
+
+    def _forward(self, input: Any, h0: Any, c0: Any) -> tuple[Any, Any, Any]:
+        like_torch = is_torch_tensor(input)
+        x = to_float32_array(input, "input")
+        if x.ndim not in (2, 3):
+            raise InvalidParameterError("input", x.shape, "must have 2 (T, X) or 3 dimensions (T, N, X) / (N, T, X)")
+        steps = x.shape[1] if (x.ndim == 3 and self.batch_first) else x.shape[0]
+        if steps == 0:
+            raise InvalidParameterError("input", x.shape, "the sequence length must be at least 1 (torch rejects empty sequences too)")
+        if x.ndim == 3 and x.shape[0 if self.batch_first else 1] == 0:
+            raise InvalidParameterError("input", x.shape, "the batch must hold at least one sequence")
+        h0 = None if h0 is None else to_float32_array(h0, "h_0")
+        c0 = None if c0 is None else to_float32_array(c0, "c_0")
+        out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first)
+        if like_torch:
+            return from_numpy_like(out), from_numpy_like(h_n), None if c_n is None else from_numpy_like(c_n)
+        return out, h_n, c_n
+
+    def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
+        packed = self._packed[id(weights)]
+        return run_packed(
+            packed,
+            np.ascontiguousarray(x, dtype=np.float32),
+            np.ascontiguousarray(h0, dtype=np.float32),
+            None if c0 is None else np.ascontiguousarray(c0, dtype=np.float32),
+            isa=self.isa,
+        )
+
+
+class LSTM(RecurrentModule):
+    """A multi-layer LSTM like ``torch.nn.LSTM`` (same arguments, gate order i, f, g, o and call),
+    whose recurrence runs in the native kernel with ``schedule`` on ``threads`` threads.
+
+    ``lstm(x, (h_0, c_0))`` returns ``output, (h_n, c_n)``; numpy arrays in give numpy arrays out,
+    torch tensors in give torch tensors out. Weights are random like torch (uniform in
+    +-1/sqrt(hidden_size)) from ``seed``; use ``LSTM.from_model`` or ``tsilstm.from_torch`` for
+    given weights.
+    """
+
+    cell = "lstm"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        schedule: str = "auto",
+        threads: int | None = None,
+        tile: int | None = None,
+        seed: int | None = None,
+        isa: str | None = None,
+    ) -> None:
+        model = _random_model("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed)
+        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+
+    @classmethod
+    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
+                   threads: int | None = None, tile: int | None = None, isa: str | None = None) -> "LSTM":
+        """An LSTM running the layers and weights of ``model`` (e.g. from an importer)."""
+        module = cls.__new__(cls)
+        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+        return module
+
+    @property
+    def proj_size(self) -> int:
+        """Projection size (0: none)."""
+        return self.model.layers[0].proj_size
+
+    def __call__(self, input: Any, hx: Any = None) -> tuple[Any, tuple[Any, Any]]:
+        """Run the LSTM over ``input`` from ``hx = (h_0, c_0)`` (zeros when None); returns
+        ``output, (h_n, c_n)`` with torch's shapes."""
+        if hx is None:
+            h0 = c0 = None
+        elif isinstance(hx, (tuple, list)) and len(hx) == 2:
+            h0, c0 = hx
+        else:
+            raise InvalidParameterError("hx", type(hx).__name__, "must be None or a tuple (h_0, c_0)")
+        out, h_n, c_n = self._forward(input, h0, c0)
+        return out, (h_n, c_n)
+
+    def __repr__(self) -> str:
+        return (
+            f"tsilstm.LSTM({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, proj_size={self.proj_size}, "
+            f"schedule={self.requested_schedule!r}, threads={self.threads})"
+        )
+
+
+class GRU(RecurrentModule):
+    """A multi-layer GRU like ``torch.nn.GRU`` (gate order r, z, n, reset applied after the
+    recurrent product) whose recurrence runs in the native kernel; ``gru(x, h_0)`` returns
+    ``output, h_n``. See ``LSTM`` for the other arguments."""
+
+    cell = "gru"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        bidirectional: bool = False,
+        schedule: str = "auto",
+        threads: int | None = None,
+        tile: int | None = None,
+        seed: int | None = None,
+        isa: str | None = None,
+    ) -> None:
+        model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed)
+        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+
+    @classmethod
+    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
+                   threads: int | None = None, tile: int | None = None, isa: str | None = None) -> "GRU":
+        """A GRU running the layers and weights of ``model`` (e.g. from an importer)."""
+        module = cls.__new__(cls)
+        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+        return module
+
+    def __call__(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``."""
+        if isinstance(hx, (tuple, list)):
+            raise InvalidParameterError("hx", type(hx).__name__, "must be None or one array h_0 for a GRU")
+        out, h_n, _ = self._forward(input, hx, None)
+        return out, h_n
+
+    def __repr__(self) -> str:
+        return (
+            f"tsilstm.GRU({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
+            f"schedule={self.requested_schedule!r}, threads={self.threads})"
+        )
+
+
+def _random_model(cell: str, input_size: int, hidden_size: int, num_layers: int, bias: bool,
+                  bidirectional: bool, proj_size: int, seed: int | None) -> RecurrentModel:
+    """Random weights like torch's default init (uniform +-1/sqrt(hidden)); zero biases without ``bias``."""
+    for name, value in (("bias", bias), ("bidirectional", bidirectional)):
+        if not isinstance(value, bool):
+            raise InvalidParameterError(name, value, "must be True or False")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = require_int("seed", seed, minimum=0)
+    model = random_model(cell, input_size, hidden_size, num_layers, proj_size=proj_size,
+                         bidirectional=bidirectional, seed=seed, dtype=np.float32)
+    if bias:
+        return model
+    layers = []
+    for layer in model.layers:
+        dirs = tuple(replace(d, b_ih=np.zeros_like(d.b_ih), b_hh=np.zeros_like(d.b_hh)) for d in layer.directions)
+        layers.append(replace(layer, directions=dirs))
+    return replace(model, layers=tuple(layers))
+
+
+__all__ = ["LSTM", "GRU", "RecurrentModule", "LayerRun", "default_threads", "ISAS"]

@@ -1,0 +1,518 @@
+/*
+ * tsilstm native kernel: executes the periodic body of a tsilstm.plan Program (tsi, conventional,
+ * snake, pinned, tsi-pinned) for one direction of one LSTM or GRU layer, multi-threaded.
+ *
+ * Layout contract (built by tsilstm/runtime/packing.py, checked here before anything runs):
+ *   ops      int64 [n_ops][OP_FIELDS] per thread, concatenated; op_start[p] .. op_start[p+1] are
+ *            thread p's ops. Fields: kind, row, col, step offset, nsteps, weight offset (floats).
+ *   weights  float32, 64-byte aligned; a tile (rows RPt = G*br padded to 16, K columns) is stored
+ *            as groups of up to 64 rows, each group [K][group rows] (column-major inside the group),
+ *            so one use reads the tile as one sequential stream.
+ *   gx       float32 [T][N][G*H]: hoisted input part W_ih x_t + b_ih (+ b_hh for LSTM).
+ *   bias_h   float32 [R][RP]: what the recurrent partial sums of a row-block start from
+ *            (zeros for LSTM, gate-grouped b_hh for GRU).
+ *   h0       float32 [N][P];  y float32 [T][N][P] (written);  c float32 [N][H] (LSTM, in/out).
+ *
+ * Threads: row-blocks are dealt to threads by the caller (the op lists); each row-block r carries
+ * a progress counter "m finished for steps < value" (and, with a projection, each projection
+ * row-block one for h). A use of tile (r, c) for steps t0..t1-1 waits (acquire) until column block
+ * c is finished up to step t1-2; a finish publishes (release). The GIL is released while it runs.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING 8         /* step slots of the partial-sum and m rings (the body spans <= 3 steps) */
+#define VEC 16         /* floats per vector register block (one 512-bit register) */
+#define GROUP_VECS 4   /* vectors per row group: 64 rows of a tile are applied together */
+#define COL_CHUNK 4    /* product columns (step x batch) applied together */
+#define OP_FIELDS 6
+#define SPINS_BEFORE_YIELD 256
+
+enum { OP_USE_H = 0, OP_USE_P = 1, OP_FINISH = 2, OP_PROJECT = 3 };
+enum { CELL_LSTM = 0, CELL_GRU = 1 };
+enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+enum { DTYPE_F32 = 0 }; /* packed weight element type; bf16 / int8 would be further codes */
+
+typedef float vf __attribute__((vector_size(64)));
+
+typedef struct {
+    _Alignas(64) _Atomic long value;
+    char pad[64 - sizeof(long)];
+} counter_t;
+
+typedef void (*tile_fn_t)(const float *w, int K, int rows, int ncols, const float *const *hcol,
+                          float *const *acc);
+
+/* ---------------------------------------------------------------- tile product (microkernel) */
+
+/* acc[j][0..nv*16) += W (nv*16 x K, stored [K][nv*16]) @ hcol[j][0..K) for j < nc. nv and nc are
+ * compile-time constants at every call site (see TILE_PRODUCT), so the accumulators stay in
+ * registers. */
+static inline __attribute__((always_inline)) void block_product(const float *restrict w, int K, int nv,
+                                                                int nc, const float *const *hcol,
+                                                                float *const *acc) {
+    vf a[COL_CHUNK][GROUP_VECS];
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) a[j][i] = *(const vf *)(acc[j] + VEC * i);
+    const float *h[COL_CHUNK];
+    for (int j = 0; j < nc; j++) h[j] = hcol[j];
+    for (int k = 0; k < K; k++) {
+        const float *wk = w + (size_t)k * nv * VEC;
+        vf wv[GROUP_VECS];
+        for (int i = 0; i < nv; i++) wv[i] = *(const vf *)(wk + VEC * i);
+        for (int j = 0; j < nc; j++) {
+            const float s = h[j][k];
+            for (int i = 0; i < nv; i++) a[j][i] += wv[i] * s;
+        }
+    }
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) = a[j][i];
+}
+
+#define CASE_NC(NV, NC) \
+    case NC: block_product(wg, K, NV, NC, hcol + j0, acc_g + j0); break;
+#define CASE_NV(NV)                                                                    \
+    case NV:                                                                           \
+        switch (nc) { CASE_NC(NV, 1) CASE_NC(NV, 2) CASE_NC(NV, 3) CASE_NC(NV, 4) }    \
+        break;
+
+/* One tile use: all row groups, all columns in chunks of COL_CHUNK. */
+#define TILE_PRODUCT(NAME, ATTR)                                                              \
+    ATTR static void NAME(const float *w, int K, int rows, int ncols, const float *const *hcol,  \
+                          float *const *acc) {                                                \
+        float *acc_g[2 * COL_CHUNK * 64];                                                     \
+        for (int g0 = 0; g0 < rows; g0 += GROUP_VECS * VEC) {                                 \
+            int nv = (rows - g0) / VEC;                                                       \
+            if (nv > GROUP_VECS) nv = GROUP_VECS;                                             \
+            const float *wg = w + (size_t)g0 * K;                                             \
+            for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {                                   \
+                int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;                     \
+                for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                \
+                switch (nv) { CASE_NV(1) CASE_NV(2) CASE_NV(3) CASE_NV(4) }                   \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+#define MAX_COLS (2 * COL_CHUNK * 64) /* 2 steps x batch <= 512 columns */
+
+TILE_PRODUCT(tile_product_generic, )
+#if defined(__x86_64__) || defined(__i386__)
+TILE_PRODUCT(tile_product_avx2, __attribute__((target("avx2,fma"))))
+TILE_PRODUCT(tile_product_avx512, __attribute__((target("avx512f,fma"))))
+#endif
+
+static int best_isa(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
+#endif
+    return ISA_GENERIC;
+}
+
+static tile_fn_t tile_fn_for(int isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == ISA_AVX512) return tile_product_avx512;
+    if (isa == ISA_AVX2) return tile_product_avx2;
+#endif
+    return tile_product_generic;
+}
+
+/* ---------------------------------------------------------------- cell updates */
+
+static inline float sigmoid_f(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+static inline float tanh_f(float x) { return tanhf(x); }
+
+/* ---------------------------------------------------------------- the job */
+
+typedef struct {
+    int cell, H, P, proj, N, T, b, G, R, PR, RP, RPp, nthreads;
+    long period, k_first, k_last;
+    const int64_t *ops;
+    const int64_t *op_start;
+    const float *w, *gx, *bias_h, *h0;
+    float *y, *c, *acc, *accp, *mring;
+    counter_t *mprog, *hprog;
+    tile_fn_t tile_fn;
+    _Atomic int abort; /* set when a worker could not be started: every thread stops */
+} job_t;
+
+typedef struct {
+    job_t *job;
+    int index;
+} worker_arg_t;
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int pad16(int n) { return (n + VEC - 1) / VEC * VEC; }
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Wait (acquire) until *counter >= target; returns 0 if the job was aborted meanwhile. */
+static inline int wait_for(job_t *J, counter_t *counter, long target) {
+    if (atomic_load_explicit(&counter->value, memory_order_acquire) >= target) return 1;
+    int spins = 0;
+    while (atomic_load_explicit(&counter->value, memory_order_acquire) < target) {
+        if (++spins < SPINS_BEFORE_YIELD)
+            cpu_relax();
+        else {
+            if (atomic_load_explicit(&J->abort, memory_order_relaxed)) return 0;
+            sched_yield();
+            spins = 0;
+        }
+    }
+    return 1;
+}
+
+static const float *h_prev_row(const job_t *J, long t, int n) {
+    /* h_{t-1} of sequence n (P floats) */
+    return t == 0 ? J->h0 + (size_t)n * J->P : J->y + ((size_t)(t - 1) * J->N + n) * J->P;
+}
+
+static void finish_rows(job_t *J, int r, long t) {
+    const int H = J->H, N = J->N, G = J->G;
+    const int u0 = r * J->b, br = imin(J->b, H - u0);
+    const int slot = (int)(t % RING);
+    for (int n = 0; n < N; n++) {
+        float *acc = J->acc + (((size_t)slot * J->R + r) * N + n) * J->RP;
+        const float *gx = J->gx + ((size_t)t * N + n) * G * H;
+        if (J->cell == CELL_LSTM) {
+            float *c = J->c + (size_t)n * H + u0;
+            float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0
+                               : J->y + ((size_t)t * N + n) * J->P + u0;
+            for (int u = 0; u < br; u++) {
+                float gi = gx[u0 + u] + acc[u];
+                float gf = gx[H + u0 + u] + acc[br + u];
+                float gg = gx[2 * H + u0 + u] + acc[2 * br + u];
+                float go = gx[3 * H + u0 + u] + acc[3 * br + u];
+                float cn = sigmoid_f(gf) * c[u] + sigmoid_f(gi) * tanh_f(gg);
+                c[u] = cn;
+                m[u] = sigmoid_f(go) * tanh_f(cn);
+            }
+        } else {
+            const float *hp = h_prev_row(J, t, n) + u0;
+            float *h = J->y + ((size_t)t * N + n) * J->P + u0;
+            for (int u = 0; u < br; u++) {
+                float rg = sigmoid_f(gx[u0 + u] + acc[u]);
+                float zg = sigmoid_f(gx[H + u0 + u] + acc[br + u]);
+                float ng = tanh_f(gx[2 * H + u0 + u] + rg * acc[2 * br + u]);
+                h[u] = (1.0f - zg) * ng + zg * hp[u];
+            }
+        }
+        memcpy(acc, J->bias_h + (size_t)r * J->RP, sizeof(float) * J->RP);
+    }
+}
+
+static void project_rows(job_t *J, int pr, long t) {
+    const int N = J->N;
+    const int p0 = pr * J->b, bw = imin(J->b, J->P - p0);
+    const int slot = (int)(t % RING);
+    for (int n = 0; n < N; n++) {
+        float *acc = J->accp + (((size_t)slot * J->PR + pr) * N + n) * J->RPp;
+        memcpy(J->y + ((size_t)t * N + n) * J->P + p0, acc, sizeof(float) * bw);
+        memset(acc, 0, sizeof(float) * J->RPp);
+    }
+}
+
+static void run_thread(job_t *J, int p) {
+    const int64_t *ops = J->ops + J->op_start[p] * OP_FIELDS;
+    const long n_ops = (long)(J->op_start[p + 1] - J->op_start[p]);
+    const int N = J->N, T = J->T;
+    const float *hcol[MAX_COLS];
+    float *acc[MAX_COLS];
+    for (long k = J->k_first; k <= J->k_last; k++) {
+        const long base = k * J->period;
+        for (long i = 0; i < n_ops; i++) {
+            const int64_t *op = ops + i * OP_FIELDS;
+            const int kind = (int)op[0], row = (int)op[1], col = (int)op[2];
+            const long t = op[3] + base;
+            if (kind == OP_USE_H || kind == OP_USE_P) {
+                long t0 = t < 0 ? 0 : t, t1 = t + op[4];
+                if (t1 > T) t1 = T;
+                if (t1 <= t0) continue;
+                const int c0 = col * J->b;
+                int K, rows, stride_rows, ncols = 0;
+                if (kind == OP_USE_H) {
+                    if (!wait_for(J, &J->hprog[col], t1 - 1)) return;
+                    K = imin(J->b, J->P - c0);
+                    rows = pad16(J->G * imin(J->b, J->H - row * J->b));
+                    stride_rows = J->RP;
+                    for (long s = t0; s < t1; s++) {
+                        float *a = J->acc + ((size_t)(s % RING) * J->R + row) * N * (size_t)stride_rows;
+                        for (int n = 0; n < N; n++, ncols++) {
+                            hcol[ncols] = h_prev_row(J, s, n) + c0;
+                            acc[ncols] = a + (size_t)n * stride_rows;
+                        }
+                    }
+                } else {
+                    if (!wait_for(J, &J->mprog[col], t1)) return;
+                    K = imin(J->b, J->H - c0);
+                    rows = pad16(imin(J->b, J->P - row * J->b));
+                    stride_rows = J->RPp;
+                    for (long s = t0; s < t1; s++) {
+                        float *a = J->accp + ((size_t)(s % RING) * J->PR + row) * N * (size_t)stride_rows;
+                        const float *m = J->mring + (size_t)(s % RING) * N * J->H;
+                        for (int n = 0; n < N; n++, ncols++) {
+                            hcol[ncols] = m + (size_t)n * J->H + c0;
+                            acc[ncols] = a + (size_t)n * stride_rows;
+                        }
+                    }
+                }
+                J->tile_fn(J->w + op[5], K, rows, ncols, hcol, acc);
+            } else if (kind == OP_FINISH) {
+                if (t < 0 || t >= T) continue;
+                finish_rows(J, row, t);
+                atomic_store_explicit(&J->mprog[row].value, t + 1, memory_order_release);
+            } else {
+                if (t < 0 || t >= T) continue;
+                project_rows(J, row, t);
+                atomic_store_explicit(&J->hprog[row].value, t + 1, memory_order_release);
+            }
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker_arg_t *a = (worker_arg_t *)arg;
+    run_thread(a->job, a->index);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+static int check_len(Py_buffer *buf, size_t need_bytes, const char *name) {
+    if ((size_t)buf->len < need_bytes) {
+        PyErr_Format(PyExc_ValueError, "%s: buffer has %zd bytes, the layout needs %zu", name, buf->len,
+                     need_bytes);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_ops(const job_t *J, size_t n_weights, Py_ssize_t n_ops_total) {
+    for (int p = 0; p < J->nthreads; p++) {
+        if (J->op_start[p] < 0 || J->op_start[p] > J->op_start[p + 1] || J->op_start[p + 1] > n_ops_total) {
+            PyErr_SetString(PyExc_ValueError, "op_start: offsets must be ascending and within the ops");
+            return 0;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n_ops_total; i++) {
+        const int64_t *op = J->ops + i * OP_FIELDS;
+        const int64_t kind = op[0], row = op[1], col = op[2];
+        int ok = 1;
+        if (op[4] < 1 || op[4] > 2 || op[3] < -16 || op[3] > 16) ok = 0;
+        if (kind == OP_USE_H) {
+            ok = ok && row >= 0 && row < J->R && col >= 0 && (long)col * J->b < J->P;
+            if (ok) {
+                size_t K = (size_t)imin(J->b, J->P - (int)col * J->b);
+                size_t rows = (size_t)pad16(J->G * imin(J->b, J->H - (int)row * J->b));
+                ok = op[5] >= 0 && op[5] % VEC == 0 && (size_t)op[5] + K * rows <= n_weights;
+            }
+        } else if (kind == OP_USE_P) {
+            ok = ok && J->proj && row >= 0 && row < J->PR && col >= 0 && col < J->R;
+            if (ok) {
+                size_t K = (size_t)imin(J->b, J->H - (int)col * J->b);
+                size_t rows = (size_t)pad16(imin(J->b, J->P - (int)row * J->b));
+                ok = op[5] >= 0 && op[5] % VEC == 0 && (size_t)op[5] + K * rows <= n_weights;
+            }
+        } else if (kind == OP_FINISH) {
+            ok = ok && row >= 0 && row < J->R;
+        } else if (kind == OP_PROJECT) {
+            ok = ok && J->proj && row >= 0 && row < J->PR;
+        } else {
+            ok = 0;
+        }
+        if (!ok) {
+            PyErr_Format(PyExc_ValueError, "op %zd (kind %lld row %lld col %lld) is out of range", i,
+                         (long long)kind, (long long)row, (long long)col);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- Python entry point */
+
+static int chosen_isa = -1;
+
+static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"cell", "hidden", "recurrent", "proj", "batch", "steps", "tile",
+                             "threads", "period", "k_first", "k_last", "ops", "op_start", "weights",
+                             "gx", "bias_h", "h0", "y", "c", "isa", NULL};
+    job_t J;
+    memset(&J, 0, sizeof J);
+    int isa = -1;
+    Py_buffer ops = {0}, op_start = {0}, w = {0}, gx = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*y*y*y*w*w*|i", kwlist, &J.cell, &J.H,
+                                     &J.P, &J.proj, &J.N, &J.T, &J.b, &J.nthreads, &J.period, &J.k_first,
+                                     &J.k_last, &ops, &op_start, &w, &gx, &bias_h, &h0, &y, &c, &isa))
+        return NULL;
+    PyObject *result = NULL;
+    float *acc = NULL, *accp = NULL, *mring = NULL;
+    counter_t *mprog = NULL, *hprog = NULL;
+    pthread_t *threads = NULL;
+    worker_arg_t *wargs = NULL;
+
+    if ((J.cell != CELL_LSTM && J.cell != CELL_GRU) || J.H < 1 || J.N < 1 || J.T < 1 || J.b < 1 ||
+        J.nthreads < 1 || J.period < 1 || J.N > 64 || J.P < 1 || J.P > J.H ||
+        (J.proj && (J.cell != CELL_LSTM || J.P != J.proj)) || (!J.proj && J.P != J.H) || J.b > 4096) {
+        PyErr_SetString(PyExc_ValueError, "run_direction: inconsistent sizes (cell, hidden, proj, batch, "
+                                          "steps, tile, threads, period)");
+        goto done;
+    }
+    J.G = J.cell == CELL_LSTM ? 4 : 3;
+    J.R = (J.H + J.b - 1) / J.b;
+    J.PR = J.proj ? (J.P + J.b - 1) / J.b : 0;
+    J.RP = pad16(J.G * J.b);
+    J.RPp = pad16(J.b);
+    if (ops.len % (OP_FIELDS * 8) != 0) {
+        PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
+        goto done;
+    }
+    if (!check_len(&op_start, sizeof(int64_t) * (J.nthreads + 1), "op_start") ||
+        !check_len(&gx, sizeof(float) * (size_t)J.T * J.N * J.G * J.H, "gx") ||
+        !check_len(&bias_h, sizeof(float) * (size_t)J.R * J.RP, "bias_h") ||
+        !check_len(&h0, sizeof(float) * (size_t)J.N * J.P, "h0") ||
+        !check_len(&y, sizeof(float) * (size_t)J.T * J.N * J.P, "y") ||
+        (J.cell == CELL_LSTM && !check_len(&c, sizeof(float) * (size_t)J.N * J.H, "c")))
+        goto done;
+    if (((uintptr_t)w.buf) % 64 != 0) {
+        PyErr_SetString(PyExc_ValueError, "weights: buffer must be 64-byte aligned");
+        goto done;
+    }
+    J.ops = (const int64_t *)ops.buf;
+    J.op_start = (const int64_t *)op_start.buf;
+    if (!check_ops(&J, (size_t)w.len / sizeof(float), ops.len / (OP_FIELDS * 8))) goto done;
+    if (isa < 0) isa = chosen_isa;
+    if (isa > best_isa()) {
+        PyErr_SetString(PyExc_ValueError, "isa: this CPU does not support the requested instruction set");
+        goto done;
+    }
+    J.tile_fn = tile_fn_for(isa);
+    J.w = (const float *)w.buf;
+    J.gx = (const float *)gx.buf;
+    J.bias_h = (const float *)bias_h.buf;
+    J.h0 = (const float *)h0.buf;
+    J.y = (float *)y.buf;
+    J.c = (float *)c.buf;
+
+    size_t acc_floats = (size_t)RING * J.R * J.N * J.RP;
+    acc = aligned_alloc(64, sizeof(float) * acc_floats);
+    mprog = aligned_alloc(64, sizeof(counter_t) * J.R);
+    if (J.proj) {
+        size_t accp_floats = (size_t)RING * J.PR * J.N * J.RPp;
+        accp = aligned_alloc(64, sizeof(float) * accp_floats);
+        mring = aligned_alloc(64, sizeof(float) * ((size_t)RING * J.N * J.H + VEC));
+        hprog = aligned_alloc(64, sizeof(counter_t) * J.PR);
+        if (accp) memset(accp, 0, sizeof(float) * accp_floats);
+    }
+    threads = calloc((size_t)J.nthreads, sizeof(pthread_t));
+    wargs = calloc((size_t)J.nthreads, sizeof(worker_arg_t));
+    if (!acc || !mprog || !threads || !wargs || (J.proj && (!accp || !mring || !hprog))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int slot = 0; slot < RING; slot++)
+        for (int r = 0; r < J.R; r++)
+            for (int n = 0; n < J.N; n++)
+                memcpy(acc + (((size_t)slot * J.R + r) * J.N + n) * J.RP, J.bias_h + (size_t)r * J.RP,
+                       sizeof(float) * J.RP);
+    for (int r = 0; r < J.R; r++) atomic_init(&mprog[r].value, 0);
+    for (int r = 0; r < J.PR; r++) atomic_init(&hprog[r].value, 0);
+    J.acc = acc;
+    J.accp = accp;
+    J.mring = mring;
+    J.mprog = mprog;
+    J.hprog = J.proj ? hprog : mprog;
+
+    int started = 0, failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (int p = 1; p < J.nthreads; p++) {
+        wargs[p].job = &J;
+        wargs[p].index = p;
+        if (pthread_create(&threads[p], NULL, worker_main, &wargs[p]) != 0) {
+            failed = 1;
+            break;
+        }
+        started = p;
+    }
+    if (failed)
+        atomic_store(&J.abort, 1);
+    else
+        run_thread(&J, 0);
+    for (int p = 1; p <= started; p++) pthread_join(threads[p], NULL);
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        /* the started workers saw the abort flag and stopped; the outputs are incomplete */
+        PyErr_SetString(PyExc_RuntimeError, "could not start the kernel's threads");
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(acc);
+    free(accp);
+    free(mring);
+    free(mprog);
+    free(hprog);
+    free(threads);
+    free(wargs);
+    PyBuffer_Release(&ops);
+    PyBuffer_Release(&op_start);
+    PyBuffer_Release(&w);
+    PyBuffer_Release(&gx);
+    PyBuffer_Release(&bias_h);
+    PyBuffer_Release(&h0);
+    PyBuffer_Release(&y);
+    PyBuffer_Release(&c);
+    return result;
+}
+
+static PyObject *py_isa_names(PyObject *self, PyObject *unused) {
+    int best = best_isa();
+    PyObject *out = PyList_New(0);
+    const char *names[] = {"generic", "avx2", "avx512"};
+    for (int i = 0; i <= best; i++) {
+        PyObject *s = PyUnicode_FromString(names[i]);
+        PyList_Append(out, s);
+        Py_DECREF(s);
+    }
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"run_direction", (PyCFunction)(void (*)(void))py_run_direction, METH_VARARGS | METH_KEYWORDS,
+     "Run the periodic body of a plan over one layer direction (see the module source for the layout)."},
+    {"isa_names", py_isa_names, METH_NOARGS,
+     "Instruction sets of the tile product this CPU can run, the last one is the default."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel",
+                                    "tsilstm native kernel (tsi / per-step schedules, fp32).", -1, methods};
+
+PyMODINIT_FUNC PyInit__kernel(void) {
+    chosen_isa = best_isa();
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    PyModule_AddIntConstant(m, "RING", RING);
+    PyModule_AddIntConstant(m, "VEC", VEC);
+    PyModule_AddIntConstant(m, "GROUP_ROWS", GROUP_VECS * VEC);
+    PyModule_AddIntConstant(m, "OP_FIELDS", OP_FIELDS);
+    PyModule_AddIntConstant(m, "MAX_BATCH", 64);
+    PyModule_AddIntConstant(m, "DTYPE_F32", DTYPE_F32);
+    return m;
+}

@@ -1,0 +1,155 @@
+"""Packing of one layer direction for the native kernel: the plan's body as per-thread op arrays and
+the weights in the order each thread streams them (done once, at load time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tsilstm.errors import UnsupportedModelError
+from tsilstm.model import DirectionWeights, RecurrentLayer
+from tsilstm.plan.ops import FINISH, PROJECT, USE, Program
+
+VEC_FLOATS = 16
+"""Rows of a tile are padded to a multiple of this (one 512-bit register of float32; native/tsi_kernel.c VEC)."""
+GROUP_ROWS = 64
+"""Rows applied together by the microkernel (native/tsi_kernel.c GROUP_VECS * VEC)."""
+ALIGN_BYTES = 64
+"""Alignment of the packed weights (a cache line)."""
+OP_FIELDS = 6
+"""Fields of one native op: kind, row, col, step offset, nsteps, weight offset (floats)."""
+OP_USE_H, OP_USE_P, OP_FINISH, OP_PROJECT = 0, 1, 2, 3
+"""Native op kinds (native/tsi_kernel.c)."""
+DTYPE_FLOAT32 = "float32"
+"""The only packed weight element type so far; the layout keeps a dtype field for bf16 / int8."""
+
+
+@dataclass(frozen=True)
+class PackedDirection:
+    """One layer direction ready for the kernel.
+
+    ``ops`` (int64, n x OP_FIELDS) holds every thread's share of the body, thread p's ops being
+    ``ops[op_start[p]:op_start[p + 1]]``; ``weights`` are float32, 64-byte aligned, each thread's
+    tiles contiguous in the order that thread uses them. ``w_ih_t`` (X, G*H) and ``gx_bias`` (G*H)
+    give the hoisted input part; ``bias_h`` (R, RP) is where the recurrent partial sums start.
+    """
+
+    cell: str
+    hidden: int
+    recurrent: int
+    proj: int
+    tile: int
+    threads: int
+    program: Program
+    ops: np.ndarray
+    op_start: np.ndarray
+    weights: np.ndarray
+    bias_h: np.ndarray
+    w_ih_t: np.ndarray
+    gx_bias: np.ndarray
+    dtype: str = DTYPE_FLOAT32
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of the packed recurrent weights (W_h, and W_hr with a projection), padding included."""
+        return int(self.weights.nbytes)
+
+
+def pad_rows(rows: int) -> int:
+    """``rows`` rounded up to a multiple of VEC_FLOATS."""
+    return -(-rows // VEC_FLOATS) * VEC_FLOATS
+
+
+def pack_direction(program: Program, layer: RecurrentLayer, weights: DirectionWeights, threads: int) -> PackedDirection:
+    """Pack ``weights`` of one direction of ``layer`` for ``program`` run by ``threads`` threads.
+
+    Row-blocks (and projection row-blocks) are dealt to threads round-robin (r % threads); each
+    thread gets the body's ops of its rows in body order, and its tiles are stored in the order of
+    their first use. Uses of W_x tiles (the naive schedule, which does not hoist) are not supported.
+    """
+    tiling = program.tiling
+    hidden, gates, tile = tiling.hidden, tiling.gates, tiling.tile
+    w = weights.astype(np.float32)
+    per_thread: list[list[tuple[int, int, int, int, int, tuple[str, int, int] | None]]] = [[] for _ in range(threads)]
+    proj_rows = len(tiling.proj_row_bounds)
+    for op in program.body:
+        if op.kind == USE:
+            if op.src == "x":
+                raise UnsupportedModelError(
+                    f"schedule {program.schedule!r} applies W_x inside the recurrence; the runtime runs "
+                    "only schedules that hoist the input projection"
+                )
+            kind = OP_USE_H if op.src == "h" else OP_USE_P
+            per_thread[op.row % threads].append((kind, op.row, op.col, op.step, op.nsteps, (op.src, op.row, op.col)))
+        elif op.kind == FINISH:
+            per_thread[op.row % threads].append((OP_FINISH, op.row, -1, op.step, 1, None))
+        elif op.kind == PROJECT:
+            for pr in range(proj_rows):
+                per_thread[pr % threads].append((OP_PROJECT, pr, -1, op.step, 1, None))
+    rows_out: list[list[int]] = []
+    chunks: list[np.ndarray] = []
+    offset = 0
+    op_start = [0]
+    for ops in per_thread:
+        placed: dict[tuple[str, int, int], int] = {}
+        for kind, row, col, step, nsteps, key in ops:
+            woff = 0
+            if key is not None:
+                if key not in placed:
+                    packed = _pack_tile(w, tiling, *key)
+                    placed[key] = offset
+                    chunks.append(packed)
+                    offset += packed.size
+                woff = placed[key]
+            rows_out.append([kind, row, col, step, nsteps, woff])
+        op_start.append(len(rows_out))
+    flat = _aligned_empty(offset)
+    if chunks:
+        np.concatenate(chunks, out=flat)
+    bias_h = np.zeros((tiling.row_blocks, pad_rows(gates * tile)), dtype=np.float32)
+    if layer.cell == "gru":
+        for r, (u0, u1) in enumerate(tiling.row_bounds):
+            bias_h[r, : gates * (u1 - u0)] = np.concatenate([w.b_hh[g * hidden + u0 : g * hidden + u1] for g in range(gates)])
+        gx_bias = w.b_ih.copy()
+    else:
+        gx_bias = (w.b_ih + w.b_hh).astype(np.float32)
+    return PackedDirection(
+        cell=layer.cell,
+        hidden=hidden,
+        recurrent=tiling.recurrent,
+        proj=tiling.proj,
+        tile=tile,
+        threads=threads,
+        program=program,
+        ops=np.asarray(rows_out, dtype=np.int64).reshape(-1, OP_FIELDS),
+        op_start=np.asarray(op_start, dtype=np.int64),
+        weights=flat,
+        bias_h=bias_h,
+        w_ih_t=np.ascontiguousarray(w.w_ih.T),
+        gx_bias=np.ascontiguousarray(gx_bias, dtype=np.float32),
+    )
+
+
+def _pack_tile(w: DirectionWeights, tiling, src: str, row: int, col: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """One tile in the kernel's layout: rows padded to VEC_FLOATS, groups of GROUP_ROWS rows, each
+    group stored column-major ([K][group rows])."""
+    c0, c1 = tiling.col_bounds[src][col]
+    if src == "h":
+        u0, u1 = tiling.row_bounds[row]
+        hidden = tiling.hidden
+        block = np.concatenate([w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1] for g in range(tiling.gates)])
+    else:
+        p0, p1 = tiling.proj_row_bounds[row]
+        block = w.w_hr[p0:p1, c0:c1]
+    rows = pad_rows(block.shape[0])
+    padded = np.zeros((rows, c1 - c0), dtype=np.float32)
+    padded[: block.shape[0]] = block
+    return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, rows, GROUP_ROWS)])
+
+
+def _aligned_empty(floats: int) -> np.ndarray:
+    """A float32 array of ``floats`` elements whose data starts on an ALIGN_BYTES boundary."""
+    raw = np.empty(floats + ALIGN_BYTES // 4, dtype=np.float32)
+    shift = (-raw.ctypes.data % ALIGN_BYTES) // 4
+    return raw[shift : shift + floats]
