@@ -32,6 +32,12 @@ def _register() -> None:
 
     cli.add_command(plan_command.plan)
     cli.add_command(verify_command.verify)
+    from tsilstm.cli import inspect_command
+
+    cli.add_command(inspect_command.inspect)
+    from tsilstm.cli import bench_command
+
+    cli.add_command(bench_command.bench)
 
 
 _register()

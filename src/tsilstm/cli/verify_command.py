@@ -18,6 +18,7 @@ from tsilstm.validation import require_choice, require_int
 
 
 @click.command()
+@click.argument("model_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--hidden", type=int, default=96, show_default=True, help="Hidden units H.")
 @click.option("--input", "input_size", type=int, default=None, help="Input features X [default: hidden].")
 @click.option("--steps", type=int, default=9, show_default=True, help="Time steps T.")
@@ -33,11 +34,18 @@ from tsilstm.validation import require_choice, require_int
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def verify(
-    hidden: int, input_size: int | None, steps: int, batch: int, cell: str, schedule: str, layers: int,
+    model_file: str | None, hidden: int, input_size: int | None, steps: int, batch: int, cell: str, schedule: str, layers: int,
     bidirectional: bool, proj_size: int, tile: int | None, buffer_text: str | None, dtype: str, seed: int,
     as_json: bool,
 ) -> None:
-    """Replay each schedule on random weights and compare with the reference; exit 1 on a mismatch."""
+    """Replay each schedule on random weights and compare with the reference; exit 1 on a mismatch.
+    With MODEL_FILE (ONNX, PyTorch, Keras .h5): replay every schedule on the file's own weights and
+    compare with the original framework (--steps, --batch, --schedule, --tile, --buffer, --seed apply)."""
+    if model_file is not None:
+        from tsilstm.cli.verify_file import verify_file
+
+        return verify_file(model_file, steps=steps, batch=batch, schedule=schedule, tile=tile,
+                           buffer_text=buffer_text, seed=seed, as_json=as_json)
     hidden = require_int("hidden", hidden)
     input_size = hidden if input_size is None else require_int("input", input_size)
     steps = require_int("steps", steps)

@@ -1,0 +1,48 @@
+"""The file form of ``tsilstm verify FILE``: replay every schedule on a model file's own weights and
+compare with the original framework (onnxruntime, torch; the reference cell for Keras)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tsilstm.byte_sizes import parse_bytes
+from tsilstm.plan import SCHEDULES
+from tsilstm.validation import require_choice
+_PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 otherwise)
+
+
+def verify_file(
+    path: str, *, steps: int, batch: int, schedule: str, tile: int | None, buffer_text: str | None, seed: int,
+    as_json: bool,
+) -> None:
+    """Verify every recurrent model in ``path``, print a table (or ``{"results": [...]}``) and exit 1
+    if any comparison is outside tolerance."""
+    from tsilstm.verification import verify_model_file
+
+    names = SCHEDULES if schedule == "all" else (require_choice("schedule", schedule, SCHEDULES),)
+    buffer_bytes = None if buffer_text is None else parse_bytes(buffer_text, "buffer")
+    results = verify_model_file(path, steps=steps, batch=batch, seed=seed, schedules=names, tile=tile,
+                                buffer_bytes=buffer_bytes)
+    if as_json:
+        click.echo(json.dumps({"file": path, "results": [r.as_dict() for r in results]}, indent=2))
+    else:
+        tolerance = results[0].tolerance if results else 0.0
+        table = Table(title=f"{path}: tsilstm vs the original framework ({steps} steps, batch {batch}, tolerance {tolerance:.0e})")
+        for column in ("model", "engine", "schedule", "ran", "against", "max abs error", "ok"):
+            table.add_column(column)
+        for r in results:
+            ran = "" if r.executed_schedule in ("", r.schedule) else r.executed_schedule
+            table.add_row(
+                r.model, r.engine, r.schedule or "-", ran, r.against, f"{r.max_abs_error:.2e}",
+                "[green]ok[/green]" if r.ok else "[red]FAIL[/red]",
+            )
+        Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH).print(table)
+        for note in sorted({n for r in results for n in r.notes if n.startswith("not run")}):
+            click.echo(note, err=True)
+    if any(not r.ok for r in results):
+        sys.exit(1)
