@@ -32,17 +32,19 @@ def verify_file(
         click.echo(json.dumps({"file": path, "results": [r.as_dict() for r in results]}, indent=2))
     else:
         tolerance = results[0].tolerance if results else 0.0
-        table = Table(title=f"{path}: tsilstm vs the original framework ({steps} steps, batch {batch}, tolerance {tolerance:.0e})")
+        console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
+        console.print(f"{path}: tsilstm vs the original framework ({steps} steps, batch {batch}, tolerance {tolerance:.0e})")
+        table = Table()
         for column in ("model", "engine", "schedule", "ran", "against", "max abs error", "ok"):
             table.add_column(column)
         for r in results:
             ran = "" if r.executed_schedule in ("", r.schedule) else r.executed_schedule
             table.add_row(
-                r.model, r.engine, r.schedule or "-", ran, r.against, f"{r.max_abs_error:.2e}",
-                "[green]ok[/green]" if r.ok else "[red]FAIL[/red]",
+                r.model, r.engine, r.schedule or "-", ran, r.against, "-" if r.skipped else f"{r.max_abs_error:.2e}",
+                "skipped" if r.skipped else "[green]ok[/green]" if r.ok else "[red]FAIL[/red]",
             )
-        Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH).print(table)
-        for note in sorted({n for r in results for n in r.notes if n.startswith("not run")}):
+        console.print(table)
+        for note in sorted({n for r in results for n in r.notes if n.startswith("not run")} | {r.skipped for r in results if r.skipped}):
             click.echo(note, err=True)
     if any(not r.ok for r in results):
         sys.exit(1)

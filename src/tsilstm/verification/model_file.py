@@ -42,10 +42,13 @@ class FileCheck:
     max_abs_error: float
     tolerance: float
     notes: tuple[str, ...] = ()
+    skipped: str = ""
 
     @property
     def ok(self) -> bool:
-        """True when the error is finite and within tolerance."""
+        """True when the error is finite and within tolerance (or the check was skipped, see ``skipped``)."""
+        if self.skipped:
+            return True
         return bool(np.isfinite(self.max_abs_error)) and self.max_abs_error <= self.tolerance
 
     def as_dict(self) -> dict[str, object]:
@@ -53,7 +56,8 @@ class FileCheck:
         return {
             "model": self.model, "cell": self.cell, "variant": self.variant, "engine": self.engine,
             "schedule": self.schedule, "executed_schedule": self.executed_schedule, "against": self.against,
-            "max_abs_error": self.max_abs_error, "tolerance": self.tolerance, "ok": self.ok, "notes": list(self.notes),
+            "max_abs_error": None if self.skipped else self.max_abs_error, "tolerance": self.tolerance, "ok": self.ok,
+            "skipped": self.skipped, "notes": list(self.notes),
         }
 
 
@@ -77,6 +81,7 @@ def verify_model(
     tile: int | None = None,
     buffer_bytes: int | None = None,
     tolerance: float = TOLERANCE_VS_FRAMEWORK,
+    runtime: bool = True,
 ) -> list[FileCheck]:
     """Compare ``model`` run by tsilstm with its framework on a random unit-scale input of ``steps``
     x ``batch`` and random initial states (seeded by ``seed``).
@@ -84,7 +89,7 @@ def verify_model(
     Engines: the float64 reference (not for Keras, whose framework stand-in is the reference
     itself), the float32 replay of each of ``schedules`` with ``tile`` units per tile (default
     min(64, ceil(H/4))) and a weight buffer of ``buffer_bytes`` (default a third of W_h), every plan
-    checked first; and the native runtime if the package has one.
+    checked first; and, with ``runtime``, the native kernel on each schedule it runs.
     """
     steps = require_int("steps", steps)
     batch = require_int("batch", batch)
@@ -113,6 +118,43 @@ def verify_model(
         ran = "+".join(sorted(set(executed))) if executed else ""
         results.append(FileCheck(engine="replay", schedule=schedule, executed_schedule=ran, max_abs_error=error,
                                  notes=tuple(notes), **base))
+    if runtime:
+        results += _runtime_checks(model, x, h0, c0, schedules, expected, base)
+    return results
+
+
+def _runtime_checks(
+    model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, schedules: tuple[str, ...],
+    expected: Outputs, base: dict,
+) -> list[FileCheck]:
+    """The native runtime (``tsilstm.LSTM`` / ``GRU.from_model``) on each schedule it runs; one
+    skipped check saying why when the runtime is not built or rejects the model."""
+    try:
+        from tsilstm.runtime import GRU, LSTM
+        from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
+    except ImportError as missing:
+        return [FileCheck(engine="runtime", schedule="", executed_schedule="", max_abs_error=float("nan"),
+                          skipped=f"runtime not available: {missing}", **base)]
+    kind = LSTM if model.cell == "lstm" else GRU
+    reverse = bool(model.metadata.get("time_reversed"))
+    seq = np.ascontiguousarray(x[::-1]) if reverse else x
+    results = []
+    for schedule in (s for s in schedules if s in RUNTIME_SCHEDULES):
+        try:
+            module = kind.from_model(model, schedule=schedule)
+        except TsilstmError as rejected:
+            results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule="", max_abs_error=float("nan"),
+                                     skipped=f"runtime rejects this model: {rejected}", **base))
+            break
+        if model.cell == "lstm":
+            out, (h_n, c_n) = module(seq, (h0, c0))
+        else:
+            (out, h_n), c_n = module(seq, h0), None
+        got = (np.ascontiguousarray(out[::-1]) if reverse else out, h_n, c_n)
+        ran = "+".join(sorted({run.program.schedule for run in module.layer_runs}))
+        notes = tuple(dict.fromkeys(n for run in module.layer_runs for n in run.program.notes))
+        results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule=ran,
+                                 max_abs_error=_error(got, expected), notes=notes, **base))
     return results
 
 
