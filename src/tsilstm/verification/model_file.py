@@ -169,8 +169,7 @@ def framework_outputs(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: 
 
         path = model.metadata["path"]
         nodes = [n for n in find_recurrent_nodes(load_onnx_proto(path), path) if n.locator == model.metadata["locator"]]
-        return "onnxruntime", run_onnx_node(nodes[0], x, h0, c0, layout=int(model.metadata.get("layout", 0)),
-                                            with_sequence_lens=bool(model.metadata.get("sequence_lens")))
+        return "onnxruntime", run_onnx_node(nodes[0], x, h0, c0, with_sequence_lens=bool(model.metadata.get("sequence_lens")))
     if fmt == "torch" and model.metadata.get("path") and Path(model.metadata["path"]).is_file():
         from tsilstm.verification.torch_module_run import run_torch_file
 

@@ -1,5 +1,9 @@
 """Run one ONNX LSTM/GRU node on its own in onnxruntime: the node with its attributes and weights,
-cut out of its graph into a one-node model, fed a given input and initial state."""
+cut out of its graph into a one-node model, fed a given input and initial state.
+
+onnxruntime's CPU kernels do not implement ``layout=1`` (batch-major tensors); the ONNX spec defines
+it as the same computation on transposed tensors, so the node is run with ``layout=0`` on the
+time-major input."""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from tsilstm.importers.model_file_error import ModelFileError, missing_package
 from tsilstm.importers.onnx_graph import INPUT_NAMES, OnnxRecurrentNode
 
 _MIN_OPSET = 7  # LSTM/GRU-7 is the oldest form onnxruntime runs
-_LAYOUT_OPSET = 14  # the layout attribute exists from LSTM-14 / GRU-14
 _IR_VERSION = 8  # understood by every onnxruntime >= 1.10
 
 
@@ -41,24 +44,22 @@ def single_node_model(found: OnnxRecurrentNode, with_sequence_lens: bool):  # ty
             node_inputs.append("")
     outputs = ["Y", "Y_h", "Y_c"] if op == "LSTM" else ["Y", "Y_h"]
     node = helper.make_node(op, node_inputs, outputs, name=found.node.name or "node")  # type: ignore[attr-defined]
-    node.attribute.extend(found.node.attribute)  # type: ignore[attr-defined]
+    node.attribute.extend(a for a in found.node.attribute if a.name != "layout")  # type: ignore[attr-defined]
     graph = helper.make_graph(
         [node], "single_node", graph_inputs,
         [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs], initializers,
     )
-    has_layout = any(a.name == "layout" for a in found.node.attribute)  # type: ignore[attr-defined]
-    opset = max(found.opset, _MIN_OPSET, _LAYOUT_OPSET if has_layout else 0)
+    opset = max(found.opset, _MIN_OPSET)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = _IR_VERSION
     return model
 
 
 def run_onnx_node(
-    found: OnnxRecurrentNode, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, *, layout: int = 0,
-    with_sequence_lens: bool = False,
+    found: OnnxRecurrentNode, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, *, with_sequence_lens: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``found`` in onnxruntime on ``x`` (T, N, X) with initial states ``h0`` / ``c0`` (D, N, H)
-    and return (Y as (T, N, D*H), Y_h (D, N, H), Y_c or None), converted from ``layout``. With
+    and return (Y as (T, N, D*H), Y_h (D, N, H), Y_c or None), all time-major (see module doc). With
     ``with_sequence_lens`` every sequence length is fed as T."""
     try:
         import onnxruntime
@@ -72,18 +73,14 @@ def run_onnx_node(
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise ModelFileError(found.locator, "", f"onnxruntime cannot run this node alone ({str(error)[:300]})") from error
     steps, batch, _ = x.shape
-    feeds = {"X": x if layout == 0 else x.transpose(1, 0, 2), "initial_h": h0 if layout == 0 else h0.transpose(1, 0, 2)}
+    feeds = {"X": x, "initial_h": h0}
     if c0 is not None:
-        feeds["initial_c"] = c0 if layout == 0 else c0.transpose(1, 0, 2)
+        feeds["initial_c"] = c0
     if with_sequence_lens:
         feeds["sequence_lens"] = np.full(batch, steps, dtype=np.int32)
     feeds = {k: np.ascontiguousarray(v, dtype=np.float32) if k != "sequence_lens" else v for k, v in feeds.items()}
     results = session.run(None, feeds)
     y, y_h = results[0], results[1]
     y_c = results[2] if len(results) > 2 else None
-    if layout == 1:
-        y = y.transpose(1, 0, 2, 3)
-        y_h = y_h.transpose(1, 0, 2)
-        y_c = None if y_c is None else y_c.transpose(1, 0, 2)
     dirs, hidden = y.shape[1], y.shape[3]
     return np.ascontiguousarray(y.transpose(0, 2, 1, 3).reshape(steps, batch, dirs * hidden)), y_h, y_c

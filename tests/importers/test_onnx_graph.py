@@ -1,0 +1,175 @@
+"""ONNX importer: gate orders, directions, variants, layouts, constants, subgraphs, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tsilstm.importers import ModelFileError, load_model, load_models
+from tsilstm.verification.model_file import verify_model
+
+from .onnx_builders import build_recurrent_model, recurrent_node_arrays, save, wrap_in_if
+
+pytest.importorskip("onnxruntime")
+
+
+def _reference_error(model) -> float:  # type: ignore[no-untyped-def]
+    (check,) = verify_model(model, schedules=(), runtime=False)
+    assert check.engine == "reference" and check.against == "onnxruntime"
+    return check.max_abs_error
+
+
+@pytest.mark.parametrize("op", ["LSTM", "GRU"])
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+def test_reference_equals_onnxruntime_for_every_direction(tmp_path, op, direction):
+    path = save(build_recurrent_model(op, direction=direction, attributes={"linear_before_reset": 1} if op == "GRU" else {}), tmp_path / "m.onnx")
+    model = load_model(path)
+    layer = model.layers[0]
+    assert (layer.cell, layer.input_size, layer.hidden_size) == (op.lower(), 3, 5)
+    assert len(layer.directions) == (2 if direction == "bidirectional" else 1)
+    assert model.metadata["time_reversed"] == (direction == "reverse")
+    assert _reference_error(model) < 1e-5
+
+
+@pytest.mark.parametrize("linear_before_reset, variant", [(1, "reset_after"), (0, "reset_before")])
+def test_gru_linear_before_reset_maps_to_variant(tmp_path, linear_before_reset, variant):
+    path = save(build_recurrent_model("GRU", attributes={"linear_before_reset": linear_before_reset}), tmp_path / "g.onnx")
+    model = load_model(path)
+    assert model.layers[0].variant == variant
+    assert _reference_error(model) < 1e-5
+
+
+def test_gru_without_linear_before_reset_attribute_is_the_original_form(tmp_path):
+    model = load_model(save(build_recurrent_model("GRU"), tmp_path / "g.onnx"))
+    assert model.layers[0].variant == "reset_before"
+    assert _reference_error(model) < 1e-5
+
+
+def test_layout_1_batch_first_tensors(tmp_path):
+    model = load_model(save(build_recurrent_model("LSTM", direction="bidirectional", attributes={"layout": 1}), tmp_path / "m.onnx"))
+    assert model.metadata["layout"] == 1
+    assert _reference_error(model) < 1e-5
+
+
+def test_sequence_lens_input_is_recorded_and_fed_full_length(tmp_path):
+    model = load_model(save(build_recurrent_model("GRU", sequence_lens=True, attributes={"linear_before_reset": 1}), tmp_path / "m.onnx"))
+    assert model.metadata["sequence_lens"] is True
+    assert _reference_error(model) < 1e-5
+
+
+@pytest.mark.parametrize("weights_as", ["constant", "identity"])
+def test_weights_from_constant_nodes_and_identity(tmp_path, weights_as):
+    model = load_model(save(build_recurrent_model("LSTM", weights_as=weights_as), tmp_path / "m.onnx"))
+    assert _reference_error(model) < 1e-5
+
+
+def test_no_bias_input_means_zero_biases(tmp_path):
+    arrays = recurrent_node_arrays("LSTM", 3, 5, 1, seed=3)
+    del arrays["B"]
+    model = load_model(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
+    assert not np.any(model.layers[0].directions[0].b_ih) and not np.any(model.layers[0].directions[0].b_hh)
+    assert _reference_error(model) < 1e-5
+
+
+def test_all_zero_peepholes_are_accepted(tmp_path):
+    arrays = recurrent_node_arrays("LSTM", 3, 5, 1, seed=1)
+    arrays["P"] = np.zeros((1, 15), np.float32)
+    model = load_model(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
+    assert _reference_error(model) < 1e-5
+
+
+def test_every_node_found_also_in_subgraphs_and_several_per_file(tmp_path):
+    lstm = build_recurrent_model("LSTM", name="enc")
+    path = save(wrap_in_if(lstm), tmp_path / "if.onnx")
+    (model,) = load_models(path)
+    assert model.name == "enc"
+    assert _reference_error(model) < 1e-5
+    two = build_recurrent_model("GRU", name="first", attributes={"linear_before_reset": 1})
+    second = build_recurrent_model("LSTM", name="second", seed=4)
+    two.graph.node.extend(n for n in second.graph.node if n.op_type == "LSTM")
+    two.graph.initializer.extend(second.graph.initializer)
+    two.graph.input.append(second.graph.input[-1])  # c0
+    models = load_models(save(two, tmp_path / "two.onnx"))
+    assert [m.name for m in models] == ["first", "second"]
+    assert load_model(tmp_path / "two.onnx", name="second").cell == "lstm"
+    with pytest.raises(ModelFileError, match="holds 2 recurrent models"):
+        load_model(tmp_path / "two.onnx")
+
+
+def test_wrong_gate_order_would_be_caught(tmp_path, monkeypatch):
+    """The comparison with onnxruntime is sensitive: with ONNX's i,o,f,c taken as canonical it fails."""
+    import tsilstm.importers.onnx_graph as onnx_graph
+
+    path = save(build_recurrent_model("LSTM", seed=7), tmp_path / "m.onnx")
+    monkeypatch.setattr(onnx_graph, "ONNX_LSTM_TO_CANONICAL", (0, 1, 2, 3))
+    assert _reference_error(load_model(path)) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "attributes, message",
+    [
+        ({"clip": 3.0}, "clip=3.0"),
+        ({"input_forget": 1}, "input_forget=1"),
+        ({"activations": ["Sigmoid", "Relu", "Tanh"]}, "activations"),
+        ({"activation_alpha": [0.5]}, "activation_alpha"),
+    ],
+)
+def test_unsupported_attributes_are_rejected_naming_the_node(tmp_path, attributes, message):
+    path = save(build_recurrent_model("LSTM", name="bad_node", attributes=attributes), tmp_path / "m.onnx")
+    with pytest.raises(ModelFileError, match="bad_node") as caught:
+        load_models(path)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_default_activations_spelled_out_are_accepted(tmp_path):
+    attrs = {"activations": ["Sigmoid", "Tanh", "Tanh"] * 2}
+    model = load_model(save(build_recurrent_model("LSTM", direction="bidirectional", attributes=attrs), tmp_path / "m.onnx"))
+    assert _reference_error(model) < 1e-5
+
+
+def test_nonzero_peepholes_are_rejected(tmp_path):
+    arrays = recurrent_node_arrays("LSTM", 3, 5, 1, seed=1, peephole=True)
+    with pytest.raises(ModelFileError, match="non-zero peephole"):
+        load_models(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
+
+
+def test_weights_computed_at_run_time_are_rejected(tmp_path):
+    path = save(build_recurrent_model("GRU", name="dyn", weights_as="input"), tmp_path / "m.onnx")
+    with pytest.raises(ModelFileError, match="input W .* is computed at run time"):
+        load_models(path)
+
+
+def test_graph_without_recurrent_nodes(tmp_path):
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Relu", ["X"], ["Y"])], "g",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, None)],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
+    path = save(helper.make_model(graph), tmp_path / "relu.onnx")
+    with pytest.raises(ModelFileError, match=r"has no LSTM or GRU node \(its graph has Relu\)"):
+        load_models(path)
+
+
+def test_not_a_model_and_truncated_files(tmp_path):
+    text = tmp_path / "notes.onnx"
+    text.write_text("this is not a model\n" * 20)
+    with pytest.raises(ModelFileError, match="notes.onnx"):
+        load_models(text)
+    whole = save(build_recurrent_model("LSTM", hidden=32, input_size=16), tmp_path / "whole.onnx").read_bytes()
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ModelFileError, match="cut.onnx"):
+        load_models(cut)
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="is empty"):
+        load_models(empty)
+    with pytest.raises(ModelFileError, match="no such file"):
+        load_models(tmp_path / "missing.onnx")
+
+
+def test_mis_shaped_weights_are_rejected(tmp_path):
+    arrays = recurrent_node_arrays("LSTM", 3, 5, 1, seed=0)
+    arrays["B"] = arrays["B"][:, :-2]
+    with pytest.raises(ModelFileError, match=r"B has shape \(1, 38\)"):
+        load_models(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
