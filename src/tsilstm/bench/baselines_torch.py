@@ -1,0 +1,79 @@
+"""torch baseline: ``torch.nn.LSTM`` / ``torch.nn.GRU`` holding a model's weights, run on
+``threads`` intra-op threads under ``torch.inference_mode``. torch is imported lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tsilstm.errors import UnsupportedModelError
+from tsilstm.model import RecurrentModel
+
+
+def torch_module_from_model(model: RecurrentModel) -> Any:
+    """A ``torch.nn.LSTM`` or ``torch.nn.GRU`` (sequence-first, float32) with the weights of ``model``."""
+    import torch
+
+    first = model.layers[0]
+    if first.cell == "gru" and first.variant != "reset_after":
+        raise UnsupportedModelError("torch.nn.GRU computes only the reset_after GRU form")
+    for layer in model.layers[1:]:
+        if layer.hidden_size != first.hidden_size or layer.proj_size != first.proj_size:
+            raise UnsupportedModelError("a torch.nn.LSTM/GRU stack has one hidden_size and proj_size for all layers")
+    kwargs: dict[str, Any] = {
+        "num_layers": len(model.layers),
+        "bidirectional": first.bidirectional,
+    }
+    if first.cell == "lstm":
+        module = torch.nn.LSTM(first.input_size, first.hidden_size, proj_size=first.proj_size, **kwargs)
+    else:
+        module = torch.nn.GRU(first.input_size, first.hidden_size, **kwargs)
+    with torch.no_grad():
+        for li, layer in enumerate(model.layers):
+            for d, weights in enumerate(layer.directions):
+                suffix = f"_l{li}" + ("_reverse" if d == 1 else "")
+                for name in ("w_ih", "w_hh", "b_ih", "b_hh", "w_hr"):
+                    array = getattr(weights, name)
+                    if array is None:
+                        continue
+                    torch_name = name.replace("w_", "weight_").replace("b_", "bias_") + suffix
+                    getattr(module, torch_name).copy_(torch.from_numpy(np.asarray(array, dtype=np.float32)))
+    return module.eval()
+
+
+class TorchRunner:
+    """A torch module run on ``threads`` threads; call with numpy ``(x, h0, c0)`` (torch layout) and
+    get numpy ``(output, h_n, c_n)`` (c_n None for GRU)."""
+
+    def __init__(self, module: Any, threads: int) -> None:
+        import torch
+
+        self.torch = torch
+        self.module = module
+        self.threads = threads
+        self.is_lstm = isinstance(module, torch.nn.LSTM)
+        self.version = torch.__version__
+        torch.set_num_threads(threads)
+
+    def __call__(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Run the sequence ``x`` (T, N, X) from states ``h0``/``c0`` (L*D, N, H)."""
+        torch = self.torch
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+        with torch.inference_mode():
+            xt, ht = torch.from_numpy(x), torch.from_numpy(h0)
+            if self.is_lstm:
+                y, (h_n, c_n) = self.module(xt, (ht, torch.from_numpy(c0)))
+                return y.numpy(), h_n.numpy(), c_n.numpy()
+            y, h_n = self.module(xt, ht)
+            return y.numpy(), h_n.numpy(), None
+
+
+def torch_version() -> str | None:
+    """The installed torch version, or None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return str(torch.__version__)

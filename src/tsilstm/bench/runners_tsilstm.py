@@ -1,0 +1,50 @@
+"""tsilstm's native runtime as a benchmark implementation: one module per schedule, built from the
+same model description (hence the same weights) as the torch and ONNX Runtime baselines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tsilstm.model import RecurrentModel
+
+TSILSTM_SCHEDULES = ("tsi", "conventional", "auto")
+
+
+def runtime_unavailable_reason() -> str | None:
+    """None when the native runtime (``tsilstm.runtime``) imports, else why it does not."""
+    try:
+        from tsilstm import runtime  # noqa: F401
+    except ImportError as error:
+        return f"the tsilstm native runtime is not available: {error}"
+    return None
+
+
+class TsilstmRunner:
+    """``tsilstm.LSTM`` / ``tsilstm.GRU`` ``.from_model(model, schedule=..., threads=...)``; call with
+    numpy ``(x, h0, c0)`` (torch layout) and get numpy ``(output, h_n, c_n)``."""
+
+    def __init__(self, model: RecurrentModel, schedule: str, threads: int) -> None:
+        from tsilstm.runtime import GRU, LSTM
+
+        self.schedule = schedule
+        self.is_lstm = model.cell == "lstm"
+        module_class = LSTM if self.is_lstm else GRU
+        self.module = module_class.from_model(model, schedule=schedule, threads=threads)
+
+    def __call__(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Run the sequence ``x`` (T, N, X) from states ``h0``/``c0`` (L*D, N, H)."""
+        if self.is_lstm:
+            y, (h_n, c_n) = self.module(x, (h0, c0))
+            return y, h_n, c_n
+        y, h_n = self.module(x, h0)
+        return y, h_n, None
+
+    def plan_summary(self) -> str:
+        """The module's own account of what runs (``plan_summary()``)."""
+        return str(self.module.plan_summary())
+
+    def schedules_ran(self) -> list[str]:
+        """The schedule each layer executes (after ``auto`` and any fallback)."""
+        return [str(info["schedule"]) for info in self.module.schedule_info]

@@ -1,0 +1,84 @@
+"""Benchmark workloads by name: the DeepBench inference-server LSTM and GRU sets (DESIGN.md
+section 7; baidu-research/DeepBench, code/kernels/rnn_problems.h, ``inference_server_set``;
+input size = hidden, one unidirectional layer).
+
+The suite shortens the GRU sequences (up to 1500 steps) by ``GRU_STEPS_DIVISOR`` so the whole
+suite finishes in minutes on 2 cores: time per step is what is compared, and it hardly depends on
+the sequence length once it is more than a few dozen steps. Each entry keeps its DeepBench length
+(``full_steps``) and the report says when it ran shorter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tsilstm.bench.shapes import BenchShape
+from tsilstm.errors import InvalidParameterError
+
+# (hidden, batch, steps) of DeepBench's inference_server_set, rnn_problems.h
+DEEPBENCH_LSTM = tuple(
+    (hidden, batch, steps)
+    for hidden, steps in ((512, 25), (1024, 25), (2048, 25), (1536, 50), (256, 150))
+    for batch in (1, 2, 4)
+)
+DEEPBENCH_GRU = tuple(
+    (hidden, batch, steps)
+    for hidden in (2816, 2048, 1536, 2560)
+    for batch in (1, 2, 4)
+    for steps in (1500, 750, 375, 187)
+) + tuple((512, batch, 1) for batch in (1, 2, 4)) + tuple((1024, batch, 1500) for batch in (1, 2, 4))
+GRU_STEPS_DIVISOR = 8  # suite time on 2 cores: 1500 -> 188 steps, 187 -> 24 steps
+SUITES = ("deepbench",)
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """A named workload: the shape that runs and the DeepBench sequence length it stands for."""
+
+    name: str
+    shape: BenchShape
+    full_steps: int
+
+    @property
+    def shortened(self) -> bool:
+        """True when the run uses fewer steps than the DeepBench workload."""
+        return self.shape.steps < self.full_steps
+
+
+def shortened_steps(steps: int, divisor: int) -> int:
+    """``steps`` divided by ``divisor``, rounded up (at least 1 step)."""
+    return max(1, math.ceil(steps / divisor))
+
+
+def deepbench_entries(gru_steps_divisor: int = GRU_STEPS_DIVISOR) -> tuple[SuiteEntry, ...]:
+    """The DeepBench inference-server LSTM then GRU workloads, GRU sequences divided by
+    ``gru_steps_divisor`` (1: full length)."""
+    entries = [
+        SuiteEntry(f"deepbench-lstm-{h}-b{n}", BenchShape("lstm", h, h, n, t), t) for h, n, t in DEEPBENCH_LSTM
+    ]
+    entries += [
+        SuiteEntry(f"deepbench-gru-{h}-b{n}-t{t}", BenchShape("gru", h, h, n, shortened_steps(t, gru_steps_divisor)), t)
+        for h, n, t in DEEPBENCH_GRU
+    ]
+    return tuple(entries)
+
+
+def suite_entries(suite: str, gru_steps_divisor: int = GRU_STEPS_DIVISOR) -> tuple[SuiteEntry, ...]:
+    """The entries of the named suite; raises naming ``suite`` and the known suites."""
+    if suite != "deepbench":
+        raise InvalidParameterError("suite", suite, "one of " + ", ".join(SUITES))
+    return deepbench_entries(gru_steps_divisor)
+
+
+def workload_names() -> tuple[str, ...]:
+    """Every workload name ``--workload`` accepts (full-length DeepBench shapes)."""
+    return tuple(entry.name for entry in deepbench_entries(1))
+
+
+def workload(name: str) -> SuiteEntry:
+    """The full-length workload called ``name``; raises naming ``workload`` and the choices."""
+    for entry in deepbench_entries(1):
+        if entry.name == name:
+            return entry
+    raise InvalidParameterError("workload", name, "one of " + ", ".join(workload_names()))

@@ -1,0 +1,223 @@
+"""``tsilstm bench``: tsilstm's schedules against torch and ONNX Runtime, side by side in one process
+(one shape, a named workload, or the DeepBench suite written to benchmarks/RESULTS.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape, parse_against
+from tsilstm.bench.shapes import BenchShape
+from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries, workload_names
+from tsilstm.bench.suites import workload as workload_entry
+from tsilstm.errors import InvalidParameterError
+
+DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
+SUITE_BUDGET_S = 4.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
+
+
+def _default_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _against_option(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    try:
+        return parse_against(value)
+    except InvalidParameterError as error:
+        raise click.BadParameter(f"unknown baseline {error.value!r}; {error.allowed}") from error
+
+
+def _workload_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and value not in workload_names():
+        raise click.BadParameter(f"unknown workload {value!r}; known: " + ", ".join(workload_names()))
+    return value
+
+
+_POSITIVE = click.IntRange(min=1)
+
+
+@click.command()
+@click.option("--workload", default=None, callback=_workload_option, help="A named workload, e.g. deepbench-lstm-2048-b1.")
+@click.option("--suite", type=click.Choice(SUITES), default=None, help="Run a whole suite and write RESULTS.md.")
+@click.option("--hidden", type=_POSITIVE, default=None, help="Hidden units H [default: 2048].")
+@click.option("--input", "input_size", type=_POSITIVE, default=None, help="Input features X [default: hidden].")
+@click.option("--batch", type=_POSITIVE, default=None, help="Sequences per batch [default: 1].")
+@click.option("--steps", type=_POSITIVE, default=None, help="Time steps T [default: 50].")
+@click.option("--cell", type=click.Choice(("lstm", "gru")), default=None, help="lstm or gru [default: lstm].")
+@click.option("--layers", type=_POSITIVE, default=1, show_default=True, help="Stacked layers.")
+@click.option("--against", default=",".join(BASELINES), show_default=True, callback=_against_option,
+              help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none).")
+@click.option("--threads", type=_POSITIVE, default=None, help="Threads of every implementation [default: all usable cores].")
+@click.option("--repeats", type=_POSITIVE, default=None, help="Timed interleaved rounds [default: 10; suite: at most 7].")
+@click.option("--auto/--no-auto", "with_auto", default=None, help="Also run schedule='auto' [default: only in a suite].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--gru-steps-divisor", type=_POSITIVE, default=GRU_STEPS_DIVISOR, show_default=True,
+              help="Suite: divide the DeepBench GRU sequence lengths by this (1: full length).")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RESULTS_PATH,
+              show_default=True, help="Suite: where to write the markdown results.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def bench(
+    workload: str | None, suite: str | None, hidden: int | None, input_size: int | None, batch: int | None,
+    steps: int | None, cell: str | None, layers: int, against: tuple[str, ...], threads: int | None,
+    repeats: int | None, with_auto: bool | None, seed: int, gru_steps_divisor: int, output_path: Path, as_json: bool,
+) -> None:
+    """Time tsilstm (tsi and conventional schedules) against torch and ONNX Runtime in one process, on
+    the same data and thread count; report ms per step, spread, speedups, errors vs torch, the
+    measured read bandwidth and the roofline of each schedule."""
+    explicit = {"--hidden": hidden, "--input": input_size, "--batch": batch, "--steps": steps, "--cell": cell}
+    given = [name for name, value in explicit.items() if value is not None] + (["--layers"] if layers != 1 else [])
+    if (workload or suite) and given:
+        raise click.UsageError(f"{'--workload' if workload else '--suite'} cannot be combined with {', '.join(given)}")
+    if workload and suite:
+        raise click.UsageError("--workload and --suite are exclusive")
+    threads = threads or _default_threads()
+    if suite:
+        settings = CompareSettings(
+            against=against, threads=threads, repeats=repeats or 7,
+            schedules=("tsi", "conventional") + (("auto",) if with_auto is not False else ()),
+            budget_s=SUITE_BUDGET_S, seed=seed,
+        )
+        _run_suite(suite, settings, gru_steps_divisor, output_path, as_json)
+        return
+    if workload:
+        shape = workload_entry(workload).shape
+    else:
+        shape = BenchShape(
+            cell or "lstm", hidden or 2048, input_size or hidden or 2048, batch or 1, steps or 50, layers
+        )
+    settings = CompareSettings(
+        against=against, threads=threads, repeats=repeats or 10,
+        schedules=("tsi", "conventional") + (("auto",) if with_auto else ()), seed=seed,
+    )
+    _run_one(shape, settings, as_json)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=False,
+    )
+
+
+def _run_one(shape: BenchShape, settings: CompareSettings, as_json: bool) -> None:
+    from tsilstm.bench.suite_run import measurement_context
+
+    err = Console(stderr=True)
+    context = measurement_context(settings.threads)
+    with _progress() as progress:
+        task = progress.add_task("timing rounds", total=settings.repeats)
+        result = compare_shape(
+            shape, settings, bandwidth_bytes_per_s=context["bandwidth_gbs"] * 1e9,
+            llc_bytes=context["machine"]["llc_bytes"],
+            on_round=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    report = {**context, **result}
+    for skipped in result["skipped"]:
+        err.print(f"[yellow]not run[/yellow] {skipped['impl']}: {skipped['reason']}")
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        _print_table(report)
+    _exit_on_error_mismatch(result["results"])
+
+
+def _exit_on_error_mismatch(rows: list[dict[str, Any]]) -> None:
+    bad = [row for row in rows if row.get("error_within_tolerance") is False]
+    if bad:
+        names = ", ".join(f"{row['impl']} ({row['max_abs_error']:.2e})" for row in bad)
+        click.echo(f"error: outputs differ from the reference by more than the tolerance: {names}", err=True)
+        sys.exit(1)
+
+
+def _wide_console() -> Console:
+    """A stdout console at least 132 columns wide, so the result tables never truncate the figures."""
+    console = Console()
+    return console if console.width >= 132 else Console(width=132)
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    console = _wide_console()
+    shape, machine = report["shape"], report["machine"]
+    console.print(
+        f"{shape['cell'].upper()} hidden={shape['hidden']} input={shape['input']} batch={shape['batch']} "
+        f"steps={shape['steps']} layers={shape['num_layers']} | threads={report['threads']} repeats={report['repeats']} | "
+        f"{machine['cpu_model']}, read bandwidth {report['bandwidth_gbs']:.1f} GB/s (measured now)"
+    )
+    table = Table()
+    for column in ("impl", "ms/step (median)", "min..max", "IQR", "vs faster baseline", "max abs error",
+                   "roofline ms/step", "% of roofline"):
+        table.add_column(column, justify="left" if column == "impl" else "right")
+    for row in report["results"]:
+        speedup = row.get("speedup_vs_fastest_baseline")
+        fraction = row.get("roofline_fraction")
+        table.add_row(
+            row["impl"] + (f" ({row['schedule_ran']})" if row["impl"] == "tsilstm-auto" else ""),
+            f"{row['ms_per_step']:.4f}",
+            f"{row['ms_per_step_min']:.4f}..{row['ms_per_step_max']:.4f}",
+            f"{row['ms_per_step_iqr']:.4f}",
+            "-" if speedup is None else f"{speedup:.2f}x",
+            f"{row['max_abs_error']:.2e}",
+            "-" if "roofline_ms_per_step" not in row else f"{row['roofline_ms_per_step']:.4f}",
+            "-" if fraction is None else f"{fraction:.0%}",
+        )
+    console.print(table)
+    for name, bound in report["roofline"].items():
+        note = " (W_h fits in the LLC: the DRAM roofline does not bind)" if bound["weights_fit_in_llc"] else ""
+        console.print(f"roofline {name}: {bound['roofline_bytes_per_step'] / 2**20:.1f} MiB/step -> "
+                      f"{bound['roofline_ms_per_step']:.4f} ms/step{note}")
+
+
+def _run_suite(suite: str, settings: CompareSettings, gru_steps_divisor: int, output_path: Path, as_json: bool) -> None:
+    from tsilstm.bench.results_markdown import render_results_markdown
+    from tsilstm.bench.suite_run import run_suite
+
+    entries = suite_entries(suite, gru_steps_divisor)
+    err = Console(stderr=True)
+    shortened = sum(1 for entry in entries if entry.shortened)
+    if shortened:
+        err.print(f"{shortened} GRU workloads run with sequences shortened {gru_steps_divisor}x (--gru-steps-divisor)")
+    with _progress() as progress:
+        overall = progress.add_task(f"{suite} suite", total=len(entries))
+        current = progress.add_task("", total=1)
+
+        def on_entry(index: int, total: int, name: str) -> None:
+            progress.update(overall, completed=index)
+            progress.update(current, description=name, completed=0)
+
+        result = run_suite(
+            suite, entries, settings, on_entry=on_entry,
+            on_round=lambda done, total: progress.update(current, completed=done, total=total),
+        )
+        progress.update(overall, completed=len(entries))
+    command = "tsilstm bench --suite " + suite + ("" if gru_steps_divisor == GRU_STEPS_DIVISOR else f" --gru-steps-divisor {gru_steps_divisor}")
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    output_path.write_text(render_results_markdown(result, command))
+    err.print(f"results written to {output_path}")
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        _print_suite_summary(result)
+    _exit_on_error_mismatch([row for entry in result["entries"] for row in entry["results"]])
+
+
+def _print_suite_summary(result: dict[str, Any]) -> None:
+    console = _wide_console()
+    table = Table(title=f"{result['suite']}: speedup against the faster of torch and ONNX Runtime")
+    for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", "below 0.9x", "max abs error"):
+        table.add_column(column)
+    for impl, s in result["summary"].items():
+        fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
+        table.add_row(
+            impl, fmt(s["geomean_speedup_hidden_ge_1536"]), fmt(s["geomean_speedup_all"]),
+            f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_0_9"])),
+            f"{s['max_abs_error']:.2e}",
+        )
+    console.print(table)

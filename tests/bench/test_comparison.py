@@ -1,0 +1,110 @@
+"""One shape end to end on the real implementations (tiny shapes, few repeats: no timing
+assertions), the error measure, speedup bookkeeping and the missing-package paths."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from tsilstm.bench.comparison import CompareSettings, compare_shape, max_abs_error, parse_against
+from tsilstm.bench.shapes import BenchShape
+from tsilstm.bench.suite_run import geometric_mean, summarize_suite
+from tsilstm.errors import InvalidParameterError
+
+pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+
+
+def test_parse_against():
+    assert parse_against("torch,onnxruntime") == ("torch", "onnxruntime")
+    assert parse_against(" onnxruntime , torch,torch") == ("onnxruntime", "torch")
+    assert parse_against("") == ()
+    with pytest.raises(InvalidParameterError, match="--against"):
+        parse_against("torch,tensorflow")
+
+
+def test_max_abs_error_over_all_outputs_and_nan():
+    a = (np.zeros((2, 1, 3)), np.zeros((1, 1, 3)), None)
+    b = (np.zeros((2, 1, 3)), np.full((1, 1, 3), 0.25), None)
+    assert max_abs_error(a, b) == 0.25
+    nan = (np.full((2, 1, 3), np.nan), np.zeros((1, 1, 3)), None)
+    assert max_abs_error(nan, nan) == 0.0
+    assert max_abs_error(nan, a) == float("inf")
+    assert max_abs_error((np.zeros((3,)),), (np.zeros((4,)),)) == float("inf")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_compare_shape_runs_every_implementation(cell):
+    shape = BenchShape(cell, 72, 40, 2, 6)
+    settings = CompareSettings(threads=2, repeats=2, schedules=("tsi", "conventional", "auto"))
+    result = compare_shape(shape, settings, bandwidth_bytes_per_s=20e9, llc_bytes=32 * 2**20)
+    rows = {row["impl"]: row for row in result["results"]}
+    assert set(rows) == {"tsilstm-tsi", "tsilstm-conventional", "tsilstm-auto", "torch", "onnxruntime"}
+    assert result["error_reference"] == "torch" and result["skipped"] == []
+    assert rows["torch"]["max_abs_error"] == 0.0
+    for name, row in rows.items():
+        assert row["max_abs_error"] <= 1e-4, name
+        assert row["ms_per_step_min"] <= row["ms_per_step"] <= row["ms_per_step_max"]
+        assert row["repeats"] == 2
+    fastest = min(rows["torch"]["ms_per_step"], rows["onnxruntime"]["ms_per_step"])
+    for row in rows.values():
+        assert row["speedup_vs_fastest_baseline"] == pytest.approx(fastest / row["ms_per_step"])
+    assert rows["tsilstm-tsi"]["schedule_ran"] == "tsi"
+    assert rows["tsilstm-conventional"]["schedule_ran"] == "conventional"
+    assert rows["tsilstm-auto"]["schedule_ran"] in ("tsi", "conventional")
+    assert rows["tsilstm-tsi"]["roofline_ms_per_step"] == pytest.approx(
+        result["roofline"]["tsi"]["roofline_ms_per_step"]
+    )
+    assert "roofline_ms_per_step" not in rows["torch"]
+
+
+def test_missing_torch_and_onnxruntime_are_reported_and_the_rest_runs(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # "import torch" now raises ImportError
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    result = compare_shape(BenchShape("lstm", 32, 32, 1, 4), CompareSettings(threads=1, repeats=2))
+    assert {row["impl"] for row in result["results"]} == {"tsilstm-tsi", "tsilstm-conventional"}
+    reasons = {s["impl"]: s["reason"] for s in result["skipped"]}
+    assert "torch is not installed" in reasons["torch"]
+    assert "onnxruntime is not installed" in reasons["onnxruntime"]
+    assert result["error_reference"] == "numpy-reference"
+    assert all(row["max_abs_error"] <= 1e-4 for row in result["results"])
+    assert all(row["speedup_vs_fastest_baseline"] is None for row in result["results"])
+
+
+def test_settings_validation():
+    with pytest.raises(InvalidParameterError, match="threads"):
+        CompareSettings(threads=0)
+    with pytest.raises(InvalidParameterError, match="schedules"):
+        CompareSettings(schedules=("tsi", "snake"))
+    with pytest.raises(InvalidParameterError, match="hidden"):
+        BenchShape("lstm", 0, 8, 1, 1)
+    with pytest.raises(InvalidParameterError, match="cell"):
+        BenchShape("rnn", 8, 8, 1, 1)
+
+
+def _entry(name, hidden, speedups, error=1e-6):
+    rows = [
+        {"impl": impl, "speedup_vs_fastest_baseline": s, "max_abs_error": error, "error_within_tolerance": error <= 1e-4}
+        for impl, s in speedups.items()
+    ]
+    return {"name": name, "shape": {"hidden": hidden}, "results": rows}
+
+
+def test_summarize_suite_geometric_means_and_floor():
+    entries = [
+        _entry("big-a", 2048, {"tsilstm-tsi": 4.0, "tsilstm-auto": 4.0}),
+        _entry("big-b", 1536, {"tsilstm-tsi": 1.0, "tsilstm-auto": 1.0}),
+        _entry("small", 256, {"tsilstm-tsi": 0.5, "tsilstm-auto": 0.95}, error=2e-4),
+    ]
+    summary = summarize_suite(entries)
+    assert summary["tsilstm-tsi"]["geomean_speedup_hidden_ge_1536"] == pytest.approx(2.0)
+    assert summary["tsilstm-tsi"]["shapes_hidden_ge_1536"] == 2
+    assert summary["tsilstm-tsi"]["geomean_speedup_all"] == pytest.approx(2.0 ** (1 / 3))
+    assert summary["tsilstm-tsi"]["shapes_below_0_9"] == ["small"]
+    assert summary["tsilstm-auto"]["shapes_below_0_9"] == []
+    assert summary["tsilstm-auto"]["min_speedup_shape"] == "small"
+    assert summary["tsilstm-auto"]["rows_over_error_tolerance"] == 1
+    assert "tsilstm-conventional" not in summary
+    assert geometric_mean([]) is None

@@ -1,0 +1,38 @@
+"""The DeepBench inference-server tables, shortening and workload lookup."""
+
+from __future__ import annotations
+
+import pytest
+
+from tsilstm.bench.suites import deepbench_entries, shortened_steps, suite_entries, workload, workload_names
+from tsilstm.errors import InvalidParameterError
+
+
+def test_deepbench_inference_server_sets():
+    entries = deepbench_entries(gru_steps_divisor=1)
+    lstm = [e for e in entries if e.shape.cell == "lstm"]
+    gru = [e for e in entries if e.shape.cell == "gru"]
+    assert len(lstm) == 15 and len(gru) == 54
+    assert {(e.shape.hidden, e.shape.steps) for e in lstm} == {(512, 25), (1024, 25), (2048, 25), (1536, 50), (256, 150)}
+    assert {e.shape.batch for e in entries} == {1, 2, 4}
+    assert all(e.shape.input == e.shape.hidden for e in entries)
+    assert not any(e.shortened for e in entries)
+    assert len(set(workload_names())) == len(entries)
+
+
+def test_gru_sequences_are_shortened_and_say_so():
+    entries = {e.name: e for e in suite_entries("deepbench", gru_steps_divisor=8)}
+    long_gru = entries["deepbench-gru-2816-b1-t1500"]
+    assert long_gru.shape.steps == 188 and long_gru.full_steps == 1500 and long_gru.shortened
+    assert entries["deepbench-gru-512-b4-t1"].shape.steps == 1
+    assert not entries["deepbench-lstm-2048-b1"].shortened
+    assert shortened_steps(187, 8) == 24
+
+
+def test_workload_lookup_and_errors():
+    entry = workload("deepbench-lstm-2048-b1")
+    assert (entry.shape.cell, entry.shape.hidden, entry.shape.batch, entry.shape.steps) == ("lstm", 2048, 1, 25)
+    with pytest.raises(InvalidParameterError, match="workload"):
+        workload("deepbench-lstm-999-b1")
+    with pytest.raises(InvalidParameterError, match="suite"):
+        suite_entries("mlperf")
