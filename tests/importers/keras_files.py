@@ -1,0 +1,135 @@
+"""Synthetic Keras HDF5 model files in the exact layout Keras 2 (tf.keras 2.x) and Keras 3 (legacy
+``.h5`` saving) write, and a numpy implementation of Keras' own LSTM/GRU equations as the oracle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def keras_cell_weights(class_name: str, input_size: int, units: int, *, reset_after: bool = True,
+                       use_bias: bool = True, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random kernel (X, G*u), recurrent_kernel (u, G*u) and bias in the shape ``class_name`` keeps."""
+    rng = np.random.default_rng(seed)
+    gates = 4 if "LSTM" in class_name else 3
+    out = {
+        "kernel": rng.uniform(-0.5, 0.5, (input_size, gates * units)).astype(np.float32),
+        "recurrent_kernel": rng.uniform(-0.5, 0.5, (units, gates * units)).astype(np.float32),
+    }
+    if class_name.startswith("CuDNN"):
+        out["bias"] = rng.uniform(-0.5, 0.5, (2 * gates * units,)).astype(np.float32)
+    elif use_bias:
+        shape = (2, gates * units) if class_name == "GRU" and reset_after else (gates * units,)
+        out["bias"] = rng.uniform(-0.5, 0.5, shape).astype(np.float32)
+    return out
+
+
+def keras_direction(class_name: str, w: dict[str, np.ndarray], x: np.ndarray, reset_after: bool) -> np.ndarray:
+    """Keras' equations for one direction over ``x`` (N, T, X) from zero state; returns (N, T, u)."""
+    units = w["recurrent_kernel"].shape[0]
+    gates = 4 if "LSTM" in class_name else 3
+    bias = w.get("bias", np.zeros(gates * units, np.float32)).reshape(-1)
+    cudnn = class_name.startswith("CuDNN")
+    b_in = bias[: gates * units]
+    b_rec = bias[gates * units:] if bias.size == 2 * gates * units else np.zeros(gates * units)
+    n = x.shape[0]
+    h = np.zeros((n, units))
+    c = np.zeros((n, units))
+    ys = []
+    for t in range(x.shape[1]):
+        mx = x[:, t] @ w["kernel"] + b_in
+        if gates == 4:  # keras LSTMCell: i, f, c, o
+            z = mx + h @ w["recurrent_kernel"] + b_rec
+            i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+        else:  # keras GRUCell: z, r, h
+            xz, xr, xh = (mx[:, k * units:(k + 1) * units] for k in range(3))
+            rk = w["recurrent_kernel"]
+            if reset_after or cudnn:
+                mh = h @ rk + b_rec
+                rz, rr, rh = (mh[:, k * units:(k + 1) * units] for k in range(3))
+                zg, rg = sigmoid(xz + rz), sigmoid(xr + rr)
+                hh = np.tanh(xh + rg * rh)
+            else:
+                zg = sigmoid(xz + h @ rk[:, :units])
+                rg = sigmoid(xr + h @ rk[:, units:2 * units])
+                hh = np.tanh(xh + (rg * h) @ rk[:, 2 * units:])
+            h = zg * h + (1 - zg) * hh
+        ys.append(h)
+    return np.stack(ys, axis=1)
+
+
+def layer_config(class_name: str, name: str, units: int, keras3: bool, **extra: object) -> dict:
+    """A layer entry of model_config as Keras 2 / Keras 3 serialize it."""
+    cfg: dict[str, object] = {"name": name, "trainable": True, "dtype": "float32", "units": units, "return_sequences": True,
+                              "go_backwards": False, "stateful": False}
+    if not class_name.startswith("CuDNN"):
+        cfg.update({"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True, "dropout": 0.0,
+                    "recurrent_dropout": 0.0, "unroll": False})
+        if class_name == "GRU":
+            cfg["reset_after"] = True
+    cfg.update(extra)
+    entry: dict[str, object] = {"class_name": class_name, "config": cfg}
+    if keras3:
+        entry.update({"module": "keras.layers", "registered_name": None, "build_config": {"input_shape": [None, None, 3]}})
+    else:
+        entry["name"] = name
+        entry["inbound_nodes"] = [[["input_1", 0, 0, {}]]]
+    return entry
+
+
+def bidirectional_config(inner: dict, name: str, keras3: bool, merge_mode: str = "concat") -> dict:
+    """A Bidirectional wrapper entry around ``inner`` (a layer entry)."""
+    entry: dict[str, object] = {"class_name": "Bidirectional",
+                                "config": {"name": name, "trainable": True, "layer": inner, "merge_mode": merge_mode}}
+    if keras3:
+        entry.update({"module": "keras.layers", "registered_name": None})
+    else:
+        entry["name"] = name
+    return entry
+
+
+def weight_names(layer_name: str, class_name: str, keras3: bool, scope: str = "") -> list[str]:
+    """The weight_names a layer group lists: ``lstm/lstm_cell/kernel:0`` (Keras 2) or
+    ``lstm/lstm_cell/kernel`` (Keras 3); CuDNN layers have no cell scope."""
+    suffix = "" if keras3 else ":0"
+    cell = {"LSTM": "lstm_cell", "GRU": "gru_cell"}.get(class_name)
+    base = f"{layer_name}/{scope}" if scope else f"{layer_name}/"
+    parts = f"{cell}/" if cell else ""
+    return [f"{base}{parts}{role}{suffix}" for role in ("kernel", "recurrent_kernel", "bias")]
+
+
+def write_keras_h5(path: Path, layers: list[tuple[dict, list[tuple[str, np.ndarray]]]], *, keras3: bool = False,
+                   extra_layers: bool = True) -> Path:
+    """Write a whole-model Keras HDF5 file: ``layers`` are (config entry, [(weight name, array)]);
+    an InputLayer and a Dense layer (with weights) surround them when ``extra_layers``."""
+    entries = [entry for entry, _ in layers]
+    groups = [(entry["config"]["name"], weights) for entry, weights in layers]
+    if extra_layers:
+        entries = [{"class_name": "InputLayer", "config": {"name": "input_1", "batch_input_shape": [None, None, 3]}}] + entries
+        entries.append({"class_name": "Dense", "config": {"name": "dense", "units": 2}})
+        groups = [("input_1", [])] + groups + [("dense", [("dense/kernel" + ("" if keras3 else ":0"), np.ones((4, 2), np.float32))])]
+    config = {"class_name": "Functional" if not keras3 else "Sequential", "config": {"name": "model", "layers": entries}}
+    version = b"3.6.0" if keras3 else b"2.15.0"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["keras_version"] = version
+        handle.attrs["backend"] = b"tensorflow"
+        handle.attrs["model_config"] = json.dumps(config).encode()
+        root = handle.create_group("model_weights")
+        root.attrs["layer_names"] = [name.encode() for name, _ in groups]
+        root.attrs["keras_version"] = version
+        for name, weights in groups:
+            group = root.create_group(name)
+            group.attrs["weight_names"] = [n.encode() for n, _ in weights]
+            for weight_name, array in weights:
+                group.create_dataset(weight_name, data=array)
+    return path
