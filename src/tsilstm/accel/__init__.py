@@ -1,0 +1,1 @@
+"""Accelerator model: architecture config and presets, energy tables, counts, event timing, energy, workloads."""

@@ -1,0 +1,313 @@
+"""The accelerator description: a TOML (or YAML) file validated on load, named presets shipped with
+the package, and overrides from the command line.
+
+File layout (every quantity is a number in the unit its key names, or a string with a unit)::
+
+    name = "my-accel"
+    base = "edge"                 # optional: start from a preset, override what follows
+    [compute]  clock_hz, mac_units, weight_bits, activation_bits, accumulator_bits, arithmetic,
+               activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window
+    [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, double_buffer
+    [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
+    [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
+    [sources]  free text per key (documentation only)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tsilstm.accel.energy_table import (
+    ACTIVATION_PJ,
+    SRAM_READ_PJ_PER_64BIT,
+    mac_energy_pj,
+    multiply_energy_pj,
+)
+from tsilstm.accel.quantities import parse_quantity, parse_whole
+from tsilstm.errors import InvalidParameterError
+
+PRESETS = ("edge", "server")
+
+# (section, key) -> (field name, dimension, kind, required)
+#   kind: "whole" (int > 0), "whole0" (int >= 0), "real" (> 0), "real0" (>= 0), "choice", "bool", "table"
+_SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
+    ("compute", "clock_hz"): ("clock_hz", "hz", "real", True),
+    ("compute", "mac_units"): ("mac_units", "count", "whole", True),
+    ("compute", "weight_bits"): ("weight_bits", "count", "bits", True),
+    ("compute", "activation_bits"): ("activation_bits", "count", "bits", True),
+    ("compute", "accumulator_bits"): ("accumulator_bits", "count", "bits", True),
+    ("compute", "arithmetic"): ("arithmetic", "", "choice", False),
+    ("compute", "activation_units"): ("activation_units", "count", "whole", True),
+    ("compute", "mac_pipeline_cycles"): ("mac_pipeline_cycles", "count", "whole0", False),
+    ("compute", "cell_pipeline_cycles"): ("cell_pipeline_cycles", "count", "whole0", False),
+    ("compute", "issue_window"): ("issue_window", "count", "whole", False),
+    ("memory", "weight_buffer_bytes"): ("weight_buffer_bytes", "bytes", "whole", True),
+    ("memory", "activation_buffer_bytes"): ("activation_buffer_bytes", "bytes", "whole", True),
+    ("memory", "tile_units"): ("tile_units", "count", "whole", False),
+    ("memory", "double_buffer"): ("double_buffer", "", "bool", False),
+    ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
+    ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
+    ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
+    ("energy", "static_power_w"): ("static_power_w", "w", "real0", True),
+    ("energy", "mac_pj"): ("mac_pj", "pj", "real0", False),
+    ("energy", "multiply_pj"): ("multiply_pj", "pj", "real0", False),
+    ("energy", "activation_pj"): ("activation_pj", "pj", "real0", False),
+    ("energy", "sram_pj_per_64bit"): ("sram_table", "", "table", False),
+}
+_KEY_OF_FIELD = {field: f"{section}.{key}" for (section, key), (field, *_rest) in _SCHEMA.items()}
+_SECTIONS = ("compute", "memory", "dram", "energy")
+_TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
+_BIT_WIDTHS = (8, 16, 32)
+_ACC_WIDTHS = (16, 24, 32, 48, 64)
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """A validated accelerator description; every quantity carries its unit in its name."""
+
+    name: str
+    clock_hz: float
+    mac_units: int
+    weight_bits: int
+    activation_bits: int
+    accumulator_bits: int
+    activation_units: int
+    weight_buffer_bytes: int
+    activation_buffer_bytes: int
+    dram_bandwidth_bytes_per_s: float
+    dram_latency_ns: float
+    dram_pj_per_bit: float
+    static_power_w: float
+    arithmetic: str = "int"
+    mac_pipeline_cycles: int = 8
+    cell_pipeline_cycles: int = 8
+    issue_window: int = 2
+    tile_units: int = 64
+    double_buffer: bool = True
+    mac_pj: float | None = None
+    multiply_pj: float | None = None
+    activation_pj: float = ACTIVATION_PJ
+    sram_table: tuple[tuple[float, float], ...] = SRAM_READ_PJ_PER_64BIT
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes per weight."""
+        return self.weight_bits // 8
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes per activation (x, h, c)."""
+        return self.activation_bits // 8
+
+    @property
+    def accumulator_bytes(self) -> int:
+        """Bytes per partial sum / gate pre-activation."""
+        return self.accumulator_bits // 8
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        """DRAM bandwidth in bytes per clock cycle."""
+        return self.dram_bandwidth_bytes_per_s / self.clock_hz
+
+    @property
+    def dram_latency_cycles(self) -> float:
+        """DRAM latency in clock cycles."""
+        return self.dram_latency_ns * 1e-9 * self.clock_hz
+
+    @property
+    def mac_energy_pj(self) -> float:
+        """Energy per MAC in pJ: the config's ``mac_pj`` or the default table at these bit widths."""
+        if self.mac_pj is not None:
+            return self.mac_pj
+        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic)
+
+    @property
+    def multiply_energy_pj(self) -> float:
+        """Energy per element-wise multiply of the cell update in pJ (activation width)."""
+        if self.multiply_pj is not None:
+            return self.multiply_pj
+        return multiply_energy_pj(self.activation_bits, self.arithmetic)
+
+    def with_overrides(self, **changes: Any) -> "ArchConfig":
+        """A copy with fields replaced (validated again), e.g. ``weight_buffer_bytes=2**20``."""
+        unknown = sorted(set(changes) - set(asdict(self)))
+        if unknown:
+            raise InvalidParameterError(unknown[0], changes[unknown[0]], "not a field of the accelerator config")
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The config as a JSON-ready dict (field names carry units)."""
+        out = asdict(self)
+        out["sram_table"] = [list(point) for point in self.sram_table]
+        out["mac_energy_pj"] = self.mac_energy_pj
+        out["multiply_energy_pj"] = self.multiply_energy_pj
+        return out
+
+
+def _check_fields(arch: ArchConfig) -> None:
+    for key in ("weight_bits", "activation_bits"):
+        value = getattr(arch, key)
+        if value not in _BIT_WIDTHS:
+            raise InvalidParameterError(key, value, "one of 8, 16, 32 bits")
+    if arch.accumulator_bits not in _ACC_WIDTHS:
+        raise InvalidParameterError("accumulator_bits", arch.accumulator_bits, "one of 16, 24, 32, 48, 64 bits")
+    if arch.arithmetic not in ("int", "float"):
+        raise InvalidParameterError("arithmetic", arch.arithmetic, "one of int, float")
+    if arch.arithmetic == "float" and arch.weight_bits == 8:
+        raise InvalidParameterError("weight_bits", 8, "float arithmetic needs 16 or 32 bits")
+    for key in ("clock_hz", "dram_bandwidth_bytes_per_s"):
+        value = getattr(arch, key)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise InvalidParameterError(key, value, "must be a finite number > 0")
+    for key in ("dram_latency_ns", "dram_pj_per_bit", "static_power_w", "activation_pj"):
+        value = getattr(arch, key)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise InvalidParameterError(key, value, "must be a finite number >= 0")
+    for key in ("mac_pj", "multiply_pj"):
+        value = getattr(arch, key)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise InvalidParameterError(key, value, "must be a finite number >= 0")
+    for key in ("mac_units", "activation_units", "weight_buffer_bytes", "activation_buffer_bytes", "tile_units", "issue_window"):
+        value = getattr(arch, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidParameterError(key, value, "must be an integer >= 1")
+    for key in ("mac_pipeline_cycles", "cell_pipeline_cycles"):
+        value = getattr(arch, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidParameterError(key, value, "must be an integer >= 0")
+    if not arch.sram_table:
+        raise InvalidParameterError("sram_pj_per_64bit", [], "needs at least one [bytes, pJ] point")
+
+
+def load_arch(spec: str | Path) -> ArchConfig:
+    """Load a preset by name (``edge``, ``server``) or a TOML/YAML file by path, validated.
+
+    Raises ``InvalidParameterError`` naming the key for unknown keys, wrong units, missing or
+    impossible values, and naming ``arch`` for an unknown preset or unreadable file.
+    """
+    text = str(spec)
+    if text in PRESETS:
+        return arch_from_dict(_read_preset(text), source=f"preset {text}")
+    path = Path(text)
+    if not path.suffix:
+        raise InvalidParameterError("arch", text, "a preset (" + ", ".join(PRESETS) + ") or a .toml/.yaml file")
+    if not path.is_file():
+        raise InvalidParameterError("arch", text, "no such file; use a preset (" + ", ".join(PRESETS) + ") or a .toml/.yaml file")
+    return arch_from_dict(_read_file(path), source=str(path))
+
+
+def preset_text(name: str) -> str:
+    """The TOML text of preset ``name`` as shipped (with its source comments)."""
+    if name not in PRESETS:
+        raise InvalidParameterError("arch", name, "one of " + ", ".join(PRESETS))
+    return resources.files("tsilstm.accel").joinpath("presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+
+
+def _read_preset(name: str) -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads(preset_text(name))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise InvalidParameterError("arch", str(path), f"not valid TOML: {error}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:  # pragma: no cover - pyyaml is optional
+            raise InvalidParameterError("arch", str(path), "YAML needs pyyaml (pip install pyyaml); or use TOML") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise InvalidParameterError("arch", str(path), f"not valid YAML: {error}") from None
+        if not isinstance(data, dict):
+            raise InvalidParameterError("arch", str(path), "must be a mapping of sections")
+        return data
+    raise InvalidParameterError("arch", str(path), "a .toml, .yaml or .yml file")
+
+
+def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
+    """Validate a parsed config (see module doc) and return the ``ArchConfig``. With ``base`` the
+    named preset is loaded first and this config's keys override it. Errors name ``section.key``."""
+    if not isinstance(data, dict):
+        raise InvalidParameterError("arch", type(data).__name__, "must be a mapping of sections")
+    for key in data:
+        if key not in _TOP_LEVEL:
+            raise InvalidParameterError(key, data[key], "unknown key; allowed: " + ", ".join(_TOP_LEVEL))
+    fields: dict[str, Any] = {}
+    if "base" in data:
+        base = data["base"]
+        if base not in PRESETS:
+            raise InvalidParameterError("base", base, "one of " + ", ".join(PRESETS))
+        fields = asdict(load_arch(base))
+        fields.pop("description", None)
+    for section in _SECTIONS:
+        block = data.get(section, {})
+        if not isinstance(block, dict):
+            raise InvalidParameterError(section, block, "must be a table of keys")
+        for key, value in block.items():
+            if (section, key) not in _SCHEMA:
+                allowed = ", ".join(k for s, k in _SCHEMA if s == section)
+                raise InvalidParameterError(f"{section}.{key}", value, f"unknown key; allowed in [{section}]: {allowed}")
+            name, dimension, kind, _ = _SCHEMA[(section, key)]
+            fields[name] = _parse_value(f"{section}.{key}", value, dimension, kind)
+    for (section, key), (name, _, _, required) in _SCHEMA.items():
+        if required and name not in fields:
+            raise InvalidParameterError(f"{section}.{key}", None, f"missing (required in {source})")
+    if "sources" in data and not isinstance(data["sources"], dict):
+        raise InvalidParameterError("sources", data["sources"], "must be a table of text")
+    fields["name"] = str(data.get("name", fields.get("name", Path(source).stem)))
+    fields["description"] = str(data.get("description", ""))
+    if isinstance(fields.get("sram_table"), list):
+        fields["sram_table"] = tuple(tuple(p) for p in fields["sram_table"])
+    try:
+        return ArchConfig(**fields)
+    except InvalidParameterError as error:
+        key = _KEY_OF_FIELD.get(error.name, error.name)
+        raise InvalidParameterError(key, error.value, error.allowed) from None
+
+
+def _parse_value(key: str, value: Any, dimension: str, kind: str) -> Any:
+    if kind == "choice":
+        if value not in ("int", "float"):
+            raise InvalidParameterError(key, value, "one of int, float")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise InvalidParameterError(key, value, "true or false")
+        return value
+    if kind == "table":
+        if not isinstance(value, list) or not value:
+            raise InvalidParameterError(key, value, "a list of [bytes, pJ per 64-bit access] pairs")
+        points = []
+        for index, point in enumerate(value):
+            if not isinstance(point, (list, tuple)) or len(point) != 2:
+                raise InvalidParameterError(f"{key}[{index}]", point, "a pair [bytes, pJ per 64-bit access]")
+            points.append(
+                (parse_quantity(f"{key}[{index}][0]", point[0], "bytes"), parse_quantity(f"{key}[{index}][1]", point[1], "pj"))
+            )
+        return tuple(sorted(points))
+    if kind == "bits":
+        return parse_whole(key, value, dimension)
+    if kind == "whole":
+        return parse_whole(key, value, dimension)
+    if kind == "whole0":
+        return parse_whole(key, value, dimension, positive=False)
+    if kind == "real":
+        return parse_quantity(key, value, dimension)
+    return parse_quantity(key, value, dimension, positive=False)

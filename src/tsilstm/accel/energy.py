@@ -1,0 +1,35 @@
+"""Energy = sum(count x energy per event) + static power x time, with a breakdown that sums to the
+total (DESIGN.md section 5). All energies in pJ."""
+
+from __future__ import annotations
+
+from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.counts import Counts
+from tsilstm.accel.energy_table import sram_pj_per_byte
+
+ENERGY_PARTS = (
+    "dram_weights", "dram_input_weights", "dram_activations", "sram_weights", "sram_activations",
+    "mac", "cell", "static",
+)
+"""Breakdown keys: DRAM traffic of recurrent weights, of W_x, of inputs/pre-activations/states/
+outputs; weight-buffer and activation-buffer accesses; MACs; activation functions and element-wise
+products of the cell update; static (leakage) energy over the run time."""
+
+
+def energy_breakdown_pj(counts: Counts, seconds: float, arch: ArchConfig) -> dict[str, float]:
+    """The energy of a run by part (``ENERGY_PARTS``), in pJ; the total is the sum of the parts."""
+    pj_per_dram_byte = 8.0 * arch.dram_pj_per_bit
+    dram = counts.dram_bytes
+    activation_dram = sum(v for k, v in dram.items() if k not in ("weights", "input_weights"))
+    weight_sram = counts.sram_read_bytes["weight_buffer"] + counts.sram_write_bytes["weight_buffer"]
+    act_sram = counts.sram_read_bytes["activation_buffer"] + counts.sram_write_bytes["activation_buffer"]
+    return {
+        "dram_weights": dram["weights"] * pj_per_dram_byte,
+        "dram_input_weights": dram["input_weights"] * pj_per_dram_byte,
+        "dram_activations": activation_dram * pj_per_dram_byte,
+        "sram_weights": weight_sram * sram_pj_per_byte(arch.weight_buffer_bytes, arch.sram_table),
+        "sram_activations": act_sram * sram_pj_per_byte(arch.activation_buffer_bytes, arch.sram_table),
+        "mac": counts.macs * arch.mac_energy_pj,
+        "cell": counts.activation_evaluations * arch.activation_pj + counts.cell_multiplies * arch.multiply_energy_pj,
+        "static": arch.static_power_w * seconds * 1e12,
+    }

@@ -1,0 +1,329 @@
+"""Event model of one layer direction on the accelerator: cycles from three resources.
+
+Resources and rules (DESIGN.md section 5):
+
+* DRAM channel: tile loads in plan order, each ``bytes / (bandwidth / clock)`` cycles on the
+  channel, its data in the buffer ``latency`` later. A load may start as soon as the buffer has
+  room, ahead of the uses before it (double buffering: the plan is generated for a buffer one tile
+  smaller than the real one, see ``plan_buffer_bytes``); a tile's room is freed when its last use
+  ends. Non-weight DRAM traffic (inputs, spilled pre-activations and states, outputs) occupies the
+  channel at the op that causes it.
+* MAC array: a use of a tile for n steps takes ``ceil(rows x cols x n x batch / mac_units)``
+  cycles; its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan order
+  from an issue queue of ``issue_window`` entries: a use waiting for its h (or its tile) lets a
+  later ready use go first (window 1: strictly in order).
+* Cell/activation unit: a finish of row-block r for step t starts when every use of row r for
+  step t is done, takes ``ceil(units x batch x evaluations / activation_units)`` cycles and its
+  h is usable ``cell_pipeline_cycles`` later.
+* Dependency rule: a use of W_h tile (r, c) for step t waits for the finish of (c, t-1) (with a
+  projection: for the projection of step t-1).
+
+Long sequences: the plan of a short sequence with the same remainder modulo the period is
+simulated, then one and two periods longer; once the increments agree (the steady state), the
+time of the real sequence follows by adding the increment per missing period
+(``simulate_layer_timing``; tests check it against the full simulation).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from dataclasses import dataclass, fields
+
+from tsilstm.accel.activation_traffic import (
+    ActivationTraffic,
+    boundary_state_bytes,
+    finish_dram_bytes,
+    project_dram_bytes,
+    x_use_dram_bytes,
+)
+from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.plan import Op, Program, Tile, Tiling, expand
+from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, USE
+
+CELL_EVALUATIONS = {4: 5, 3: 3}
+"""Sigmoid/tanh evaluations per hidden unit and step: LSTM 3 sigmoid + 2 tanh, GRU 2 sigmoid + 1 tanh."""
+
+_WARMUP_PERIODS = 2
+_MAX_WARMUP_PERIODS = 64
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Cycles of one layer direction and what each resource did (all in clock cycles, bytes)."""
+
+    cycles: float
+    dram_busy_cycles: float
+    mac_busy_cycles: float
+    cell_busy_cycles: float
+    mac_wait_dependency_cycles: float
+    mac_wait_load_cycles: float
+    weight_bytes_loaded: float
+    other_dram_bytes: float
+    extrapolated: bool = False
+
+    def plus(self, other: "Timing", times: float = 1.0) -> "Timing":
+        """This timing with ``times`` x ``other`` added to every figure."""
+        values = {f.name: getattr(self, f.name) + times * getattr(other, f.name) for f in fields(self) if f.name != "extrapolated"}
+        return Timing(**values, extrapolated=True)
+
+    def minus(self, other: "Timing") -> "Timing":
+        """The difference of every figure (the increment of one period)."""
+        values = {f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(self) if f.name != "extrapolated"}
+        return Timing(**values)
+
+
+@dataclass
+class _Pending:
+    position: int
+    op: Op
+    load_ready: float
+    dep_ready: float
+    duration: float
+
+    @property
+    def ready(self) -> float:
+        return max(self.load_ready, self.dep_ready)
+
+
+class _EventModel:
+    """One pass over an op list; see the module doc for the rules."""
+
+    def __init__(self, tiling: Tiling, batch: int, arch: ArchConfig, traffic: ActivationTraffic, capacity_bytes: int) -> None:
+        self.tiling, self.batch, self.arch, self.traffic = tiling, batch, arch, traffic
+        self.capacity = capacity_bytes
+        self.bytes_per_cycle = arch.dram_bytes_per_cycle
+        self.latency = arch.dram_latency_cycles
+        self.dram_free = 0.0
+        self.mac_free = 0.0
+        self.cell_free = 0.0
+        self.busy = {"dram": 0.0, "mac": 0.0, "cell": 0.0}
+        self.wait = {"dependency": 0.0, "load": 0.0}
+        self.weight_bytes = 0.0
+        self.other_bytes = 0.0
+        self.load_done: dict[tuple, float] = {}
+        self.resident = 0  # bytes loaded and not yet evicted in plan order
+        self.freed: list[tuple[float, int]] = []  # heap of (time the room frees, bytes)
+        self.freed_total = 0
+        self.unresolved: dict[tuple, int] = {}  # evicted in plan order, a use still in the window
+        self.unresolved_total = 0
+        self.window: list[_Pending] = []
+        self.window_uses: Counter = Counter()
+        self.last_use_end: dict[tuple, float] = {}
+        self.finish_end: dict[tuple[int, int], float] = {}
+        self.row_ready: dict[tuple[int, int], float] = {}
+        self.row_ready_all: dict[int, float] = {}
+        self.proj_ready: dict[int, float] = {}
+        self.project_end: dict[int, float] = {}
+        self.evaluations = CELL_EVALUATIONS[tiling.gates]
+        self.tile_info: dict[tuple, tuple[int, int]] = {}  # (src, row, col) -> (bytes, weights)
+
+    def _info(self, key: tuple) -> tuple[int, int]:
+        info = self.tile_info.get(key)
+        if info is None:
+            src, row, col = key
+            r0, r1 = self.tiling.rows_of(src)[row]
+            c0, c1 = self.tiling.col_bounds[src][col]
+            weights = (r1 - r0) * (c1 - c0) * (1 if src == "p" else self.tiling.gates)
+            info = self.tile_info[key] = (self.tiling.tile_bytes(Tile(*key)), weights)
+        return info
+
+    # -- DRAM channel -------------------------------------------------------------------------
+    def _channel(self, num_bytes: float) -> None:
+        if num_bytes:
+            cycles = num_bytes / self.bytes_per_cycle
+            self.dram_free += cycles
+            self.busy["dram"] += cycles
+            self.other_bytes += num_bytes
+
+    def _load(self, op: Op) -> None:
+        tile = op[1:4]
+        size = self._info(tile)[0]
+        if self.unresolved_total and self.resident + size + self.unresolved_total > self.capacity:
+            self._drain_window()  # the room needed is held by a tile whose last use is still queued
+        start = self.dram_free
+        while self.freed and self.freed[0][0] <= start:
+            self.freed_total -= heapq.heappop(self.freed)[1]
+        while self.resident + size + self.freed_total + self.unresolved_total > self.capacity and self.freed:
+            when, num = heapq.heappop(self.freed)
+            self.freed_total -= num
+            start = max(start, when)
+        transfer = size / self.bytes_per_cycle
+        self.dram_free = start + transfer
+        self.busy["dram"] += transfer
+        self.load_done[tile] = self.dram_free + self.latency
+        self.resident += size
+        self.weight_bytes += size
+
+    def _evict(self, op: Op) -> None:
+        tile = op[1:4]
+        size = self._info(tile)[0]
+        self.resident -= size
+        if self.window_uses[tile]:
+            self.unresolved[tile] = size
+            self.unresolved_total += size
+        else:
+            self._free(tile, size)
+
+    def _free(self, tile: tuple, size: int) -> None:
+        heapq.heappush(self.freed, (self.last_use_end.get(tile, 0.0), size))
+        self.freed_total += size
+
+    # -- MAC array ----------------------------------------------------------------------------
+    def _use(self, position: int, op: Op) -> None:
+        tiling = self.tiling
+        if op.src == "x":
+            dep = 0.0
+            self._channel(x_use_dram_bytes(self.traffic, tiling, op.row, op.col, op.nsteps, self.batch, self.arch))
+        elif op.src == "p":
+            dep = max(self.finish_end[(op.col, t)] for t in range(op.step, op.step + op.nsteps))
+        else:
+            last = op.step + op.nsteps - 1  # the finishes a use needs complete in step order
+            if last < 1:
+                dep = 0.0
+            elif tiling.proj:
+                dep = self.project_end[last - 1]
+            else:
+                dep = self.finish_end[(op.col, last - 1)]
+        tile = op[1:4]
+        macs = self._info(tile)[1] * op.nsteps * self.batch
+        duration = float(math.ceil(macs / self.arch.mac_units))
+        self.window.append(_Pending(position, op, self.load_done[tile], dep, duration))
+        self.window_uses[tile] += 1
+        while len(self.window) >= self.arch.issue_window:
+            self._issue_one()
+
+    def _issue_one(self) -> None:
+        now = self.mac_free
+        chosen = next((p for p in self.window if p.ready <= now), None)
+        if chosen is None:
+            chosen = min(self.window, key=lambda p: (p.ready, p.position))
+        self.window.remove(chosen)
+        start = max(now, chosen.ready)
+        if start > now:
+            if chosen.dep_ready >= chosen.load_ready:
+                self.wait["dependency"] += start - now
+            else:
+                self.wait["load"] += start - now
+        end = start + chosen.duration
+        self.mac_free = end
+        self.busy["mac"] += chosen.duration
+        usable = end + self.arch.mac_pipeline_cycles
+        op = chosen.op
+        if op.src == "p":
+            for t in range(op.step, op.step + op.nsteps):
+                self.proj_ready[t] = max(self.proj_ready.get(t, 0.0), usable)
+        elif op.nsteps > 2:
+            self.row_ready_all[op.row] = max(self.row_ready_all.get(op.row, 0.0), usable)
+        else:
+            for t in range(op.step, op.step + op.nsteps):
+                key = (op.row, t)
+                self.row_ready[key] = max(self.row_ready.get(key, 0.0), usable)
+        tile = op[1:4]
+        self.last_use_end[tile] = max(self.last_use_end.get(tile, 0.0), end)
+        self.window_uses[tile] -= 1
+        if not self.window_uses[tile] and tile in self.unresolved:
+            size = self.unresolved.pop(tile)
+            self.unresolved_total -= size
+            self._free(tile, size)
+
+    def _drain_window(self) -> None:
+        while self.window:
+            self._issue_one()
+
+    # -- cell unit ----------------------------------------------------------------------------
+    def _finish(self, op: Op) -> None:
+        self._drain_window()
+        ready = max(self.row_ready.get((op.row, op.step), 0.0), self.row_ready_all.get(op.row, 0.0))
+        start = max(self.cell_free, ready)
+        u0, u1 = self.tiling.row_bounds[op.row]
+        busy = float(math.ceil((u1 - u0) * self.batch * self.evaluations / self.arch.activation_units))
+        self.cell_free = start + busy
+        self.busy["cell"] += busy
+        self.finish_end[(op.row, op.step)] = self.cell_free + self.arch.cell_pipeline_cycles
+        self._channel(finish_dram_bytes(self.traffic, self.tiling, op.row, self.batch, self.arch))
+
+    def _project(self, op: Op) -> None:
+        self._drain_window()
+        self.project_end[op.step] = self.proj_ready.get(op.step, 0.0)
+        self._channel(project_dram_bytes(self.tiling, self.batch, self.arch))
+
+    def run(self, ops: tuple[Op, ...] | list[Op]) -> Timing:
+        """Simulate ``ops`` and return the timing."""
+        self._channel(boundary_state_bytes(self.traffic, self.batch))
+        for position, op in enumerate(ops):
+            kind = op.kind
+            if kind == USE:
+                self._use(position, op)
+            elif kind == LOAD:
+                self._load(op)
+            elif kind == EVICT:
+                self._evict(op)
+            elif kind == FINISH:
+                self._finish(op)
+            elif kind == PROJECT:
+                self._project(op)
+        self._drain_window()
+        self._channel(boundary_state_bytes(self.traffic, self.batch))
+        ends = [self.dram_free, self.mac_free + self.arch.mac_pipeline_cycles, *self.finish_end.values()]
+        return Timing(
+            cycles=max(ends), dram_busy_cycles=self.busy["dram"], mac_busy_cycles=self.busy["mac"],
+            cell_busy_cycles=self.busy["cell"], mac_wait_dependency_cycles=self.wait["dependency"],
+            mac_wait_load_cycles=self.wait["load"], weight_bytes_loaded=self.weight_bytes,
+            other_dram_bytes=self.other_bytes,
+        )
+
+
+def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:
+    """The buffer the schedules are generated for: the weight buffer less one tile of room for the
+    next load (double buffering) when it holds two tiles and ``double_buffer`` is set."""
+    if arch.double_buffer and arch.weight_buffer_bytes >= 2 * max_tile_bytes:
+        return arch.weight_buffer_bytes - max_tile_bytes
+    return arch.weight_buffer_bytes
+
+
+def simulate_plan_timing(
+    ops: tuple[Op, ...] | list[Op], tiling: Tiling, batch: int, arch: ArchConfig, traffic: ActivationTraffic
+) -> Timing:
+    """The event model over a concrete op list (every op simulated)."""
+    return _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes).run(ops)
+
+
+def _hoisted_ops(program: Program, short_steps: int, steps: int, batch: int) -> tuple[Op, ...]:
+    """The plan of ``short_steps`` steps with its hoisting GEMM sized for ``steps`` steps."""
+    ops = expand(program, short_steps, batch).ops
+    if not program.hoist_inputs or short_steps == steps:
+        return ops
+    return tuple(op._replace(nsteps=steps) if op.kind == USE and op.src == "x" else op for op in ops)
+
+
+def simulate_layer_timing(
+    program: Program, steps: int, batch: int, arch: ArchConfig, traffic: ActivationTraffic, *, full: bool = False
+) -> Timing:
+    """Cycles of ``program`` over ``steps`` steps: the full event model for short sequences (or
+    with ``full``), else short runs extended by the steady-state increment per period (module doc)."""
+    tiling = program.tiling
+
+    def run(short: int) -> Timing:
+        return simulate_plan_timing(_hoisted_ops(program, short, steps, batch), tiling, batch, arch, traffic)
+
+    period = program.period
+    warmup = _WARMUP_PERIODS
+    while not full and warmup <= _MAX_WARMUP_PERIODS:
+        short = steps % period + warmup * period
+        if steps <= short + 2 * period:
+            break
+        first, second, third = run(short), run(short + period), run(short + 2 * period)
+        increment = second.minus(first)
+        if _same(increment, third.minus(second)):
+            return first.plus(increment, (steps - short) // period)
+        warmup *= 2
+    return run(steps)
+
+
+def _same(a: Timing, b: Timing) -> bool:
+    return all(
+        math.isclose(getattr(a, f.name), getattr(b, f.name), rel_tol=1e-9, abs_tol=1e-6)
+        for f in fields(a) if f.name != "extrapolated"
+    )
