@@ -1,0 +1,64 @@
+"""Chunked streaming equals one call; repeated runs are bitwise identical."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tsilstm
+
+
+@pytest.mark.parametrize("schedule", ["tsi", "conventional"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("chunks", [(1, 2, 3, 4, 5, 6), (7, 13, 20), (40,)])
+def test_chunked_stream_equals_one_call(cell, schedule, chunks) -> None:  # type: ignore[no-untyped-def]
+    cls = tsilstm.LSTM if cell == "lstm" else tsilstm.GRU
+    module = cls(6, 50, num_layers=2, schedule=schedule, threads=2, tile=16, seed=11)
+    x = np.random.default_rng(2).standard_normal((sum(chunks), 3, 6)).astype(np.float32)
+    whole, whole_state = module(x)
+    parts, state, start = [], None, 0
+    for length in chunks:
+        out, state = module(x[start : start + length], state)
+        parts.append(out)
+        start += length
+    assert np.abs(np.concatenate(parts) - whole).max() <= 1e-5
+    flat = lambda s: s if cell == "gru" else np.concatenate([s[0].ravel(), s[1].ravel()])  # noqa: E731
+    assert np.abs(flat(state) - flat(whole_state)).max() <= 1e-5
+
+
+def test_long_sequence_runs_in_time_chunks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Sequences longer than the hoisting chunk give the same result as one chunk."""
+    from tsilstm.runtime import execution
+
+    module = tsilstm.LSTM(5, 40, schedule="tsi", threads=2, tile=16, seed=3)
+    x = np.random.default_rng(4).standard_normal((61, 2, 5)).astype(np.float32)
+    whole, _ = module(x)
+    monkeypatch.setattr(execution, "GX_CHUNK_BYTES", 4 * 2 * 160 * 7)  # 7-step chunks -> 6 (even)
+    chunked, _ = module(x)
+    assert np.abs(chunked - whole).max() <= 1e-6
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+@pytest.mark.parametrize("schedule", ["tsi", "conventional"])
+def test_repeated_runs_bitwise_identical(schedule, threads) -> None:  # type: ignore[no-untyped-def]
+    module = tsilstm.LSTM(12, 96, num_layers=2, bidirectional=True, schedule=schedule, threads=threads, tile=16, seed=5)
+    x = np.random.default_rng(6).standard_normal((60, 4, 12)).astype(np.float32)
+    first, (h1, c1) = module(x)
+    for _ in range(3):
+        again, (h2, c2) = module(x)
+        assert np.array_equal(first, again) and np.array_equal(h1, h2) and np.array_equal(c1, c2)
+
+
+def test_thread_count_does_not_change_the_result() -> None:
+    """Each row-block's partial sums are accumulated by its owner thread in body order, so the
+    result does not depend on how row-blocks are dealt to threads."""
+    x = np.random.default_rng(8).standard_normal((30, 2, 10)).astype(np.float32)
+    outs = [tsilstm.GRU(10, 80, schedule="tsi", threads=t, tile=16, seed=9)(x)[0] for t in (1, 2, 3, 4)]
+    assert all(np.array_equal(outs[0], other) for other in outs[1:])
+
+
+def test_more_threads_than_cores_do_not_deadlock() -> None:
+    module = tsilstm.LSTM(8, 256, schedule="tsi", threads=8, tile=16, seed=1)
+    x = np.random.default_rng(1).standard_normal((20, 1, 8)).astype(np.float32)
+    reference = tsilstm.LSTM(8, 256, schedule="tsi", threads=1, tile=16, seed=1)(x)[0]
+    assert np.array_equal(module(x)[0], reference)
