@@ -1,0 +1,101 @@
+"""``tsilstm simulate``: traffic, energy and time of every schedule of a workload on an accelerator."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+
+from tsilstm.accel.evaluate import WEIGHTS_MEANING, evaluate_workload
+from tsilstm.accel.workloads import Workload, get_workload, single_layer_workload
+from tsilstm.byte_sizes import format_bytes
+from tsilstm.cli.accel_options import arch_with_overrides
+from tsilstm.errors import InvalidParameterError
+from tsilstm.plan import SCHEDULES
+from tsilstm.report.accel_tables import result_rows, rich_table
+
+
+@click.command()
+@click.option("--workload", "workload_name", default=None, help="A named workload (see `tsilstm workloads`).")
+@click.option("--hidden", type=int, default=None, help="Hidden units H of a custom layer (instead of --workload).")
+@click.option("--input", "input_size", type=int, default=None, help="Input features X of a custom layer [default: hidden].")
+@click.option("--cell", default="lstm", show_default=True, help="lstm or gru (custom layer).")
+@click.option("--proj-size", type=int, default=0, show_default=True, help="LSTM projection size (custom layer).")
+@click.option("--layers", "num_layers", type=int, default=1, show_default=True, help="Stacked layers (custom).")
+@click.option("--bidirectional", is_flag=True, help="Bidirectional layers (custom).")
+@click.option("--steps", type=int, default=None, help="Time steps T [default: the workload's, 25 for a custom layer].")
+@click.option("--batch", type=int, default=None, help="Sequences per batch [default: the workload's, 1 for a custom layer].")
+@click.option("--arch", "arch_spec", default="edge", show_default=True, help="Preset (edge, server) or a TOML/YAML file.")
+@click.option("--buffer", default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
+@click.option("--activation-buffer", default=None, help="Override the activation buffer: bytes, or 256KiB ...")
+@click.option("--bandwidth", default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
+@click.option("--tile", type=int, default=None, help="Override the tile size in hidden units.")
+@click.option("--weight-bits", type=int, default=None, help="Override the weight width (8, 16, 32).")
+@click.option("--schedule", default="all", show_default=True, help="One of " + ", ".join(SCHEDULES) + ", or all.")
+@click.option("--full-timing", is_flag=True, help="Simulate every step instead of extending the steady state (slow).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def simulate(
+    workload_name: str | None, hidden: int | None, input_size: int | None, cell: str, proj_size: int,
+    num_layers: int, bidirectional: bool, steps: int | None, batch: int | None, arch_spec: str,
+    buffer: str | None, activation_buffer: str | None, bandwidth: str | None, tile: int | None,
+    weight_bits: int | None, schedule: str, full_timing: bool, as_json: bool,
+) -> None:
+    """Model every schedule of a workload on an accelerator: DRAM/SRAM traffic, energy with its
+    breakdown, cycles, steps/s, and the gain against the conventional schedule."""
+    workload = _workload(workload_name, hidden, input_size, cell, proj_size, num_layers, bidirectional, steps, batch)
+    arch = arch_with_overrides(
+        arch_spec, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
+    )
+    if schedule == "all":
+        names: tuple[str, ...] = SCHEDULES
+    elif schedule in SCHEDULES:
+        names = (schedule,) if schedule == "conventional" else ("conventional", schedule)
+    else:
+        raise InvalidParameterError("--schedule", schedule, "one of " + ", ".join(SCHEDULES) + ", or all")
+    results = evaluate_workload(workload, arch, names, full_timing=full_timing)
+    if schedule not in ("all", "conventional"):
+        shown = [r for r in results if r.schedule == schedule]
+    else:
+        shown = results
+    if as_json:
+        rows = result_rows(results)
+        rows = [row for row in rows if row["schedule"] in {r.schedule for r in shown}]
+        payload = {
+            "workload": {"name": workload.name, "layers": workload.describe(), "steps": workload.steps, "batch": workload.batch},
+            "arch": arch.as_dict(),
+            "weights_meaning": WEIGHTS_MEANING,
+            "results": rows,
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    console = Console()
+    console.print(
+        f"{workload.name}: {workload.describe()}, {workload.steps} steps, batch {workload.batch} on {arch.name}: "
+        f"{arch.mac_units} MACs at {arch.clock_hz / 1e6:.0f} MHz, {arch.weight_bits}-bit weights, weight buffer "
+        f"{format_bytes(arch.weight_buffer_bytes)}, DRAM {arch.dram_bandwidth_bytes_per_s / 1e9:.1f} GB/s"
+    )
+    console.print(rich_table(results if schedule == "all" else results))
+    console.print("W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights).")
+    for result in shown:
+        for note in result.notes:
+            console.print(f"[dim]{result.schedule}: {note}[/dim]")
+
+
+def _workload(
+    name: str | None, hidden: int | None, input_size: int | None, cell: str, proj_size: int, num_layers: int,
+    bidirectional: bool, steps: int | None, batch: int | None,
+) -> Workload:
+    if name and hidden:
+        raise InvalidParameterError("--workload", name, "give either --workload or --hidden, not both")
+    if name:
+        base = get_workload(name)
+        if steps is None and batch is None:
+            return base
+        return Workload(base.name, base.layers, steps or base.steps, batch or base.batch, base.family, base.source)
+    if hidden is None:
+        raise InvalidParameterError("--workload", None, "give --workload NAME or --hidden H (see `tsilstm workloads`)")
+    return single_layer_workload(
+        hidden, input_size, steps=steps or 25, batch=batch or 1, cell=cell, proj_size=proj_size,
+        layers=num_layers, bidirectional=bidirectional,
+    )

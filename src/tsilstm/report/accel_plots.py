@@ -1,0 +1,127 @@
+"""Plots of accelerator-model results (matplotlib, Agg backend), each saved as PNG and SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from tsilstm.accel.energy import ENERGY_PARTS  # noqa: E402
+
+SCHEDULE_STYLE = {
+    "naive": ("tab:gray", "x"),
+    "conventional": ("tab:red", "o"),
+    "snake": ("tab:orange", "s"),
+    "pinned": ("tab:purple", "^"),
+    "tsi": ("tab:blue", "D"),
+    "tsi-pinned": ("tab:green", "v"),
+}
+PAPER_ENERGY_BAND = (-57.3, -28.4)  # Park et al., ISLPED 2020: energy change vs conventional, %
+PAPER_THROUGHPUT_GAIN = 110.8  # Park et al., ISLPED 2020: throughput gain vs conventional, %
+
+
+def save_figure(fig: plt.Figure, base: Path) -> list[Path]:
+    """Save ``fig`` as ``base``.png and ``base``.svg; return both paths."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = [base.parent / f"{base.name}.png", base.parent / f"{base.name}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def _by_schedule(rows: list[dict[str, Any]], x_key: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["schedule"], []).append(row)
+    for series in out.values():
+        series.sort(key=lambda r: r[x_key])
+    return out
+
+
+def plot_vs_buffer(rows: list[dict[str, Any]], metric: str, base: Path, title: str) -> list[Path]:
+    """``metric`` (``weight_bytes_per_step`` or ``energy_pj_per_step``) against the weight buffer
+    size, one line per schedule; for traffic also M per step and the ideal (M - B)/2 line."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    scale, unit = (1e6, "MB") if metric == "weight_bytes_per_step" else (1e6, "uJ")
+    series = _by_schedule(rows, "weight_buffer_bytes")
+    for schedule, points in series.items():
+        color, marker = SCHEDULE_STYLE.get(schedule, ("black", "."))
+        ax.plot(
+            [p["weight_buffer_bytes"] / 1024 for p in points], [p[metric] / scale for p in points],
+            marker=marker, color=color, label=schedule, linewidth=1.4, markersize=4,
+        )
+    if metric == "weight_bytes_per_step" and rows:
+        ref = sorted({(r["weight_buffer_bytes"], r["ideal_tsi_pinned_weight_bytes_per_step"], r["recurrent_matrix_bytes"]) for r in rows})
+        xs = [b / 1024 for b, _, _ in ref]
+        ax.plot(xs, [ideal / scale for _, ideal, _ in ref], "k--", linewidth=1, label="(M - B)/2")
+        ax.plot(xs, [m / scale for _, _, m in ref], "k:", linewidth=1, label="M")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("weight buffer B (KiB)")
+    ax.set_ylabel(("recurrent weight DRAM traffic per step (" if metric == "weight_bytes_per_step" else "energy per step (") + unit + ")")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, base)
+
+
+def plot_vs_bandwidth(rows: list[dict[str, Any]], base: Path, title: str) -> list[Path]:
+    """Steps per second against DRAM bandwidth, one line per schedule."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for schedule, points in _by_schedule(rows, "dram_bandwidth_bytes_per_s").items():
+        color, marker = SCHEDULE_STYLE.get(schedule, ("black", "."))
+        ax.plot(
+            [p["dram_bandwidth_bytes_per_s"] / 1e9 for p in points], [p["steps_per_second"] for p in points],
+            marker=marker, color=color, label=schedule, linewidth=1.4, markersize=4,
+        )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("DRAM bandwidth (GB/s)")
+    ax.set_ylabel("time steps per second")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, base)
+
+
+def plot_energy_breakdown(rows: list[dict[str, Any]], base: Path, title: str) -> list[Path]:
+    """Stacked bars of the energy breakdown (uJ), one bar per schedule (rows of one point)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    labels = [r["schedule"] for r in rows]
+    bottoms = [0.0] * len(rows)
+    colors = plt.get_cmap("tab10").colors
+    for index, part in enumerate(ENERGY_PARTS):
+        values = [r[f"energy_{part}_pj"] / 1e6 for r in rows]
+        ax.bar(labels, values, bottom=bottoms, label=part, color=colors[index % len(colors)])
+        bottoms = [b + v for b, v in zip(bottoms, values)]
+    ax.set_ylabel("energy (uJ)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    ax.tick_params(axis="x", labelrotation=20)
+    return save_figure(fig, base)
+
+
+def plot_gains(summary: list[dict[str, Any]], base: Path, title: str) -> list[Path]:
+    """Energy change and throughput gain of tsi and tsi-pinned against conventional per workload,
+    beside the paper's reported band (shaded)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, max(3.5, 0.32 * len(summary) + 1.5)), sharey=True)
+    names = [s["workload"] for s in summary]
+    ys = list(range(len(names)))
+    for offset, schedule, color in ((-0.18, "tsi", "tab:blue"), (0.18, "tsi-pinned", "tab:green")):
+        left.barh([y + offset for y in ys], [s[f"{schedule}_energy_change_pct"] for s in summary], height=0.34, color=color, label=schedule)
+        right.barh([y + offset for y in ys], [s[f"{schedule}_throughput_gain_pct"] for s in summary], height=0.34, color=color, label=schedule)
+    left.axvspan(*PAPER_ENERGY_BAND, color="gold", alpha=0.3, label="Park et al. 2020 band")
+    right.axvline(PAPER_THROUGHPUT_GAIN, color="goldenrod", linestyle="--", label="Park et al. 2020: +110.8 %")
+    left.set_yticks(ys, names, fontsize=7)
+    left.invert_yaxis()
+    left.set_xlabel("energy vs conventional (%)")
+    right.set_xlabel("throughput gain vs conventional (%)")
+    for ax in (left, right):
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    return save_figure(fig, base)

@@ -1,0 +1,94 @@
+"""Tables of accelerator-model results: rows with gains against a baseline schedule, rendered with
+rich for the terminal and as markdown for reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from tsilstm.accel.evaluate import ScheduleResult
+
+MB = 1e6
+BREAKDOWN_GROUPS = {
+    "DRAM": ("dram_weights", "dram_input_weights", "dram_activations"),
+    "SRAM": ("sram_weights", "sram_activations"),
+    "compute": ("mac", "cell"),
+    "static": ("static",),
+}
+
+
+def gains_against(result: ScheduleResult, baseline: ScheduleResult | None) -> dict[str, float | None]:
+    """Ratios of ``result`` to ``baseline``: recurrent-weight traffic ratio, energy change (a
+    fraction, negative = saving) and throughput ratio (steps/s). None without a baseline."""
+    if baseline is None:
+        return {"weight_traffic_ratio": None, "energy_change": None, "speedup": None}
+    base_weights = baseline.counts.dram_bytes["weights"]
+    return {
+        "weight_traffic_ratio": result.counts.dram_bytes["weights"] / base_weights if base_weights else None,
+        "energy_change": result.energy_pj / baseline.energy_pj - 1.0,
+        "speedup": result.steps_per_second / baseline.steps_per_second,
+    }
+
+
+def result_rows(results: list[ScheduleResult], baseline: str = "conventional") -> list[dict[str, Any]]:
+    """One JSON-ready dict per result, with ``vs_<baseline>`` gains when the baseline is present."""
+    base = next((r for r in results if r.schedule == baseline), None)
+    rows = []
+    for result in results:
+        row = result.as_dict()
+        row[f"vs_{baseline}"] = gains_against(result, base)
+        rows.append(row)
+    return rows
+
+
+def _label(result: ScheduleResult) -> str:
+    if result.fell_back:
+        return f"{result.schedule} -> {'+'.join(result.executed_schedules)}"
+    return result.schedule
+
+
+def _fmt_ratio(value: float | None, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "energy":
+        return f"{value * 100:+.1f} %"
+    return f"{value:.3f}x"
+
+
+def rich_table(results: list[ScheduleResult], baseline: str = "conventional") -> Table:
+    """A terminal table: one row per schedule (traffic, energy with breakdown, time, gains)."""
+    base = next((r for r in results if r.schedule == baseline), None)
+    table = Table()
+    columns = (
+        "schedule", "W_h MB", "DRAM MB", "energy uJ", "DRAM/SRAM/comp/static %", "time ms", "steps/s",
+        f"W_h vs {baseline}", f"energy vs {baseline}", f"speed vs {baseline}",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for result in results:
+        gains = gains_against(result, base)
+        total = result.energy_pj
+        shares = "/".join(
+            f"{100 * sum(result.energy_breakdown_pj[k] for k in keys) / total:.0f}" for keys in BREAKDOWN_GROUPS.values()
+        )
+        table.add_row(
+            _label(result),
+            f"{result.counts.dram_bytes['weights'] / MB:.1f}",
+            f"{result.counts.dram_total_bytes / MB:.1f}",
+            f"{total / 1e6:.1f}",
+            shares,
+            f"{result.seconds * 1e3:.3f}",
+            f"{result.steps_per_second:.1f}",
+            _fmt_ratio(gains["weight_traffic_ratio"], "ratio"),
+            _fmt_ratio(gains["energy_change"], "energy"),
+            _fmt_ratio(gains["speedup"], "ratio"),
+        )
+    return table
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
