@@ -15,7 +15,8 @@ class BufferStats:
     """What a plan moves through the weight buffer.
 
     ``weight_bytes_loaded`` are the DRAM bytes of all loads, split by source in
-    ``bytes_by_source`` (``h`` = W_h, ``x`` = W_x, ``p`` = W_hr); ``peak_buffer_bytes`` is the most
+    ``bytes_by_source`` (``h`` = W_h, ``x`` = W_x, ``p`` = W_hr, and ``r`` = W_h's reset-gate rows
+    for an original-form GRU only); ``peak_buffer_bytes`` is the most
     resident at once; ``loads`` and ``uses`` count ops.
     """
 
@@ -35,6 +36,8 @@ def simulate_buffer(plan: Plan, buffer_bytes: int | None = None) -> BufferStats:
     resident: dict[Tile, int] = {}
     used_bytes = peak = loads = uses = 0
     by_source = {"h": 0, "x": 0, "p": 0}
+    if tiling.reset_before:
+        by_source["r"] = 0
     for index, op in enumerate(plan.ops):
         if op.kind == LOAD:
             tile = op.tile

@@ -6,7 +6,7 @@ from collections import Counter
 
 from tsilstm.errors import PlanError
 from tsilstm.plan.buffer_sim import BufferStats, simulate_buffer
-from tsilstm.plan.ops import FINISH, PROJECT, USE, Plan
+from tsilstm.plan.ops import FINISH, PROJECT, RESET, USE, Plan
 
 
 def check_plan(plan: Plan) -> BufferStats:
@@ -18,7 +18,11 @@ def check_plan(plan: Plan) -> BufferStats:
     * every (tile, step) pair with step in [0, T) is used exactly once, no step outside;
     * row-block r finishes step t once, after every W_x and W_h tile of row r was applied for t;
       with a projection, step t is projected once, after all its W_hr tiles;
-    * the buffer never holds more than the plan's buffer bytes and every use is of a resident tile.
+    * the buffer never holds more than the plan's buffer bytes and every use is of a resident tile;
+    * original-form GRU (``tiling.reset_before``): a use of reset-row tile ``r`` (r, c) for step t
+      needs h_{t-1}[c]; row-block c's reset for step t comes once, after all its W_x and ``r``
+      tiles for t; a use of ``h`` tile (r, c) for step t (update and candidate rows) needs that
+      reset of row-block c; a finish also needs the row's ``r`` tiles and its reset.
 
     Returns the buffer statistics.
     """
@@ -28,6 +32,7 @@ def check_plan(plan: Plan) -> BufferStats:
     cols = {src: len(bounds) for src, bounds in tiling.col_bounds.items()}
     finished: set[tuple[int, int]] = set()
     projected: set[int] = set()
+    resets: set[tuple[int, int]] = set()
     uses_per_row_step: Counter[tuple[str, int, int]] = Counter()
     seen: set[tuple[str, int, int, int]] = set()
     for index, op in enumerate(plan.ops):
@@ -40,20 +45,38 @@ def check_plan(plan: Plan) -> BufferStats:
                 if key in seen:
                     raise PlanError(f"{where}: tile already applied for step {t}")
                 seen.add(key)
-                _check_ready(op.src, op.col, t, tiling.proj, finished, projected, where)
+                if tiling.reset_before and op.src == "h":
+                    if (op.col, t) not in resets:
+                        raise PlanError(f"{where}: needs the reset gate of row-block {op.col} for step {t}, not done yet")
+                else:
+                    _check_ready("h" if op.src == "r" else op.src, op.col, t, tiling.proj, finished, projected, where)
                 uses_per_row_step[(op.src, op.row, t)] += 1
         elif op.kind == FINISH:
             if not 0 <= op.step < steps or not 0 <= op.row < tiling.row_blocks:
                 raise PlanError(f"{where}: row-block or step out of range")
             if (op.row, op.step) in finished:
                 raise PlanError(f"{where}: row-block finished twice for this step")
-            for src in ("x", "h"):
+            if tiling.reset_before and (op.row, op.step) not in resets:
+                raise PlanError(f"{where}: the reset gate of the row-block is not done for this step")
+            for src in ("x", "h", "r") if tiling.reset_before else ("x", "h"):
                 if uses_per_row_step[(src, op.row, op.step)] != cols[src]:
                     raise PlanError(
                         f"{where}: only {uses_per_row_step[(src, op.row, op.step)]} of {cols[src]} "
                         f"W_{src} tiles of the row applied for this step"
                     )
             finished.add((op.row, op.step))
+        elif op.kind == RESET:
+            if not tiling.reset_before or not 0 <= op.step < steps or not 0 <= op.row < tiling.row_blocks:
+                raise PlanError(f"{where}: unexpected reset (original-form GRU plans only) or out of range")
+            if (op.row, op.step) in resets:
+                raise PlanError(f"{where}: reset gate completed twice for this step")
+            for src in ("x", "r"):
+                if uses_per_row_step[(src, op.row, op.step)] != cols[src]:
+                    raise PlanError(
+                        f"{where}: only {uses_per_row_step[(src, op.row, op.step)]} of {cols[src]} "
+                        f"W_{src} tiles of the row applied for this step"
+                    )
+            resets.add((op.row, op.step))
         elif op.kind == PROJECT:
             if not tiling.proj or not 0 <= op.step < steps or op.step in projected:
                 raise PlanError(f"{where}: unexpected projection")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, USE, Op, Plan, Program, load, use
+from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE, Op, Plan, Program, load, use
 from tsilstm.plan.tiling import Tile
 from tsilstm.validation import require_int
 
@@ -39,7 +39,7 @@ def _clip(op: Op, steps: int) -> Op | None:
         first = max(op.step, 0)
         last = min(op.step + op.nsteps, steps)
         return op._replace(step=first, nsteps=last - first) if last > first else None
-    if op.kind in (FINISH, PROJECT):
+    if op.kind in (FINISH, PROJECT, RESET):
         return op if 0 <= op.step < steps else None
     return op
 

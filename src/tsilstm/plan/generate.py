@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tsilstm.errors import InvalidParameterError, UnsupportedModelError
+from tsilstm.errors import InvalidParameterError
 from tsilstm.plan.expand import expand
 from tsilstm.plan.ops import Plan, Program
 from tsilstm.plan.schedules.per_step import conventional, naive, pinned, snake
+from tsilstm.plan.schedules.reset_before import reset_before_program
 from tsilstm.plan.schedules.tsi import tsi
 from tsilstm.plan.tiling import Tiling
 from tsilstm.validation import require_choice, require_int
@@ -50,8 +51,9 @@ def make_tiling(
 def make_program(schedule: str, tiling: Tiling, buffer_bytes: int, *, variant: str = "standard") -> Program:
     """Generate the periodic program of ``schedule`` for ``tiling`` and a weight buffer of
     ``buffer_bytes``. With a projection, tsi and tsi-pinned fall back to snake and pinned (a note
-    says why). Raises for an unknown schedule, a buffer smaller than the largest tile, or the
-    original GRU form."""
+    says why). The original GRU form (``variant="reset_before"``) gets the two-pass programs of
+    schedules/reset_before.py. Raises for an unknown schedule or a buffer smaller than the largest
+    tile."""
     require_choice("schedule", schedule, SCHEDULES)
     buffer_bytes = require_int("buffer_bytes", buffer_bytes)
     if buffer_bytes < tiling.max_tile_bytes:
@@ -59,12 +61,8 @@ def make_program(schedule: str, tiling: Tiling, buffer_bytes: int, *, variant: s
             "buffer_bytes", buffer_bytes, f"must hold at least one tile: >= {tiling.max_tile_bytes} bytes "
             f"for tile={tiling.tile} (use a larger buffer or a smaller tile)"
         )
-    if variant == "reset_before":
-        raise UnsupportedModelError(
-            "GRU variant 'reset_before' (reset applied before the recurrent product, ONNX "
-            "linear_before_reset=0) is not supported by the tiled schedules: its candidate gate needs "
-            "the reset gate of every column block within the same step. Only the reference cell runs it."
-        )
+    if variant == "reset_before":  # original-form GRU: two passes per step, tsi falls back
+        return reset_before_program(schedule, tiling, buffer_bytes)
     chosen = schedule
     notes: tuple[str, ...] = ()
     if tiling.proj and schedule in _FALLBACK_WITH_PROJECTION:

@@ -7,7 +7,9 @@ A plan is a sequence of ops:
 * ``use``    the resident tile is applied for ``nsteps`` consecutive steps ``step .. step+nsteps-1``
   (one product with ``nsteps * batch`` columns);
 * ``finish`` row-block ``row`` completes its cell update for ``step`` (h_t, c_t of those units);
-* ``project`` (LSTM with projection only) h_t = W_hr m_t is complete for ``step``.
+* ``project`` (LSTM with projection only) h_t = W_hr m_t is complete for ``step``;
+* ``reset``  (original-form GRU only) the reset gate r_t of row-block ``row`` is complete for
+  ``step``, so r_t * h_{t-1} of those units is ready for the candidate rows (``h`` tiles).
 
 A ``Program`` is what generators build: a body of ops whose steps are offsets from
 ``base = period * k``, repeated for k = first_k, first_k + 1, ...; expansion to a concrete step
@@ -23,8 +25,8 @@ from typing import NamedTuple
 
 from tsilstm.plan.tiling import Tile, Tiling
 
-LOAD, EVICT, USE, FINISH, PROJECT = "load", "evict", "use", "finish", "project"
-OP_KINDS = (LOAD, EVICT, USE, FINISH, PROJECT)
+LOAD, EVICT, USE, FINISH, PROJECT, RESET = "load", "evict", "use", "finish", "project", "reset"
+OP_KINDS = (LOAD, EVICT, USE, FINISH, PROJECT, RESET)
 
 
 class Op(NamedTuple):
@@ -56,6 +58,8 @@ class Op(NamedTuple):
             return f"use {self.src}({self.row},{self.col}) {steps}"
         if self.kind == FINISH:
             return f"finish row-block {self.row} step {self.step}"
+        if self.kind == RESET:
+            return f"reset gate of row-block {self.row} step {self.step}"
         return f"project step {self.step}"
 
 
@@ -77,6 +81,11 @@ def use(tile: Tile, step: int, nsteps: int = 1) -> Op:
 def finish(row: int, step: int) -> Op:
     """The cell update of row-block ``row`` for ``step``."""
     return Op(FINISH, "h", row, -1, step, 1)
+
+
+def reset(row: int, step: int) -> Op:
+    """The completion of the reset gate of row-block ``row`` for ``step`` (original-form GRU)."""
+    return Op(RESET, "r", row, -1, step, 1)
 
 
 def project(step: int) -> Op:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsilstm.cells.pointwise import gru_pointwise, lstm_pointwise
+from tsilstm.cells.pointwise import gru_pointwise, lstm_pointwise, sigmoid
 from tsilstm.cells.stack import DirectionRunner
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, RecurrentLayer
-from tsilstm.plan.ops import FINISH, PROJECT, USE, Plan
+from tsilstm.plan.ops import FINISH, PROJECT, RESET, USE, Plan
 from tsilstm.plan.tiling import Tiling
 
 
@@ -23,7 +23,9 @@ def replay_direction(
     """Run one layer direction over ``x`` (T, N, X) by executing ``plan`` op by op.
 
     Each use adds a tile's product to the gate partial sums of its steps; each finish applies the
-    cell update of its row-block; each project applies W_hr. Returns (y (T, N, P), h_T, c_T).
+    cell update of its row-block; each project applies W_hr. For an original-form GRU a reset op
+    forms r_t * h_{t-1} of its row-block, which the candidate rows of ``h`` tiles then multiply.
+    Returns (y (T, N, P), h_T, c_T).
     The plan's tiling must match the layer's sizes and its step count ``x``'s length.
     """
     tiling = plan.tiling
@@ -46,6 +48,11 @@ def replay_direction(
         c_seq[0] = c_prev
     acc_p = np.zeros((steps, batch, tiling.proj), dtype=dtype) if tiling.proj else None
     row_index = [_gate_rows(tiling, r, hidden, gates) for r in range(tiling.row_blocks)]
+    if tiling.reset_before:  # r tiles: reset rows with h_{t-1}; h tiles: z rows with h_{t-1}, n rows with r*h_{t-1}
+        reset_rows = [_gate_rows(tiling, r, hidden, 1) for r in range(tiling.row_blocks)]
+        update_rows = [rows + hidden for rows in reset_rows]
+        candidate_rows = [rows + 2 * hidden for rows in reset_rows]
+        rh_seq = np.empty((steps, batch, hidden), dtype=dtype)
     for op in plan.ops:
         if op.kind == USE:
             t0, t1 = op.step, op.step + op.nsteps
@@ -53,6 +60,13 @@ def replay_direction(
             if op.src == "x":
                 rows = row_index[op.row]
                 acc_x[t0:t1, :, rows] += x[t0:t1, :, c0_:c1_] @ w.w_ih[rows, c0_:c1_].T
+            elif op.src == "r":
+                rows = reset_rows[op.row]
+                acc_h[t0:t1, :, rows] += h_seq[t0:t1, :, c0_:c1_] @ w.w_hh[rows, c0_:c1_].T
+            elif op.src == "h" and tiling.reset_before:
+                z_rows, n_rows = update_rows[op.row], candidate_rows[op.row]
+                acc_h[t0:t1, :, z_rows] += h_seq[t0:t1, :, c0_:c1_] @ w.w_hh[z_rows, c0_:c1_].T
+                acc_h[t0:t1, :, n_rows] += rh_seq[t0:t1, :, c0_:c1_] @ w.w_hh[n_rows, c0_:c1_].T
             elif op.src == "h":
                 rows = row_index[op.row]
                 acc_h[t0:t1, :, rows] += h_seq[t0:t1, :, c0_:c1_] @ w.w_hh[rows, c0_:c1_].T
@@ -67,9 +81,19 @@ def replay_direction(
                 m, c = lstm_pointwise(*parts_x, c_seq[t, :, u0:u1])
                 c_seq[t + 1, :, u0:u1] = c
                 m_seq[t, :, u0:u1] = m
+            elif tiling.reset_before:  # acc_h's candidate rows already hold W_hn (r * h_{t-1}) + b_hn
+                parts_h = [acc_h[t, :, g * hidden + u0 : g * hidden + u1] for g in range(gates)]
+                z = sigmoid(parts_x[1] + parts_h[1])
+                n = np.tanh(parts_x[2] + parts_h[2])
+                h_seq[t + 1, :, u0:u1] = (1.0 - z) * n + z * h_seq[t, :, u0:u1]
             else:
                 parts_h = [acc_h[t, :, g * hidden + u0 : g * hidden + u1] for g in range(gates)]
                 h_seq[t + 1, :, u0:u1] = gru_pointwise(*parts_x, *parts_h, h_seq[t, :, u0:u1])
+        elif op.kind == RESET:
+            t = op.step
+            u0, u1 = tiling.row_bounds[op.row]
+            r = sigmoid(acc_x[t, :, u0:u1] + acc_h[t, :, u0:u1])
+            rh_seq[t, :, u0:u1] = r * h_seq[t, :, u0:u1]
         elif op.kind == PROJECT:
             h_seq[op.step + 1] = acc_p[op.step]
     c_last = None if c_seq is None else c_seq[steps].copy()
@@ -98,6 +122,10 @@ def _check_match(plan: Plan, layer: RecurrentLayer, steps: int) -> None:
     if expected != got:
         raise InvalidParameterError(
             "plan", f"hidden, input, gates, proj = {got}", f"must match the layer's {expected}"
+        )
+    if tiling.reset_before != (layer.variant == "reset_before"):
+        raise InvalidParameterError(
+            "plan", f"reset_before={tiling.reset_before}", f"must match the layer's GRU variant {layer.variant!r}"
         )
     if plan.steps != steps:
         raise InvalidParameterError("plan.steps", plan.steps, f"must equal the sequence length {steps}")

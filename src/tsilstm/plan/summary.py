@@ -5,7 +5,7 @@ from __future__ import annotations
 from tsilstm.plan.buffer_sim import simulate_buffer
 from tsilstm.plan.ops import Plan
 
-_MATRIX_NAMES = {"h": "w_hh", "x": "w_ih", "p": "w_hr"}
+_MATRIX_NAMES = {"h": "w_hh", "x": "w_ih", "p": "w_hr", "r": "w_hh_reset"}
 
 
 def plan_summary(plan: Plan) -> dict[str, object]:
@@ -13,7 +13,7 @@ def plan_summary(plan: Plan) -> dict[str, object]:
     matrix, per step), the recurrent matrix bytes M, the peak buffer bytes and the generator's notes."""
     stats = simulate_buffer(plan)
     tiling = plan.tiling
-    recurrent = stats.bytes_by_source["h"] + stats.bytes_by_source["p"]
+    recurrent = stats.bytes_by_source["h"] + stats.bytes_by_source["p"] + stats.bytes_by_source.get("r", 0)
     return {
         "schedule": plan.schedule,
         "requested_schedule": plan.program.requested_schedule or plan.schedule,
@@ -28,7 +28,7 @@ def plan_summary(plan: Plan) -> dict[str, object]:
         "row_blocks": tiling.row_blocks,
         "dtype_bytes": tiling.dtype_bytes,
         "buffer_bytes": plan.buffer_bytes,
-        "recurrent_matrix_bytes": tiling.matrix_bytes("h") + tiling.matrix_bytes("p"),
+        "recurrent_matrix_bytes": tiling.matrix_bytes("h") + tiling.matrix_bytes("p") + tiling.matrix_bytes("r"),
         "weight_bytes_loaded": stats.weight_bytes_loaded,
         "weight_bytes_by_matrix": {_MATRIX_NAMES[k]: v for k, v in stats.bytes_by_source.items() if v},
         "weight_bytes_per_step": stats.weight_bytes_loaded / plan.steps,

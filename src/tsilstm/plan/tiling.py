@@ -9,8 +9,10 @@ from typing import NamedTuple
 from tsilstm.errors import InvalidParameterError
 from tsilstm.validation import require_int
 
-SOURCES = ("h", "x", "p")
-"""Tile sources: ``h`` = W_h (recurrent), ``x`` = W_x (input), ``p`` = W_hr (LSTM projection)."""
+SOURCES = ("h", "x", "p", "r")
+"""Tile sources: ``h`` = W_h (recurrent), ``x`` = W_x (input), ``p`` = W_hr (LSTM projection),
+``r`` = the reset-gate rows of W_h of an original-form GRU (``reset_before``), whose ``h`` tiles
+then hold only the update and candidate rows."""
 
 
 class Tile(NamedTuple):
@@ -34,7 +36,8 @@ class Tiling:
     rows of W_h (and W_x) that produce its gates. W_h's columns (the ``recurrent`` inputs: hidden,
     or proj_size with a projection) and W_x's columns (``input``) are split into blocks of ``tile``.
     With a projection, W_hr (proj x hidden) is split into row-blocks over proj and column blocks
-    over hidden, one gate each.
+    over hidden, one gate each. With ``reset_before`` (original-form GRU) W_h's reset-gate rows form
+    the separate source ``r`` (one gate per tile) and ``h`` tiles hold the other two gates.
     """
 
     hidden: int
@@ -43,6 +46,7 @@ class Tiling:
     gates: int = 4
     proj: int = 0
     dtype_bytes: int = 4
+    reset_before: bool = False
 
     def __post_init__(self) -> None:
         require_int("hidden", self.hidden)
@@ -54,6 +58,8 @@ class Tiling:
             raise InvalidParameterError("gates", self.gates, "must be 4 (LSTM) or 3 (GRU)")
         if self.proj >= self.hidden:
             raise InvalidParameterError("proj", self.proj, f"must be 0 or smaller than hidden={self.hidden}")
+        if self.reset_before and self.gates != 3:
+            raise InvalidParameterError("reset_before", self.reset_before, "applies to a GRU (3 gates) only")
 
     @property
     def recurrent(self) -> int:
@@ -71,6 +77,8 @@ class Tiling:
         out = {"h": block_bounds(self.recurrent, self.tile), "x": block_bounds(self.input, self.tile)}
         if self.proj:
             out["p"] = block_bounds(self.hidden, self.tile)
+        if self.reset_before:
+            out["r"] = out["h"]
         return out
 
     @cached_property
@@ -95,15 +103,21 @@ class Tiling:
         """Bytes of ``tile`` at ``dtype_bytes`` per weight."""
         r0, r1 = self.rows_of(tile.src)[tile.row]
         c0, c1 = self.col_bounds[tile.src][tile.col]
-        gates = 1 if tile.src == "p" else self.gates
-        return gates * (r1 - r0) * (c1 - c0) * self.dtype_bytes
+        return self.gates_of(tile.src) * (r1 - r0) * (c1 - c0) * self.dtype_bytes
+
+    def gates_of(self, src: str) -> int:
+        """Gates (row groups) a tile of ``src`` holds: 1 for ``p`` and ``r``, 2 for ``h`` with
+        ``reset_before``, else all gates."""
+        if src in ("p", "r"):
+            return 1
+        return self.gates - 1 if (src == "h" and self.reset_before) else self.gates
 
     def matrix_bytes(self, src: str) -> int:
         """Bytes of the whole matrix ``src`` (W_h for ``h``: M in DESIGN.md)."""
         if src not in self.col_bounds:
             return 0
-        rows = self.proj if src == "p" else self.gates * self.hidden
-        cols = self.hidden if src == "p" else (self.recurrent if src == "h" else self.input)
+        rows = self.proj if src == "p" else self.gates_of(src) * self.hidden
+        cols = self.hidden if src == "p" else (self.input if src == "x" else self.recurrent)
         return rows * cols * self.dtype_bytes
 
     @cached_property
