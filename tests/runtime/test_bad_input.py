@@ -133,12 +133,15 @@ def test_native_layer_rejects_inconsistent_buffers() -> None:
     prog = packed.program
     args = dict(cell=0, hidden=32, recurrent=32, proj=0, batch=1, steps=4, tile=16, threads=1, period=prog.period,
                 k_first=-1, k_last=2, ops=packed.ops, op_start=packed.op_start, weights=packed.weights,
-                gx=np.zeros((4, 1, 128), np.float32), bias_h=packed.bias_h, h0=np.zeros((1, 32), np.float32),
+                input=4, x=np.zeros((4, 1, 4), np.float32), wx=packed.wx, xoff=packed.xoff, bias_x=packed.bias_x,
+                bias_h=packed.bias_h, h0=np.zeros((1, 32), np.float32),
                 y=np.zeros((4, 1, 32), np.float32), c=np.zeros((1, 32), np.float32))
     kernel = kernel_module()
     kernel.run_direction(**args)
-    with pytest.raises(ValueError, match="gx"):
-        kernel.run_direction(**{**args, "gx": np.zeros((3, 1, 128), np.float32)})
+    with pytest.raises(ValueError, match="x"):
+        kernel.run_direction(**{**args, "x": np.zeros((3, 1, 4), np.float32)})
+    with pytest.raises(ValueError, match="xoff"):
+        kernel.run_direction(**{**args, "xoff": packed.xoff + packed.wx.size})
     with pytest.raises(ValueError, match="y"):
         kernel.run_direction(**{**args, "y": np.zeros((3, 1, 32), np.float32)})
     bad_ops = packed.ops.copy()

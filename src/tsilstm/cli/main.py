@@ -38,6 +38,15 @@ def _register() -> None:
     from tsilstm.cli import bench_command
 
     cli.add_command(bench_command.bench)
+    from tsilstm.cli import report_command, simulate_command, sweep_command, workloads_command
+
+    cli.add_command(simulate_command.simulate)
+    cli.add_command(sweep_command.sweep)
+    cli.add_command(report_command.report)
+    cli.add_command(workloads_command.workloads)
+    from tsilstm.cli import calibrate_command
+
+    cli.add_command(calibrate_command.calibrate)
 
 
 _register()

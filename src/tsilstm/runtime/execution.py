@@ -1,5 +1,6 @@
-"""Running one packed layer direction over a sequence: hoisted input GEMM (numpy/BLAS), then the
-native kernel over the recurrence, in time chunks that bound the memory of the hoisted part."""
+"""Running one packed layer direction over a sequence with the native kernel (which hoists the
+input projection itself, then runs the recurrence), in time chunks that bound the memory of the
+hoisted part."""
 
 from __future__ import annotations
 
@@ -58,9 +59,8 @@ def run_packed(
 
 def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None):  # type: ignore[no-untyped-def]
     kernel = kernel_module()
-    steps, batch, features = x.shape
-    gates = 4 if packed.cell == "lstm" else 3
-    width = gates * packed.hidden
+    steps, batch, _ = x.shape
+    width = packed.bias_x.size  # row-blocks x padded gate rows: the hoisted floats per (step, sequence)
     chunk = max(2, GX_CHUNK_BYTES // (4 * batch * width))
     chunk -= chunk % 2  # even chunks keep tsi's step pairs aligned across chunks
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
@@ -70,9 +70,6 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
     isa_index = -1 if isa is None else ISAS.index(isa)
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
-        part = np.ascontiguousarray(x[t0:t1]).reshape(-1, features)
-        gx = part @ packed.w_ih_t
-        gx += packed.gx_bias
         y_part = y[t0:t1]
         sweeps = program.sweeps(t1 - t0)
         kernel.run_direction(
@@ -90,7 +87,11 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
             ops=packed.ops,
             op_start=packed.op_start,
             weights=packed.weights,
-            gx=gx,
+            input=packed.input_size,
+            x=np.ascontiguousarray(x[t0:t1]),
+            wx=packed.wx,
+            xoff=packed.xoff,
+            bias_x=packed.bias_x,
             bias_h=packed.bias_h,
             h0=h,
             y=y_part,

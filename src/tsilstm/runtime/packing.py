@@ -34,8 +34,10 @@ class PackedDirection:
 
     ``ops`` (int64, n x OP_FIELDS) holds every thread's share of the body, thread p's ops being
     ``ops[op_start[p]:op_start[p + 1]]``; ``weights`` are float32, 64-byte aligned, each thread's
-    tiles contiguous in the order that thread uses them. ``w_ih_t`` (X, G*H) and ``gx_bias`` (G*H)
-    give the hoisted input part; ``bias_h`` (R, RP) is where the recurrent partial sums start.
+    tiles contiguous in the order that thread uses them. ``wx`` holds the W_ih tiles (r, xc) in
+    the same layout, tile (r, xc) at ``xoff[r, xc]`` (each thread's row-blocks contiguous), and
+    ``bias_x`` (R, RP) is where the hoisted input part starts (b_ih, plus b_hh for LSTM);
+    ``bias_h`` (R, RP) is where the recurrent partial sums start (b_hh for GRU, zeros for LSTM).
     """
 
     cell: str
@@ -49,8 +51,10 @@ class PackedDirection:
     op_start: np.ndarray
     weights: np.ndarray
     bias_h: np.ndarray
-    w_ih_t: np.ndarray
-    gx_bias: np.ndarray
+    wx: np.ndarray
+    xoff: np.ndarray
+    bias_x: np.ndarray
+    input_size: int
     dtype: str = DTYPE_FLOAT32
 
     @property
@@ -110,13 +114,9 @@ def pack_direction(program: Program, layer: RecurrentLayer, weights: DirectionWe
     flat = _aligned_empty(offset)
     if chunks:
         np.concatenate(chunks, out=flat)
-    bias_h = np.zeros((tiling.row_blocks, pad_rows(gates * tile)), dtype=np.float32)
-    if layer.cell == "gru":
-        for r, (u0, u1) in enumerate(tiling.row_bounds):
-            bias_h[r, : gates * (u1 - u0)] = np.concatenate([w.b_hh[g * hidden + u0 : g * hidden + u1] for g in range(gates)])
-        gx_bias = w.b_ih.copy()
-    else:
-        gx_bias = (w.b_ih + w.b_hh).astype(np.float32)
+    bias_h = _row_block_vectors(tiling, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
+    bias_x = _row_block_vectors(tiling, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
+    wx, xoff = _pack_input_tiles(w, tiling, threads)
     return PackedDirection(
         cell=layer.cell,
         hidden=hidden,
@@ -129,19 +129,51 @@ def pack_direction(program: Program, layer: RecurrentLayer, weights: DirectionWe
         op_start=np.asarray(op_start, dtype=np.int64),
         weights=flat,
         bias_h=bias_h,
-        w_ih_t=np.ascontiguousarray(w.w_ih.T),
-        gx_bias=np.ascontiguousarray(gx_bias, dtype=np.float32),
+        wx=wx,
+        xoff=xoff,
+        bias_x=bias_x,
+        input_size=tiling.input,
     )
+
+
+def _row_block_vectors(tiling, vector: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A (gates * hidden) vector in torch gate order as (R, RP): row-block r's gate-grouped entries."""
+    hidden, gates = tiling.hidden, tiling.gates
+    out = np.zeros((tiling.row_blocks, pad_rows(gates * tiling.tile)), dtype=np.float32)
+    for r, (u0, u1) in enumerate(tiling.row_bounds):
+        out[r, : gates * (u1 - u0)] = np.concatenate([vector[g * hidden + u0 : g * hidden + u1] for g in range(gates)])
+    return out
+
+
+def _pack_input_tiles(w: DirectionWeights, tiling, threads: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """W_ih as tiles (r, xc), thread by thread (row-blocks r % threads == p ascending, xc ascending),
+    with the offset (floats) of each tile."""
+    rows = tiling.row_blocks
+    cols = len(tiling.col_bounds["x"])
+    xoff = np.zeros((rows, cols), dtype=np.int64)
+    chunks = []
+    offset = 0
+    for p in range(threads):
+        for r in range(p, rows, threads):
+            for xc in range(cols):
+                packed = _pack_tile(w, tiling, "x", r, xc)
+                xoff[r, xc] = offset
+                chunks.append(packed)
+                offset += packed.size
+    flat = _aligned_empty(offset)
+    np.concatenate(chunks, out=flat)
+    return flat, xoff
 
 
 def _pack_tile(w: DirectionWeights, tiling, src: str, row: int, col: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     """One tile in the kernel's layout: rows padded to VEC_FLOATS, groups of GROUP_ROWS rows, each
     group stored column-major ([K][group rows])."""
     c0, c1 = tiling.col_bounds[src][col]
-    if src == "h":
+    if src in ("h", "x"):
         u0, u1 = tiling.row_bounds[row]
         hidden = tiling.hidden
-        block = np.concatenate([w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1] for g in range(tiling.gates)])
+        matrix = w.w_hh if src == "h" else w.w_ih
+        block = np.concatenate([matrix[g * hidden + u0 : g * hidden + u1, c0:c1] for g in range(tiling.gates)])
     else:
         p0, p1 = tiling.proj_row_bounds[row]
         block = w.w_hr[p0:p1, c0:c1]

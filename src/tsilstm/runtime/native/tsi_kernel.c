@@ -8,7 +8,12 @@
  *   weights  float32, 64-byte aligned; a tile (rows RPt = G*br padded to 16, K columns) is stored
  *            as groups of up to 64 rows, each group [K][group rows] (column-major inside the group),
  *            so one use reads the tile as one sequential stream.
- *   gx       float32 [T][N][G*H]: hoisted input part W_ih x_t + b_ih (+ b_hh for LSTM).
+ *   x        float32 [T][N][X]: the layer input.
+ *   wx       float32, 64-byte aligned: W_ih tiles (r, xc) in the same tile layout, at xoff[r][xc].
+ *   bias_x   float32 [R][RP]: gate-grouped b_ih (+ b_hh for LSTM) of each row-block.
+ *   Each thread first hoists the input part of its own row-blocks for all steps,
+ *   gx[t][r][n][RP] = W_ih x_t + bias_x (the same tile product, every step as a column), then
+ *   runs the sweeps; only the owner of a row-block reads its gx, so no barrier is needed.
  *   bias_h   float32 [R][RP]: what the recurrent partial sums of a row-block start from
  *            (zeros for LSTM, gate-grouped b_hh for GRU).
  *   h0       float32 [N][P];  y float32 [T][N][P] (written);  c float32 [N][H] (LSTM, in/out).
@@ -49,7 +54,7 @@ typedef struct {
 } counter_t;
 
 typedef void (*tile_fn_t)(const float *w, int K, int rows, int ncols, const float *const *hcol,
-                          float *const *acc);
+                          float *const *acc, long prefetch_floats);
 
 /* ---------------------------------------------------------------- tile product (microkernel) */
 
@@ -58,7 +63,7 @@ typedef void (*tile_fn_t)(const float *w, int K, int rows, int ncols, const floa
  * registers. */
 static inline __attribute__((always_inline)) void block_product(const float *restrict w, int K, int nv,
                                                                 int nc, const float *const *hcol,
-                                                                float *const *acc) {
+                                                                float *const *acc, long pf) {
     vf a[COL_CHUNK][GROUP_VECS];
     for (int j = 0; j < nc; j++)
         for (int i = 0; i < nv; i++) a[j][i] = *(const vf *)(acc[j] + VEC * i);
@@ -66,6 +71,8 @@ static inline __attribute__((always_inline)) void block_product(const float *res
     for (int j = 0; j < nc; j++) h[j] = hcol[j];
     for (int k = 0; k < K; k++) {
         const float *wk = w + (size_t)k * nv * VEC;
+        if (pf)
+            for (int i = 0; i < nv; i++) __builtin_prefetch(wk + pf + VEC * i, 0, 0);
         vf wv[GROUP_VECS];
         for (int i = 0; i < nv; i++) wv[i] = *(const vf *)(wk + VEC * i);
         for (int j = 0; j < nc; j++) {
@@ -78,7 +85,7 @@ static inline __attribute__((always_inline)) void block_product(const float *res
 }
 
 #define CASE_NC(NV, NC) \
-    case NC: block_product(wg, K, NV, NC, hcol + j0, acc_g + j0); break;
+    case NC: block_product(wg, K, NV, NC, hcol + j0, acc_g + j0, j0 == 0 ? pf : 0); break;
 #define CASE_NV(NV)                                                                    \
     case NV:                                                                           \
         switch (nc) { CASE_NC(NV, 1) CASE_NC(NV, 2) CASE_NC(NV, 3) CASE_NC(NV, 4) }    \
@@ -87,7 +94,7 @@ static inline __attribute__((always_inline)) void block_product(const float *res
 /* One tile use: all row groups, all columns in chunks of COL_CHUNK. */
 #define TILE_PRODUCT(NAME, ATTR)                                                              \
     ATTR static void NAME(const float *w, int K, int rows, int ncols, const float *const *hcol,  \
-                          float *const *acc) {                                                \
+                          float *const *acc, long pf) {                                       \
         float *acc_g[2 * COL_CHUNK * 64];                                                     \
         for (int g0 = 0; g0 < rows; g0 += GROUP_VECS * VEC) {                                 \
             int nv = (rows - g0) / VEC;                                                       \
@@ -135,14 +142,16 @@ static inline float tanh_f(float x) { return tanhf(x); }
 /* ---------------------------------------------------------------- the job */
 
 typedef struct {
-    int cell, H, P, proj, N, T, b, G, R, PR, RP, RPp, nthreads;
+    int cell, H, P, proj, N, T, b, G, R, PR, RP, RPp, nthreads, X, XC;
     long period, k_first, k_last;
     const int64_t *ops;
     const int64_t *op_start;
-    const float *w, *gx, *bias_h, *h0;
-    float *y, *c, *acc, *accp, *mring;
+    const float *w, *wx, *x, *bias_x, *bias_h, *h0;
+    const int64_t *xoff;
+    float *gx, *y, *c, *acc, *accp, *mring;
     counter_t *mprog, *hprog;
     tile_fn_t tile_fn;
+    long prefetch_floats; /* software prefetch distance ahead of the weight stream (0: none) */
     _Atomic int abort; /* set when a worker could not be started: every thread stops */
 } job_t;
 
@@ -152,6 +161,9 @@ typedef struct {
 } worker_arg_t;
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* 64-byte aligned allocation (size rounded up to a multiple of 64, as C11 aligned_alloc wants) */
+static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
 static inline int pad16(int n) { return (n + VEC - 1) / VEC * VEC; }
 
 static inline void cpu_relax(void) {
@@ -189,16 +201,16 @@ static void finish_rows(job_t *J, int r, long t) {
     const int slot = (int)(t % RING);
     for (int n = 0; n < N; n++) {
         float *acc = J->acc + (((size_t)slot * J->R + r) * N + n) * J->RP;
-        const float *gx = J->gx + ((size_t)t * N + n) * G * H;
+        const float *gx = J->gx + (((size_t)t * J->R + r) * N + n) * J->RP;
         if (J->cell == CELL_LSTM) {
             float *c = J->c + (size_t)n * H + u0;
             float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0
                                : J->y + ((size_t)t * N + n) * J->P + u0;
             for (int u = 0; u < br; u++) {
-                float gi = gx[u0 + u] + acc[u];
-                float gf = gx[H + u0 + u] + acc[br + u];
-                float gg = gx[2 * H + u0 + u] + acc[2 * br + u];
-                float go = gx[3 * H + u0 + u] + acc[3 * br + u];
+                float gi = gx[u] + acc[u];
+                float gf = gx[br + u] + acc[br + u];
+                float gg = gx[2 * br + u] + acc[2 * br + u];
+                float go = gx[3 * br + u] + acc[3 * br + u];
                 float cn = sigmoid_f(gf) * c[u] + sigmoid_f(gi) * tanh_f(gg);
                 c[u] = cn;
                 m[u] = sigmoid_f(go) * tanh_f(cn);
@@ -207,9 +219,9 @@ static void finish_rows(job_t *J, int r, long t) {
             const float *hp = h_prev_row(J, t, n) + u0;
             float *h = J->y + ((size_t)t * N + n) * J->P + u0;
             for (int u = 0; u < br; u++) {
-                float rg = sigmoid_f(gx[u0 + u] + acc[u]);
-                float zg = sigmoid_f(gx[H + u0 + u] + acc[br + u]);
-                float ng = tanh_f(gx[2 * H + u0 + u] + rg * acc[2 * br + u]);
+                float rg = sigmoid_f(gx[u] + acc[u]);
+                float zg = sigmoid_f(gx[br + u] + acc[br + u]);
+                float ng = tanh_f(gx[2 * br + u] + rg * acc[2 * br + u]);
                 h[u] = (1.0f - zg) * ng + zg * hp[u];
             }
         }
@@ -228,7 +240,36 @@ static void project_rows(job_t *J, int pr, long t) {
     }
 }
 
+/* gx of the row-blocks of thread p for all steps: bias, then every W_ih tile applied to every
+ * (step, sequence) column, MAX_COLS columns at a time (the tile stays in L1/L2 meanwhile). */
+static void hoist_inputs(job_t *J, int p) {
+    const int N = J->N, T = J->T, R = J->R;
+    const float *hcol[MAX_COLS];
+    float *acc[MAX_COLS];
+    const long columns = (long)T * N;
+    for (int r = p; r < R; r += J->nthreads) {
+        const int rows = pad16(J->G * imin(J->b, J->H - r * J->b));
+        for (long j = 0; j < columns; j++)
+            memcpy(J->gx + ((size_t)(j / N) * R + r) * N * J->RP + (size_t)(j % N) * J->RP,
+                   J->bias_x + (size_t)r * J->RP, sizeof(float) * J->RP);
+        for (int xc = 0; xc < J->XC; xc++) {
+            const int c0 = xc * J->b, K = imin(J->b, J->X - c0);
+            const float *w = J->wx + J->xoff[(size_t)r * J->XC + xc];
+            for (long j0 = 0; j0 < columns; j0 += MAX_COLS) {
+                int ncols = (int)(columns - j0 < MAX_COLS ? columns - j0 : MAX_COLS);
+                for (int j = 0; j < ncols; j++) {
+                    const long t = (j0 + j) / N, n = (j0 + j) % N;
+                    hcol[j] = J->x + ((size_t)t * N + n) * J->X + c0;
+                    acc[j] = J->gx + (((size_t)t * R + r) * N + n) * J->RP;
+                }
+                J->tile_fn(w, K, rows, ncols, hcol, acc, 0);
+            }
+        }
+    }
+}
+
 static void run_thread(job_t *J, int p) {
+    hoist_inputs(J, p);
     const int64_t *ops = J->ops + J->op_start[p] * OP_FIELDS;
     const long n_ops = (long)(J->op_start[p + 1] - J->op_start[p]);
     const int N = J->N, T = J->T;
@@ -272,7 +313,7 @@ static void run_thread(job_t *J, int p) {
                         }
                     }
                 }
-                J->tile_fn(J->w + op[5], K, rows, ncols, hcol, acc);
+                J->tile_fn(J->w + op[5], K, rows, ncols, hcol, acc, J->prefetch_floats);
             } else if (kind == OP_FINISH) {
                 if (t < 0 || t >= T) continue;
                 finish_rows(J, row, t);
@@ -352,17 +393,19 @@ static int chosen_isa = -1;
 static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"cell", "hidden", "recurrent", "proj", "batch", "steps", "tile",
                              "threads", "period", "k_first", "k_last", "ops", "op_start", "weights",
-                             "gx", "bias_h", "h0", "y", "c", "isa", NULL};
+                             "input", "x", "wx", "xoff", "bias_x", "bias_h", "h0", "y", "c", "isa",
+                             "prefetch_bytes", NULL};
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
-    Py_buffer ops = {0}, op_start = {0}, w = {0}, gx = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*y*y*y*w*w*|i", kwlist, &J.cell, &J.H,
+    long prefetch_bytes = 0;
+    Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|il", kwlist, &J.cell, &J.H,
                                      &J.P, &J.proj, &J.N, &J.T, &J.b, &J.nthreads, &J.period, &J.k_first,
-                                     &J.k_last, &ops, &op_start, &w, &gx, &bias_h, &h0, &y, &c, &isa))
+                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &prefetch_bytes))
         return NULL;
     PyObject *result = NULL;
-    float *acc = NULL, *accp = NULL, *mring = NULL;
+    float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL;
     counter_t *mprog = NULL, *hprog = NULL;
     pthread_t *threads = NULL;
     worker_arg_t *wargs = NULL;
@@ -379,50 +422,76 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     J.PR = J.proj ? (J.P + J.b - 1) / J.b : 0;
     J.RP = pad16(J.G * J.b);
     J.RPp = pad16(J.b);
+    if (J.X < 1) {
+        PyErr_SetString(PyExc_ValueError, "input: must be >= 1");
+        goto done;
+    }
+    J.XC = (J.X + J.b - 1) / J.b;
     if (ops.len % (OP_FIELDS * 8) != 0) {
         PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
         goto done;
     }
     if (!check_len(&op_start, sizeof(int64_t) * (J.nthreads + 1), "op_start") ||
-        !check_len(&gx, sizeof(float) * (size_t)J.T * J.N * J.G * J.H, "gx") ||
+        !check_len(&x, sizeof(float) * (size_t)J.T * J.N * J.X, "x") ||
+        !check_len(&xoff, sizeof(int64_t) * (size_t)J.R * J.XC, "xoff") ||
+        !check_len(&bias_x, sizeof(float) * (size_t)J.R * J.RP, "bias_x") ||
         !check_len(&bias_h, sizeof(float) * (size_t)J.R * J.RP, "bias_h") ||
         !check_len(&h0, sizeof(float) * (size_t)J.N * J.P, "h0") ||
         !check_len(&y, sizeof(float) * (size_t)J.T * J.N * J.P, "y") ||
         (J.cell == CELL_LSTM && !check_len(&c, sizeof(float) * (size_t)J.N * J.H, "c")))
         goto done;
-    if (((uintptr_t)w.buf) % 64 != 0) {
+    if (((uintptr_t)w.buf) % 64 != 0 || ((uintptr_t)wx.buf) % 64 != 0) {
         PyErr_SetString(PyExc_ValueError, "weights: buffer must be 64-byte aligned");
         goto done;
     }
     J.ops = (const int64_t *)ops.buf;
     J.op_start = (const int64_t *)op_start.buf;
+    J.xoff = (const int64_t *)xoff.buf;
     if (!check_ops(&J, (size_t)w.len / sizeof(float), ops.len / (OP_FIELDS * 8))) goto done;
+    for (int r = 0; r < J.R; r++)
+        for (int xc = 0; xc < J.XC; xc++) {
+            int64_t off = J.xoff[(size_t)r * J.XC + xc];
+            size_t need = (size_t)pad16(J.G * imin(J.b, J.H - r * J.b)) * imin(J.b, J.X - xc * J.b);
+            if (off < 0 || off % VEC != 0 || (size_t)off + need > (size_t)wx.len / sizeof(float)) {
+                PyErr_Format(PyExc_ValueError, "xoff: tile (%d, %d) lies outside wx", r, xc);
+                goto done;
+            }
+        }
     if (isa < 0) isa = chosen_isa;
     if (isa > best_isa()) {
         PyErr_SetString(PyExc_ValueError, "isa: this CPU does not support the requested instruction set");
         goto done;
     }
     J.tile_fn = tile_fn_for(isa);
+    if (prefetch_bytes < 0 || prefetch_bytes > (1L << 20)) {
+        PyErr_SetString(PyExc_ValueError, "prefetch_bytes: must be in [0, 1 MiB]");
+        goto done;
+    }
+    J.prefetch_floats = prefetch_bytes / (long)sizeof(float) / VEC * VEC;
     J.w = (const float *)w.buf;
-    J.gx = (const float *)gx.buf;
+    J.x = (const float *)x.buf;
+    J.wx = (const float *)wx.buf;
+    J.bias_x = (const float *)bias_x.buf;
     J.bias_h = (const float *)bias_h.buf;
     J.h0 = (const float *)h0.buf;
     J.y = (float *)y.buf;
     J.c = (float *)c.buf;
 
     size_t acc_floats = (size_t)RING * J.R * J.N * J.RP;
-    acc = aligned_alloc(64, sizeof(float) * acc_floats);
-    mprog = aligned_alloc(64, sizeof(counter_t) * J.R);
+    acc = alloc64(sizeof(float) * acc_floats);
+    gx = alloc64(sizeof(float) * (size_t)J.T * J.R * J.N * J.RP);
+    J.gx = gx;
+    mprog = alloc64(sizeof(counter_t) * J.R);
     if (J.proj) {
         size_t accp_floats = (size_t)RING * J.PR * J.N * J.RPp;
-        accp = aligned_alloc(64, sizeof(float) * accp_floats);
-        mring = aligned_alloc(64, sizeof(float) * ((size_t)RING * J.N * J.H + VEC));
-        hprog = aligned_alloc(64, sizeof(counter_t) * J.PR);
+        accp = alloc64(sizeof(float) * accp_floats);
+        mring = alloc64(sizeof(float) * ((size_t)RING * J.N * J.H + VEC));
+        hprog = alloc64(sizeof(counter_t) * J.PR);
         if (accp) memset(accp, 0, sizeof(float) * accp_floats);
     }
     threads = calloc((size_t)J.nthreads, sizeof(pthread_t));
     wargs = calloc((size_t)J.nthreads, sizeof(worker_arg_t));
-    if (!acc || !mprog || !threads || !wargs || (J.proj && (!accp || !mring || !hprog))) {
+    if (!acc || !gx || !mprog || !threads || !wargs || (J.proj && (!accp || !mring || !hprog))) {
         PyErr_NoMemory();
         goto done;
     }
@@ -474,7 +543,11 @@ done:
     PyBuffer_Release(&ops);
     PyBuffer_Release(&op_start);
     PyBuffer_Release(&w);
-    PyBuffer_Release(&gx);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&wx);
+    PyBuffer_Release(&xoff);
+    PyBuffer_Release(&bias_x);
+    free(gx);
     PyBuffer_Release(&bias_h);
     PyBuffer_Release(&h0);
     PyBuffer_Release(&y);
