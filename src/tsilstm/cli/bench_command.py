@@ -191,6 +191,8 @@ def _run_suite(suite: str, settings: CompareSettings, gru_steps_divisor: int, ou
         def on_entry(index: int, total: int, name: str) -> None:
             progress.update(overall, completed=index)
             progress.update(current, description=name, completed=0)
+            if not err.is_terminal:  # no live bar in a log file: one line per workload instead
+                err.print(f"[{index + 1}/{total}] {name}")
 
         result = run_suite(
             suite, entries, settings, on_entry=on_entry,
