@@ -173,3 +173,18 @@ def test_mis_shaped_weights_are_rejected(tmp_path):
     arrays["B"] = arrays["B"][:, :-2]
     with pytest.raises(ModelFileError, match=r"B has shape \(1, 38\)"):
         load_models(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
+
+
+def test_original_gru_form_replays_every_schedule_against_onnxruntime(tmp_path):
+    from tsilstm.plan import SCHEDULES
+
+    path = save(build_recurrent_model("GRU", hidden=16, input_size=4, direction="bidirectional"), tmp_path / "g0.onnx")
+    model = load_model(path)
+    assert model.layers[0].variant == "reset_before"
+    checks = verify_model(model, steps=7)
+    replays = [c for c in checks if c.engine == "replay"]
+    assert {c.schedule for c in replays} == set(SCHEDULES)
+    assert all(c.ok and c.max_abs_error < 1e-5 for c in checks if not c.skipped), checks
+    assert {c.executed_schedule for c in replays if c.schedule.startswith("tsi")} == {"snake", "pinned"}
+    for check in (c for c in checks if c.engine == "runtime"):  # the native kernel runs reset_after only
+        assert check.skipped or check.ok
