@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tsilstm.importers import ModelFileError, load_model, load_models
 from tsilstm.verification.model_file import verify_model
@@ -188,3 +190,25 @@ def test_original_gru_form_replays_every_schedule_against_onnxruntime(tmp_path):
     assert {c.executed_schedule for c in replays if c.schedule.startswith("tsi")} == {"snake", "pinned"}
     for check in (c for c in checks if c.engine == "runtime"):  # the native kernel runs reset_after only
         assert check.skipped or check.ok
+
+
+@settings(max_examples=15)
+@given(
+    op=st.sampled_from(["LSTM", "GRU"]),
+    input_size=st.integers(1, 6),
+    hidden=st.integers(1, 9),
+    direction=st.sampled_from(["forward", "reverse", "bidirectional"]),
+    linear_before_reset=st.sampled_from([0, 1]),
+    layout=st.sampled_from([0, 1]),
+    seed=st.integers(0, 1000),
+)
+def test_random_nodes_match_onnxruntime_in_reference_and_replay(op, input_size, hidden, direction, linear_before_reset, layout, seed):
+    import tempfile
+    from pathlib import Path
+
+    attrs = {"layout": layout, **({"linear_before_reset": linear_before_reset} if op == "GRU" else {})}
+    proto = build_recurrent_model(op, input_size=input_size, hidden=hidden, direction=direction, attributes=attrs, seed=seed)
+    with tempfile.TemporaryDirectory() as folder:
+        model = load_model(save(proto, Path(folder) / "m.onnx"))
+        checks = verify_model(model, steps=4, batch=2, seed=seed, schedules=("conventional", "tsi"), runtime=False)
+    assert all(c.ok and c.max_abs_error < 1e-5 for c in checks), checks

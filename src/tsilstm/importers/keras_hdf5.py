@@ -29,13 +29,6 @@ from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 
 CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
 _NESTED_MODELS = ("Sequential", "Functional", "Model")
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def is_hdf5(path: str | Path) -> bool:
-    """True when the file at ``path`` starts with the HDF5 signature."""
-    with open(path, "rb") as handle:
-        return handle.read(8) == _HDF5_SIGNATURE
 
 
 def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[RecurrentModel]:
