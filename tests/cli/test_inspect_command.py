@@ -77,3 +77,10 @@ def test_cache_sizes_from_sysfs_with_fallback(tmp_path):
     assert cache_bytes(tmp_path) == {"L2": 2 * 1024**2, "L3": 16 * 1024**2}
     caches = {"L2": 1000, "L3": 5000}
     assert [fits_in(n, caches) for n in (1000, 1001, 5001)] == ["L2", "L3", "DRAM"]
+
+
+def test_verify_file_refuses_random_model_options(torch_file):
+    result = CliRunner().invoke(cli, ["verify", str(torch_file), "--hidden", "8"])
+    assert result.exit_code == 2 and "--hidden" in result.output and "MODEL_FILE" in result.output
+    result = CliRunner().invoke(cli, ["verify", str(torch_file), "--steps", "0"])
+    assert result.exit_code == 2 and "steps" in result.output

@@ -11,8 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from tsilstm.byte_sizes import parse_bytes
+from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
-from tsilstm.validation import require_choice
+from tsilstm.validation import require_choice, require_int
+
+RANDOM_MODEL_OPTIONS = ("hidden", "input_size", "cell", "layers", "bidirectional", "proj_size", "dtype")
+"""Options of ``tsilstm verify`` that describe a random model; a model file brings its own."""
 _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 otherwise)
 
 
@@ -24,6 +28,9 @@ def verify_file(
     if any comparison is outside tolerance."""
     from tsilstm.verification import verify_model_file
 
+    _refuse_random_model_options()
+    steps = require_int("steps", steps)
+    batch = require_int("batch", batch)
     names = SCHEDULES if schedule == "all" else (require_choice("schedule", schedule, SCHEDULES),)
     buffer_bytes = None if buffer_text is None else parse_bytes(buffer_text, "buffer")
     results = verify_model_file(path, steps=steps, batch=batch, seed=seed, schedules=names, tile=tile,
@@ -48,3 +55,18 @@ def verify_file(
             click.echo(note, err=True)
     if any(not r.ok for r in results):
         sys.exit(1)
+
+
+def _refuse_random_model_options() -> None:
+    """Raise if an option that shapes the random model was given together with a model file."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return
+    for name in RANDOM_MODEL_OPTIONS:
+        source = context.get_parameter_source(name)
+        if source is not None and source.name == "COMMANDLINE":
+            flag = "--" + name.replace("_size", "").replace("_", "-") if name != "proj_size" else "--proj-size"
+            raise InvalidParameterError(
+                flag, context.params.get(name), "describes a random model; a MODEL_FILE brings its own sizes "
+                "(with a file only --steps, --batch, --schedule, --tile, --buffer, --seed, --json apply; it runs float32)",
+            )
