@@ -24,8 +24,8 @@ def test_json_schema_of_a_small_run():
     assert report["bandwidth_gbs"] > 0
     assert {"cpu_model", "logical_cores", "cache_bytes", "llc_bytes", "threads"} <= set(report["machine"])
     assert report["shape"] == {
-        "cell": "lstm", "hidden": 64, "input": 64, "batch": 1, "steps": 5, "num_layers": 1,
-        "recurrent_weight_bytes": 4 * 64 * 64 * 4,
+        "cell": "lstm", "hidden": 64, "input": 64, "batch": 1, "steps": 5, "num_layers": 1, "proj_size": 0,
+        "bidirectional": False, "recurrent_weight_bytes": 4 * 64 * 64 * 4,
     }
     impls = [row["impl"] for row in report["results"]]
     assert impls == ["tsilstm-tsi", "tsilstm-conventional", "torch", "onnxruntime"]
@@ -52,6 +52,8 @@ def test_json_schema_of_a_small_run():
         (["--cell", "rnn"], "--cell"),
         (["--workload", "deepbench-lstm-2048-b1", "--hidden", "64"], "--workload"),
         (["--suite", "mlperf"], "--suite"),
+        (["--proj-size", "-1"], "--proj-size"),
+        (["--suite", "deepbench", "--workload", "deepbench-lstm-2048-b1"], "--workload"),
     ],
 )
 def test_bad_input_exits_2_naming_the_option(args, option):
@@ -79,3 +81,9 @@ def test_tiny_suite_writes_results_markdown(tmp_path, monkeypatch):
     assert "| tiny-lstm | 4 / 4 |" in text and "| tiny-gru | 3 / 24 |" in text
     assert "GB/s" in text and "torch" in text and "Date:" in text
     assert "1 GRU workloads ran with shortened sequences" in text
+
+
+def test_a_workload_torch_cannot_express_is_rejected_naming_it():
+    result = CliRunner().invoke(cli, ["bench", "--workload", "mos-ptb"])
+    assert result.exit_code == 2
+    assert "workload='mos-ptb'" in result.output and "--hidden/--layers" in result.output

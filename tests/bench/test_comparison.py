@@ -108,3 +108,15 @@ def test_summarize_suite_geometric_means_and_floor():
     assert summary["tsilstm-auto"]["rows_over_error_tolerance"] == 1
     assert "tsilstm-conventional" not in summary
     assert geometric_mean([]) is None
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_projection_runs_without_onnxruntime_and_says_why():
+    shape = BenchShape("lstm", 48, 16, 1, 4, num_layers=2, proj_size=12, bidirectional=True)
+    result = compare_shape(shape, CompareSettings(threads=1, repeats=2), bandwidth_bytes_per_s=20e9)
+    rows = {row["impl"]: row for row in result["results"]}
+    assert set(rows) == {"tsilstm-tsi", "tsilstm-conventional", "torch"}
+    assert rows["tsilstm-tsi"]["schedule_ran"] == "snake"  # tsi's documented fallback with a projection
+    assert all(row["max_abs_error"] <= 1e-4 for row in rows.values())
+    assert "proj_size" in {s["impl"]: s["reason"] for s in result["skipped"]}["onnxruntime"]
+    assert "snake" in result["roofline"]

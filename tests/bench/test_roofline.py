@@ -23,3 +23,12 @@ def test_roofline_time_is_bytes_over_bandwidth():
     assert bound.ms_per_step == pytest.approx(1000 * bound.bytes_per_step / 32e9)
     assert not bound.weights_fit_in_llc
     assert roofline("conventional", BenchShape("gru", 512, 512, 1, 5), 32e9, 32 * 2**20).weights_fit_in_llc
+
+
+def test_projection_and_directions():
+    shape = BenchShape("lstm", 128, 128, 1, 10, num_layers=2, proj_size=32, bidirectional=True)
+    per_direction_bytes = (4 * 128 * 32 + 32 * 128) * 4
+    assert shape.recurrent_weight_bytes == 2 * 2 * per_direction_bytes
+    assert steady_state_recurrent_bytes_per_step("conventional", shape) == shape.recurrent_weight_bytes
+    # tsi falls back to snake with a projection: with a one-tile buffer nearly everything streams again
+    assert steady_state_recurrent_bytes_per_step("tsi", shape) > shape.recurrent_weight_bytes / 2

@@ -17,7 +17,8 @@ def test_deepbench_inference_server_sets():
     assert {e.shape.batch for e in entries} == {1, 2, 4}
     assert all(e.shape.input == e.shape.hidden for e in entries)
     assert not any(e.shortened for e in entries)
-    assert len(set(workload_names())) == len(entries)
+    assert len({e.name for e in entries}) == len(entries)
+    assert {e.name for e in entries} <= set(workload_names())
 
 
 def test_gru_sequences_are_shortened_and_say_so():
@@ -36,3 +37,17 @@ def test_workload_lookup_and_errors():
         workload("deepbench-lstm-999-b1")
     with pytest.raises(InvalidParameterError, match="suite"):
         suite_entries("mlperf")
+
+
+def test_the_suite_table_matches_the_accelerator_workloads():
+    for entry in deepbench_entries(gru_steps_divisor=1):
+        assert workload(entry.name).shape == entry.shape
+
+
+def test_named_model_workloads():
+    speech = workload("speech-2048").shape
+    assert (speech.hidden, speech.input, speech.num_layers, speech.steps) == (2048, 80, 3, 100)
+    lstmp = workload("speech-lstmp-2048-p512").shape
+    assert lstmp.proj_size == 512
+    with pytest.raises(InvalidParameterError, match="not one torch.nn.LSTM/GRU stack"):
+        workload("gnmt-8x1024")

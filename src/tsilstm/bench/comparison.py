@@ -14,7 +14,7 @@ from tsilstm.bench.harness import measure_interleaved, repeats_within_budget
 from tsilstm.bench.roofline import roofline
 from tsilstm.bench.runners_tsilstm import TSILSTM_SCHEDULES, TsilstmRunner, runtime_unavailable_reason
 from tsilstm.bench.shapes import BenchShape, make_inputs, make_model
-from tsilstm.errors import InvalidParameterError
+from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.validation import require_int
 
 BASELINES = ("torch", "onnxruntime")
@@ -116,6 +116,8 @@ def _build_runners(
             runners["onnxruntime"] = OnnxRuntimeRunner(model, settings.threads)
         except ImportError:
             skipped.append({"impl": "onnxruntime", "reason": "onnx/onnxruntime is not installed (pip install 'tsilstm[onnx]')"})
+        except UnsupportedModelError as error:
+            skipped.append({"impl": "onnxruntime", "reason": str(error)})
     return runners, skipped, torch_runner, summaries
 
 
@@ -175,7 +177,9 @@ def compare_shape(
     _add_speedups(results)
     rooflines = {}
     if bandwidth_bytes_per_s:
-        rooflines = {s: roofline(s, shape, bandwidth_bytes_per_s, llc_bytes).as_dict() for s in ROOFLINE_SCHEDULES}
+        ran = {row["schedule_ran"] for row in results if row.get("schedule_ran")}
+        names = list(ROOFLINE_SCHEDULES) + sorted(ran - set(ROOFLINE_SCHEDULES))
+        rooflines = {s: roofline(s, shape, bandwidth_bytes_per_s, llc_bytes).as_dict() for s in names}
         for row in results:
             ran = row.get("schedule_ran")
             if ran in rooflines:

@@ -20,15 +20,15 @@ RECURRENT_SOURCES = ("h", "p")  # W_h and (LSTM projection) W_hr: the matrices s
 
 
 def steady_state_recurrent_bytes_per_step(schedule: str, shape: BenchShape, tile: int | None = None) -> float:
-    """Bytes of recurrent weights (W_h, summed over layers) one steady-state step of ``schedule``
-    loads with a one-tile buffer (the tile at most half the hidden units, so W_h never fits the
-    buffer), from the schedule's periodic program."""
+    """Bytes of recurrent weights (W_h and W_hr, summed over layers and directions) that one
+    steady-state step of ``schedule`` loads with a one-tile buffer (the tile at most half the hidden
+    units, so W_h never fits the buffer), from the schedule's periodic program."""
     if tile is None:  # at least two row-blocks, so that one tile never holds all of W_h
         tile = max(1, min(DEFAULT_TILE_UNITS, shape.hidden // 2))
-    tiling = make_tiling(shape.hidden, shape.hidden, tile=tile, cell=shape.cell)
+    tiling = make_tiling(shape.hidden, shape.hidden, tile=tile, cell=shape.cell, proj_size=shape.proj_size)
     program = make_program(schedule, tiling, tiling.max_tile_bytes)
     loaded = sum(tiling.tile_bytes(op.tile) for op in program.body if op.kind == LOAD and op.src in RECURRENT_SOURCES)
-    return shape.num_layers * loaded / program.period
+    return shape.num_layers * shape.directions * loaded / program.period
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class Roofline:
 
 def roofline(schedule: str, shape: BenchShape, bandwidth_bytes_per_s: float, llc_bytes: int | None = None) -> Roofline:
     """The roofline of ``schedule`` on ``shape``: steady-state recurrent bytes per step over
-    ``bandwidth_bytes_per_s``, in ms per step; flags whether W_h fits in ``llc_bytes``."""
+    ``bandwidth_bytes_per_s``, in ms per step; flags whether one layer direction's recurrent weights
+    fit in ``llc_bytes``. With a projection, tsi falls back (DESIGN.md section 3) and so does this."""
     bytes_per_step = steady_state_recurrent_bytes_per_step(schedule, shape)
-    fits = llc_bytes is not None and shape.recurrent_weight_bytes <= llc_bytes
+    fits = llc_bytes is not None and shape.largest_recurrent_matrix_bytes <= llc_bytes
     return Roofline(schedule, bytes_per_step, 1000.0 * bytes_per_step / bandwidth_bytes_per_s, fits)

@@ -72,13 +72,34 @@ def suite_entries(suite: str, gru_steps_divisor: int = GRU_STEPS_DIVISOR) -> tup
 
 
 def workload_names() -> tuple[str, ...]:
-    """Every workload name ``--workload`` accepts (full-length DeepBench shapes)."""
-    return tuple(entry.name for entry in deepbench_entries(1))
+    """Every workload name ``--workload`` accepts: the accelerator model's named workloads
+    (``tsilstm.accel.workloads``: DeepBench at full length, language, translation and speech models)."""
+    from tsilstm.accel.workloads import WORKLOADS
+
+    return tuple(WORKLOADS)
 
 
 def workload(name: str) -> SuiteEntry:
-    """The full-length workload called ``name``; raises naming ``workload`` and the choices."""
-    for entry in deepbench_entries(1):
-        if entry.name == name:
-            return entry
-    raise InvalidParameterError("workload", name, "one of " + ", ".join(workload_names()))
+    """The named workload (full length) as a benchmark shape; raises ``InvalidParameterError``
+    naming ``workload`` for an unknown name or a stack that one ``torch.nn.LSTM``/``GRU`` cannot
+    express (layers of different sizes or directions)."""
+    from tsilstm.accel.workloads import get_workload
+
+    spec = get_workload(name)
+    first = spec.layers[0]
+    uniform = all(
+        (layer.cell, layer.hidden_size, layer.proj_size, layer.bidirectional, layer.variant)
+        == (first.cell, first.hidden_size, first.proj_size, first.bidirectional, first.variant)
+        for layer in spec.layers
+    )
+    if not uniform or first.variant == "reset_before":
+        raise InvalidParameterError(
+            "workload", name,
+            f"its layers ({spec.describe()}) are not one torch.nn.LSTM/GRU stack (same hidden size, projection, "
+            "directions and reset_after GRU form in every layer), which tsilstm bench compares; use --hidden/--layers",
+        )
+    shape = BenchShape(
+        first.cell, first.hidden_size, first.input_size, spec.batch, spec.steps, len(spec.layers),
+        first.proj_size, first.bidirectional,
+    )
+    return SuiteEntry(name, shape, spec.steps)

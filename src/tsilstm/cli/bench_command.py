@@ -45,7 +45,8 @@ _POSITIVE = click.IntRange(min=1)
 
 
 @click.command()
-@click.option("--workload", default=None, callback=_workload_option, help="A named workload, e.g. deepbench-lstm-2048-b1.")
+@click.option("--workload", default=None, callback=_workload_option,
+              help="A named workload (tsilstm workloads), e.g. deepbench-lstm-2048-b1, speech-2048.")
 @click.option("--suite", type=click.Choice(SUITES), default=None, help="Run a whole suite and write RESULTS.md.")
 @click.option("--hidden", type=_POSITIVE, default=None, help="Hidden units H [default: 2048].")
 @click.option("--input", "input_size", type=_POSITIVE, default=None, help="Input features X [default: hidden].")
@@ -53,6 +54,8 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--steps", type=_POSITIVE, default=None, help="Time steps T [default: 50].")
 @click.option("--cell", type=click.Choice(("lstm", "gru")), default=None, help="lstm or gru [default: lstm].")
 @click.option("--layers", type=_POSITIVE, default=1, show_default=True, help="Stacked layers.")
+@click.option("--proj-size", type=click.IntRange(min=0), default=0, show_default=True, help="LSTM projection size (0: none).")
+@click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
 @click.option("--against", default=",".join(BASELINES), show_default=True, callback=_against_option,
               help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none).")
 @click.option("--threads", type=_POSITIVE, default=None, help="Threads of every implementation [default: all usable cores].")
@@ -66,14 +69,15 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def bench(
     workload: str | None, suite: str | None, hidden: int | None, input_size: int | None, batch: int | None,
-    steps: int | None, cell: str | None, layers: int, against: tuple[str, ...], threads: int | None,
+    steps: int | None, cell: str | None, layers: int, proj_size: int, bidirectional: bool, against: tuple[str, ...], threads: int | None,
     repeats: int | None, with_auto: bool | None, seed: int, gru_steps_divisor: int, output_path: Path, as_json: bool,
 ) -> None:
     """Time tsilstm (tsi and conventional schedules) against torch and ONNX Runtime in one process, on
     the same data and thread count; report ms per step, spread, speedups, errors vs torch, the
     measured read bandwidth and the roofline of each schedule."""
     explicit = {"--hidden": hidden, "--input": input_size, "--batch": batch, "--steps": steps, "--cell": cell}
-    given = [name for name, value in explicit.items() if value is not None] + (["--layers"] if layers != 1 else [])
+    given = [name for name, value in explicit.items() if value is not None]
+    given += [name for name, changed in (("--layers", layers != 1), ("--proj-size", proj_size != 0), ("--bidirectional", bidirectional)) if changed]
     if (workload or suite) and given:
         raise click.UsageError(f"{'--workload' if workload else '--suite'} cannot be combined with {', '.join(given)}")
     if workload and suite:
@@ -91,7 +95,8 @@ def bench(
         shape = workload_entry(workload).shape
     else:
         shape = BenchShape(
-            cell or "lstm", hidden or 2048, input_size or hidden or 2048, batch or 1, steps or 50, layers
+            cell or "lstm", hidden or 2048, input_size or hidden or 2048, batch or 1, steps or 50, layers,
+            proj_size, bidirectional,
         )
     settings = CompareSettings(
         against=against, threads=threads, repeats=repeats or 10,
@@ -148,18 +153,20 @@ def _print_table(report: dict[str, Any]) -> None:
     shape, machine = report["shape"], report["machine"]
     console.print(
         f"{shape['cell'].upper()} hidden={shape['hidden']} input={shape['input']} batch={shape['batch']} "
-        f"steps={shape['steps']} layers={shape['num_layers']} | threads={report['threads']} repeats={report['repeats']} | "
+        f"steps={shape['steps']} layers={shape['num_layers']}"
+        + (f" proj={shape['proj_size']}" if shape["proj_size"] else "") + (" bidirectional" if shape["bidirectional"] else "")
+        + f" | threads={report['threads']} repeats={report['repeats']} | "
         f"{machine['cpu_model']}, read bandwidth {report['bandwidth_gbs']:.1f} GB/s (measured now)"
     )
     table = Table()
     for column in ("impl", "ms/step (median)", "min..max", "IQR", "vs faster baseline", "max abs error",
                    "roofline ms/step", "% of roofline"):
-        table.add_column(column, justify="left" if column == "impl" else "right")
+        table.add_column(column, justify="left" if column == "impl" else "right", no_wrap=column == "impl")
     for row in report["results"]:
         speedup = row.get("speedup_vs_fastest_baseline")
         fraction = row.get("roofline_fraction")
         table.add_row(
-            row["impl"] + (f" ({row['schedule_ran']})" if row["impl"] == "tsilstm-auto" else ""),
+            row["impl"] + (f" ({row['schedule_ran']})" if row.get("schedule_ran") and row["impl"] != f"tsilstm-{row['schedule_ran']}" else ""),
             f"{row['ms_per_step']:.4f}",
             f"{row['ms_per_step_min']:.4f}..{row['ms_per_step_max']:.4f}",
             f"{row['ms_per_step_iqr']:.4f}",
