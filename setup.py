@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 KERNEL = Extension(
     "tsilstm.runtime._kernel",
     sources=["src/tsilstm/runtime/native/tsi_kernel.c"],
-    extra_compile_args=["-O3", "-std=gnu11", "-ffp-contract=fast", "-pthread", "-Wno-psabi"],
+    extra_compile_args=["-O3", "-std=gnu11", "-ffp-contract=fast", "-fno-trapping-math", "-pthread", "-Wno-psabi"],
     extra_link_args=["-pthread", "-lm"],
 )
 

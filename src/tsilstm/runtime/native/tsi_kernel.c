@@ -135,9 +135,87 @@ static tile_fn_t tile_fn_for(int isa) {
 
 /* ---------------------------------------------------------------- cell updates */
 
-static inline float sigmoid_f(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* exp(x) for float, branch-free so loops over it vectorise: Cody-Waite range reduction and the
+ * degree-5 minimax polynomial of Cephes expf (relative error ~2 ulp). x is clamped to
+ * [-87.3, 88.0] (results stay normal and finite; sigmoid/tanh saturate there anyway); NaN stays
+ * NaN: the clamps are comparisons that are false for NaN, and 2^n is built from the bits of the
+ * rounded value with integer arithmetic only. */
+static inline __attribute__((always_inline)) float exp_approx(float x) {
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -87.3f ? -87.3f : x;
+    const float shifted = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: round to integer */
+    const float n = shifted - 12582912.0f;
+    int32_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    const int32_t pow2_bits = (bits - 0x4B400000 + 127) << 23;
+    float pow2;
+    memcpy(&pow2, &pow2_bits, sizeof pow2);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    return p * pow2;
+}
 
-static inline float tanh_f(float x) { return tanhf(x); }
+static inline __attribute__((always_inline)) float sigmoid_f(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
+
+static inline __attribute__((always_inline)) float tanh_f(float x) {
+    return 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
+}
+
+/* LSTM update of br units: gate pre-activations gx + acc (gate-grouped, br apart), c in place, m out. */
+#define POINTWISE(NAME, ATTR)                                                                          \
+    ATTR static void NAME##_lstm(int br, const float *restrict gx, const float *restrict acc,          \
+                                 float *restrict c, float *restrict m) {                               \
+        for (int u = 0; u < br; u++) {                                                                 \
+            float gi = gx[u] + acc[u];                                                                 \
+            float gf = gx[br + u] + acc[br + u];                                                       \
+            float gg = gx[2 * br + u] + acc[2 * br + u];                                               \
+            float go = gx[3 * br + u] + acc[3 * br + u];                                               \
+            float cn = sigmoid_f(gf) * c[u] + sigmoid_f(gi) * tanh_f(gg);                              \
+            c[u] = cn;                                                                                 \
+            m[u] = sigmoid_f(go) * tanh_f(cn);                                                         \
+        }                                                                                              \
+    }                                                                                                  \
+    ATTR static void NAME##_gru(int br, const float *restrict gx, const float *restrict acc,           \
+                                const float *restrict hp, float *restrict h) {                         \
+        for (int u = 0; u < br; u++) {                                                                 \
+            float rg = sigmoid_f(gx[u] + acc[u]);                                                      \
+            float zg = sigmoid_f(gx[br + u] + acc[br + u]);                                            \
+            float ng = tanh_f(gx[2 * br + u] + rg * acc[2 * br + u]);                                  \
+            h[u] = (1.0f - zg) * ng + zg * hp[u];                                                      \
+        }                                                                                              \
+    }
+
+typedef void (*lstm_fn_t)(int, const float *, const float *, float *, float *);
+typedef void (*gru_fn_t)(int, const float *, const float *, const float *, float *);
+
+POINTWISE(pointwise_generic, )
+#if defined(__x86_64__) || defined(__i386__)
+POINTWISE(pointwise_avx2, __attribute__((target("avx2,fma"))))
+POINTWISE(pointwise_avx512, __attribute__((target("avx512f,fma"))))
+#endif
+
+static lstm_fn_t lstm_fn_for(int isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == ISA_AVX512) return pointwise_avx512_lstm;
+    if (isa == ISA_AVX2) return pointwise_avx2_lstm;
+#endif
+    return pointwise_generic_lstm;
+}
+
+static gru_fn_t gru_fn_for(int isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == ISA_AVX512) return pointwise_avx512_gru;
+    if (isa == ISA_AVX2) return pointwise_avx2_gru;
+#endif
+    return pointwise_generic_gru;
+}
 
 /* ---------------------------------------------------------------- the job */
 
@@ -151,6 +229,8 @@ typedef struct {
     float *gx, *y, *c, *acc, *accp, *mring;
     counter_t *mprog, *hprog;
     tile_fn_t tile_fn;
+    lstm_fn_t lstm_fn;
+    gru_fn_t gru_fn;
     long prefetch_floats; /* software prefetch distance ahead of the weight stream (0: none) */
     _Atomic int abort; /* set when a worker could not be started: every thread stops */
 } job_t;
@@ -196,34 +276,18 @@ static const float *h_prev_row(const job_t *J, long t, int n) {
 }
 
 static void finish_rows(job_t *J, int r, long t) {
-    const int H = J->H, N = J->N, G = J->G;
+    const int H = J->H, N = J->N;
     const int u0 = r * J->b, br = imin(J->b, H - u0);
     const int slot = (int)(t % RING);
     for (int n = 0; n < N; n++) {
         float *acc = J->acc + (((size_t)slot * J->R + r) * N + n) * J->RP;
         const float *gx = J->gx + (((size_t)t * J->R + r) * N + n) * J->RP;
         if (J->cell == CELL_LSTM) {
-            float *c = J->c + (size_t)n * H + u0;
             float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0
                                : J->y + ((size_t)t * N + n) * J->P + u0;
-            for (int u = 0; u < br; u++) {
-                float gi = gx[u] + acc[u];
-                float gf = gx[br + u] + acc[br + u];
-                float gg = gx[2 * br + u] + acc[2 * br + u];
-                float go = gx[3 * br + u] + acc[3 * br + u];
-                float cn = sigmoid_f(gf) * c[u] + sigmoid_f(gi) * tanh_f(gg);
-                c[u] = cn;
-                m[u] = sigmoid_f(go) * tanh_f(cn);
-            }
+            J->lstm_fn(br, gx, acc, J->c + (size_t)n * H + u0, m);
         } else {
-            const float *hp = h_prev_row(J, t, n) + u0;
-            float *h = J->y + ((size_t)t * N + n) * J->P + u0;
-            for (int u = 0; u < br; u++) {
-                float rg = sigmoid_f(gx[u] + acc[u]);
-                float zg = sigmoid_f(gx[br + u] + acc[br + u]);
-                float ng = tanh_f(gx[2 * br + u] + rg * acc[2 * br + u]);
-                h[u] = (1.0f - zg) * ng + zg * hp[u];
-            }
+            J->gru_fn(br, gx, acc, h_prev_row(J, t, n) + u0, J->y + ((size_t)t * N + n) * J->P + u0);
         }
         memcpy(acc, J->bias_h + (size_t)r * J->RP, sizeof(float) * J->RP);
     }
@@ -463,6 +527,8 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.tile_fn = tile_fn_for(isa);
+    J.lstm_fn = lstm_fn_for(isa);
+    J.gru_fn = gru_fn_for(isa);
     if (prefetch_bytes < 0 || prefetch_bytes > (1L << 20)) {
         PyErr_SetString(PyExc_ValueError, "prefetch_bytes: must be in [0, 1 MiB]");
         goto done;
