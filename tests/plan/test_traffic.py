@@ -80,3 +80,22 @@ def test_tsi_loads_each_tile_once_per_sweep(hidden, steps):
     got = recurrent_bytes(plan)
     assert got <= m * (steps // 2 + 1)
     assert got >= m * steps / 2
+
+
+@given(
+    schedule=st.sampled_from(SCHEDULES),
+    hidden=st.integers(1, 30),
+    steps=st.integers(1, 60),
+    buffer_tiles=st.floats(1.0, 40.0),
+    proj=st.booleans(),
+)
+def test_extended_traffic_equals_full_expansion(schedule, hidden, steps, buffer_tiles, proj):
+    from tsilstm.plan import make_program, make_tiling
+    from tsilstm.plan.traffic import weight_bytes_by_source
+
+    tile = max(1, hidden // 3)
+    tiling = make_tiling(hidden, tile=tile, proj_size=hidden // 2 if proj and hidden > 1 else 0)
+    program = make_program(schedule, tiling, int(tiling.max_tile_bytes * buffer_tiles))
+    from tsilstm.plan import expand
+
+    assert weight_bytes_by_source(program, steps) == simulate_buffer(expand(program, steps)).bytes_by_source

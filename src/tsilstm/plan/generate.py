@@ -10,6 +10,7 @@ from tsilstm.plan.ops import Plan, Program
 from tsilstm.plan.schedules.per_step import conventional, naive, pinned, snake
 from tsilstm.plan.schedules.reset_before import reset_before_program
 from tsilstm.plan.schedules.tsi import tsi
+from tsilstm.plan.traffic import weight_bytes_by_source
 from tsilstm.plan.tiling import Tiling
 from tsilstm.validation import require_choice, require_int
 
@@ -19,6 +20,7 @@ DEFAULT_TILE = 64
 DEFAULT_BUFFER_BYTES = 1024 * 1024
 
 _FALLBACK_WITH_PROJECTION = {"tsi": "snake", "tsi-pinned": "pinned"}
+_STEADY_STATE_STEPS = 1000  # horizon of tsi-pinned's choice when the step count is not known
 
 
 def default_tile(hidden: int) -> int:
@@ -48,10 +50,14 @@ def make_tiling(
     return Tiling(hidden, input_size, tile, 4 if cell == "lstm" else 3, proj_size, DTYPE_BYTES[dtype])
 
 
-def make_program(schedule: str, tiling: Tiling, buffer_bytes: int, *, variant: str = "standard") -> Program:
+def make_program(
+    schedule: str, tiling: Tiling, buffer_bytes: int, *, variant: str = "standard", steps: int | None = None
+) -> Program:
     """Generate the periodic program of ``schedule`` for ``tiling`` and a weight buffer of
     ``buffer_bytes``. With a projection, tsi and tsi-pinned fall back to snake and pinned (a note
-    says why). The original GRU form (``variant="reset_before"``) gets the two-pass programs of
+    says why). tsi-pinned takes snake's order over the unpinned rest where that loads fewer bytes
+    over ``steps`` steps (default: the steady state): a rest of about one tile, or two steps.
+    The original GRU form (``variant="reset_before"``) gets the two-pass programs of
     schedules/reset_before.py. Raises for an unknown schedule or a buffer smaller than the largest
     tile."""
     require_choice("schedule", schedule, SCHEDULES)
@@ -79,9 +85,25 @@ def make_program(schedule: str, tiling: Tiling, buffer_bytes: int, *, variant: s
         program = snake(tiling, buffer_bytes)
     elif chosen == "pinned":
         program = pinned(tiling, buffer_bytes)
+    elif chosen == "tsi":
+        program = tsi(tiling, buffer_bytes)
     else:
-        program = tsi(tiling, buffer_bytes, pin=chosen == "tsi-pinned")
+        program = _best_tsi_pinned(tiling, buffer_bytes, steps)
     return replace(program, notes=notes + program.notes, requested_schedule=schedule)
+
+
+def _best_tsi_pinned(tiling: Tiling, buffer_bytes: int, steps: int | None) -> Program:
+    interleaved = tsi(tiling, buffer_bytes, pin=True)
+    carried = snake(tiling, buffer_bytes)
+    horizon = steps if steps is not None else _STEADY_STATE_STEPS
+    cost = lambda program: weight_bytes_by_source(program, horizon)["h"]  # noqa: E731
+    if cost(carried) < cost(interleaved):
+        note = (
+            f"the W_h left after pinning is about one tile (or the sequence is short): snake's carry "
+            f"loads fewer bytes over {horizon} steps than interleaving, so its order is used"
+        )
+        return replace(carried, schedule="tsi-pinned", notes=carried.notes + (note,))
+    return interleaved
 
 
 def generate_plan(
@@ -104,4 +126,4 @@ def generate_plan(
     steps = require_int("steps", steps)
     batch = require_int("batch", batch)
     tiling = make_tiling(hidden, input_size, tile=tile, cell=cell, proj_size=proj_size, dtype=dtype)
-    return expand(make_program(schedule, tiling, buffer_bytes, variant=variant), steps, batch)
+    return expand(make_program(schedule, tiling, buffer_bytes, variant=variant, steps=steps), steps, batch)

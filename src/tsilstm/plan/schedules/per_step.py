@@ -48,12 +48,12 @@ def snake(tiling: Tiling, buffer_bytes: int) -> Program:
 
 
 def pinned(tiling: Tiling, buffer_bytes: int) -> Program:
-    """A fixed part of W_h stays resident (the buffer less two tiles of streaming room); the rest is
+    """A fixed part of W_h stays resident (the buffer less one tile of streaming room); the rest is
     streamed every step in row-major order (traffic ~ M - buffer per step)."""
     items = step_items(tiling, with_inputs=False)
     tiles = tiles_of(items)
     pin = _all_if_fits(tiles, tiling, buffer_bytes) or pin_prefix(
-        [t for t in tiles if t.src == "h"], tiling, buffer_bytes - stream_reserve_bytes(tiling, buffer_bytes)
+        [t for t in tiles if t.src == "h"], tiling, buffer_bytes - stream_reserve_bytes(tiling)
     )
     body = emit_streamed(items, 0, keep=set(), pinned=set(pin))
     notes = (f"pinned {len(pin)} of {len(tiling.tiles('h'))} W_h tiles",)

@@ -65,7 +65,7 @@ def pin_prefix(tiles: list[Tile], tiling: Tiling, budget_bytes: int) -> list[Til
     return pinned
 
 
-def stream_reserve_bytes(tiling: Tiling, buffer_bytes: int) -> int:
-    """Buffer kept for streaming next to pinned tiles: two of the largest tiles (double buffering),
-    or one when the buffer holds fewer than two."""
-    return tiling.max_tile_bytes * (2 if buffer_bytes >= 2 * tiling.max_tile_bytes else 1)
+def stream_reserve_bytes(tiling: Tiling) -> int:
+    """Buffer kept for streaming next to pinned tiles: one of the largest tiles, all a plan needs
+    (a consumer that wants double-buffered loads generates the plan for a buffer one tile smaller)."""
+    return tiling.max_tile_bytes

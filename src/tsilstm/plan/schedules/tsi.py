@@ -16,8 +16,9 @@ def tsi(tiling: Tiling, buffer_bytes: int, *, pin: bool = False) -> Program:
     the diagonal for s+1, finish r for s+1, the diagonal for s+2.
 
     Lower tiles serve {2k, 2k+1}, upper tiles {2k+1, 2k+2}; sweeps start at k = -1 so step 0 gets
-    its upper tiles. The buffer needs one tile. With ``pin`` (tsi-pinned) the buffer less two tiles
-    of streaming room holds tiles that are never reloaded; if W_h fits it is loaded once.
+    its upper tiles. The buffer needs one tile. With ``pin`` (tsi-pinned) the buffer less one tile
+    of streaming room holds tiles that are never reloaded, upper tiles first (with an even step
+    count they are loaded once more than the lower ones); if W_h fits it is loaded once.
     """
     rows = tiling.row_blocks
     h_tiles = tiling.tiles("h")
@@ -28,7 +29,7 @@ def tsi(tiling: Tiling, buffer_bytes: int, *, pin: bool = False) -> Program:
         pinned = h_tiles
     elif pin:
         order = _sweep_tile_order(rows)
-        pinned = pin_prefix(order, tiling, buffer_bytes - stream_reserve_bytes(tiling, buffer_bytes))
+        pinned = pin_prefix(order, tiling, buffer_bytes - stream_reserve_bytes(tiling))
     pinned_set = set(pinned)
 
     def apply(tile: Tile, uses: list[Op]) -> list[Op]:
@@ -52,7 +53,7 @@ def tsi(tiling: Tiling, buffer_bytes: int, *, pin: bool = False) -> Program:
 
 
 def _sweep_tile_order(rows: int) -> list[Tile]:
-    """Every W_h tile in the order a sweep first touches it."""
+    """Every W_h tile in pinning preference: upper tiles (c >= r) in sweep order, then lower tiles."""
     lower = [Tile("h", r, c) for r in range(rows) for c in range(r)]
     upper = [Tile("h", r, c) for r in range(rows - 1, -1, -1) for c in range(rows - 1, r - 1, -1)]
-    return lower + upper
+    return upper + lower
