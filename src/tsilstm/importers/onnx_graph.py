@@ -199,16 +199,14 @@ def _check_attributes(op: str, attrs: dict[str, object], where: str, source: obj
 
 
 def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: list[OnnxRecurrentNode], source: object) -> None:  # type: ignore[no-untyped-def]
-    from onnx import AttributeProto, numpy_helper
+    from onnx import AttributeProto
 
-    constants = dict(outer)
+    constants = dict(outer)  # name -> TensorProto / Constant node (converted only when a node needs it)
     for initializer in graph.initializer:
-        constants[initializer.name] = _to_array(numpy_helper.to_array(initializer))
+        constants[initializer.name] = initializer
     for index, node in enumerate(graph.node):
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-            value = _constant_value(node)
-            if value is not None:
-                constants[node.output[0]] = value
+            constants[node.output[0]] = node
         elif node.op_type == "Identity" and node.input and node.input[0] in constants:
             constants[node.output[0]] = constants[node.input[0]]
         if node.op_type in RECURRENT_OPS and node.domain in ("", "ai.onnx"):
@@ -217,8 +215,9 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
             for name, input_name in zip(INPUT_NAMES[node.op_type], node.input):
                 if not input_name or name == "X":
                     continue
-                if input_name in constants:
-                    item.arrays[name] = constants[input_name]
+                value = _constant_array(constants.get(input_name))
+                if value is not None:
+                    item.arrays[name] = value
                 else:
                     item.runtime_inputs[name] = input_name
             found.append(item)
@@ -229,6 +228,17 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
             elif attribute.type == AttributeProto.GRAPHS:
                 for k, sub in enumerate(attribute.graphs):
                     _walk(sub, constants, f"{label}[{k}]", opset, found, source)
+
+
+def _constant_array(entry) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    """The value of an initializer (TensorProto) or a Constant node as a numpy array; None otherwise."""
+    from onnx import NodeProto, numpy_helper
+
+    if entry is None:
+        return None
+    if isinstance(entry, NodeProto):
+        return _constant_value(entry)
+    return _to_array(numpy_helper.to_array(entry))
 
 
 def _constant_value(node) -> np.ndarray | None:  # type: ignore[no-untyped-def]
