@@ -9,7 +9,8 @@ Resources and rules (DESIGN.md section 5):
   ends. Non-weight DRAM traffic (inputs, spilled pre-activations and states, outputs) occupies the
   channel at the op that causes it.
 * MAC array: a use of a tile for n steps takes ``ceil(rows x cols x n x batch / mac_units)``
-  cycles; its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan order
+  cycles, one pass of ``batch`` columns per step (a step's pass starts once its h is finished);
+  its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan order
   from an issue queue of ``issue_window`` entries: a use waiting for its h (or its tile) lets a
   later ready use go first (window 1: strictly in order).
 * Cell/activation unit: a finish of row-block r for step t starts when every use of row r for
@@ -81,6 +82,7 @@ class _Pending:
     load_ready: float
     dep_ready: float
     duration: float
+    later_deps: tuple[float, ...] = ()  # inputs of the use's later steps (a pass per step)
 
     @property
     def ready(self) -> float:
@@ -173,23 +175,20 @@ class _EventModel:
     # -- MAC array ----------------------------------------------------------------------------
     def _use(self, position: int, op: Op) -> None:
         tiling = self.tiling
+        steps = range(op.step, op.step + op.nsteps)
         if op.src == "x":
-            dep = 0.0
+            deps: tuple[float, ...] = (0.0,)
             self._channel(x_use_dram_bytes(self.traffic, tiling, op.row, op.col, op.nsteps, self.batch, self.arch))
         elif op.src == "p":
-            dep = max(self.finish_end[(op.col, t)] for t in range(op.step, op.step + op.nsteps))
+            deps = tuple(self.finish_end[(op.col, t)] for t in steps)
+        elif tiling.proj:
+            deps = tuple(self.project_end[t - 1] if t >= 1 else 0.0 for t in steps)
         else:
-            last = op.step + op.nsteps - 1  # the finishes a use needs complete in step order
-            if last < 1:
-                dep = 0.0
-            elif tiling.proj:
-                dep = self.project_end[last - 1]
-            else:
-                dep = self.finish_end[(op.col, last - 1)]
+            deps = tuple(self.finish_end[(op.col, t - 1)] if t >= 1 else 0.0 for t in steps)
         tile = op[1:4]
         macs = self._info(tile)[1] * op.nsteps * self.batch
         duration = float(math.ceil(macs / self.arch.mac_units))
-        self.window.append(_Pending(position, op, self.load_done[tile], dep, duration))
+        self.window.append(_Pending(position, op, self.load_done[tile], deps[0], duration, deps[1:]))
         self.window_uses[tile] += 1
         while len(self.window) >= self.arch.issue_window:
             self._issue_one()
@@ -207,6 +206,15 @@ class _EventModel:
             else:
                 self.wait["load"] += start - now
         end = start + chosen.duration
+        if chosen.later_deps:  # one pass of batch columns per step: a later step may wait for its h
+            per_step = chosen.duration / (len(chosen.later_deps) + 1)
+            clock = start + per_step
+            for dep in chosen.later_deps:
+                if dep > clock:
+                    self.wait["dependency"] += dep - clock
+                    clock = dep
+                clock += per_step
+            end = clock
         self.mac_free = end
         self.busy["mac"] += chosen.duration
         usable = end + self.arch.mac_pipeline_cycles
@@ -233,8 +241,14 @@ class _EventModel:
             self._issue_one()
 
     # -- cell unit ----------------------------------------------------------------------------
+    def _issue_until(self, needed) -> None:  # type: ignore[no-untyped-def]
+        """Issue queued uses until none of those ``needed(pending)`` selects is left."""
+        while any(needed(p) for p in self.window):
+            self._issue_one()
+
     def _finish(self, op: Op) -> None:
-        self._drain_window()
+        row, step = op.row, op.step
+        self._issue_until(lambda p: p.op.src != "p" and p.op.row == row and p.op.step <= step < p.op.step + p.op.nsteps)
         ready = max(self.row_ready.get((op.row, op.step), 0.0), self.row_ready_all.get(op.row, 0.0))
         start = max(self.cell_free, ready)
         u0, u1 = self.tiling.row_bounds[op.row]
@@ -245,7 +259,8 @@ class _EventModel:
         self._channel(finish_dram_bytes(self.traffic, self.tiling, op.row, self.batch, self.arch))
 
     def _project(self, op: Op) -> None:
-        self._drain_window()
+        step = op.step
+        self._issue_until(lambda p: p.op.src == "p" and p.op.step <= step < p.op.step + p.op.nsteps)
         self.project_end[op.step] = self.proj_ready.get(op.step, 0.0)
         self._channel(project_dram_bytes(self.tiling, self.batch, self.arch))
 
