@@ -18,6 +18,10 @@ def _x(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def _load(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.2f}"
+
+
 def _row(entry: dict[str, Any], impl: str) -> dict[str, Any] | None:
     return next((row for row in entry["results"] if row["impl"] == impl), None)
 
@@ -35,7 +39,7 @@ def _machine_lines(result: dict[str, Any]) -> list[str]:
         f"- Read bandwidth (measured in the same run, {bandwidth['method']}): "
         f"{bandwidth['bandwidth_gbs']:.1f} GB/s before the suite (used for the rooflines), "
         f"{after['bandwidth_gbs']:.1f} GB/s after",
-        f"- Load average (1 min) before / after: {machine['load_average_1min']} / {result['load_average_1min_after']} "
+        f"- Load average (1 min) before / after: {_load(machine['load_average_1min'])} / {_load(result['load_average_1min_after'])} "
         "(the machine is shared; other processes add noise)",
         f"- Versions: tsilstm {versions['tsilstm']}, numpy {versions['numpy']}, torch {versions['torch'] or 'not installed'}, "
         f"onnxruntime {versions['onnxruntime'] or 'not installed'}",
@@ -71,9 +75,9 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
 def _table_lines(result: dict[str, Any]) -> list[str]:
     header = (
         "| workload | steps run / DeepBench | W_h | tsi | conventional | auto (ran) | torch | onnxruntime | "
-        "tsi speedup | auto speedup | tsi / roofline | repeats | max abs error |"
+        "tsi speedup | auto speedup | tsi vs conventional | tsi / roofline | repeats | max abs error |"
     )
-    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [header, "| --- |" + " ---: |" * 13]
     for entry in result["entries"]:
         cells = {impl: _row(entry, impl) for impl in IMPL_COLUMNS}
         ms = {impl: _ms(row["ms_per_step"]) if row else "-" for impl, row in cells.items()}
@@ -90,6 +94,7 @@ def _table_lines(result: dict[str, Any]) -> list[str]:
             + " | ".join(ms[impl] for impl in IMPL_COLUMNS)
             + f" | {_x(tsi.get('speedup_vs_fastest_baseline') if tsi else None)} | "
             f"{_x(auto.get('speedup_vs_fastest_baseline') if auto else None)} | "
+            f"{_x(tsi.get('speedup_vs_tsilstm_conventional') if tsi else None)} | "
             f"{'-' if roofline_fraction is None else f'{roofline_fraction:.0%}'}{' (fits LLC)' if fits else ''} | "
             f"{entry['repeats']} | {max(errors) if errors else float('nan'):.1e} |"
         )
