@@ -50,3 +50,31 @@ def test_fixture_every_engine_matches_the_framework(name):
     assert all(r.max_abs_error <= 1e-4 for r in results if not r.skipped)
     runtime = [r for r in results if r.engine == "runtime"]
     assert runtime and all(not r.skipped for r in runtime), [r.skipped for r in runtime]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_inspect_command_lists_the_layers(name):
+    import json
+
+    from click.testing import CliRunner
+
+    from tsilstm.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["inspect", str(_cached(name)), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["layers"]
+    assert len(rows) == sum(layers for *_, layers in EXPECTED[name])
+    assert all(row["fits"] in ("L2", "L3", "DRAM") for row in rows)
+
+
+def test_fixture_verify_command_on_silero():
+    import json
+
+    from click.testing import CliRunner
+
+    from tsilstm.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["verify", str(_cached("silero-vad")), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["results"]
+    assert {r["engine"] for r in rows} >= {"reference", "replay"} and all(r["ok"] for r in rows)
