@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.plan.ops import USE, Program
+from tsilstm.plan.expand import expand
+from tsilstm.plan.ops import LOAD, USE, Program
 
 _STEP_COLOURS = {(0,): "#9ecae1", (1,): "#fdae6b", (0, 1): "#3182bd", (1, 2): "#e6550d", (2,): "#a1d99b"}
 
@@ -27,10 +28,25 @@ def sweep_tile_uses(program: Program) -> dict[tuple[int, int], tuple[int, tuple[
     return order
 
 
+def steady_loads_per_step(program: Program) -> dict[tuple[int, int], float]:
+    """For each W_h tile (row, col): how many times it is loaded per time step in steady state
+    (from two expansions, 4 and 6 periods long; pinned tiles load 0 times per step)."""
+    counts: list[dict[tuple[int, int], int]] = []
+    for periods in (4, 6):
+        tally: dict[tuple[int, int], int] = {}
+        for op in expand(program, periods * program.period).ops:
+            if op.kind == LOAD and op.src == "h":
+                tally[(op.row, op.col)] = tally.get((op.row, op.col), 0) + 1
+        counts.append(tally)
+    steps = 2 * program.period
+    return {key: (counts[1].get(key, 0) - counts[0].get(key, 0)) / steps for key in counts[1]}
+
+
 def draw_tile_grid(program: Program, path: str | Path) -> Path:
     """Write a PNG or SVG (by ``path``'s suffix) of one body instance of ``program``: each W_h tile
     shows the order in which it is first used, its colour the steps it serves (relative to the
-    sweep's first step s), pinned tiles hatched. Returns the path."""
+    instance's first step s); tiles loaded from DRAM at every step are pale, tiles loaded once per
+    two steps are solid, pinned tiles hatched. Returns the path."""
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg"):
         raise InvalidParameterError("plot", str(path), "must end in .png or .svg")
@@ -44,12 +60,14 @@ def draw_tile_grid(program: Program, path: str | Path) -> Path:
     rows = program.tiling.row_blocks
     cols = len(program.tiling.col_bounds["h"])
     pinned = {(t.row, t.col) for t in program.pinned if t.src == "h"}
+    loads = steady_loads_per_step(program)
     size = min(12.0, 1.2 + 0.45 * max(rows, cols))
     fig, ax = plt.subplots(figsize=(size + 2.5, size))
     font = max(4.0, min(10.0, 120.0 / max(rows, cols)))
     for (r, c), (position, steps) in uses.items():
         colour = _STEP_COLOURS.get(steps, "#cccccc")
-        ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor="white",
+        every_step = loads.get((r, c), 0.0) >= 1.0
+        ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor="white", alpha=0.35 if every_step else 1.0,
                                hatch="///" if (r, c) in pinned else None))
         if max(rows, cols) <= 24:
             ax.text(c + 0.5, r + 0.5, str(position), ha="center", va="center", fontsize=font)
@@ -61,6 +79,10 @@ def draw_tile_grid(program: Program, path: str | Path) -> Path:
     labels = {(0,): "step s", (1,): "step s+1", (0, 1): "steps s, s+1", (1, 2): "steps s+1, s+2", (2,): "step s+2"}
     present = sorted({steps for _, steps in uses.values()}, key=lambda s: (s[0], len(s)))
     handles = [Patch(facecolor=_STEP_COLOURS.get(s, "#cccccc"), label=labels.get(s, str(s))) for s in present]
+    if any(v >= 1.0 for v in loads.values()):
+        handles.append(Patch(facecolor="#888888", alpha=0.35, label="loaded at every step"))
+    if any(0 < v < 1.0 for v in loads.values()):
+        handles.append(Patch(facecolor="#888888", label="loaded once per two steps"))
     if pinned:
         handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="pinned (never reloaded)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)
