@@ -4,6 +4,7 @@ errors and roofline figures as one JSON-ready dict."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -147,6 +148,7 @@ def compare_shape(
     ms per step (median of interleaved rounds) with min/max/quartiles, speedup against the faster
     baseline (and each baseline), max abs error against the error reference (torch, else the numpy
     reference), and for tsilstm rows the roofline bound at ``bandwidth_bytes_per_s``."""
+    load_before = _load_average()
     x, h0, c0 = make_inputs(shape, settings.seed)
     runners, skipped, torch_runner, summaries = _build_runners(shape, settings)
     reference, reference_name = _reference_outputs(shape, settings, torch_runner, x, h0, c0)
@@ -195,7 +197,16 @@ def compare_shape(
         "results": results,
         "skipped": skipped,
         "roofline": rooflines,
+        "load_average_1min": {"before": load_before, "after": _load_average()},
     }
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (runnable processes; above the core count means contention)."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
 
 
 def _add_speedups(results: list[dict[str, Any]]) -> None:

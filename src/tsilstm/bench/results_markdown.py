@@ -75,9 +75,9 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
 def _table_lines(result: dict[str, Any]) -> list[str]:
     header = (
         "| workload | steps run / DeepBench | W_h | tsi | conventional | auto (ran) | torch | onnxruntime | "
-        "tsi speedup | auto speedup | tsi vs conventional | tsi / roofline | repeats | max abs error |"
+        "tsi speedup | auto speedup | tsi vs conventional | tsi / roofline | repeats | load | max abs error |"
     )
-    lines = [header, "| --- |" + " ---: |" * 13]
+    lines = [header, "| --- |" + " ---: |" * 14]
     for entry in result["entries"]:
         cells = {impl: _row(entry, impl) for impl in IMPL_COLUMNS}
         ms = {impl: _ms(row["ms_per_step"]) if row else "-" for impl, row in cells.items()}
@@ -96,7 +96,7 @@ def _table_lines(result: dict[str, Any]) -> list[str]:
             f"{_x(auto.get('speedup_vs_fastest_baseline') if auto else None)} | "
             f"{_x(tsi.get('speedup_vs_tsilstm_conventional') if tsi else None)} | "
             f"{'-' if roofline_fraction is None else f'{roofline_fraction:.0%}'}{' (fits LLC)' if fits else ''} | "
-            f"{entry['repeats']} | {max(errors) if errors else float('nan'):.1e} |"
+            f"{entry['repeats']} | {_load(entry['load_average_1min']['before'])} | {max(errors) if errors else float('nan'):.1e} |"
         )
     return lines
 
@@ -135,7 +135,8 @@ def render_results_markdown(result: dict[str, Any], command: str) -> str:
         "- 'tsi / roofline': the roofline time of tsi (W_h / 2 bytes per step over the measured bandwidth) divided by "
         "the measured time; '(fits LLC)' marks shapes whose W_h fits in the last-level cache, where the DRAM roofline "
         "does not bind.",
-        "- max abs error: largest |tsilstm - torch| over output, h_n and c_n on the benchmark's input (tolerance 1e-4).",
+        "- load: the 1-minute load average when the workload started (2 cores: above 2 means other processes competed).
+- max abs error: largest |tsilstm - torch| over output, h_n and c_n on the benchmark's input (tolerance 1e-4).",
         *(f"- Not run: {line}" for line in skipped),
         "",
     ]
