@@ -135,8 +135,8 @@ def render_results_markdown(result: dict[str, Any], command: str) -> str:
         "- 'tsi / roofline': the roofline time of tsi (W_h / 2 bytes per step over the measured bandwidth) divided by "
         "the measured time; '(fits LLC)' marks shapes whose W_h fits in the last-level cache, where the DRAM roofline "
         "does not bind.",
-        "- load: the 1-minute load average when the workload started (2 cores: above 2 means other processes competed).
-- max abs error: largest |tsilstm - torch| over output, h_n and c_n on the benchmark's input (tolerance 1e-4).",
+        "- load: the 1-minute load average when the workload started (above the core count: other processes competed).",
+        "- max abs error: largest |tsilstm - torch| over output, h_n and c_n on the benchmark's input (tolerance 1e-4).",
         *(f"- Not run: {line}" for line in skipped),
         "",
     ]
