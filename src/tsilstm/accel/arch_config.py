@@ -299,7 +299,7 @@ def _parse_value(key: str, value: Any, dimension: str, kind: str) -> Any:
             if not isinstance(point, (list, tuple)) or len(point) != 2:
                 raise InvalidParameterError(f"{key}[{index}]", point, "a pair [bytes, pJ per 64-bit access]")
             points.append(
-                (parse_quantity(f"{key}[{index}][0]", point[0], "bytes"), parse_quantity(f"{key}[{index}][1]", point[1], "pj"))
+                (parse_quantity(f"{key}[{index}][0]", point[0], "bytes"), parse_quantity(f"{key}[{index}][1]", point[1], "pj", positive=False))
             )
         return tuple(sorted(points))
     if kind == "bits":

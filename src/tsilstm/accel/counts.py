@@ -89,7 +89,7 @@ def count_events(program: Program, steps: int, batch: int, arch: ArchConfig, tra
     weights = weight_dram_bytes(program, steps)
     reads = dict.fromkeys(DRAM_KINDS, 0.0)
     writes = dict.fromkeys(DRAM_KINDS, 0.0)
-    reads["weights"] = float(weights["h"] + weights["p"])
+    reads["weights"] = float(weights["h"] + weights["p"] + weights.get("r", 0))
     reads["input_weights"] = float(weights["x"])
     for kind in ("inputs", "preactivations", "states", "outputs"):
         reads[kind] = float(traffic.read_bytes[kind])
@@ -100,6 +100,8 @@ def count_events(program: Program, steps: int, batch: int, arch: ArchConfig, tra
     per_step_in = tiling.row_blocks * (recurrent + tiling.input)
     per_step_psum = gates * hidden * (len(tiling.col_bounds["h"]) + len(tiling.col_bounds["x"]))
     macs_per_step = gates * hidden * (recurrent + tiling.input)
+    if tiling.reset_before:  # the reset rows read h_{t-1} a second time
+        per_step_in += tiling.row_blocks * recurrent
     if tiling.proj:
         per_step_in += len(tiling.proj_row_bounds) * hidden
         per_step_psum += recurrent * len(tiling.col_bounds["p"])

@@ -41,7 +41,7 @@ from tsilstm.accel.activation_traffic import (
 )
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.plan import Op, Program, Tile, Tiling, expand
-from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, USE
+from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE
 
 CELL_EVALUATIONS = {4: 5, 3: 3}
 """Sigmoid/tanh evaluations per hidden unit and step: LSTM 3 sigmoid + 2 tanh, GRU 2 sigmoid + 1 tanh."""
@@ -118,6 +118,8 @@ class _EventModel:
         self.row_ready_all: dict[int, float] = {}
         self.proj_ready: dict[int, float] = {}
         self.project_end: dict[int, float] = {}
+        self.reset_ready: dict[tuple[int, int], float] = {}
+        self.reset_end: dict[tuple[int, int], float] = {}
         self.evaluations = CELL_EVALUATIONS[tiling.gates]
         self.tile_info: dict[tuple, tuple[int, int]] = {}  # (src, row, col) -> (bytes, weights)
 
@@ -127,7 +129,7 @@ class _EventModel:
             src, row, col = key
             r0, r1 = self.tiling.rows_of(src)[row]
             c0, c1 = self.tiling.col_bounds[src][col]
-            weights = (r1 - r0) * (c1 - c0) * (1 if src == "p" else self.tiling.gates)
+            weights = (r1 - r0) * (c1 - c0) * self.tiling.gates_of(src)
             info = self.tile_info[key] = (self.tiling.tile_bytes(Tile(*key)), weights)
         return info
 
@@ -185,6 +187,8 @@ class _EventModel:
             deps = tuple(self.project_end[t - 1] if t >= 1 else 0.0 for t in steps)
         else:
             deps = tuple(self.finish_end[(op.col, t - 1)] if t >= 1 else 0.0 for t in steps)
+            if op.src == "h" and tiling.reset_before:  # candidate rows need r_t * h_{t-1} of block c
+                deps = tuple(max(d, self.reset_end[(op.col, t)]) for d, t in zip(deps, steps))
         tile = op[1:4]
         macs = self._info(tile)[1] * op.nsteps * self.batch
         duration = float(math.ceil(macs / self.arch.mac_units))
@@ -222,6 +226,9 @@ class _EventModel:
         if op.src == "p":
             for t in range(op.step, op.step + op.nsteps):
                 self.proj_ready[t] = max(self.proj_ready.get(t, 0.0), usable)
+        elif op.src == "r":
+            for t in range(op.step, op.step + op.nsteps):
+                self.reset_ready[(op.row, t)] = max(self.reset_ready.get((op.row, t), 0.0), usable)
         elif op.nsteps > 2:
             self.row_ready_all[op.row] = max(self.row_ready_all.get(op.row, 0.0), usable)
         else:
@@ -248,7 +255,7 @@ class _EventModel:
 
     def _finish(self, op: Op) -> None:
         row, step = op.row, op.step
-        self._issue_until(lambda p: p.op.src != "p" and p.op.row == row and p.op.step <= step < p.op.step + p.op.nsteps)
+        self._issue_until(lambda p: p.op.src in ("h", "x") and p.op.row == row and p.op.step <= step < p.op.step + p.op.nsteps)
         ready = max(self.row_ready.get((op.row, op.step), 0.0), self.row_ready_all.get(op.row, 0.0))
         start = max(self.cell_free, ready)
         u0, u1 = self.tiling.row_bounds[op.row]
@@ -257,6 +264,17 @@ class _EventModel:
         self.busy["cell"] += busy
         self.finish_end[(op.row, op.step)] = self.cell_free + self.arch.cell_pipeline_cycles
         self._channel(finish_dram_bytes(self.traffic, self.tiling, op.row, self.batch, self.arch))
+
+    def _reset(self, op: Op) -> None:
+        """The reset gate of a row-block (original-form GRU): one sigmoid per unit on the cell unit."""
+        row, step = op.row, op.step
+        self._issue_until(lambda p: p.op.src == "r" and p.op.row == row and p.op.step <= step < p.op.step + p.op.nsteps)
+        start = max(self.cell_free, self.reset_ready.get((row, step), 0.0))
+        u0, u1 = self.tiling.row_bounds[row]
+        busy = float(math.ceil((u1 - u0) * self.batch / self.arch.activation_units))
+        self.cell_free = start + busy
+        self.busy["cell"] += busy
+        self.reset_end[(row, step)] = self.cell_free + self.arch.cell_pipeline_cycles
 
     def _project(self, op: Op) -> None:
         step = op.step
@@ -279,6 +297,8 @@ class _EventModel:
                 self._finish(op)
             elif kind == PROJECT:
                 self._project(op)
+            elif kind == RESET:
+                self._reset(op)
         self._drain_window()
         self._channel(boundary_state_bytes(self.traffic, self.batch))
         ends = [self.dram_free, self.mac_free + self.arch.mac_pipeline_cycles, *self.finish_end.values()]

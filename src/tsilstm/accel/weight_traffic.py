@@ -15,7 +15,7 @@ from tsilstm.plan.ops import EVICT, USE
 
 def weight_dram_bytes(program: Program, steps: int) -> dict[str, int]:
     """DRAM bytes of weights loaded by ``program`` run for ``steps`` steps, by source matrix:
-    ``h`` (W_h), ``x`` (W_x), ``p`` (W_hr). Every tile the schedule uses is loaded at least once.
+    ``h`` (W_h), ``x`` (W_x), ``p`` (W_hr), ``r`` (the reset rows of W_h of an original-form GRU). Every tile the schedule uses is loaded at least once.
 
     * hoisting schedules load W_x once; naive streams it every step unless everything fits;
     The form is chosen from the body's structure (see ``_body_shape``):
@@ -32,8 +32,10 @@ def weight_dram_bytes(program: Program, steps: int) -> dict[str, int]:
     size = tiling.tile_bytes
     pinned = set(program.pinned)
     out = {"h": 0, "x": 0, "p": 0}
+    if tiling.reset_before:
+        out["r"] = 0
     shape = _body_shape(program)
-    streamed_sources = ("h", "p") + (() if program.hoist_inputs else ("x",))
+    streamed_sources = ("h", "p", "r") + (() if program.hoist_inputs else ("x",))
     if program.hoist_inputs:
         out["x"] = tiling.matrix_bytes("x")
     if shape == "per-step":
