@@ -51,3 +51,15 @@ def test_named_model_workloads():
     assert lstmp.proj_size == 512
     with pytest.raises(InvalidParameterError, match="not one torch.nn.LSTM/GRU stack"):
         workload("gnmt-8x1024")
+
+
+def test_the_bench_modules_import_neither_torch_nor_onnxruntime():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tsilstm.cli.bench_command, tsilstm.bench.suite_run, tsilstm.bench.results_markdown; "
+        "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
