@@ -129,7 +129,7 @@ def test_native_layer_rejects_inconsistent_buffers() -> None:
     from tsilstm.runtime.execution import kernel_module
 
     module = tsilstm.LSTM(4, 32, schedule="tsi", threads=1, tile=16, seed=0)
-    packed = next(iter(module._packed.values()))
+    _, packed = next(iter(module._packed.values()))
     prog = packed.program
     args = dict(cell=0, hidden=32, recurrent=32, proj=0, batch=1, steps=4, tile=16, threads=1, period=prog.period,
                 k_first=-1, k_last=2, ops=packed.ops, op_start=packed.op_start, weights=packed.weights,

@@ -8,7 +8,7 @@ import pytest
 import tsilstm
 from tsilstm.errors import InvalidParameterError
 from tsilstm.runtime import schedule_choice
-from tsilstm.runtime.schedule_choice import TSI_MIN_WEIGHT_FRACTION_OF_LLC, choose_schedule
+from tsilstm.runtime.schedule_choice import choose_schedule, tsi_min_llc_fraction
 
 
 def test_llc_read_from_sysfs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -32,13 +32,33 @@ def test_llc_read_from_sysfs(tmp_path, monkeypatch) -> None:  # type: ignore[no-
 
 def test_auto_rule() -> None:
     llc = 32 * 2**20
-    big = choose_schedule("auto", int(llc * TSI_MIN_WEIGHT_FRACTION_OF_LLC) + 1, 0, llc)
-    small = choose_schedule("auto", int(llc * TSI_MIN_WEIGHT_FRACTION_OF_LLC) - 1, 0, llc)
-    assert big.schedule == "tsi" and "last-level cache" in big.reason
-    assert small.schedule == "conventional"
-    assert choose_schedule("snake", 1, 0, llc).schedule == "snake"
+    for batch in (1, 2, 4, 8):
+        edge = int(llc * tsi_min_llc_fraction(batch))
+        big = choose_schedule("auto", edge + 1, llc, batch)
+        small = choose_schedule("auto", edge - 1, llc, batch)
+        assert big.schedule == "tsi" and "last-level cache" in big.reason
+        assert small.schedule == "conventional"
+    assert tsi_min_llc_fraction(1) <= tsi_min_llc_fraction(2) <= tsi_min_llc_fraction(4)
+    assert choose_schedule("snake", 1, llc).schedule == "snake"
     with pytest.raises(InvalidParameterError):
-        choose_schedule("auto", 1, 0, 0)
+        choose_schedule("auto", 1, 0)
+    with pytest.raises(InvalidParameterError):
+        choose_schedule("fast", 1, llc)
+
+
+def test_auto_switches_schedule_by_batch_over_one_packing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With a tiny cache, auto packs tsi and conventional over the same weights and picks per call."""
+    from tsilstm.runtime import modules
+
+    monkeypatch.setattr(modules, "last_level_cache_bytes", lambda: 64 * 1024)
+    lstm = tsilstm.LSTM(4, 64, schedule="auto", threads=2, tile=16, seed=0)  # 64 KiB of W_h = 1.0 x "LLC"
+    x = np.random.default_rng(0).standard_normal((9, 1, 4)).astype(np.float32)
+    out1, _ = lstm(x)
+    assert lstm.schedule_info[0]["schedule"] == "tsi"
+    x4 = np.repeat(x, 4, axis=1)
+    out4, _ = lstm(x4)
+    assert lstm.schedule_info[0]["schedule"] == "conventional" and "batch 4" in lstm.plan_summary()
+    assert np.abs(out4 - out1).max() <= 1e-6
 
 
 def test_plan_summary_reports_choice_and_fallback() -> None:
@@ -46,6 +66,7 @@ def test_plan_summary_reports_choice_and_fallback() -> None:
     summary = module.plan_summary()
     assert "fallback: tsi -> snake" in summary and "projection" in summary
     info = module.schedule_info[0]
+    assert "note (snake)" in summary
     assert info["requested"] == "tsi" and info["schedule"] == "snake" and info["fell_back"]
     auto = tsilstm.GRU(4, 40, schedule="auto", threads=2, seed=0)
     assert "requested auto" in auto.plan_summary()

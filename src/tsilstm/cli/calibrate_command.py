@@ -22,7 +22,7 @@ def calibrate(cell: str, hidden_text: str, batch: int, steps: int, threads: int,
     """Time tsi and conventional side by side over hidden sizes: the crossover schedule="auto" uses."""
     from tsilstm.errors import InvalidParameterError
     from tsilstm.runtime.calibration import measure_crossover
-    from tsilstm.runtime.schedule_choice import TSI_MIN_WEIGHT_FRACTION_OF_LLC, last_level_cache_bytes
+    from tsilstm.runtime.schedule_choice import last_level_cache_bytes, tsi_min_llc_fraction
 
     try:
         sizes = tuple(int(part) for part in hidden_text.split(",") if part.strip())
@@ -34,7 +34,7 @@ def calibrate(cell: str, hidden_text: str, batch: int, steps: int, threads: int,
         return
     llc = last_level_cache_bytes()
     table = Table(title=f"tsi vs conventional, {cell}, batch {batch}, {threads} threads, {steps} steps, "
-                        f"LLC {llc / 2**20:.0f} MiB (auto: tsi from {TSI_MIN_WEIGHT_FRACTION_OF_LLC:g} x LLC)")
+                        f"LLC {llc / 2**20:.0f} MiB (auto: tsi from {tsi_min_llc_fraction(batch):g} x LLC at this batch)")
     for column in ("hidden", "W_h MiB", "W_h / LLC", "tsi ms/step", "conventional ms/step", "speedup"):
         table.add_column(column, justify="right")
     for row in rows:

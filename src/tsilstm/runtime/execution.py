@@ -35,8 +35,10 @@ def run_packed(
     c0: np.ndarray | None,
     *,
     isa: str | None = None,
+    schedule: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Run ``packed`` forward over ``x`` (T, N, X), from states ``h0`` (N, P) and ``c0`` (N, H).
+    """Run ``packed`` forward over ``x`` (T, N, X), from states ``h0`` (N, P) and ``c0`` (N, H),
+    with ``schedule`` (one of the packed programs; default: the primary one).
 
     Every array must already be checked by the caller (float32, right shapes); returns
     (y (T, N, P), h_T (N, P), c_T (N, H) or None), all float32.
@@ -48,7 +50,7 @@ def run_packed(
     for n0 in range(0, batch, MAX_KERNEL_BATCH):
         n1 = min(batch, n0 + MAX_KERNEL_BATCH)
         y_part, h_part, c_part = _run_slice(
-            packed, x[:, n0:n1], h0[n0:n1], None if c0 is None else c0[n0:n1], isa
+            packed, x[:, n0:n1], h0[n0:n1], None if c0 is None else c0[n0:n1], isa, schedule or packed.program.schedule
         )
         y[:, n0:n1] = y_part
         h_last[n0:n1] = h_part
@@ -57,7 +59,8 @@ def run_packed(
     return y, h_last, c_last
 
 
-def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None):  # type: ignore[no-untyped-def]
+def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None,  # type: ignore[no-untyped-def]
+               schedule: str):
     kernel = kernel_module()
     steps, batch, _ = x.shape
     width = packed.bias_x.size  # row-blocks x padded gate rows: the hoisted floats per (step, sequence)
@@ -66,7 +69,8 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h = np.ascontiguousarray(h0, dtype=np.float32)
     c = np.array(c0, dtype=np.float32, copy=True) if c0 is not None else np.zeros((1,), dtype=np.float32)
-    program = packed.program
+    program = packed.programs[schedule]
+    ops, op_start = packed.op_lists[schedule]
     isa_index = -1 if isa is None else ISAS.index(isa)
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
@@ -84,8 +88,8 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
             period=program.period,
             k_first=sweeps.start,
             k_last=sweeps.stop - 1,
-            ops=packed.ops,
-            op_start=packed.op_start,
+            ops=ops,
+            op_start=op_start,
             weights=packed.weights,
             input=packed.input_size,
             x=np.ascontiguousarray(x[t0:t1]),

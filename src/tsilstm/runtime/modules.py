@@ -15,7 +15,13 @@ from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import ISAS, available_isas, run_packed
 from tsilstm.runtime.packing import PackedDirection, pack_direction
-from tsilstm.runtime.schedule_choice import ScheduleChoice, choose_schedule, last_level_cache_bytes
+from tsilstm.runtime.schedule_choice import (
+    MIN_AUTO_TSI_LLC_FRACTION,
+    RUNTIME_SCHEDULES,
+    ScheduleChoice,
+    choose_schedule,
+    last_level_cache_bytes,
+)
 from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array
 from tsilstm.validation import require_choice, require_int
 
@@ -36,29 +42,40 @@ def default_threads() -> int:
 
 @dataclass(frozen=True)
 class LayerRun:
-    """How one layer runs: the schedule choice, the program the kernel executes, threads, tile."""
+    """How one layer runs: the requested schedule, the programs the kernel may execute (one, or for
+    ``auto`` tsi and conventional over the same packed weights), threads, tile."""
 
     index: int
-    choice: ScheduleChoice
-    program: Program
+    requested: str
+    programs: dict[str, Program]
     threads: int
     tile: int
     packed_bytes: int
+    recurrent_bytes: int
+    llc_bytes: int
 
-    def describe(self, layer: RecurrentLayer) -> str:
+    def choose(self, batch: int) -> tuple[ScheduleChoice, Program]:
+        """The schedule for a call of ``batch`` sequences, and the program that runs it."""
+        choice = choose_schedule(self.requested, self.recurrent_bytes, self.llc_bytes, batch)
+        key = choice.schedule if choice.schedule in self.programs else next(iter(self.programs))
+        return choice, self.programs[key]
+
+    def describe(self, layer: RecurrentLayer, last_batch: int | None) -> str:
         """One paragraph on this layer: sizes, schedule and why, fallbacks, threads, tile."""
         sizes = f"input {layer.input_size}, hidden {layer.hidden_size}"
         if layer.proj_size:
             sizes += f", proj {layer.proj_size}"
         dirs = "bidirectional" if layer.bidirectional else "unidirectional"
-        lines = [
-            f"layer {self.index}: {layer.cell.upper()} {sizes}, {dirs}",
-            f"  schedule: {self.program.schedule} (requested {self.choice.requested}; {self.choice.schedule}: "
-            f"{self.choice.reason})",
-        ]
-        if self.program.fell_back:
-            lines.append(f"  fallback: {self.program.requested_schedule} -> {self.program.schedule}")
-        lines += [f"  note: {note}" for note in self.program.notes]
+        lines = [f"layer {self.index}: {layer.cell.upper()} {sizes}, {dirs}"]
+        batches = (last_batch,) if last_batch is not None else (1, 4)
+        for batch in batches:
+            choice, program = self.choose(batch)
+            when = f"last call, batch {batch}" if last_batch is not None else f"batch {batch}"
+            lines.append(f"  schedule ({when}): {program.schedule} (requested {self.requested}; {choice.reason})")
+        for program in self.programs.values():
+            if program.fell_back:
+                lines.append(f"  fallback: {program.requested_schedule} -> {program.schedule}")
+            lines += [f"  note ({program.schedule}): {note}" for note in program.notes]
         lines.append(
             f"  kernel: {self.threads} thread(s), tile {self.tile} units, packed recurrent weights "
             f"{self.packed_bytes / 2**20:.2f} MiB per direction, fp32"
@@ -96,7 +113,8 @@ class RecurrentModule:
         self.threads = threads
         self.isa = isa
         self.llc_bytes = last_level_cache_bytes()
-        self._packed: dict[int, PackedDirection] = {}
+        self._packed: dict[int, tuple[int, PackedDirection]] = {}
+        self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
         for index, layer in enumerate(model.layers):
             self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
@@ -112,19 +130,25 @@ class RecurrentModule:
             "tile", tile, maximum=min(layer.hidden_size, 1024)
         )
         recurrent_bytes = 4 * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
-        choice = choose_schedule(schedule, recurrent_bytes, layer.proj_size, self.llc_bytes)
+        require_choice("schedule", schedule, RUNTIME_SCHEDULES)
+        if schedule == "auto":
+            share = recurrent_bytes / self.llc_bytes
+            candidates = ("tsi", "conventional") if share >= MIN_AUTO_TSI_LLC_FRACTION else ("conventional",)
+        else:
+            candidates = (schedule,)
         tiling = make_tiling(
             layer.hidden_size, layer.input_size, tile=units, cell=layer.cell, proj_size=layer.proj_size
         )
         buffer_bytes = max(self.llc_bytes, tiling.max_tile_bytes * 4)
-        program = make_program(choice.schedule, tiling, buffer_bytes, variant=layer.variant)
+        programs = {name: make_program(name, tiling, buffer_bytes, variant=layer.variant) for name in candidates}
+        first, *rest = programs.values()
         layer_threads = min(threads, tiling.row_blocks)
         packed_bytes = 0
         for weights in layer.directions:
-            packed = pack_direction(program, layer, weights, layer_threads)
-            self._packed[id(weights)] = packed
+            packed = pack_direction(first, layer, weights, layer_threads, tuple(rest))
+            self._packed[id(weights)] = (index, packed)
             packed_bytes = packed.weight_bytes
-        return LayerRun(index, choice, program, layer_threads, units, packed_bytes)
+        return LayerRun(index, schedule, programs, layer_threads, units, packed_bytes, recurrent_bytes, self.llc_bytes)
 
     # ------------------------------------------------------------------ properties like torch's
 
@@ -150,21 +174,25 @@ class RecurrentModule:
 
     @property
     def schedule_info(self) -> list[dict[str, Any]]:
-        """Per layer: requested and executed schedule, reason, fallback notes, threads, tile."""
-        return [
-            {
+        """Per layer: requested and executed schedule (of the last call, or for batch 1 before any
+        call), the reason, fallback notes, threads, tile and packed bytes."""
+        info = []
+        for run in self.layer_runs:
+            batch = self._last_batch if self._last_batch is not None else 1
+            choice, program = run.choose(batch)
+            info.append({
                 "layer": run.index,
-                "requested": run.choice.requested,
-                "schedule": run.program.schedule,
-                "reason": run.choice.reason,
-                "fell_back": run.program.fell_back,
-                "notes": list(run.program.notes),
+                "requested": run.requested,
+                "schedule": program.schedule,
+                "batch": batch,
+                "reason": choice.reason,
+                "fell_back": program.fell_back,
+                "notes": list(program.notes),
                 "threads": run.threads,
                 "tile": run.tile,
                 "packed_bytes": run.packed_bytes,
-            }
-            for run in self.layer_runs
-        ]
+            })
+        return info
 
     def plan_summary(self) -> str:
         """What runs, layer by layer: the schedule picked and why (fallbacks included), threads, tile,
@@ -174,7 +202,8 @@ class RecurrentModule:
             f"tsilstm {self.cell.upper()}: {self.num_layers} layer(s), schedule={self.requested_schedule}, "
             f"threads={self.threads}, last-level cache {self.llc_bytes / 2**20:.0f} MiB, tile product {isa}"
         )
-        return "\n".join([head] + [run.describe(layer) for run, layer in zip(self.layer_runs, self.model.layers)])
+        body = [run.describe(layer, self._last_batch) for run, layer in zip(self.layer_runs, self.model.layers)]
+        return "\n".join([head, *body])
 
     # ------------------------------------------------------------------ forward
 
@@ -196,13 +225,16 @@ class RecurrentModule:
         return out, h_n, c_n
 
     def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
-        packed = self._packed[id(weights)]
+        index, packed = self._packed[id(weights)]
+        _, program = self.layer_runs[index].choose(x.shape[1])
+        self._last_batch = x.shape[1]
         return run_packed(
             packed,
             np.ascontiguousarray(x, dtype=np.float32),
             np.ascontiguousarray(h0, dtype=np.float32),
             None if c0 is None else np.ascontiguousarray(c0, dtype=np.float32),
             isa=self.isa,
+            schedule=program.schedule,
         )
 
 

@@ -4,7 +4,7 @@ the weights in the order each thread streams them (done once, at load time)."""
 from __future__ import annotations
 
 import mmap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,6 +55,8 @@ class PackedDirection:
     xoff: np.ndarray
     bias_x: np.ndarray
     input_size: int
+    programs: dict[str, Program] = field(default_factory=dict)
+    op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dtype: str = DTYPE_FLOAT32
 
     @property
@@ -68,18 +70,79 @@ def pad_rows(rows: int) -> int:
     return -(-rows // VEC_FLOATS) * VEC_FLOATS
 
 
-def pack_direction(program: Program, layer: RecurrentLayer, weights: DirectionWeights, threads: int) -> PackedDirection:
+def pack_direction(
+    program: Program,
+    layer: RecurrentLayer,
+    weights: DirectionWeights,
+    threads: int,
+    extra_programs: tuple[Program, ...] = (),
+) -> PackedDirection:
     """Pack ``weights`` of one direction of ``layer`` for ``program`` run by ``threads`` threads.
 
     Row-blocks (and projection row-blocks) are dealt to threads round-robin (r % threads); each
     thread gets the body's ops of its rows in body order, and its tiles are stored in the order of
-    their first use. Uses of W_x tiles (the naive schedule, which does not hoist) are not supported.
+    their first use. ``extra_programs`` (same tiling) get op lists over the same packed weights, so
+    the runtime can switch schedule per call without a second copy. Uses of W_x tiles (the naive
+    schedule, which does not hoist) are not supported.
     """
     tiling = program.tiling
-    hidden, gates, tile = tiling.hidden, tiling.gates, tiling.tile
     w = weights.astype(np.float32)
+    placed: list[dict[tuple[str, int, int], int]] = [{} for _ in range(threads)]
+    chunks: list[np.ndarray] = []
+    offset = 0
+    op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for prog in (program, *extra_programs):
+        rows_out: list[list[int]] = []
+        op_start = [0]
+        for p, ops in enumerate(_thread_ops(prog, threads)):
+            for kind, row, col, step, nsteps, key in ops:
+                woff = 0
+                if key is not None:
+                    if key not in placed[p]:
+                        packed = _pack_tile(w, tiling, *key)
+                        placed[p][key] = offset
+                        chunks.append(packed)
+                        offset += packed.size
+                    woff = placed[p][key]
+                rows_out.append([kind, row, col, step, nsteps, woff])
+            op_start.append(len(rows_out))
+        op_lists[prog.schedule] = (
+            np.asarray(rows_out, dtype=np.int64).reshape(-1, OP_FIELDS),
+            np.asarray(op_start, dtype=np.int64),
+        )
+    flat = _aligned_empty(offset)
+    if chunks:
+        np.concatenate(chunks, out=flat)
+    bias_h = _row_block_vectors(tiling, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
+    bias_x = _row_block_vectors(tiling, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
+    wx, xoff = _pack_input_tiles(w, tiling, threads)
+    ops, op_start = op_lists[program.schedule]
+    return PackedDirection(
+        cell=layer.cell,
+        hidden=tiling.hidden,
+        recurrent=tiling.recurrent,
+        proj=tiling.proj,
+        tile=tiling.tile,
+        threads=threads,
+        program=program,
+        ops=ops,
+        op_start=op_start,
+        weights=flat,
+        bias_h=bias_h,
+        wx=wx,
+        xoff=xoff,
+        bias_x=bias_x,
+        input_size=tiling.input,
+        programs={prog.schedule: prog for prog in (program, *extra_programs)},
+        op_lists=op_lists,
+    )
+
+
+def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int, int, int, tuple[str, int, int] | None]]]:
+    """The body's ops dealt to threads by row-block (r % threads), in body order, as
+    (kind, row, col, step, nsteps, tile key or None)."""
     per_thread: list[list[tuple[int, int, int, int, int, tuple[str, int, int] | None]]] = [[] for _ in range(threads)]
-    proj_rows = len(tiling.proj_row_bounds)
+    proj_rows = len(program.tiling.proj_row_bounds)
     for op in program.body:
         if op.kind == USE:
             if op.src == "x":
@@ -94,46 +157,7 @@ def pack_direction(program: Program, layer: RecurrentLayer, weights: DirectionWe
         elif op.kind == PROJECT:
             for pr in range(proj_rows):
                 per_thread[pr % threads].append((OP_PROJECT, pr, -1, op.step, 1, None))
-    rows_out: list[list[int]] = []
-    chunks: list[np.ndarray] = []
-    offset = 0
-    op_start = [0]
-    for ops in per_thread:
-        placed: dict[tuple[str, int, int], int] = {}
-        for kind, row, col, step, nsteps, key in ops:
-            woff = 0
-            if key is not None:
-                if key not in placed:
-                    packed = _pack_tile(w, tiling, *key)
-                    placed[key] = offset
-                    chunks.append(packed)
-                    offset += packed.size
-                woff = placed[key]
-            rows_out.append([kind, row, col, step, nsteps, woff])
-        op_start.append(len(rows_out))
-    flat = _aligned_empty(offset)
-    if chunks:
-        np.concatenate(chunks, out=flat)
-    bias_h = _row_block_vectors(tiling, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
-    bias_x = _row_block_vectors(tiling, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
-    wx, xoff = _pack_input_tiles(w, tiling, threads)
-    return PackedDirection(
-        cell=layer.cell,
-        hidden=hidden,
-        recurrent=tiling.recurrent,
-        proj=tiling.proj,
-        tile=tile,
-        threads=threads,
-        program=program,
-        ops=np.asarray(rows_out, dtype=np.int64).reshape(-1, OP_FIELDS),
-        op_start=np.asarray(op_start, dtype=np.int64),
-        weights=flat,
-        bias_h=bias_h,
-        wx=wx,
-        xoff=xoff,
-        bias_x=bias_x,
-        input_size=tiling.input,
-    )
+    return per_thread
 
 
 def _row_block_vectors(tiling, vector: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -19,16 +19,33 @@ FALLBACK_LLC_BYTES = 8 * 1024 * 1024
 CACHE_SYSFS = Path("/sys/devices/system/cpu/cpu0/cache")
 """Where Linux describes the caches of CPU 0 (index*/level, index*/size, index*/type)."""
 
-TSI_MIN_WEIGHT_FRACTION_OF_LLC = 0.25
-"""``auto`` runs tsi for a layer whose recurrent weights (bytes, one direction) are at least this
-fraction of the last-level cache, and the conventional kernel below it. Measured crossover, see
-CALIBRATION below."""
+AUTO_TSI_MIN_LLC_FRACTION_BY_BATCH = ((1, 0.6), (2, 1.0), (None, 3.0))
+"""``auto`` runs tsi for a call whose batch is at most the first entry's batch (None: any) when the
+layer's recurrent weights (bytes, one direction) are at least that fraction of the last-level
+cache, and the conventional kernel otherwise. The fractions sit between the measured points on
+either side of the crossover (CALIBRATION)."""
 
 CALIBRATION = """\
-Measured on AMD EPYC (Zen 4, KVM guest), 2 cores, 32 MiB L3, 2026-11-25, shared with other jobs:
-python -m tsilstm.runtime.calibrate --threads 2 --batch 1 --steps 50 (ms per step, median of 5)
-(table filled in by the calibration run; see runtime/calibrate.py)
+Measured with `tsilstm calibrate --hidden H1,H2,... --batch N --threads 2 --steps 50 --repeats 9`
+(LSTM, input = hidden, whole forward call, tsi and conventional interleaved, median ms per step)
+on an AMD EPYC (Zen 4, KVM guest), 2 cores, 32 MiB L3, 2026-11-25, while other jobs shared the
+machine (load average ~4): speedup = conventional / tsi.
+  batch 1: W_h/LLC 0.28 -> 0.83-0.85, 0.38 -> 0.86, 0.50 -> 0.93 (1.22 in another run),
+           0.63 -> 1.10, 0.78 -> 1.07, 1.12 -> 1.61, 2.00 -> 1.40
+  batch 2: 0.50 -> 0.91, 1.12 -> 1.10, 2.00 -> 1.40
+  batch 4: 0.28 -> 0.81, 0.50 -> 0.75, 0.63 -> 0.87, 1.12 -> 0.91, 2.00 -> 0.86, 3.12 -> 1.06
 """
+
+MIN_AUTO_TSI_LLC_FRACTION = min(fraction for _, fraction in AUTO_TSI_MIN_LLC_FRACTION_BY_BATCH)
+"""Below this share of the cache ``auto`` never runs tsi (only the conventional program is built)."""
+
+
+def tsi_min_llc_fraction(batch: int) -> float:
+    """The share of the last-level cache above which ``auto`` runs tsi for a call of ``batch`` sequences."""
+    for max_batch, fraction in AUTO_TSI_MIN_LLC_FRACTION_BY_BATCH:
+        if max_batch is None or batch <= max_batch:
+            return fraction
+    return AUTO_TSI_MIN_LLC_FRACTION_BY_BATCH[-1][1]
 
 
 @dataclass(frozen=True)
@@ -71,30 +88,24 @@ def _parse_size(text: str) -> int:
     return int(text)
 
 
-def choose_schedule(requested: str, recurrent_weight_bytes: int, proj_size: int, llc_bytes: int) -> ScheduleChoice:
+def choose_schedule(requested: str, recurrent_weight_bytes: int, llc_bytes: int, batch: int = 1) -> ScheduleChoice:
     """The schedule to run for a layer whose recurrent weights (W_h, plus W_hr with a projection,
-    one direction) take ``recurrent_weight_bytes``, given a last-level cache of ``llc_bytes``.
+    one direction) take ``recurrent_weight_bytes``, for a call of ``batch`` sequences, given a
+    last-level cache of ``llc_bytes``.
 
     Explicit schedules are kept (the plan generator may still fall back, e.g. tsi with a
-    projection); ``auto`` compares the weights with TSI_MIN_WEIGHT_FRACTION_OF_LLC of the cache.
+    projection); ``auto`` compares the weights with ``tsi_min_llc_fraction(batch)`` of the cache.
     """
     require_choice("schedule", requested, RUNTIME_SCHEDULES)
     if llc_bytes <= 0:
         raise InvalidParameterError("llc_bytes", llc_bytes, "must be a positive number of bytes")
     if requested != "auto":
         return ScheduleChoice(requested, requested, "requested explicitly")
-    threshold = TSI_MIN_WEIGHT_FRACTION_OF_LLC * llc_bytes
+    fraction = tsi_min_llc_fraction(batch)
     mib = 1024 * 1024
-    if recurrent_weight_bytes >= threshold:
-        return ScheduleChoice(
-            "auto",
-            "tsi",
-            f"recurrent weights {recurrent_weight_bytes / mib:.1f} MiB >= {TSI_MIN_WEIGHT_FRACTION_OF_LLC:g} x "
-            f"last-level cache {llc_bytes / mib:.0f} MiB (measured crossover)",
-        )
-    return ScheduleChoice(
-        "auto",
-        "conventional",
-        f"recurrent weights {recurrent_weight_bytes / mib:.1f} MiB < {TSI_MIN_WEIGHT_FRACTION_OF_LLC:g} x "
-        f"last-level cache {llc_bytes / mib:.0f} MiB (measured crossover)",
-    )
+    share = recurrent_weight_bytes / llc_bytes
+    text = (f"recurrent weights {recurrent_weight_bytes / mib:.1f} MiB = {share:.2f} x last-level cache "
+            f"{llc_bytes / mib:.0f} MiB")
+    if share >= fraction:
+        return ScheduleChoice("auto", "tsi", f"{text} >= {fraction:g} (measured crossover at batch {batch})")
+    return ScheduleChoice("auto", "conventional", f"{text} < {fraction:g} (measured crossover at batch {batch})")
