@@ -31,6 +31,7 @@ import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from tsilstm.accel.activation_traffic import (
     ActivationTraffic,
@@ -325,9 +326,16 @@ def simulate_plan_timing(
     return _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes).run(ops)
 
 
+@lru_cache(maxsize=64)
+def _expanded_ops(program: Program, steps: int) -> tuple[Op, ...]:
+    """The op list of ``program`` over ``steps`` steps (cached: sweeps over bandwidth or batch
+    reuse the same plans; the op list does not depend on the batch)."""
+    return expand(program, steps).ops
+
+
 def _hoisted_ops(program: Program, short_steps: int, steps: int, batch: int) -> tuple[Op, ...]:
     """The plan of ``short_steps`` steps with its hoisting GEMM sized for ``steps`` steps."""
-    ops = expand(program, short_steps, batch).ops
+    ops = _expanded_ops(program, short_steps)
     if not program.hoist_inputs or short_steps == steps:
         return ops
     return tuple(op._replace(nsteps=steps) if op.kind == USE and op.src == "x" else op for op in ops)

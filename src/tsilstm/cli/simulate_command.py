@@ -69,13 +69,13 @@ def simulate(
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    console = Console()
+    console = Console(width=max(Console().width, 170))  # the table needs ~160 columns; never truncate names
     console.print(
         f"{workload.name}: {workload.describe()}, {workload.steps} steps, batch {workload.batch} on {arch.name}: "
         f"{arch.mac_units} MACs at {arch.clock_hz / 1e6:.0f} MHz, {arch.weight_bits}-bit weights, weight buffer "
         f"{format_bytes(arch.weight_buffer_bytes)}, DRAM {arch.dram_bandwidth_bytes_per_s / 1e9:.1f} GB/s"
     )
-    console.print(rich_table(results if schedule == "all" else results))
+    console.print(rich_table(results))
     console.print("W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights).")
     for result in shown:
         for note in result.notes:

@@ -1,0 +1,108 @@
+"""``tsilstm simulate``, ``sweep``, ``report`` and ``workloads`` end to end (small workloads)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tsilstm.accel.sweep import SweepPoint
+from tsilstm.cli import report_command
+from tsilstm.cli.main import cli
+
+
+def _run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_simulate_json_has_every_schedule_and_the_traffic_kinds() -> None:
+    result = _run("simulate", "--workload", "deepbench-lstm-256-b1", "--arch", "edge", "--buffer", "256KiB", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    rows = {r["schedule"]: r for r in payload["results"]}
+    assert set(rows) == {"naive", "conventional", "snake", "pinned", "tsi", "tsi-pinned"}
+    assert "W_h" in payload["weights_meaning"]
+    for row in rows.values():
+        assert set(row["dram_bytes"]) >= {"weights", "input_weights", "inputs", "states", "outputs"}
+        assert row["energy_pj"] == pytest.approx(sum(row["energy_breakdown_pj"].values()))
+        assert row["cycles"] > 0 and row["seconds"] > 0 and row["steps_per_second"] > 0
+    assert rows["tsi"]["vs_conventional"]["weight_traffic_ratio"] < 0.6
+
+
+def test_simulate_table_for_custom_layer_and_one_schedule() -> None:
+    result = _run("simulate", "--hidden", "128", "--steps", "10", "--cell", "gru", "--schedule", "tsi", "--buffer", "64KiB")
+    assert result.exit_code == 0, result.output
+    assert "tsi" in result.output and "conventional" in result.output
+
+
+def test_simulate_reports_the_projection_fallback() -> None:
+    result = _run("simulate", "--hidden", "128", "--proj-size", "32", "--schedule", "tsi", "--buffer", "32KiB", "--json")
+    row = json.loads(result.output)["results"][0]
+    assert row["schedule"] == "tsi" and row["fell_back"] and row["executed_schedules"] == ["snake"]
+    assert any("projection" in note for note in row["notes"])
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--workload", "deepbench-lstm-9999-b1"), "workload"),
+        (("--workload", "deepbench-lstm-256-b1", "--arch", "laptop"), "arch"),
+        (("--workload", "deepbench-lstm-256-b1", "--bandwidth", "0"), "--bandwidth"),
+        (("--workload", "deepbench-lstm-256-b1", "--bandwidth", "10 GHz"), "--bandwidth"),
+        (("--workload", "deepbench-lstm-256-b1", "--buffer", "1KiB"), "weight_buffer_bytes"),
+        (("--workload", "deepbench-lstm-256-b1", "--schedule", "fast"), "--schedule"),
+        (("--steps", "5"), "--workload"),
+    ],
+)
+def test_simulate_bad_input_exits_2_naming_the_parameter(args: tuple[str, ...], named: str) -> None:
+    result = CliRunner().invoke(cli, ["simulate", *args])
+    assert result.exit_code == 2
+    assert named in result.output
+
+
+def test_workloads_lists_the_named_workloads() -> None:
+    result = _run("workloads", "--json")
+    names = {w["name"] for w in json.loads(result.output)}
+    assert {"deepbench-lstm-2048-b1", "deepbench-gru-2816-b4-t750", "mos-ptb", "awd-lstm-ptb", "gnmt-8x1024", "speech-2048"} <= names
+    assert "deepbench-lstm-2048-b1" in _run("workloads").output
+
+
+def test_sweep_writes_csv_and_plots(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "sweep"
+    result = _run(
+        "sweep", "--workload", "deepbench-lstm-256-b1", "--buffers", "64KiB,128KiB,256KiB", "--bandwidths", "6.4GB/s,12.8GB/s",
+        "--schedules", "conventional,tsi,tsi-pinned", "--out", str(out), "--jobs", "2",
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "sweep.csv").open()))
+    assert len(rows) == 3 * 2 * 3
+    assert {"weight_bytes_per_step", "ideal_tsi_pinned_weight_bytes_per_step", "energy_pj", "steps_per_second"} <= set(rows[0])
+    for prefix in ("traffic_vs_buffer_", "energy_vs_buffer_", "energy_breakdown_", "speed_vs_bandwidth_"):
+        assert list(out.glob(prefix + "*.png")) and list(out.glob(prefix + "*.svg")), prefix
+
+
+def test_sweep_bad_schedule_exits_2() -> None:
+    result = CliRunner().invoke(cli, ["sweep", "--schedules", "tsi,warp"])
+    assert result.exit_code == 2 and "--schedules" in result.output
+
+
+def test_report_writes_markdown_and_plots(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    small = {
+        "edge": [SweepPoint("deepbench-lstm-256-b1"), SweepPoint("deepbench-lstm-512-b1")],
+        "server": [SweepPoint("deepbench-lstm-512-b1")],
+        "buffer": [SweepPoint("deepbench-lstm-512-b1", weight_buffer_bytes=b) for b in (128 * 1024, 512 * 1024)],
+        "bandwidth": [SweepPoint("deepbench-lstm-512-b1", dram_bandwidth_bytes_per_s=b) for b in (6.4e9, 25.6e9)],
+        "batch": [SweepPoint("deepbench-lstm-512-b1", batch=n) for n in (1, 4)],
+    }
+    monkeypatch.setattr(report_command, "report_points", lambda: small)
+    monkeypatch.setattr(report_command, "FOCUS_WORKLOAD", "deepbench-lstm-512-b1")
+    monkeypatch.setattr("tsilstm.report.accel_report.FOCUS_WORKLOAD", "deepbench-lstm-512-b1")
+    out = tmp_path / "report"
+    result = _run("report", "--out", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    text = (out / "REPORT.md").read_text()
+    assert "Park et al." in text and "-57.3" in text and "+110.8" in text
+    assert "deepbench-lstm-256-b1" in text and "What moves our figures" in text
+    assert (out / "gains_edge.png").exists() and (out / "traffic_vs_buffer.svg").exists()
