@@ -7,7 +7,8 @@ import json
 import click
 from rich.console import Console
 
-from tsilstm.accel.evaluate import WEIGHTS_MEANING, evaluate_workload
+from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.evaluate import WEIGHTS_MEANING, ScheduleResult, evaluate_workload
 from tsilstm.accel.workloads import Workload, get_workload, single_layer_workload
 from tsilstm.byte_sizes import format_bytes
 from tsilstm.cli.accel_options import arch_with_overrides
@@ -47,25 +48,33 @@ def simulate(
     arch = arch_with_overrides(
         arch_spec, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
     )
-    if schedule == "all":
-        names: tuple[str, ...] = SCHEDULES
-    elif schedule in SCHEDULES:
-        names = (schedule,) if schedule == "conventional" else ("conventional", schedule)
-    else:
-        raise InvalidParameterError("--schedule", schedule, "one of " + ", ".join(SCHEDULES) + ", or all")
+    names = schedules_to_run(schedule)
     results = evaluate_workload(workload, arch, names, full_timing=full_timing)
-    if schedule not in ("all", "conventional"):
-        shown = [r for r in results if r.schedule == schedule]
-    else:
-        shown = results
+    echo_results(workload, arch, results, schedule, as_json)
+
+
+def schedules_to_run(schedule: str) -> tuple[str, ...]:
+    """The schedules ``--schedule`` asks for, with conventional added as the baseline of the gains."""
+    if schedule == "all":
+        return SCHEDULES
+    if schedule not in SCHEDULES:
+        raise InvalidParameterError("--schedule", schedule, "one of " + ", ".join(SCHEDULES) + ", or all")
+    return (schedule,) if schedule == "conventional" else ("conventional", schedule)
+
+
+def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleResult], schedule: str, as_json: bool) -> None:
+    """Print ``results`` as ``tsilstm simulate`` does: a table with gains against conventional, or
+    JSON (``{"workload", "arch", "weights_meaning", "results": [...]}``) with ``as_json``. The rows
+    shown are those of ``schedule`` (or all); ``--model`` front ends call this after
+    ``tsilstm.accel.evaluate_model``."""
+    shown = [r for r in results if schedule in ("all", "conventional") or r.schedule == schedule]
     if as_json:
-        rows = result_rows(results)
-        rows = [row for row in rows if row["schedule"] in {r.schedule for r in shown}]
+        names = {r.schedule for r in shown}
         payload = {
             "workload": {"name": workload.name, "layers": workload.describe(), "steps": workload.steps, "batch": workload.batch},
             "arch": arch.as_dict(),
             "weights_meaning": WEIGHTS_MEANING,
-            "results": rows,
+            "results": [row for row in result_rows(results) if row["schedule"] in names],
         }
         click.echo(json.dumps(payload, indent=2))
         return
