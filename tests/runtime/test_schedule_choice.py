@@ -81,3 +81,14 @@ def test_import_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
     assert tsilstm.LSTM is tsilstm.runtime.LSTM
+
+
+@pytest.mark.keep_thread_policy
+def test_small_layers_use_fewer_threads() -> None:
+    from tsilstm.runtime.modules import MIN_WEIGHT_BYTES_PER_THREAD
+
+    small = tsilstm.LSTM(8, 256, threads=2, seed=0)  # 1 MiB of W_h
+    assert small.schedule_info[0]["threads"] == 1
+    big = tsilstm.LSTM(8, 512, threads=2, seed=0)  # 4 MiB of W_h
+    assert big.schedule_info[0]["threads"] == 2
+    assert 4 * 4 * 256 * 256 < 2 * MIN_WEIGHT_BYTES_PER_THREAD <= 4 * 4 * 512 * 512

@@ -28,6 +28,16 @@ from tsilstm.validation import require_choice, require_int
 DEFAULT_TILE_UNITS = 64
 """Default tile in hidden units (a 4 x 64 x 64 fp32 LSTM tile is 64 KiB); chosen by measurement,
 see runtime/calibrate.py."""
+STREAM_BUFFER_TILES = 4
+"""The plans are generated for a buffer of this many tiles: on a CPU the cache is not managed by
+the plan, so the runtime executes the streaming form of every schedule (loads are ignored)."""
+MIN_WEIGHT_BYTES_PER_THREAD = 2 * 1024 * 1024
+"""A layer runs on at most (recurrent weight bytes / this) threads, and at least one: below it the
+per-step hand-offs between threads cost more than the split saves. Measured 2026-11-25 on the
+2-core EPYC (shared, load ~4) by timing forward calls with threads=1 and threads=2 side by side
+(min of 15): LSTM hidden 256 (W_h 1 MiB, T=150) 0.015-0.020 vs 0.058-0.068 ms/step and GRU 512
+(3 MiB, T=1) 0.147 vs 0.357 ms favour 1 thread; LSTM 512 (4 MiB, T=50) 0.039-0.050 vs
+0.067-0.086 ms/step favours 2."""
 MAX_THREADS = 256
 """Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
 
@@ -139,10 +149,11 @@ class RecurrentModule:
         tiling = make_tiling(
             layer.hidden_size, layer.input_size, tile=units, cell=layer.cell, proj_size=layer.proj_size
         )
-        buffer_bytes = max(self.llc_bytes, tiling.max_tile_bytes * 4)
+        buffer_bytes = tiling.max_tile_bytes * STREAM_BUFFER_TILES
         programs = {name: make_program(name, tiling, buffer_bytes, variant=layer.variant) for name in candidates}
         first, *rest = programs.values()
-        layer_threads = min(threads, tiling.row_blocks)
+        by_size = max(1, recurrent_bytes // MIN_WEIGHT_BYTES_PER_THREAD) if MIN_WEIGHT_BYTES_PER_THREAD else threads
+        layer_threads = min(threads, tiling.row_blocks, by_size)
         packed_bytes = 0
         for weights in layer.directions:
             packed = pack_direction(first, layer, weights, layer_threads, tuple(rest))
