@@ -12,7 +12,7 @@ from tsilstm.accel.sweep import evaluate_point
 from tsilstm.errors import InvalidParameterError
 from tsilstm.report.accel_plots import plot_energy_breakdown, plot_gains, plot_vs_bandwidth, plot_vs_buffer
 from tsilstm.report.accel_report import FOCUS_WORKLOAD, gains_summary, render_markdown, report_points
-from tsilstm.report.sweep_run import bind, run_parallel, write_csv
+from tsilstm.report.sweep_run import run_parallel, write_csv
 
 
 @click.command()

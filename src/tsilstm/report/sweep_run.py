@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
@@ -31,8 +31,6 @@ def run_parallel(
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(function, item): index for index, item in enumerate(items)}
-                from concurrent.futures import as_completed
-
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     progress.advance(task)
