@@ -51,3 +51,12 @@ def test_tile_layout_holds_the_weights() -> None:
         rebuilt = np.concatenate([stored[g0 * (c1 - c0) : (g0 + min(GROUP_ROWS, rows - g0)) * (c1 - c0)]
                                   .reshape(c1 - c0, -1).T for g0 in range(0, rows, GROUP_ROWS)])
         assert np.array_equal(rebuilt, padded)
+
+
+def test_schedules_the_kernel_cannot_run_are_rejected() -> None:
+    from tsilstm.errors import UnsupportedModelError
+
+    layer = random_layer("lstm", 5, 32, seed=0, dtype=np.float32)
+    naive = make_program("naive", make_tiling(32, 5, tile=16), 1 << 20)
+    with pytest.raises(UnsupportedModelError, match="hoisted"):
+        pack_direction(naive, layer, layer.directions[0], 1)

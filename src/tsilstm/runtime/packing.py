@@ -10,7 +10,7 @@ import numpy as np
 
 from tsilstm.errors import UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer
-from tsilstm.plan.ops import FINISH, PROJECT, USE, Program
+from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, USE, Program
 
 VEC_FLOATS = 16
 """Rows of a tile are padded to a multiple of this (one 512-bit register of float32; native/tsi_kernel.c VEC)."""
@@ -145,10 +145,10 @@ def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int
     proj_rows = len(program.tiling.proj_row_bounds)
     for op in program.body:
         if op.kind == USE:
-            if op.src == "x":
+            if op.src not in ("h", "p"):
                 raise UnsupportedModelError(
-                    f"schedule {program.schedule!r} applies W_x inside the recurrence; the runtime runs "
-                    "only schedules that hoist the input projection"
+                    f"schedule {program.schedule!r} uses tiles of source {op.src!r} inside the recurrence; the "
+                    "native kernel runs W_h and W_hr tiles only (W_x is hoisted; the reset-before GRU is not run)"
                 )
             kind = OP_USE_H if op.src == "h" else OP_USE_P
             per_thread[op.row % threads].append((kind, op.row, op.col, op.step, op.nsteps, (op.src, op.row, op.col)))
@@ -157,6 +157,10 @@ def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int
         elif op.kind == PROJECT:
             for pr in range(proj_rows):
                 per_thread[pr % threads].append((OP_PROJECT, pr, -1, op.step, 1, None))
+        elif op.kind not in (LOAD, EVICT):  # buffer management has no meaning on a CPU cache
+            raise UnsupportedModelError(
+                f"schedule {program.schedule!r} uses op kind {op.kind!r}, which the native kernel does not run"
+            )
     return per_thread
 
 
