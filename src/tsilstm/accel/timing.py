@@ -312,11 +312,16 @@ class _EventModel:
 
 
 def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:
-    """The buffer the schedules are generated for: the weight buffer less one tile of room for the
-    next load (double buffering) when it holds two tiles and ``double_buffer`` is set."""
-    if arch.double_buffer and arch.weight_buffer_bytes >= 2 * max_tile_bytes:
-        return arch.weight_buffer_bytes - max_tile_bytes
-    return arch.weight_buffer_bytes
+    """The buffer the schedules are generated for: with ``double_buffer``, the weight buffer less
+    room for the next load (one tile) and for the loads in flight during the DRAM latency (the
+    bandwidth-delay product, in whole tiles), as far as at least one tile is left for the plan."""
+    if not arch.double_buffer:
+        return arch.weight_buffer_bytes
+    in_flight = math.ceil(arch.dram_bytes_per_cycle * arch.dram_latency_cycles / max_tile_bytes)
+    reserve_tiles = 1 + in_flight
+    while reserve_tiles and arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes < max_tile_bytes:
+        reserve_tiles -= 1
+    return arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes
 
 
 def simulate_plan_timing(
