@@ -14,6 +14,8 @@ GX_CHUNK_BYTES = 64 * 1024 * 1024
 """Upper bound on the hoisted input part held at once (bytes); longer sequences run in time chunks."""
 ISAS = ("generic", "avx2", "avx512")
 """Instruction sets of the tile product, in the kernel's numbering."""
+WEIGHT_DTYPE_CODES = {"float32": 0}
+"""Packed weight element types the kernel runs (native/tsi_kernel.c DTYPE_*)."""
 
 
 def kernel_module():  # type: ignore[no-untyped-def]
@@ -101,6 +103,7 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
             y=y_part,
             c=c,
             isa=isa_index,
+            weight_dtype=WEIGHT_DTYPE_CODES[packed.dtype],
         )
         h = y_part[-1]
     return y, np.array(h, copy=True), (c if c0 is not None else None)

@@ -24,6 +24,9 @@ OP_USE_H, OP_USE_P, OP_FINISH, OP_PROJECT = 0, 1, 2, 3
 """Native op kinds (native/tsi_kernel.c)."""
 HUGE_PAGE_BYTES = 2 * 1024 * 1024
 """Transparent huge page size on x86-64 and most aarch64 kernels (2 MiB)."""
+MAX_BODY_SPAN_STEPS = 4
+"""Steps one body instance may touch: half the kernel's partial-sum ring (native/tsi_kernel.c RING = 8),
+so a slot is never reused while a step in flight still accumulates into it."""
 DTYPE_FLOAT32 = "float32"
 """The only packed weight element type so far; the layout keeps a dtype field for bf16 / int8."""
 
@@ -143,6 +146,12 @@ def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int
     (kind, row, col, step, nsteps, tile key or None)."""
     per_thread: list[list[tuple[int, int, int, int, int, tuple[str, int, int] | None]]] = [[] for _ in range(threads)]
     proj_rows = len(program.tiling.proj_row_bounds)
+    steps = [op.step for op in program.body] + [op.step + op.nsteps - 1 for op in program.body if op.kind == USE]
+    if max(steps) - min(steps) + 1 > MAX_BODY_SPAN_STEPS:
+        raise UnsupportedModelError(
+            f"schedule {program.schedule!r} spans {max(steps) - min(steps) + 1} steps per body; the kernel's "
+            f"partial-sum ring holds {MAX_BODY_SPAN_STEPS}"
+        )
     for op in program.body:
         if op.kind == USE:
             if op.src not in ("h", "p"):

@@ -458,15 +458,16 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     static char *kwlist[] = {"cell", "hidden", "recurrent", "proj", "batch", "steps", "tile",
                              "threads", "period", "k_first", "k_last", "ops", "op_start", "weights",
                              "input", "x", "wx", "xoff", "bias_x", "bias_h", "h0", "y", "c", "isa",
-                             "prefetch_bytes", NULL};
+                             "prefetch_bytes", "weight_dtype", NULL};
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
     long prefetch_bytes = 0;
+    int weight_dtype = DTYPE_F32;
     Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|il", kwlist, &J.cell, &J.H,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|ili", kwlist, &J.cell, &J.H,
                                      &J.P, &J.proj, &J.N, &J.T, &J.b, &J.nthreads, &J.period, &J.k_first,
-                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &prefetch_bytes))
+                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &prefetch_bytes, &weight_dtype))
         return NULL;
     PyObject *result = NULL;
     float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL;
@@ -491,6 +492,11 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.XC = (J.X + J.b - 1) / J.b;
+    if (weight_dtype != DTYPE_F32) {
+        /* the tile layout is element-type agnostic; bf16 / int8 tile products are not built yet */
+        PyErr_SetString(PyExc_ValueError, "weight_dtype: only float32 (0) weights are implemented");
+        goto done;
+    }
     if (ops.len % (OP_FIELDS * 8) != 0) {
         PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
         goto done;
