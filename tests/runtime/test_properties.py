@@ -11,7 +11,7 @@ from tsilstm.cells import run_reference
 from tsilstm.model import random_model
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)  # examples per the profile in tests/conftest.py (default 40)
 @given(
     cell=st.sampled_from(["lstm", "gru"]),
     schedule=st.sampled_from(["tsi", "conventional", "snake", "pinned", "tsi-pinned"]),
