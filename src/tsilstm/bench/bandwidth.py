@@ -20,7 +20,7 @@ import numpy as np
 from tsilstm.validation import require_int
 
 DEFAULT_ARRAY_BYTES = 512 * 1024 * 1024  # 16 x a 32 MiB L3: the passes stream from DRAM
-DEFAULT_PASSES = 5
+DEFAULT_PASSES = 20  # a pass of 512 MiB takes ~15 ms: best of many rides out bursts of load from other processes
 
 
 @dataclass(frozen=True)
