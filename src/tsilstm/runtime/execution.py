@@ -14,7 +14,7 @@ GX_CHUNK_BYTES = 64 * 1024 * 1024
 """Upper bound on the hoisted input part held at once (bytes); longer sequences run in time chunks."""
 ISAS = ("generic", "avx2", "avx512")
 """Instruction sets of the tile product, in the kernel's numbering."""
-WEIGHT_DTYPE_CODES = {"float32": 0}
+WEIGHT_DTYPE_CODES = {"float32": 0, "bfloat16": 1}
 """Packed weight element types the kernel runs (native/tsi_kernel.c DTYPE_*)."""
 
 

@@ -14,7 +14,7 @@ from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, rand
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import ISAS, available_isas, run_packed
-from tsilstm.runtime.packing import PackedDirection, pack_direction
+from tsilstm.runtime.packing import WEIGHT_DTYPES, PackedDirection, pack_direction
 from tsilstm.runtime.schedule_choice import (
     MIN_AUTO_TSI_LLC_FRACTION,
     RUNTIME_SCHEDULES,
@@ -38,6 +38,8 @@ per-step hand-offs between threads cost more than the split saves. Measured 2026
 (min of 15): LSTM hidden 256 (W_h 1 MiB, T=150) 0.015-0.020 vs 0.058-0.068 ms/step and GRU 512
 (3 MiB, T=1) 0.147 vs 0.357 ms favour 1 thread; LSTM 512 (4 MiB, T=50) 0.039-0.050 vs
 0.067-0.086 ms/step favours 2."""
+WEIGHT_BYTES = {"float32": 4, "bfloat16": 2}
+"""Bytes per packed recurrent weight of each WEIGHT_DTYPES entry."""
 MAX_THREADS = 256
 """Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
 
@@ -63,6 +65,7 @@ class LayerRun:
     packed_bytes: int
     recurrent_bytes: int
     llc_bytes: int
+    weight_dtype: str = "float32"
 
     def choose(self, batch: int) -> tuple[ScheduleChoice, Program]:
         """The schedule for a call of ``batch`` sequences, and the program that runs it."""
@@ -88,7 +91,8 @@ class LayerRun:
             lines += [f"  note ({program.schedule}): {note}" for note in program.notes]
         lines.append(
             f"  kernel: {self.threads} thread(s), tile {self.tile} units, packed recurrent weights "
-            f"{self.packed_bytes / 2**20:.2f} MiB per direction, fp32"
+            f"{self.packed_bytes / 2**20:.2f} MiB per direction, {self.weight_dtype}"
+            + (" (W_ih float32; products and sums float32)" if self.weight_dtype != "float32" else "")
         )
         return "\n".join(lines)
 
@@ -107,6 +111,7 @@ class RecurrentModule:
         threads: int | None = None,
         tile: int | None = None,
         isa: str | None = None,
+        weight_dtype: str = "float32",
     ) -> None:
         if not isinstance(model, RecurrentModel):
             raise InvalidParameterError("model", type(model).__name__, "must be a tsilstm.model.RecurrentModel")
@@ -117,6 +122,7 @@ class RecurrentModule:
         threads = default_threads() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
         if isa is not None:
             require_choice("isa", isa, available_isas())
+        self.weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
         self.model = model
         self.batch_first = batch_first
         self.requested_schedule = schedule
@@ -139,7 +145,7 @@ class RecurrentModule:
         units = min(DEFAULT_TILE_UNITS, layer.hidden_size) if tile is None else require_int(
             "tile", tile, maximum=min(layer.hidden_size, 1024)
         )
-        recurrent_bytes = 4 * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
+        recurrent_bytes = WEIGHT_BYTES[self.weight_dtype] * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
         require_choice("schedule", schedule, RUNTIME_SCHEDULES)
         if schedule == "auto":
             share = recurrent_bytes / self.llc_bytes
@@ -156,10 +162,11 @@ class RecurrentModule:
         layer_threads = min(threads, tiling.row_blocks, by_size)
         packed_bytes = 0
         for weights in layer.directions:
-            packed = pack_direction(first, layer, weights, layer_threads, tuple(rest))
+            packed = pack_direction(first, layer, weights, layer_threads, tuple(rest), self.weight_dtype)
             self._packed[id(weights)] = (index, packed)
             packed_bytes = packed.weight_bytes
-        return LayerRun(index, schedule, programs, layer_threads, units, packed_bytes, recurrent_bytes, self.llc_bytes)
+        return LayerRun(index, schedule, programs, layer_threads, units, packed_bytes, recurrent_bytes, self.llc_bytes,
+                        self.weight_dtype)
 
     # ------------------------------------------------------------------ properties like torch's
 
@@ -275,16 +282,20 @@ class LSTM(RecurrentModule):
         tile: int | None = None,
         seed: int | None = None,
         isa: str | None = None,
+        weight_dtype: str = "float32",
     ) -> None:
         model = _random_model("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed)
-        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
+                         weight_dtype=weight_dtype)
 
     @classmethod
     def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
-                   threads: int | None = None, tile: int | None = None, isa: str | None = None) -> "LSTM":
+                   threads: int | None = None, tile: int | None = None, isa: str | None = None,
+                   weight_dtype: str = "float32") -> "LSTM":
         """An LSTM running the layers and weights of ``model`` (e.g. from an importer)."""
         module = cls.__new__(cls)
-        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
+                                 isa=isa, weight_dtype=weight_dtype)
         return module
 
     @property
@@ -332,16 +343,20 @@ class GRU(RecurrentModule):
         tile: int | None = None,
         seed: int | None = None,
         isa: str | None = None,
+        weight_dtype: str = "float32",
     ) -> None:
         model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed)
-        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
+                         weight_dtype=weight_dtype)
 
     @classmethod
     def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
-                   threads: int | None = None, tile: int | None = None, isa: str | None = None) -> "GRU":
+                   threads: int | None = None, tile: int | None = None, isa: str | None = None,
+                   weight_dtype: str = "float32") -> "GRU":
         """A GRU running the layers and weights of ``model`` (e.g. from an importer)."""
         module = cls.__new__(cls)
-        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
+                                 isa=isa, weight_dtype=weight_dtype)
         return module
 
     def __call__(self, input: Any, hx: Any = None) -> tuple[Any, Any]:

@@ -11,6 +11,7 @@ import numpy as np
 from tsilstm.errors import UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, USE, Program
+from tsilstm.validation import require_choice
 
 VEC_FLOATS = 16
 """Rows of a tile are padded to a multiple of this (one 512-bit register of float32; native/tsi_kernel.c VEC)."""
@@ -27,8 +28,10 @@ HUGE_PAGE_BYTES = 2 * 1024 * 1024
 MAX_BODY_SPAN_STEPS = 4
 """Steps one body instance may touch: half the kernel's partial-sum ring (native/tsi_kernel.c RING = 8),
 so a slot is never reused while a step in flight still accumulates into it."""
-DTYPE_FLOAT32 = "float32"
-"""The only packed weight element type so far; the layout keeps a dtype field for bf16 / int8."""
+WEIGHT_DTYPES = ("float32", "bfloat16")
+"""Element types of the packed recurrent weights (W_h, W_hr). W_ih stays float32 (its product is
+compute-bound, hoisted over all steps). bfloat16 halves the bytes streamed per step; products and
+sums stay float32."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class PackedDirection:
     input_size: int
     programs: dict[str, Program] = field(default_factory=dict)
     op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    dtype: str = DTYPE_FLOAT32
+    dtype: str = "float32"
 
     @property
     def weight_bytes(self) -> int:
@@ -79,15 +82,18 @@ def pack_direction(
     weights: DirectionWeights,
     threads: int,
     extra_programs: tuple[Program, ...] = (),
+    dtype: str = "float32",
 ) -> PackedDirection:
     """Pack ``weights`` of one direction of ``layer`` for ``program`` run by ``threads`` threads.
 
     Row-blocks (and projection row-blocks) are dealt to threads round-robin (r % threads); each
     thread gets the body's ops of its rows in body order, and its tiles are stored in the order of
     their first use. ``extra_programs`` (same tiling) get op lists over the same packed weights, so
-    the runtime can switch schedule per call without a second copy. Uses of W_x tiles (the naive
-    schedule, which does not hoist) are not supported.
+    the runtime can switch schedule per call without a second copy. ``dtype`` (WEIGHT_DTYPES) is
+    the element type of the packed W_h / W_hr tiles (bfloat16: rounded to nearest even). Uses of
+    W_x tiles (the naive schedule, which does not hoist) are not supported.
     """
+    require_choice("dtype", dtype, WEIGHT_DTYPES)
     tiling = program.tiling
     w = weights.astype(np.float32)
     placed: list[dict[tuple[str, int, int], int]] = [{} for _ in range(threads)]
@@ -113,9 +119,12 @@ def pack_direction(
             np.asarray(rows_out, dtype=np.int64).reshape(-1, OP_FIELDS),
             np.asarray(op_start, dtype=np.int64),
         )
-    flat = _aligned_empty(offset)
+    flat = _aligned_empty(offset, np.float32 if dtype == "float32" else np.uint16)
     if chunks:
-        np.concatenate(chunks, out=flat)
+        if dtype == "float32":
+            np.concatenate(chunks, out=flat)
+        else:
+            flat[:] = to_bfloat16_bits(np.concatenate(chunks))
     bias_h = _row_block_vectors(tiling, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
     bias_x = _row_block_vectors(tiling, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
     wx, xoff = _pack_input_tiles(w, tiling, threads)
@@ -136,6 +145,7 @@ def pack_direction(
         xoff=xoff,
         bias_x=bias_x,
         input_size=tiling.input,
+        dtype=dtype,
         programs={prog.schedule: prog for prog in (program, *extra_programs)},
         op_lists=op_lists,
     )
@@ -197,9 +207,22 @@ def _pack_input_tiles(w: DirectionWeights, tiling, threads: int) -> tuple[np.nda
                 xoff[r, xc] = offset
                 chunks.append(packed)
                 offset += packed.size
-    flat = _aligned_empty(offset)
+    flat = _aligned_empty(offset, np.float32)
     np.concatenate(chunks, out=flat)
     return flat, xoff
+
+
+def to_bfloat16_bits(values: np.ndarray) -> np.ndarray:
+    """float32 ``values`` rounded to bfloat16 (nearest, ties to even) as their uint16 bit patterns;
+    finite inputs only (model weights are checked finite on load)."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    rounded = bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1))
+    return (rounded >> np.uint32(16)).astype(np.uint16)
+
+
+def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
+    """The float32 values of bfloat16 bit patterns ``bits`` (uint16)."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
 def _pack_tile(w: DirectionWeights, tiling, src: str, row: int, col: int) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -220,14 +243,15 @@ def _pack_tile(w: DirectionWeights, tiling, src: str, row: int, col: int) -> np.
     return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, rows, GROUP_ROWS)])
 
 
-def _aligned_empty(floats: int) -> np.ndarray:
-    """A float32 array of ``floats`` elements whose data starts on an ALIGN_BYTES boundary.
+def _aligned_empty(count: int, dtype: type) -> np.ndarray:
+    """An array of ``count`` elements of ``dtype`` whose data starts on an ALIGN_BYTES boundary.
 
     Large buffers are anonymous memory mappings aligned to HUGE_PAGE_BYTES and advised to use
     transparent huge pages (MADV_HUGEPAGE): streaming weights through 4 KiB pages costs a TLB miss
     per page, which was measured to cut the read bandwidth of one core by more than half here.
     """
-    nbytes = floats * 4
+    itemsize = np.dtype(dtype).itemsize
+    nbytes = count * itemsize
     if nbytes >= HUGE_PAGE_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
         region = mmap.mmap(-1, nbytes + HUGE_PAGE_BYTES)
         raw = np.frombuffer(region, dtype=np.uint8)
@@ -236,7 +260,7 @@ def _aligned_empty(floats: int) -> np.ndarray:
             region.madvise(mmap.MADV_HUGEPAGE, shift, nbytes)
         except OSError:  # kernel without transparent huge pages: the mapping still works
             pass
-        return raw[shift : shift + nbytes].view(np.float32)
-    raw = np.empty(floats + ALIGN_BYTES // 4, dtype=np.float32)
-    shift = (-raw.ctypes.data % ALIGN_BYTES) // 4
-    return raw[shift : shift + floats]
+        return raw[shift : shift + nbytes].view(dtype)
+    raw = np.empty(count + ALIGN_BYTES // itemsize, dtype=dtype)
+    shift = (-raw.ctypes.data % ALIGN_BYTES) // itemsize
+    return raw[shift : shift + count]

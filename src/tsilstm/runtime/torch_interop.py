@@ -51,13 +51,16 @@ def model_from_torch(module: Any) -> RecurrentModel:
 
 
 def from_torch(module: Any, *, schedule: str = "auto", threads: int | None = None, tile: int | None = None,
-               isa: str | None = None) -> Any:
+               isa: str | None = None, weight_dtype: str = "float32") -> Any:
     """A ``tsilstm.LSTM`` or ``tsilstm.GRU`` computing what ``module`` (torch.nn.LSTM / GRU) computes,
-    with its weights copied and packed once; batch_first, bidirectional, bias and proj_size carry over."""
+    with its weights copied and packed once; batch_first, bidirectional, bias and proj_size carry over.
+    ``weight_dtype="bfloat16"`` stores the recurrent weights rounded to bfloat16 (half the bytes per
+    step; results then differ from torch's float32 by the rounding of the weights)."""
     from tsilstm.runtime.modules import GRU, LSTM
 
     model = model_from_torch(module)
     if not isinstance(module.batch_first, bool):
         raise InvalidParameterError("module.batch_first", module.batch_first, "must be True or False")
     cls = LSTM if model.cell == "lstm" else GRU
-    return cls.from_model(model, batch_first=module.batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa)
+    return cls.from_model(model, batch_first=module.batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
+                          weight_dtype=weight_dtype)

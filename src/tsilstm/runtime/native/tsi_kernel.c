@@ -44,7 +44,7 @@
 enum { OP_USE_H = 0, OP_USE_P = 1, OP_FINISH = 2, OP_PROJECT = 3 };
 enum { CELL_LSTM = 0, CELL_GRU = 1 };
 enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
-enum { DTYPE_F32 = 0 }; /* packed weight element type; bf16 / int8 would be further codes */
+enum { DTYPE_F32 = 0, DTYPE_BF16 = 1 }; /* packed W_h / W_hr element type (W_ih stays float32); int8 would be next */
 
 typedef float vf __attribute__((vector_size(64)));
 
@@ -53,67 +53,86 @@ typedef struct {
     char pad[64 - sizeof(long)];
 } counter_t;
 
-typedef void (*tile_fn_t)(const float *w, int K, int rows, int ncols, const float *const *hcol,
-                          float *const *acc, long prefetch_floats);
+typedef void (*tile_fn_t)(const void *w, int K, int rows, int ncols, const float *const *hcol,
+                          float *const *acc, long prefetch_elems);
 
 /* ---------------------------------------------------------------- tile product (microkernel) */
 
-/* acc[j][0..nv*16) += W (nv*16 x K, stored [K][nv*16]) @ hcol[j][0..K) for j < nc. nv and nc are
- * compile-time constants at every call site (see TILE_PRODUCT), so the accumulators stay in
- * registers. */
-static inline __attribute__((always_inline)) void block_product(const float *restrict w, int K, int nv,
-                                                                int nc, const float *const *hcol,
-                                                                float *const *acc, long pf) {
-    vf a[COL_CHUNK][GROUP_VECS];
-    for (int j = 0; j < nc; j++)
-        for (int i = 0; i < nv; i++) a[j][i] = *(const vf *)(acc[j] + VEC * i);
-    const float *h[COL_CHUNK];
-    for (int j = 0; j < nc; j++) h[j] = hcol[j];
-    for (int k = 0; k < K; k++) {
-        const float *wk = w + (size_t)k * nv * VEC;
-        if (pf)
-            for (int i = 0; i < nv; i++) __builtin_prefetch(wk + pf + VEC * i, 0, 0);
-        vf wv[GROUP_VECS];
-        for (int i = 0; i < nv; i++) wv[i] = *(const vf *)(wk + VEC * i);
-        for (int j = 0; j < nc; j++) {
-            const float s = h[j][k];
-            for (int i = 0; i < nv; i++) a[j][i] += wv[i] * s;
-        }
-    }
-    for (int j = 0; j < nc; j++)
-        for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) = a[j][i];
+typedef uint16_t bf16v __attribute__((vector_size(32)));  /* 16 bfloat16 weights */
+typedef uint32_t u32v __attribute__((vector_size(64)));
+
+/* 16 weights starting at p as floats: float32 as is; bfloat16 widened (its bits are the top half
+ * of a float32), so the products and sums are float32 either way. */
+static inline __attribute__((always_inline)) vf load_f32(const float *p) { return *(const vf *)p; }
+static inline __attribute__((always_inline)) vf load_bf16(const uint16_t *p) {
+    u32v wide = __builtin_convertvector(*(const bf16v *)p, u32v) << 16;
+    return (vf)wide;
 }
 
-#define CASE_NC(NV, NC) \
-    case NC: block_product(wg, K, NV, NC, hcol + j0, acc_g + j0, j0 == 0 ? pf : 0); break;
-#define CASE_NV(NV)                                                                    \
-    case NV:                                                                           \
-        switch (nc) { CASE_NC(NV, 1) CASE_NC(NV, 2) CASE_NC(NV, 3) CASE_NC(NV, 4) }    \
+/* acc[j][0..nv*16) += W (nv*16 x K, stored [K][nv*16]) @ hcol[j][0..K) for j < nc. nv and nc are
+ * compile-time constants at every call site (see TILE_PRODUCT), so the accumulators stay in
+ * registers. WT is the stored weight type, LOAD turns 16 of them into a float vector. */
+#define BLOCK_PRODUCT(NAME, WT, LOAD)                                                                  \
+    static inline __attribute__((always_inline)) void NAME(const WT *restrict w, int K, int nv, int nc, \
+                                                           const float *const *hcol, float *const *acc, \
+                                                           long pf) {                                  \
+        vf a[COL_CHUNK][GROUP_VECS];                                                                   \
+        for (int j = 0; j < nc; j++)                                                                   \
+            for (int i = 0; i < nv; i++) a[j][i] = *(const vf *)(acc[j] + VEC * i);                    \
+        const float *h[COL_CHUNK];                                                                     \
+        for (int j = 0; j < nc; j++) h[j] = hcol[j];                                                   \
+        for (int k = 0; k < K; k++) {                                                                  \
+            const WT *wk = w + (size_t)k * nv * VEC;                                                   \
+            if (pf)                                                                                    \
+                for (int i = 0; i < nv; i++) __builtin_prefetch(wk + pf + VEC * i, 0, 0);              \
+            vf wv[GROUP_VECS];                                                                         \
+            for (int i = 0; i < nv; i++) wv[i] = LOAD(wk + VEC * i);                                   \
+            for (int j = 0; j < nc; j++) {                                                             \
+                const float s = h[j][k];                                                               \
+                for (int i = 0; i < nv; i++) a[j][i] += wv[i] * s;                                     \
+            }                                                                                          \
+        }                                                                                              \
+        for (int j = 0; j < nc; j++)                                                                   \
+            for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) = a[j][i];                          \
+    }
+
+BLOCK_PRODUCT(block_product_f32, float, load_f32)
+BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
+
+#define CASE_NC(BLOCK, NV, NC) \
+    case NC: BLOCK(wg, K, NV, NC, hcol + j0, acc_g + j0, j0 == 0 ? pf : 0); break;
+#define CASE_NV(BLOCK, NV)                                                                                   \
+    case NV:                                                                                                 \
+        switch (nc) { CASE_NC(BLOCK, NV, 1) CASE_NC(BLOCK, NV, 2) CASE_NC(BLOCK, NV, 3) CASE_NC(BLOCK, NV, 4) } \
         break;
 
 /* One tile use: all row groups, all columns in chunks of COL_CHUNK. */
-#define TILE_PRODUCT(NAME, ATTR)                                                              \
-    ATTR static void NAME(const float *w, int K, int rows, int ncols, const float *const *hcol,  \
+#define TILE_PRODUCT(NAME, ATTR, WT, BLOCK)                                                   \
+    ATTR static void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol, \
                           float *const *acc, long pf) {                                       \
+        const WT *w = (const WT *)wv;                                                         \
         float *acc_g[2 * COL_CHUNK * 64];                                                     \
         for (int g0 = 0; g0 < rows; g0 += GROUP_VECS * VEC) {                                 \
             int nv = (rows - g0) / VEC;                                                       \
             if (nv > GROUP_VECS) nv = GROUP_VECS;                                             \
-            const float *wg = w + (size_t)g0 * K;                                             \
+            const WT *wg = w + (size_t)g0 * K;                                                \
             for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {                                   \
                 int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;                     \
                 for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                \
-                switch (nv) { CASE_NV(1) CASE_NV(2) CASE_NV(3) CASE_NV(4) }                   \
+                switch (nv) { CASE_NV(BLOCK, 1) CASE_NV(BLOCK, 2) CASE_NV(BLOCK, 3) CASE_NV(BLOCK, 4) } \
             }                                                                                 \
         }                                                                                     \
     }
 
 #define MAX_COLS (2 * COL_CHUNK * 64) /* 2 steps x batch <= 512 columns */
 
-TILE_PRODUCT(tile_product_generic, )
+TILE_PRODUCT(tile_product_generic, , float, block_product_f32)
+TILE_PRODUCT(tile_product_bf16_generic, , uint16_t, block_product_bf16)
 #if defined(__x86_64__) || defined(__i386__)
-TILE_PRODUCT(tile_product_avx2, __attribute__((target("avx2,fma"))))
-TILE_PRODUCT(tile_product_avx512, __attribute__((target("avx512f,fma"))))
+TILE_PRODUCT(tile_product_avx2, __attribute__((target("avx2,fma"))), float, block_product_f32)
+TILE_PRODUCT(tile_product_avx512, __attribute__((target("avx512f,fma"))), float, block_product_f32)
+TILE_PRODUCT(tile_product_bf16_avx2, __attribute__((target("avx2,fma"))), uint16_t, block_product_bf16)
+TILE_PRODUCT(tile_product_bf16_avx512, __attribute__((target("avx512f,fma"))), uint16_t, block_product_bf16)
 #endif
 
 static int best_isa(void) {
@@ -125,12 +144,12 @@ static int best_isa(void) {
     return ISA_GENERIC;
 }
 
-static tile_fn_t tile_fn_for(int isa) {
+static tile_fn_t tile_fn_for(int isa, int dtype) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == ISA_AVX512) return tile_product_avx512;
-    if (isa == ISA_AVX2) return tile_product_avx2;
+    if (isa == ISA_AVX512) return dtype == DTYPE_BF16 ? tile_product_bf16_avx512 : tile_product_avx512;
+    if (isa == ISA_AVX2) return dtype == DTYPE_BF16 ? tile_product_bf16_avx2 : tile_product_avx2;
 #endif
-    return tile_product_generic;
+    return dtype == DTYPE_BF16 ? tile_product_bf16_generic : tile_product_generic;
 }
 
 /* ---------------------------------------------------------------- cell updates */
@@ -224,11 +243,14 @@ typedef struct {
     long period, k_first, k_last;
     const int64_t *ops;
     const int64_t *op_start;
-    const float *w, *wx, *x, *bias_x, *bias_h, *h0;
+    const char *w; /* packed W_h / W_hr tiles, w_elem bytes per weight */
+    size_t w_elem;
+    const float *wx, *x, *bias_x, *bias_h, *h0;
     const int64_t *xoff;
     float *gx, *y, *c, *acc, *accp, *mring;
     counter_t *mprog, *hprog;
-    tile_fn_t tile_fn;
+    tile_fn_t tile_fn;   /* for the recurrent tiles (element type of w) */
+    tile_fn_t tile_fn_x; /* for the W_ih tiles (float32) */
     lstm_fn_t lstm_fn;
     gru_fn_t gru_fn;
     long prefetch_floats; /* software prefetch distance ahead of the weight stream (0: none) */
@@ -326,7 +348,7 @@ static void hoist_inputs(job_t *J, int p) {
                     hcol[j] = J->x + ((size_t)t * N + n) * J->X + c0;
                     acc[j] = J->gx + (((size_t)t * R + r) * N + n) * J->RP;
                 }
-                J->tile_fn(w, K, rows, ncols, hcol, acc, 0);
+                J->tile_fn_x(w, K, rows, ncols, hcol, acc, 0);
             }
         }
     }
@@ -377,7 +399,7 @@ static void run_thread(job_t *J, int p) {
                         }
                     }
                 }
-                J->tile_fn(J->w + op[5], K, rows, ncols, hcol, acc, J->prefetch_floats);
+                J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc, J->prefetch_floats);
             } else if (kind == OP_FINISH) {
                 if (t < 0 || t >= T) continue;
                 finish_rows(J, row, t);
@@ -492,11 +514,12 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.XC = (J.X + J.b - 1) / J.b;
-    if (weight_dtype != DTYPE_F32) {
-        /* the tile layout is element-type agnostic; bf16 / int8 tile products are not built yet */
-        PyErr_SetString(PyExc_ValueError, "weight_dtype: only float32 (0) weights are implemented");
+    if (weight_dtype != DTYPE_F32 && weight_dtype != DTYPE_BF16) {
+        /* the tile layout is element-type agnostic; an int8 tile product is not built yet */
+        PyErr_SetString(PyExc_ValueError, "weight_dtype: must be 0 (float32) or 1 (bfloat16)");
         goto done;
     }
+    J.w_elem = weight_dtype == DTYPE_BF16 ? 2 : 4;
     if (ops.len % (OP_FIELDS * 8) != 0) {
         PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
         goto done;
@@ -517,7 +540,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     J.ops = (const int64_t *)ops.buf;
     J.op_start = (const int64_t *)op_start.buf;
     J.xoff = (const int64_t *)xoff.buf;
-    if (!check_ops(&J, (size_t)w.len / sizeof(float), ops.len / (OP_FIELDS * 8))) goto done;
+    if (!check_ops(&J, (size_t)w.len / J.w_elem, ops.len / (OP_FIELDS * 8))) goto done;
     for (int r = 0; r < J.R; r++)
         for (int xc = 0; xc < J.XC; xc++) {
             int64_t off = J.xoff[(size_t)r * J.XC + xc];
@@ -532,15 +555,16 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         PyErr_SetString(PyExc_ValueError, "isa: this CPU does not support the requested instruction set");
         goto done;
     }
-    J.tile_fn = tile_fn_for(isa);
+    J.tile_fn = tile_fn_for(isa, weight_dtype);
+    J.tile_fn_x = tile_fn_for(isa, DTYPE_F32);
     J.lstm_fn = lstm_fn_for(isa);
     J.gru_fn = gru_fn_for(isa);
     if (prefetch_bytes < 0 || prefetch_bytes > (1L << 20)) {
         PyErr_SetString(PyExc_ValueError, "prefetch_bytes: must be in [0, 1 MiB]");
         goto done;
     }
-    J.prefetch_floats = prefetch_bytes / (long)sizeof(float) / VEC * VEC;
-    J.w = (const float *)w.buf;
+    J.prefetch_floats = prefetch_bytes / (long)J.w_elem / VEC * VEC;
+    J.w = (const char *)w.buf;
     J.x = (const float *)x.buf;
     J.wx = (const float *)wx.buf;
     J.bias_x = (const float *)bias_x.buf;
