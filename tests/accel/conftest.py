@@ -15,7 +15,7 @@ def tiny_arch_dict(**changes: object) -> dict:
             "clock_hz": 1e9, "mac_units": 16, "weight_bits": 16, "activation_bits": 16, "accumulator_bits": 32,
             "activation_units": 4, "mac_pipeline_cycles": 0, "cell_pipeline_cycles": 0, "issue_window": 1,
         },
-        "memory": {"weight_buffer_bytes": 128, "activation_buffer_bytes": "1 MiB", "tile_units": 4, "double_buffer": False},
+        "memory": {"weight_buffer_bytes": 128, "activation_buffer_bytes": "1 MiB", "tile_units": 4, "prefetch_tiles": 0},
         "dram": {"bandwidth_bytes_per_s": "16 GB/s", "latency_ns": 0, "energy_pj_per_bit": 1.0},
         "energy": {"static_power_w": 0, "mac_pj": 1.0, "multiply_pj": 0.0, "activation_pj": 0.0, "sram_pj_per_64bit": [[1, 0.0]]},
     }

@@ -7,7 +7,7 @@ File layout (every quantity is a number in the unit its key names, or a string w
     base = "edge"                 # optional: start from a preset, override what follows
     [compute]  clock_hz, mac_units, weight_bits, activation_bits, accumulator_bits, arithmetic,
                activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window
-    [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, double_buffer
+    [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles
     [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
     [sources]  free text per key (documentation only)
@@ -48,7 +48,7 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("memory", "weight_buffer_bytes"): ("weight_buffer_bytes", "bytes", "whole", True),
     ("memory", "activation_buffer_bytes"): ("activation_buffer_bytes", "bytes", "whole", True),
     ("memory", "tile_units"): ("tile_units", "count", "whole", False),
-    ("memory", "double_buffer"): ("double_buffer", "", "bool", False),
+    ("memory", "prefetch_tiles"): ("prefetch_tiles", "count", "whole0", False),
     ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
     ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
     ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
@@ -87,7 +87,7 @@ class ArchConfig:
     cell_pipeline_cycles: int = 8
     issue_window: int = 2
     tile_units: int = 64
-    double_buffer: bool = True
+    prefetch_tiles: int = 1
     mac_pj: float | None = None
     multiply_pj: float | None = None
     activation_pj: float = ACTIVATION_PJ
@@ -179,7 +179,7 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameterError(key, value, "must be an integer >= 1")
-    for key in ("mac_pipeline_cycles", "cell_pipeline_cycles"):
+    for key in ("mac_pipeline_cycles", "cell_pipeline_cycles", "prefetch_tiles"):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidParameterError(key, value, "must be an integer >= 0")

@@ -47,7 +47,11 @@ from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE
 CELL_EVALUATIONS = {4: 5, 3: 3}
 """Sigmoid/tanh evaluations per hidden unit and step: LSTM 3 sigmoid + 2 tanh, GRU 2 sigmoid + 1 tanh."""
 
-_WARMUP_PERIODS = 2
+TRANSFER_QUEUE_DEPTH = 32
+"""Entries of the DRAM controller's queue of non-weight transfers (reads/writes of activations);
+a typical controller read/write queue holds 32-64 requests."""
+
+_WARMUP_PERIODS = 4
 _MAX_WARMUP_PERIODS = 64
 
 
@@ -107,8 +111,10 @@ class _EventModel:
         self.other_bytes = 0.0
         self.load_done: dict[tuple, float] = {}
         self.resident = 0  # bytes loaded and not yet evicted in plan order
+        self.resident_tiles: set[tuple] = set()
         self.freed: list[tuple[float, int]] = []  # heap of (time the room frees, bytes)
         self.freed_total = 0
+        self.transfers: list[tuple[float, float]] = []  # heap of queued non-weight transfers (ready, cycles)
         self.unresolved: dict[tuple, int] = {}  # evicted in plan order, a use still in the window
         self.unresolved_total = 0
         self.window: list[_Pending] = []
@@ -135,18 +141,47 @@ class _EventModel:
         return info
 
     # -- DRAM channel -------------------------------------------------------------------------
-    def _channel(self, num_bytes: float) -> None:
+    def _channel(self, num_bytes: float, not_before: float = 0.0) -> None:
+        """Queue a non-weight transfer that may start once its data exists (``not_before``: a write
+        after the cell update that produced it). Queued transfers take the channel before a later
+        load when they are ready by the time that load could start, else they wait: a transfer
+        whose data is not ready never holds up the loads behind it."""
         if num_bytes:
-            cycles = num_bytes / self.bytes_per_cycle
-            self.dram_free += cycles
-            self.busy["dram"] += cycles
+            heapq.heappush(self.transfers, (not_before, num_bytes / self.bytes_per_cycle))
             self.other_bytes += num_bytes
+            if len(self.transfers) > TRANSFER_QUEUE_DEPTH:  # a full queue forces its oldest out
+                ready, cycles = heapq.heappop(self.transfers)
+                self.dram_free = max(self.dram_free, ready) + cycles
+                self.busy["dram"] += cycles
+
+    def _serve_transfers(self, until: float) -> None:
+        """Run the queued transfers that are ready before ``until`` (inf: all of them)."""
+        while self.transfers and self.transfers[0][0] <= max(self.dram_free, until):
+            ready, cycles = heapq.heappop(self.transfers)
+            if ready > self.dram_free and ready >= until:
+                heapq.heappush(self.transfers, (ready, cycles))
+                break
+            self.dram_free = max(self.dram_free, ready) + cycles
+            self.busy["dram"] += cycles
 
     def _load(self, op: Op) -> None:
         tile = op[1:4]
         size = self._info(tile)[0]
         if self.unresolved_total and self.resident + size + self.unresolved_total > self.capacity:
             self._drain_window()  # the room needed is held by a tile whose last use is still queued
+        start = self._room_time(size)
+        self._serve_transfers(start)
+        start = max(start, self.dram_free)
+        transfer = size / self.bytes_per_cycle
+        self.dram_free = start + transfer
+        self.busy["dram"] += transfer
+        self.load_done[tile] = self.dram_free + self.latency
+        self.resident += size
+        self.resident_tiles.add(tile)
+        self.weight_bytes += size
+
+    def _room_time(self, size: int) -> float:
+        """The earliest time from the channel's free time at which ``size`` bytes of room exist."""
         start = self.dram_free
         while self.freed and self.freed[0][0] <= start:
             self.freed_total -= heapq.heappop(self.freed)[1]
@@ -154,17 +189,13 @@ class _EventModel:
             when, num = heapq.heappop(self.freed)
             self.freed_total -= num
             start = max(start, when)
-        transfer = size / self.bytes_per_cycle
-        self.dram_free = start + transfer
-        self.busy["dram"] += transfer
-        self.load_done[tile] = self.dram_free + self.latency
-        self.resident += size
-        self.weight_bytes += size
+        return start
 
     def _evict(self, op: Op) -> None:
         tile = op[1:4]
         size = self._info(tile)[0]
         self.resident -= size
+        self.resident_tiles.discard(tile)
         if self.window_uses[tile]:
             self.unresolved[tile] = size
             self.unresolved_total += size
@@ -264,7 +295,7 @@ class _EventModel:
         self.cell_free = start + busy
         self.busy["cell"] += busy
         self.finish_end[(op.row, op.step)] = self.cell_free + self.arch.cell_pipeline_cycles
-        self._channel(finish_dram_bytes(self.traffic, self.tiling, op.row, self.batch, self.arch))
+        self._channel(finish_dram_bytes(self.traffic, self.tiling, op.row, self.batch, self.arch), start)
 
     def _reset(self, op: Op) -> None:
         """The reset gate of a row-block (original-form GRU): one sigmoid per unit on the cell unit."""
@@ -281,27 +312,25 @@ class _EventModel:
         step = op.step
         self._issue_until(lambda p: p.op.src == "p" and p.op.step <= step < p.op.step + p.op.nsteps)
         self.project_end[op.step] = self.proj_ready.get(op.step, 0.0)
-        self._channel(project_dram_bytes(self.tiling, self.batch, self.arch))
+        self._channel(project_dram_bytes(self.tiling, self.batch, self.arch), self.project_end[op.step])
 
-    def run(self, ops: tuple[Op, ...] | list[Op]) -> Timing:
-        """Simulate ``ops`` and return the timing."""
+    def run(self, ops: tuple[Op, ...] | list[Op], snapshot_at: int | None = None, step_base: int = 0) -> Timing:
+        """Simulate ``ops`` and return the timing; with ``snapshot_at``, ``self.snapshot`` holds the
+        state before op ``snapshot_at`` (see ``_snapshot``; steps counted from ``step_base``)."""
+        self.snapshot: tuple | None = None
         self._channel(boundary_state_bytes(self.traffic, self.batch))
+        handlers = {USE: None, LOAD: self._load, EVICT: self._evict, FINISH: self._finish, PROJECT: self._project, RESET: self._reset}
         for position, op in enumerate(ops):
+            if position == snapshot_at:
+                self.snapshot = self._snapshot(step_base)
             kind = op.kind
             if kind == USE:
                 self._use(position, op)
-            elif kind == LOAD:
-                self._load(op)
-            elif kind == EVICT:
-                self._evict(op)
-            elif kind == FINISH:
-                self._finish(op)
-            elif kind == PROJECT:
-                self._project(op)
-            elif kind == RESET:
-                self._reset(op)
+            else:
+                handlers[kind](op)
         self._drain_window()
-        self._channel(boundary_state_bytes(self.traffic, self.batch))
+        self._channel(boundary_state_bytes(self.traffic, self.batch), max(self.finish_end.values(), default=0.0))
+        self._serve_transfers(math.inf)
         ends = [self.dram_free, self.mac_free + self.arch.mac_pipeline_cycles, *self.finish_end.values()]
         return Timing(
             cycles=max(ends), dram_busy_cycles=self.busy["dram"], mac_busy_cycles=self.busy["mac"],
@@ -310,15 +339,46 @@ class _EventModel:
             other_dram_bytes=self.other_bytes,
         )
 
+    def _snapshot(self, step_base: int) -> tuple:
+        """Every piece of state that later ops can depend on, as (floor time, normalized state):
+        times at or before the floor (the earliest resource free time) can no longer delay
+        anything and are dropped; later ones are kept relative to the floor; steps relative to
+        ``step_base``. Two runs whose snapshots agree evolve identically, shifted in time."""
+        floor = min(self.dram_free, self.mac_free, self.cell_free)
+
+        def rel(value: float) -> float | None:
+            return None if value <= floor else round(value - floor, 6)
+
+        def stepped(table: dict) -> tuple:
+            out = []
+            for key, value in table.items():
+                if value > floor:
+                    shifted = (key[0], key[1] - step_base) if isinstance(key, tuple) else key - step_base
+                    out.append((shifted, round(value - floor, 6)))
+            return tuple(sorted(out))
+
+        tiles = tuple(sorted(
+            (tile, rel(self.load_done.get(tile, 0.0)), rel(self.last_use_end.get(tile, 0.0))) for tile in self.resident_tiles
+        ))
+        freed = tuple(sorted((round(t - floor, 6), b) for t, b in self.freed if t > self.dram_free))
+        transfers = tuple(sorted((max(round(t - floor, 6), 0.0), round(c, 6)) for t, c in self.transfers))
+        window = tuple(
+            (p.op._replace(step=p.op.step - step_base), rel(p.load_ready), rel(p.dep_ready), tuple(rel(d) for d in p.later_deps), p.duration)
+            for p in self.window
+        )
+        state = (
+            rel(self.dram_free), rel(self.mac_free), rel(self.cell_free), self.resident, tiles, freed, transfers,
+            tuple(sorted(self.unresolved.items())), window, stepped(self.finish_end), stepped(self.row_ready),
+            stepped(self.proj_ready), stepped(self.project_end), stepped(self.reset_ready), stepped(self.reset_end),
+        )
+        return floor, state
+
 
 def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:
-    """The buffer the schedules are generated for: with ``double_buffer``, the weight buffer less
-    room for the next load (one tile) and for the loads in flight during the DRAM latency (the
-    bandwidth-delay product, in whole tiles), as far as at least one tile is left for the plan."""
-    if not arch.double_buffer:
-        return arch.weight_buffer_bytes
-    in_flight = math.ceil(arch.dram_bytes_per_cycle * arch.dram_latency_cycles / max_tile_bytes)
-    reserve_tiles = 1 + in_flight
+    """The buffer the schedules are generated for: the weight buffer less ``prefetch_tiles`` tiles
+    kept free for loads running ahead of their use (1 = double buffering), as far as at least one
+    tile is left for the plan. Independent of bandwidth, so a sweep over bandwidth keeps its plans."""
+    reserve_tiles = arch.prefetch_tiles
     while reserve_tiles and arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes < max_tile_bytes:
         reserve_tiles -= 1
     return arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes
@@ -350,11 +410,18 @@ def simulate_layer_timing(
     program: Program, steps: int, batch: int, arch: ArchConfig, traffic: ActivationTraffic, *, full: bool = False
 ) -> Timing:
     """Cycles of ``program`` over ``steps`` steps: the full event model for short sequences (or
-    with ``full``), else short runs extended by the steady-state increment per period (module doc)."""
+    with ``full``), else short runs extended by the per-period increment once the steady state is
+    proven: the runs of ``short``, ``short + period`` and ``short + 2 period`` steps must reach the
+    same complete state (``_EventModel._snapshot``) before their common last periods, shifted by
+    one increment each. Then every further period adds exactly that increment (the event model is
+    max-plus: a state shifted in time evolves shifted in time)."""
     tiling = program.tiling
 
-    def run(short: int) -> Timing:
-        return simulate_plan_timing(_hoisted_ops(program, short, steps, batch), tiling, batch, arch, traffic)
+    def run(short: int) -> tuple[Timing, tuple | None]:
+        ops = _hoisted_ops(program, short, steps, batch)
+        model = _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes)
+        timing = model.run(ops, snapshot_at=_tail_start(ops, short, program.period), step_base=short)
+        return timing, model.snapshot
 
     period = program.period
     warmup = _WARMUP_PERIODS
@@ -362,12 +429,37 @@ def simulate_layer_timing(
         short = steps % period + warmup * period
         if steps <= short + 2 * period:
             break
-        first, second, third = run(short), run(short + period), run(short + 2 * period)
+        (first, snap1), (second, snap2), (third, snap3) = run(short), run(short + period), run(short + 2 * period)
         increment = second.minus(first)
-        if _same(increment, third.minus(second)):
+        if (
+            snap1 is not None and snap2 is not None and snap3 is not None
+            and snap1[1] == snap2[1] == snap3[1]
+            and math.isclose(snap2[0] - snap1[0], increment.cycles, rel_tol=1e-9, abs_tol=1e-6)
+            and _same(increment, third.minus(second))
+        ):
             return first.plus(increment, (steps - short) // period)
         warmup *= 2
-    return run(steps)
+    model = _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes)
+    return model.run(_hoisted_ops(program, steps, steps, batch))
+
+
+def _tail_start(ops: tuple[Op, ...], steps: int, period: int) -> int | None:
+    """Index of the first op of the run's last two periods: the first step-bearing op (use,
+    finish, project, reset) touching a step >= steps - 2 period, moved back over the loads and
+    evicts just before it. None when the sequence is too short."""
+    bound = steps - 2 * period
+    if bound < 1:
+        return None
+    for index, op in enumerate(ops):
+        if op.kind in (LOAD, EVICT):
+            continue
+        if op.kind == USE and op.src == "x" and op.nsteps > 2:
+            continue
+        if op.step + (op.nsteps if op.kind == USE else 1) - 1 >= bound:
+            while index > 0 and ops[index - 1].kind in (LOAD, EVICT):
+                index -= 1
+            return index
+    return None
 
 
 def _same(a: Timing, b: Timing) -> bool:

@@ -235,8 +235,7 @@ def render_markdown(
         "the diagonal tile that needs the row-block finished last), which conventional's row-major order "
         "hides behind the other row-blocks' tiles: tsi is then up to a few 0.01 % slower on DeepBench "
         "sizes, and more on tiny tiles whose cell updates dominate. tsi-pinned streams through a few tiles "
-        "of room beside its pinned tiles (the plan's one tile, one for double buffering and the "
-        "bandwidth-delay product), so when the DRAM is fast its loads run ahead less far than plain tsi's "
+        "of room beside its pinned tiles (the plan's one tile and the config's prefetch_tiles), so when the DRAM is fast its loads run ahead less far than plain tsi's "
         "and it can trail tsi slightly in time while still moving fewer bytes. The tests state the regime "
         "where tsi is never slower: W_h streams and conventional spends at least twice as long on DRAM as "
         "on compute.",
@@ -261,8 +260,9 @@ def render_markdown(
         "",
         "- Each layer is its own recurrence (layer by layer, W_x hoisted per layer); the two directions of a "
         "bidirectional layer run one after the other; times and energies add up.",
-        "- The weight buffer keeps room for double-buffered loads: plans are generated for B minus one tile "
-        "minus the bandwidth-delay product (whole tiles); tsi and conventional use the whole buffer to run ahead.",
+        "- The weight buffer keeps room for loads running ahead: plans are generated for B minus "
+        "prefetch_tiles tiles (2 in the presets: double buffering and one load in flight); schedules that pin "
+        "nothing use the whole buffer to run ahead.",
         "- DRAM: one channel, loads in plan order, a load may run ahead while the buffer has room; latency "
         "is paid per load but overlaps with earlier transfers.",
         "- MAC array: one tile use at a time, two-entry issue queue (a use waiting for its h lets the next go first).",
