@@ -92,3 +92,11 @@ def test_small_layers_use_fewer_threads() -> None:
     big = tsilstm.LSTM(8, 512, threads=2, seed=0)  # 4 MiB of W_h
     assert big.schedule_info[0]["threads"] == 2
     assert 4 * 4 * 256 * 256 < 2 * MIN_WEIGHT_BYTES_PER_THREAD <= 4 * 4 * 512 * 512
+
+
+def test_layer_run_describes_the_last_call() -> None:
+    lstm = tsilstm.LSTM(4, 48, schedule="conventional", threads=1, tile=16, seed=0)
+    assert lstm.layer_runs[0].program.schedule == "conventional"
+    lstm(np.zeros((3, 2, 4), np.float32))
+    assert lstm.layer_runs[0].last_batch == 2
+    assert lstm.layer_runs[0].choice.schedule == "conventional"

@@ -52,7 +52,7 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@dataclass(frozen=True)
+@dataclass
 class LayerRun:
     """How one layer runs: the requested schedule, the programs the kernel may execute (one, or for
     ``auto`` tsi and conventional over the same packed weights), threads, tile."""
@@ -66,6 +66,18 @@ class LayerRun:
     recurrent_bytes: int
     llc_bytes: int
     weight_dtype: str = "float32"
+    last_batch: int | None = None
+    """Batch of the last call (None before the first): ``program`` and ``choice`` describe it."""
+
+    @property
+    def program(self) -> Program:
+        """The program of the last call (for batch 1 before any call)."""
+        return self.choose(self.last_batch or 1)[1]
+
+    @property
+    def choice(self) -> ScheduleChoice:
+        """The schedule choice of the last call (for batch 1 before any call)."""
+        return self.choose(self.last_batch or 1)[0]
 
     def choose(self, batch: int) -> tuple[ScheduleChoice, Program]:
         """The schedule for a call of ``batch`` sequences, and the program that runs it."""
@@ -244,8 +256,9 @@ class RecurrentModule:
 
     def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
         index, packed = self._packed[id(weights)]
-        _, program = self.layer_runs[index].choose(x.shape[1])
-        self._last_batch = x.shape[1]
+        run = self.layer_runs[index]
+        _, program = run.choose(x.shape[1])
+        run.last_batch = self._last_batch = x.shape[1]
         return run_packed(
             packed,
             np.ascontiguousarray(x, dtype=np.float32),
