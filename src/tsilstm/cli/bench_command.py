@@ -21,7 +21,8 @@ from tsilstm.bench.suites import workload as workload_entry
 from tsilstm.errors import InvalidParameterError
 
 DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
-SUITE_BUDGET_S = 4.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
+SUITE_BUDGET_S = 3.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
+SUITE_MAX_REPEATS = 15  # cheap workloads get many rounds (their medians suffer most from other processes)
 
 
 def _default_threads() -> int:
@@ -59,7 +60,7 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--against", default=",".join(BASELINES), show_default=True, callback=_against_option,
               help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none).")
 @click.option("--threads", type=_POSITIVE, default=None, help="Threads of every implementation [default: all usable cores].")
-@click.option("--repeats", type=_POSITIVE, default=None, help="Timed interleaved rounds [default: 10; suite: at most 7].")
+@click.option("--repeats", type=_POSITIVE, default=None, help="Timed interleaved rounds [default: 10; suite: at most 15, fewer for big shapes].")
 @click.option("--auto/--no-auto", "with_auto", default=None, help="Also run schedule='auto' [default: only in a suite].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
 @click.option("--gru-steps-divisor", type=_POSITIVE, default=GRU_STEPS_DIVISOR, show_default=True,
@@ -85,7 +86,7 @@ def bench(
     threads = threads or _default_threads()
     if suite:
         settings = CompareSettings(
-            against=against, threads=threads, repeats=repeats or 7,
+            against=against, threads=threads, repeats=repeats or SUITE_MAX_REPEATS,
             schedules=("tsi", "conventional") + (("auto",) if with_auto is not False else ()),
             budget_s=SUITE_BUDGET_S, seed=seed,
         )
