@@ -96,6 +96,14 @@ def _best_tsi_pinned(tiling: Tiling, buffer_bytes: int, steps: int | None) -> Pr
     interleaved = tsi(tiling, buffer_bytes, pin=True)
     carried = snake(tiling, buffer_bytes)
     horizon = steps if steps is not None else _STEADY_STATE_STEPS
+    m_bytes = tiling.matrix_bytes("h")
+    pinned_bytes = sum(tiling.tile_bytes(t) for t in interleaved.pinned)
+    # bounds: every unpinned tile is loaded at most T//2 + 1 times by tsi; snake loads at least
+    # all of W_h once and then at least M - buffer per step
+    tsi_at_most = pinned_bytes + (m_bytes - pinned_bytes) * (horizon // 2 + 1)
+    snake_at_least = m_bytes + (horizon - 1) * max(0, m_bytes - buffer_bytes)
+    if tsi_at_most <= snake_at_least:
+        return interleaved
     cost = lambda program: weight_bytes_by_source(program, horizon)["h"]  # noqa: E731
     if cost(carried) < cost(interleaved):
         note = (
