@@ -19,6 +19,8 @@ from tsilstm.report.accel_tables import result_rows, rich_table
 
 @click.command()
 @click.option("--workload", "workload_name", default=None, help="A named workload (see `tsilstm workloads`).")
+@click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None,
+              help="A model file (ONNX, PyTorch, Keras .h5): simulate its recurrent layers (see `tsilstm inspect`).")
 @click.option("--hidden", type=int, default=None, help="Hidden units H of a custom layer (instead of --workload).")
 @click.option("--input", "input_size", type=int, default=None, help="Input features X of a custom layer [default: hidden].")
 @click.option("--cell", default="lstm", show_default=True, help="lstm or gru (custom layer).")
@@ -37,14 +39,19 @@ from tsilstm.report.accel_tables import result_rows, rich_table
 @click.option("--full-timing", is_flag=True, help="Simulate every step instead of extending the steady state (slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def simulate(
-    workload_name: str | None, hidden: int | None, input_size: int | None, cell: str, proj_size: int,
+    workload_name: str | None, model_file: str | None, hidden: int | None, input_size: int | None, cell: str, proj_size: int,
     num_layers: int, bidirectional: bool, steps: int | None, batch: int | None, arch_spec: str,
     buffer: str | None, activation_buffer: str | None, bandwidth: str | None, tile: int | None,
     weight_bits: int | None, schedule: str, full_timing: bool, as_json: bool,
 ) -> None:
     """Model every schedule of a workload on an accelerator: DRAM/SRAM traffic, energy with its
     breakdown, cycles, steps/s, and the gain against the conventional schedule."""
-    workload = _workload(workload_name, hidden, input_size, cell, proj_size, num_layers, bidirectional, steps, batch)
+    if model_file is not None:
+        if workload_name or hidden:
+            raise InvalidParameterError("--model", model_file, "give one of --model, --workload or --hidden")
+        workload = _model_workload(model_file, steps, batch)
+    else:
+        workload = _workload(workload_name, hidden, input_size, cell, proj_size, num_layers, bidirectional, steps, batch)
     arch = arch_with_overrides(
         arch_spec, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
     )
@@ -89,6 +96,21 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
     for result in shown:
         for note in result.notes:
             console.print(f"[dim]{result.schedule}: {note}[/dim]")
+
+
+def _model_workload(path: str, steps: int | None, batch: int | None) -> Workload:
+    """Every recurrent layer found in the file at ``path``, run one after the other, as one workload."""
+    from pathlib import Path
+
+    from tsilstm.accel.workloads import workload_from_model
+    from tsilstm.importers import load_models
+    from tsilstm.model import RecurrentModel
+
+    models = load_models(path)
+    layers = tuple(layer for model in models for layer in model.layers)
+    return workload_from_model(
+        RecurrentModel(layers, name=Path(path).name, source=str(path)), steps=steps or 25, batch=batch or 1
+    )
 
 
 def _workload(
