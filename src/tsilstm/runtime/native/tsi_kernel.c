@@ -164,9 +164,9 @@ static inline __attribute__((always_inline)) float exp_approx(float x) {
     x = x < -87.3f ? -87.3f : x;
     const float shifted = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: round to integer */
     const float n = shifted - 12582912.0f;
-    int32_t bits;
+    uint32_t bits; /* unsigned: the arithmetic below wraps (defined) for NaN's bit pattern */
     memcpy(&bits, &shifted, sizeof bits);
-    const int32_t pow2_bits = (bits - 0x4B400000 + 127) << 23;
+    const uint32_t pow2_bits = (bits - 0x4B400000u + 127u) << 23;
     float pow2;
     memcpy(&pow2, &pow2_bits, sizeof pow2);
     float r = x - n * 0.693359375f;
