@@ -45,19 +45,23 @@ def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[
         handle = h5py.File(path, "r")
     except OSError as error:
         raise ModelFileError(path, "", f"is not a readable HDF5 file ({str(error)[:200]})", "a Keras .h5 model file") from error
-    with handle:
-        config = _model_config(handle, path)
-        weights_root = handle["model_weights"] if "model_weights" in handle else None
-        if weights_root is None:
-            raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
-        keras_version = _text(handle.attrs.get("keras_version", b"")) or _text(weights_root.attrs.get("keras_version", b""))
-        layer_configs = _layer_configs(config, path)
-        models = []
-        for entry in layer_configs:
-            name, class_name, cfg = entry
-            if layer is not None and name != layer:
-                continue
-            models.append(_layer_model(weights_root, name, class_name, cfg, path, keras_version))
+    try:
+        with handle:
+            config = _model_config(handle, path)
+            weights_root = handle["model_weights"] if "model_weights" in handle else None
+            if weights_root is None:
+                raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
+            keras_version = _text(handle.attrs.get("keras_version", b"")) or _text(weights_root.attrs.get("keras_version", b""))
+            layer_configs = _layer_configs(config, path)
+            models = []
+            for entry in layer_configs:
+                name, class_name, cfg = entry
+                if layer is not None and name != layer:
+                    continue
+                models.append(_layer_model(weights_root, name, class_name, cfg, path, keras_version))
+    except (OSError, RuntimeError) as error:  # h5py on a corrupt or truncated file
+        raise ModelFileError(path, "", f"could not be read, the HDF5 file is corrupt ({str(error)[:200]})",
+                             "an intact Keras .h5 model file") from error
     if not models:
         if layer is not None:
             raise ModelFileError(path, f"layer {layer!r}", "not found among the recurrent layers",

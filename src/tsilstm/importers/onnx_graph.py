@@ -215,7 +215,12 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
             for name, input_name in zip(INPUT_NAMES[node.op_type], node.input):
                 if not input_name or name == "X":
                     continue
-                value = _constant_array(constants.get(input_name))
+                try:
+                    value = _constant_array(constants.get(input_name))
+                except (ValueError, TypeError) as error:  # data inconsistent with its dims or type
+                    raise ModelFileError(source, f"{locator} input {name} ({input_name!r})",
+                                         f"cannot be read as a tensor ({str(error)[:200]})",
+                                         "a tensor whose data matches its type and dims") from error
                 if value is not None:
                     item.arrays[name] = value
                 else:
