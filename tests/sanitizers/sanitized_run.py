@@ -89,11 +89,37 @@ def run_checked(label: str, command: list[str], env: dict[str, str], timeout_s: 
     return output
 
 
+PROBE_SOURCE = Path(__file__).with_name("sanitizer_probe.c")
+PROBE_CALLS = {"asan": ("overflow()", "shift(880803967)"), "tsan": ("race()",)}
+"""Deliberate defects each sanitized run must report (tests/sanitizers/sanitizer_probe.c)."""
+
+
+def check_probe(mode: str, out_dir: Path, env: dict[str, str]) -> None:
+    """Build the probe with ``mode``'s flags and check that each deliberate defect is reported:
+    proof that the preload and options catch what they should in an extension module."""
+    import sysconfig
+
+    flags = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"] if mode == "asan" else ["-fsanitize=thread"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"sanitizer_probe{sysconfig.get_config_var('EXT_SUFFIX')}"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g", "-pthread", *flags, f"-I{sysconfig.get_paths()['include']}",
+                    str(PROBE_SOURCE), "-o", str(target)], check=True)
+    for call in PROBE_CALLS[mode]:
+        probe_env = {**env, "PYTHONPATH": f"{out_dir}{os.pathsep}{env['PYTHONPATH']}"}
+        done = subprocess.run([sys.executable, "-c", f"import sanitizer_probe; sanitizer_probe.{call}"], env=probe_env,
+                              capture_output=True, text=True, timeout=120)
+        reported = any(m in done.stderr for m in REPORT_MARKERS)
+        print(f"  {mode} probe {call}: exit {done.returncode}, reported {reported}", flush=True)
+        if not reported or done.returncode == 0:
+            raise SystemExit(f"{mode}: the deliberate defect {call} was not reported:\n{done.stderr[-3000:]}")
+
+
 def run_mode(mode: str, work_dir: Path, quick: bool) -> None:
     """Build and run everything for one sanitizer ``mode`` (``asan`` or ``tsan``)."""
     so = build(mode, work_dir / mode)
     print(f"{mode}: built {so}", flush=True)
     env = sanitizer_env(mode, work_dir / mode)
+    check_probe(mode, work_dir / f"{mode}-probe", env)
     workload = [sys.executable, "-m", "tests.sanitizers.sanitizer_workload"] + (["--quick"] if quick else [])
     output = run_checked(f"{mode} workload", workload, env, timeout_s=900)
     if str(work_dir / mode) not in output:
