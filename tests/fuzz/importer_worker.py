@@ -2,16 +2,23 @@
 ``{"file", "outcome": "loaded" | "clear_error" | "other_error", "detail"}``; before each file it
 prints ``{"start": file}`` so the parent knows which file a crash (signal) happened on.
 A loaded model must be usable: the reference runs two steps of it and gives finite numbers.
+faulthandler prints the Python stack on a crash, and on a hang (FILE_TIMEOUT_S for one file) it
+prints it and ends the process, so the parent can tell where it happened.
 
 usage: python -m tests.fuzz.importer_worker FILE...
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import sys
 
 import numpy as np
+
+
+FILE_TIMEOUT_S = 60.0
+"""A file whose load (and check) takes longer than this is a hang (the largest fixture takes ~2 s)."""
 
 
 def check_loaded(models) -> str:  # type: ignore[no-untyped-def]
@@ -51,9 +58,13 @@ def main(paths: list[str]) -> int:
     import warnings
 
     warnings.simplefilter("ignore")
+    faulthandler.enable()
     for path in paths:
         print(json.dumps({"start": path}), flush=True)
-        print(json.dumps({"file": path, **load_one(path)}), flush=True)
+        faulthandler.dump_traceback_later(FILE_TIMEOUT_S, exit=True)
+        outcome = load_one(path)
+        faulthandler.cancel_dump_traceback_later()
+        print(json.dumps({"file": path, **outcome}), flush=True)
     return 0
 
 

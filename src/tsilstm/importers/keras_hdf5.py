@@ -84,7 +84,22 @@ def _model_config(handle, path: Path) -> dict:  # type: ignore[no-untyped-def]
         raise ModelFileError(path, "model_config", f"is not valid JSON ({error})") from error
     if not isinstance(config, dict) or "config" not in config:
         raise ModelFileError(path, "model_config", "has no 'config' entry", '{"class_name": ..., "config": {...}}')
+    _check_layer_entries(config, path)
     return config
+
+
+def _check_layer_entries(config: dict, path: Path) -> None:
+    """Every layer entry (and a Bidirectional's wrapped layer) is an object whose 'config' is an object."""
+    inner = config.get("config", {})
+    layers = inner.get("layers", []) if isinstance(inner, dict) else inner
+    for index, entry in enumerate(layers if isinstance(layers, list) else []):
+        wrapped = entry.get("config", {}).get("layer") if isinstance(entry, dict) and isinstance(entry.get("config", {}), dict) else None
+        for label, item in ((f"layer entry {index}", entry), (f"layer entry {index}.config.layer", wrapped)):
+            if item is None and label.endswith(".layer"):
+                continue
+            if not isinstance(item, dict) or not isinstance(item.get("config", {}), dict):
+                raise ModelFileError(path, f"model_config {label}", "is not an object with a 'config' object",
+                                     '{"class_name": ..., "config": {...}}')
 
 
 def _all_layers(config: dict) -> list[tuple[str, str, dict]]:

@@ -59,8 +59,8 @@ def _is_torchscript(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return any(name.endswith("/constants.pkl") or name == "constants.pkl" for name in archive.namelist())
-    except zipfile.BadZipFile:
-        return False
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):  # corrupt directory (e.g. undecodable names)
+        return False  # torch.load below then reports the file as unreadable
 
 
 def _short(error: Exception) -> str:
