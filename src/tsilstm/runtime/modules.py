@@ -147,6 +147,17 @@ class RecurrentModule:
         for index, layer in enumerate(model.layers):
             self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
 
+    @classmethod
+    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
+                   threads: int | None = None, tile: int | None = None, isa: str | None = None,
+                   weight_dtype: str = "float32") -> "RecurrentModule":
+        """A module of this class (LSTM or GRU) running the layers and weights of ``model`` (e.g.
+        from an importer); every layer must be of this cell type."""
+        module = cls.__new__(cls)
+        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
+                                 isa=isa, weight_dtype=weight_dtype)
+        return module
+
     def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
         if layer.cell == "gru" and layer.variant == "reset_before":
             raise UnsupportedModelError(
@@ -301,16 +312,6 @@ class LSTM(RecurrentModule):
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
                          weight_dtype=weight_dtype)
 
-    @classmethod
-    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
-                   threads: int | None = None, tile: int | None = None, isa: str | None = None,
-                   weight_dtype: str = "float32") -> "LSTM":
-        """An LSTM running the layers and weights of ``model`` (e.g. from an importer)."""
-        module = cls.__new__(cls)
-        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
-                                 isa=isa, weight_dtype=weight_dtype)
-        return module
-
     @property
     def proj_size(self) -> int:
         """Projection size (0: none)."""
@@ -361,16 +362,6 @@ class GRU(RecurrentModule):
         model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
                          weight_dtype=weight_dtype)
-
-    @classmethod
-    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
-                   threads: int | None = None, tile: int | None = None, isa: str | None = None,
-                   weight_dtype: str = "float32") -> "GRU":
-        """A GRU running the layers and weights of ``model`` (e.g. from an importer)."""
-        module = cls.__new__(cls)
-        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
-                                 isa=isa, weight_dtype=weight_dtype)
-        return module
 
     def __call__(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
         """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``."""
