@@ -59,14 +59,16 @@ def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[
                 if layer is not None and name != layer:
                     continue
                 models.append(_layer_model(weights_root, name, class_name, cfg, path, keras_version))
-    except (OSError, RuntimeError) as error:  # h5py on a corrupt or truncated file
+    except (OSError, RuntimeError, KeyError) as error:  # h5py on a corrupt or truncated file
+        if isinstance(error, KeyError) and "Unable to" not in str(error):  # not h5py's: a bug, let it show
+            raise
         raise ModelFileError(path, "", f"could not be read, the HDF5 file is corrupt ({str(error)[:200]})",
                              "an intact Keras .h5 model file") from error
     if not models:
         if layer is not None:
             raise ModelFileError(path, f"layer {layer!r}", "not found among the recurrent layers",
                                  f"one of {[n for n, c, _ in layer_configs]}")
-        classes = sorted({c for _, c, _ in _all_layers(config)})
+        classes = sorted({str(c) for _, c, _ in _all_layers(config)})
         raise ModelFileError(path, "", f"has no LSTM or GRU layer (its layers: {', '.join(classes[:30])})",
                              "a model with LSTM, GRU, CuDNNLSTM, CuDNNGRU or Bidirectional layers")
     return models

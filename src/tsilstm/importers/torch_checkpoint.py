@@ -59,7 +59,7 @@ def _is_torchscript(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return any(name.endswith("/constants.pkl") or name == "constants.pkl" for name in archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):  # corrupt directory (e.g. undecodable names)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):  # corrupt directory
         return False  # torch.load below then reports the file as unreadable
 
 
