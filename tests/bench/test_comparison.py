@@ -120,3 +120,16 @@ def test_projection_runs_without_onnxruntime_and_says_why():
     assert all(row["max_abs_error"] <= 1e-4 for row in rows.values())
     assert "proj_size" in {s["impl"]: s["reason"] for s in result["skipped"]}["onnxruntime"]
     assert "snake" in result["roofline"]
+
+
+def test_rooflines_rescale_with_the_bandwidth():
+    from tsilstm.bench.suite_run import rescale_rooflines
+
+    result = {
+        "roofline": {"tsi": {"roofline_ms_per_step": 2.0}},
+        "results": [{"impl": "tsilstm-tsi", "roofline_ms_per_step": 2.0, "roofline_fraction": 0.5}, {"impl": "torch"}],
+    }
+    rescale_rooflines(result, used_gbs=20.0, best_gbs=40.0)
+    assert result["roofline"]["tsi"]["roofline_ms_per_step"] == 1.0
+    assert result["results"][0] == {"impl": "tsilstm-tsi", "roofline_ms_per_step": 1.0, "roofline_fraction": 0.25}
+    assert result["results"][1] == {"impl": "torch"}

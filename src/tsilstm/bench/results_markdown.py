@@ -37,8 +37,8 @@ def _machine_lines(result: dict[str, Any]) -> list[str]:
         f"caches (per instance): {caches or 'unknown'}",
         f"- Threads for every implementation: {result['settings']['threads']}",
         f"- Read bandwidth (measured in the same run, {bandwidth['method']}): "
-        f"{bandwidth['bandwidth_gbs']:.1f} GB/s before the suite (used for the rooflines), "
-        f"{after['bandwidth_gbs']:.1f} GB/s after",
+        f"{bandwidth['bandwidth_gbs']:.1f} GB/s before the suite, {after['bandwidth_gbs']:.1f} GB/s after; the "
+        f"rooflines use the better, {result['bandwidth_gbs']:.1f} GB/s",
         f"- Load average (1 min) before / after: {_load(machine['load_average_1min'])} / {_load(result['load_average_1min_after'])} "
         "(the machine is shared; other processes add noise)",
         f"- Versions: tsilstm {versions['tsilstm']}, numpy {versions['numpy']}, torch {versions['torch'] or 'not installed'}, "
