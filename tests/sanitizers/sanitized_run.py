@@ -24,13 +24,7 @@ RUNTIME_TESTS = "tests/runtime"
 """The runtime tests, run whole under each sanitizer (about 20 s under ASan, 45 s under TSan here):
 every thread count 1..4 (and 8), tsi and the per-step schedules, LSTM and GRU, batch 1 to 67."""
 
-KNOWN_RUNTIME_BUGS = {
-    ("asan", "tests/runtime/test_bad_input.py::test_nan_propagates_like_torch"): (
-        "UBSan: tsi_kernel.c exp_approx shifts a negative int left for a NaN argument "
-        "('left shift of ... by 23 places cannot be represented in type int'); reported to the lead, "
-        "fix: build pow2_bits in uint32_t"
-    ),
-}
+KNOWN_RUNTIME_BUGS: dict[tuple[str, str], str] = {}
 """(mode, runtime test) deselected under that sanitizer because of a reported, not yet fixed
 runtime bug (printed at every run; remove the entry once the runtime is fixed)."""
 
