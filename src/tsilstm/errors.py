@@ -26,3 +26,8 @@ class PlanError(TsilstmError):
 
 class UnsupportedModelError(TsilstmError):
     """A model uses a feature tsilstm does not support (the message says which and why)."""
+
+
+class ResourceError(TsilstmError):
+    """A request needs more memory (or another resource) than the machine has; the message gives
+    the bytes needed and available."""

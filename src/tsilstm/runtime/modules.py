@@ -14,6 +14,7 @@ from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, rand
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import ISAS, available_isas, run_packed
+from tsilstm.runtime.memory_budget import check_packing_fits
 from tsilstm.runtime.packing import WEIGHT_DTYPES, PackedDirection, pack_direction
 from tsilstm.runtime.schedule_choice import (
     MIN_AUTO_TSI_LLC_FRACTION,
@@ -144,6 +145,8 @@ class RecurrentModule:
         self._packed: dict[int, tuple[int, PackedDirection]] = {}
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
+        tile_units = DEFAULT_TILE_UNITS if tile is None else require_int("tile", tile, maximum=1024)
+        check_packing_fits(model, WEIGHT_BYTES[self.weight_dtype], tile_units)
         for index, layer in enumerate(model.layers):
             self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
 

@@ -1,0 +1,59 @@
+"""The memory a model's packing needs, checked against what the machine has before allocating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tsilstm.byte_sizes import format_bytes
+from tsilstm.errors import ResourceError
+from tsilstm.model import RecurrentModel
+from tsilstm.runtime.packing import VEC_FLOATS
+
+PACKING_TRANSIENT_COPIES = 2
+"""While one direction is packed, its tiles exist twice more (the list of packed tiles and the
+concatenated buffer, see packing.pack_direction) beside the weights packed before it."""
+
+
+def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_bytes: int, tile_units: int) -> int:
+    """Upper bound of the bytes one packed direction of layer ``layer_index`` occupies: W_h, W_hr
+    (``weight_bytes`` per element) and W_x (float32), the gate rows of each row-block of
+    ``tile_units`` hidden units padded to whole vectors."""
+    layer = model.layers[layer_index]
+    rows = layer.gates * layer.hidden_size
+    padding_rows = VEC_FLOATS * -(-layer.hidden_size // tile_units)  # < one vector per row-block
+    proj_rows = layer.proj_size + (VEC_FLOATS * -(-layer.proj_size // tile_units) if layer.proj_size else 0)
+    recurrent = (rows + padding_rows) * layer.recurrent_size + proj_rows * layer.hidden_size
+    return recurrent * weight_bytes + (rows + padding_rows) * layer.input_size * 4
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes, or None where the system does not say."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_packing_fits(
+    model: RecurrentModel, weight_bytes: int, tile_units: int, available_bytes: int | None = None
+) -> int:
+    """Raise ``ResourceError`` (bytes needed and available) when packing ``model`` would need more
+    memory than is available; returns the bytes needed. ``available_bytes`` defaults to
+    ``available_memory_bytes()``; with no figure from the system nothing is refused."""
+    per_direction = [
+        packed_direction_bytes(model, i, weight_bytes, min(tile_units, layer.hidden_size))
+        for i, layer in enumerate(model.layers)
+    ]
+    kept = sum(size * len(layer.directions) for size, layer in zip(per_direction, model.layers))
+    needed = kept + PACKING_TRANSIENT_COPIES * max(per_direction)
+    available = available_memory_bytes() if available_bytes is None else available_bytes
+    if available is not None and needed > available:
+        raise ResourceError(
+            f"packing this model needs about {needed} bytes ({format_bytes(needed)}) of memory, but only "
+            f"{available} bytes ({format_bytes(available)}) are available: use fewer or smaller layers, "
+            f"weight_dtype='bfloat16', or a machine with more memory"
+        )
+    return needed
