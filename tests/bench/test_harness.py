@@ -112,3 +112,20 @@ def test_measure_interleaved_rejects_bad_arguments():
         measure_interleaved({"a": lambda: None}, repeats=0)
     with pytest.raises(InvalidParameterError, match="calls"):
         measure_interleaved({}, repeats=1)
+
+
+def test_priming_calls_each_implementation_untimed_before_its_sample():
+    clock = FakeClock()
+    log: list[str] = []
+
+    def make(name, seconds):
+        def call():
+            log.append(name)
+            clock.now += seconds
+        return call
+
+    stats = measure_interleaved(
+        {"a": make("a", 0.01), "b": make("b", 0.02)}, repeats=2, warmup=0, clock=clock, prime=True
+    )
+    assert log == ["a", "a", "b", "b", "b", "b", "a", "a"]
+    assert stats["a"].median_s == pytest.approx(0.01) and stats["b"].median_s == pytest.approx(0.02)

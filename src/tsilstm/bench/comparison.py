@@ -30,7 +30,8 @@ Runner = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], tuple]
 class CompareSettings:
     """How to compare: baselines ``against``, ``threads``, at most ``repeats`` timed rounds (fewer
     when ``budget_s`` seconds per implementation would be exceeded, never fewer than 3), tsilstm
-    ``schedules`` to run, ``warmup`` calls and the weight/data ``seed``."""
+    ``schedules`` to run, ``warmup`` calls, the weight/data ``seed``, and ``prime``: an untimed call
+    of the same implementation right before each timed sample (see ``measure_interleaved``)."""
 
     against: tuple[str, ...] = BASELINES
     threads: int = 1
@@ -39,6 +40,7 @@ class CompareSettings:
     warmup: int = 1
     budget_s: float | None = None
     seed: int = 0
+    prime: bool = True
 
     def __post_init__(self) -> None:
         parse_against(",".join(self.against))
@@ -164,12 +166,15 @@ def compare_shape(
     repeats = settings.repeats
     if runners:
         if settings.budget_s is not None:
-            repeats = repeats_within_budget(max(first_call_s.values()), settings.repeats, settings.budget_s)
+            calls_per_repeat = 2 if settings.prime else 1
+            repeats = repeats_within_budget(
+                calls_per_repeat * max(first_call_s.values()), settings.repeats, settings.budget_s
+            )
         calls = {name: (lambda r=runner: r(x, h0, c0)) for name, runner in runners.items()}
         # The checked call above already warmed every implementation up; a separate warm-up round is
         # only needed to calibrate calls per sample when some call is short.
         warmup = settings.warmup if min(first_call_s.values()) < LONG_CALL_S else 0
-        stats = measure_interleaved(calls, repeats, warmup=warmup, on_round=on_round)
+        stats = measure_interleaved(calls, repeats, warmup=warmup, on_round=on_round, prime=settings.prime)
         for name in runners:
             row: dict[str, Any] = {"impl": name, **stats[name].per_step_ms(shape.steps)}
             row["repeats"] = len(stats[name].samples_s)

@@ -99,10 +99,13 @@ def measure_interleaved(
     min_sample_s: float = DEFAULT_MIN_SAMPLE_S,
     clock: Callable[[], float] = time.perf_counter,
     on_round: Callable[[int, int], None] | None = None,
+    prime: bool = False,
 ) -> dict[str, TimingStats]:
     """Time every call of ``calls`` ``repeats`` times in interleaved, rotated rounds after ``warmup``
-    untimed calls each; return per-call statistics in seconds by name. ``on_round(done, total)``
-    is called after each round (for progress display)."""
+    untimed calls each; return per-call statistics in seconds by name. With ``prime`` each sample
+    is preceded by one untimed call of the same implementation, so its own threads are awake and
+    the previous implementation's idle threads (which may spin for a while, e.g. ONNX Runtime's)
+    have settled. ``on_round(done, total)`` is called after each round (for progress display)."""
     repeats = require_int("repeats", repeats)
     warmup = require_int("warmup", warmup, minimum=0)
     names = list(calls)
@@ -119,6 +122,8 @@ def measure_interleaved(
     for round_index in range(repeats):
         for name in rotated_order(names, round_index):
             call, count = calls[name], inner[name]
+            if prime:
+                call()
             start = clock()
             for _ in range(count):
                 call()
