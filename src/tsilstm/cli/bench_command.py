@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape, parse_against
@@ -127,7 +128,7 @@ def _run_one(shape: BenchShape, settings: CompareSettings, as_json: bool) -> Non
         )
     report = {**context, **result}
     for skipped in result["skipped"]:
-        err.print(f"[yellow]not run[/yellow] {skipped['impl']}: {skipped['reason']}")
+        err.print(f"[yellow]not run[/yellow] {escape(skipped['impl'])}: {escape(skipped['reason'])}")
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
@@ -160,7 +161,7 @@ def _print_table(report: dict[str, Any]) -> None:
         f"{machine['cpu_model']}, read bandwidth {report['bandwidth_gbs']:.1f} GB/s (measured now)"
     )
     table = Table()
-    for column in ("impl", "ms/step (median)", "min..max", "IQR", "vs faster baseline", "max abs error",
+    for column in ("impl", "ms/step (median)", "min..max", "IQR", "vs faster baseline", "vs conventional", "max abs error",
                    "roofline ms/step", "% of roofline"):
         table.add_column(column, justify="left" if column == "impl" else "right", no_wrap=column == "impl")
     for row in report["results"]:
@@ -172,6 +173,7 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{row['ms_per_step_min']:.4f}..{row['ms_per_step_max']:.4f}",
             f"{row['ms_per_step_iqr']:.4f}",
             "-" if speedup is None else f"{speedup:.2f}x",
+            "-" if row.get("speedup_vs_tsilstm_conventional") is None else f"{row['speedup_vs_tsilstm_conventional']:.2f}x",
             f"{row['max_abs_error']:.2e}",
             "-" if "roofline_ms_per_step" not in row else f"{row['roofline_ms_per_step']:.4f}",
             "-" if fraction is None else f"{fraction:.0%}",
