@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan.ops import Op, Program, finish, reset
-from tsilstm.plan.schedules.step_order import emit_streamed, pin_prefix, tiles_of
+from tsilstm.plan.schedules.step_order import emit_streamed, pin_prefix, step_ranges, tiles_of
 from tsilstm.plan.tiling import Tile, Tiling
 
 FALLBACK = {"tsi": "snake", "tsi-pinned": "pinned"}
@@ -28,11 +28,7 @@ FALLBACK = {"tsi": "snake", "tsi-pinned": "pinned"}
 def two_pass_items(tiling: Tiling, with_inputs: bool, reverse: bool = False) -> list[Tile | Op]:
     """The work of one step in the two-pass order above (steps relative, 0); row-blocks and
     columns descending when ``reverse``."""
-    rows = range(tiling.row_blocks)
-    h_cols = range(len(tiling.col_bounds["h"]))
-    x_cols = range(len(tiling.col_bounds["x"]))
-    if reverse:
-        rows, h_cols, x_cols = rows[::-1], h_cols[::-1], x_cols[::-1]
+    rows, h_cols, x_cols = step_ranges(tiling, reverse)
     items: list[Tile | Op] = []
     for r in rows:
         if with_inputs:

@@ -6,16 +6,23 @@ from tsilstm.plan.ops import Op, finish, project, use
 from tsilstm.plan.tiling import Tile, Tiling
 
 
+def step_ranges(tiling: Tiling, reverse: bool = False) -> tuple[range, range, range]:
+    """Row-blocks, W_h column blocks and W_x column blocks in the order a step visits them
+    (ascending, or all descending when ``reverse``)."""
+    rows = range(tiling.row_blocks)
+    h_cols = range(len(tiling.col_bounds["h"]))
+    x_cols = range(len(tiling.col_bounds["x"]))
+    if reverse:
+        return rows[::-1], h_cols[::-1], x_cols[::-1]
+    return rows, h_cols, x_cols
+
+
 def step_items(tiling: Tiling, with_inputs: bool, reverse: bool = False) -> list[Tile | Op]:
     """The work of one step, in order: each row-block's tiles (x tiles first when ``with_inputs``),
     then its finish; row-blocks ascending (descending and columns descending when ``reverse``);
     with a projection, the W_hr tiles and the project op follow. Tiles stand for their use; the
     step of every op is 0 (relative)."""
-    rows = range(tiling.row_blocks)
-    h_cols = range(len(tiling.col_bounds["h"]))
-    x_cols = range(len(tiling.col_bounds["x"]))
-    if reverse:
-        rows, h_cols, x_cols = rows[::-1], h_cols[::-1], x_cols[::-1]
+    rows, h_cols, x_cols = step_ranges(tiling, reverse)
     items: list[Tile | Op] = []
     for r in rows:
         if with_inputs:
