@@ -34,6 +34,14 @@ def save_figure(fig: plt.Figure, base: Path) -> list[Path]:
     return paths
 
 
+def _finish_line_plot(fig: plt.Figure, ax: plt.Axes, title: str, base: Path) -> list[Path]:
+    """Title, grid and legend of a line plot, then write it (PNG and SVG)."""
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, base)
+
+
 def _by_schedule(rows: list[dict[str, Any]], x_key: str) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -63,10 +71,7 @@ def plot_vs_buffer(rows: list[dict[str, Any]], metric: str, base: Path, title: s
     ax.set_xscale("log", base=2)
     ax.set_xlabel("weight buffer B (KiB)")
     ax.set_ylabel(("recurrent weight DRAM traffic per step (" if metric == "weight_bytes_per_step" else "energy per step (") + unit + ")")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    return save_figure(fig, base)
+    return _finish_line_plot(fig, ax, title, base)
 
 
 def plot_vs_bandwidth(rows: list[dict[str, Any]], base: Path, title: str) -> list[Path]:
@@ -82,10 +87,7 @@ def plot_vs_bandwidth(rows: list[dict[str, Any]], base: Path, title: str) -> lis
     ax.set_yscale("log")
     ax.set_xlabel("DRAM bandwidth (GB/s)")
     ax.set_ylabel("time steps per second")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    return save_figure(fig, base)
+    return _finish_line_plot(fig, ax, title, base)
 
 
 def plot_energy_breakdown(rows: list[dict[str, Any]], base: Path, title: str) -> list[Path]:
