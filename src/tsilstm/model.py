@@ -20,6 +20,10 @@ from tsilstm.validation import require_choice, require_int
 
 CELLS = ("lstm", "gru")
 GRU_VARIANTS = ("reset_after", "reset_before")
+DIRECTIONS = ("forward", "reverse", "bidirectional")
+"""How a layer runs over time: ``forward`` (t = 0 .. T-1), ``reverse`` (one direction run from
+t = T-1 down to 0, its output given in input order, as ONNX ``direction="reverse"``), or
+``bidirectional`` (a forward and a reverse direction, outputs concatenated forward first)."""
 
 
 def gate_count(cell: str) -> int:
@@ -54,6 +58,8 @@ class RecurrentLayer:
     proj_size: int = 0
     variant: str = "standard"
     name: str = ""
+    direction: str = ""
+    """One of DIRECTIONS; empty means ``forward`` for one set of weights, ``bidirectional`` for two."""
 
     def __post_init__(self) -> None:
         require_choice("cell", self.cell, CELLS)
@@ -74,6 +80,15 @@ class RecurrentLayer:
                 )
         if len(self.directions) not in (1, 2):
             raise InvalidParameterError("directions", len(self.directions), "a layer has 1 or 2 directions")
+        if not self.direction:
+            object.__setattr__(self, "direction", "bidirectional" if len(self.directions) == 2 else "forward")
+        require_choice("direction", self.direction, DIRECTIONS)
+        if (self.direction == "bidirectional") != (len(self.directions) == 2):
+            raise InvalidParameterError(
+                "direction", self.direction,
+                f"a layer with {len(self.directions)} set(s) of weights is "
+                + ("bidirectional" if len(self.directions) == 2 else "forward or reverse"),
+            )
         for index, weights in enumerate(self.directions):
             self._check_direction(index, weights)
 
@@ -94,8 +109,12 @@ class RecurrentLayer:
 
     @property
     def bidirectional(self) -> bool:
-        """True when the layer has a reverse direction."""
-        return len(self.directions) == 2
+        """True when the layer runs both a forward and a reverse direction."""
+        return self.direction == "bidirectional"
+
+    def runs_reversed(self, index: int) -> bool:
+        """True when the weights ``directions[index]`` run backwards in time (t = T-1 .. 0)."""
+        return self.direction == "reverse" or index == 1
 
     def weight_bytes(self, dtype_bytes: int = 4) -> dict[str, int]:
         """Bytes of W_x, W_h (and W_hr) of one direction at ``dtype_bytes`` per element."""

@@ -105,12 +105,6 @@ def test_bad_constructor_arguments(kwargs, name) -> None:  # type: ignore[no-unt
     assert error.value.name == name
 
 
-def test_reset_before_gru_is_rejected_clearly() -> None:
-    model = random_model("gru", 4, 16, variant="reset_before", dtype=np.float32)
-    with pytest.raises(UnsupportedModelError, match="reset_before"):
-        tsilstm.GRU.from_model(model)
-
-
 def test_wrong_model_kind() -> None:
     with pytest.raises(InvalidParameterError, match="LSTM"):
         tsilstm.LSTM.from_model(random_model("gru", 4, 16, dtype=np.float32))

@@ -8,7 +8,8 @@ import pytest
 
 from tsilstm.model import random_layer
 from tsilstm.plan import make_program, make_tiling
-from tsilstm.runtime.packing import GROUP_ROWS, OP_FINISH, OP_USE_H, pack_direction, pad_rows
+from tsilstm.runtime.kernel_abi import GROUP_ROWS, OP_FINISH, OP_USE_H, pad_rows
+from tsilstm.runtime.packing import pack_direction
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -56,9 +56,10 @@ def run_model(
         outs = []
         for d, weights in enumerate(layer.directions):
             k = li * dirs + d
-            seq = layer_in[::-1] if d == 1 else layer_in
+            backwards = layer.runs_reversed(d)
+            seq = layer_in[::-1] if backwards else layer_in
             y, h_last, c_last = runner(layer, weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k])
-            outs.append(y[::-1] if d == 1 else y)
+            outs.append(y[::-1] if backwards else y)
             h_n.append(h_last)
             c_n.append(c_last)
         layer_in = np.concatenate(outs, axis=2) if len(outs) > 1 else outs[0]

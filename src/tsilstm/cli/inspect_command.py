@@ -84,14 +84,13 @@ def layer_rows(model: RecurrentModel, caches: dict[str, int], buffers: dict[str,
         itemsize = first.w_hh.dtype.itemsize
         arrays = [a for d in layer.directions for a in (d.w_ih, d.w_hh, d.b_ih, d.b_hh, d.w_hr) if a is not None]
         w_hh_bytes = first.w_hh.size * itemsize + (0 if first.w_hr is None else first.w_hr.size * itemsize)
-        direction = meta.get("direction") or ("bidirectional" if layer.bidirectional else "forward")
         accel = {
             name: "buffer" if first.w_hh.size * weight_bytes <= buffer_bytes else "DRAM"
             for name, (buffer_bytes, weight_bytes) in buffers.items()
         }
         rows.append({
             "model": model.name, "layer": layer.name, "format": meta.get("format", ""), "cell": layer.cell,
-            "variant": layer.variant, "directions": len(layer.directions), "direction": direction,
+            "variant": layer.variant, "directions": len(layer.directions), "direction": layer.direction,
             "input_size": layer.input_size, "hidden_size": layer.hidden_size, "proj_size": layer.proj_size,
             "weight_bytes": int(sum(a.size * a.dtype.itemsize for a in arrays)),
             "recurrent_weight_bytes": int(w_hh_bytes), "dtype": str(first.w_hh.dtype),

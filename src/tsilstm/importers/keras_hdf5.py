@@ -179,7 +179,6 @@ def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path
     metadata = {
         "format": "keras", "path": str(path), "layer": name, "class_name": class_name, "cell_class": inner_class,
         "keras_version": keras_version, "merge_mode": cfg.get("merge_mode", "concat") if class_name == "Bidirectional" else None,
-        "direction": "bidirectional" if len(directions) == 2 else "forward", "time_reversed": False,
     }
     return RecurrentModel((layer,), name=name, source="keras", metadata=metadata)
 

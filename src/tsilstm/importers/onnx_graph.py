@@ -165,11 +165,11 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
     variant = "standard"
     if op == "GRU":
         variant = "reset_after" if int(attrs.get("linear_before_reset", 0)) else "reset_before"  # type: ignore[arg-type]
-    layer = RecurrentLayer(op.lower(), w.shape[2], hidden, directions, 0, variant, found.node.name or found.locator)  # type: ignore[attr-defined]
+    layer = RecurrentLayer(op.lower(), w.shape[2], hidden, directions, 0, variant,
+                           found.node.name or found.locator, direction)  # type: ignore[attr-defined]
     metadata = {
         "format": "onnx", "path": str(source), "node": found.node.name, "locator": found.locator,  # type: ignore[attr-defined]
-        "op_type": op, "direction": direction, "layout": int(attrs.get("layout", 0)),  # type: ignore[arg-type]
-        "time_reversed": direction == "reverse", "opset": found.opset,
+        "op_type": op, "layout": int(attrs.get("layout", 0)), "opset": found.opset,  # type: ignore[arg-type]
         "sequence_lens": "sequence_lens" in found.runtime_inputs or "sequence_lens" in found.arrays,
     }
     return RecurrentModel((layer,), name=found.node.name or found.locator, source="onnx", metadata=metadata)  # type: ignore[attr-defined]

@@ -6,23 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsilstm.runtime import kernel_abi
+from tsilstm.runtime.kernel_abi import CELL_CODES, ISAS, MAX_KERNEL_BATCH, VARIANT_CODES, WEIGHT_DTYPE_CODES
 from tsilstm.runtime.packing import PackedDirection
 
-MAX_KERNEL_BATCH = 64
-"""Largest batch one kernel call takes (native/tsi_kernel.c); larger batches run in slices."""
 GX_CHUNK_BYTES = 64 * 1024 * 1024
 """Upper bound on the hoisted input part held at once (bytes); longer sequences run in time chunks."""
-ISAS = ("generic", "avx2", "avx512")
-"""Instruction sets of the tile product, in the kernel's numbering."""
-WEIGHT_DTYPE_CODES = {"float32": 0, "bfloat16": 1}
-"""Packed weight element types the kernel runs (native/tsi_kernel.c DTYPE_*)."""
 
 
 def kernel_module():  # type: ignore[no-untyped-def]
-    """The compiled extension ``tsilstm.runtime._kernel`` (imported on first use)."""
-    from tsilstm.runtime import _kernel
-
-    return _kernel
+    """The compiled extension ``tsilstm.runtime._kernel``."""
+    return kernel_abi.kernel
 
 
 def available_isas() -> tuple[str, ...]:
@@ -79,7 +73,8 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
         y_part = y[t0:t1]
         sweeps = program.sweeps(t1 - t0)
         kernel.run_direction(
-            cell=0 if packed.cell == "lstm" else 1,
+            cell=CELL_CODES[packed.cell],
+            variant=VARIANT_CODES[packed.variant],
             hidden=packed.hidden,
             recurrent=packed.recurrent,
             proj=packed.proj,

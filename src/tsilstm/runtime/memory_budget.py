@@ -7,7 +7,7 @@ from pathlib import Path
 from tsilstm.byte_sizes import format_bytes
 from tsilstm.errors import ResourceError
 from tsilstm.model import RecurrentModel
-from tsilstm.runtime.packing import VEC_FLOATS
+from tsilstm.runtime.kernel_abi import block_layout, pad_rows
 
 PACKING_TRANSIENT_COPIES = 2
 """While one direction is packed, its tiles exist twice more (the list of packed tiles and the
@@ -16,14 +16,17 @@ concatenated buffer, see packing.pack_direction) beside the weights packed befor
 
 def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_bytes: int, tile_units: int) -> int:
     """Upper bound of the bytes one packed direction of layer ``layer_index`` occupies: W_h, W_hr
-    (``weight_bytes`` per element) and W_x (float32), the gate rows of each row-block of
-    ``tile_units`` hidden units padded to whole vectors."""
+    (``weight_bytes`` per element) and W_x (float32), each row-block of ``tile_units`` hidden units
+    laid out as the kernel lays it out (padding included)."""
     layer = model.layers[layer_index]
-    rows = layer.gates * layer.hidden_size
-    padding_rows = VEC_FLOATS * -(-layer.hidden_size // tile_units)  # < one vector per row-block
-    proj_rows = layer.proj_size + (VEC_FLOATS * -(-layer.proj_size // tile_units) if layer.proj_size else 0)
-    recurrent = (rows + padding_rows) * layer.recurrent_size + proj_rows * layer.hidden_size
-    return recurrent * weight_bytes + (rows + padding_rows) * layer.input_size * 4
+    blocks = -(-layer.hidden_size // tile_units)
+    block_rows = block_layout(layer.gates, layer.variant, tile_units, tile_units)[1]
+    recurrent_rows = blocks * (
+        layer.gates * pad_rows(tile_units) if layer.variant == "reset_before" else pad_rows(layer.gates * tile_units)
+    )
+    proj_rows = -(-layer.proj_size // tile_units) * pad_rows(tile_units) if layer.proj_size else 0
+    recurrent = recurrent_rows * layer.recurrent_size + proj_rows * layer.hidden_size
+    return recurrent * weight_bytes + blocks * block_rows * layer.input_size * 4
 
 
 def available_memory_bytes() -> int | None:

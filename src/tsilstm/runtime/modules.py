@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from tsilstm.cells.stack import run_model
-from tsilstm.errors import InvalidParameterError, UnsupportedModelError
+from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, random_model
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
-from tsilstm.runtime.execution import ISAS, available_isas, run_packed
+from tsilstm.runtime.execution import available_isas, run_packed
+from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGHT_DTYPES
 from tsilstm.runtime.memory_budget import check_packing_fits
-from tsilstm.runtime.packing import WEIGHT_DTYPES, PackedDirection, pack_direction
+from tsilstm.runtime.packing import PackedDirection, pack_direction
 from tsilstm.runtime.schedule_choice import (
     MIN_AUTO_TSI_LLC_FRACTION,
     RUNTIME_SCHEDULES,
@@ -39,8 +40,6 @@ per-step hand-offs between threads cost more than the split saves. Measured 2026
 (min of 15): LSTM hidden 256 (W_h 1 MiB, T=150) 0.015-0.020 vs 0.058-0.068 ms/step and GRU 512
 (3 MiB, T=1) 0.147 vs 0.357 ms favour 1 thread; LSTM 512 (4 MiB, T=50) 0.039-0.050 vs
 0.067-0.086 ms/step favours 2."""
-WEIGHT_BYTES = {"float32": 4, "bfloat16": 2}
-"""Bytes per packed recurrent weight of each WEIGHT_DTYPES entry."""
 MAX_THREADS = 256
 """Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
 
@@ -145,7 +144,7 @@ class RecurrentModule:
         self._packed: dict[int, tuple[int, PackedDirection]] = {}
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
-        tile_units = DEFAULT_TILE_UNITS if tile is None else require_int("tile", tile, maximum=1024)
+        tile_units = DEFAULT_TILE_UNITS if tile is None else require_int("tile", tile, maximum=MAX_TILE_UNITS)
         check_packing_fits(model, WEIGHT_BYTES[self.weight_dtype], tile_units)
         for index, layer in enumerate(model.layers):
             self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
@@ -162,14 +161,8 @@ class RecurrentModule:
         return module
 
     def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
-        if layer.cell == "gru" and layer.variant == "reset_before":
-            raise UnsupportedModelError(
-                f"layer {index}: GRU variant 'reset_before' (reset applied before the recurrent product, "
-                "ONNX linear_before_reset=0) is not run by the native kernel: its candidate gate needs the "
-                "reset gate of every column block within the step. tsilstm.cells.run_reference runs it."
-            )
         units = min(DEFAULT_TILE_UNITS, layer.hidden_size) if tile is None else require_int(
-            "tile", tile, maximum=min(layer.hidden_size, 1024)
+            "tile", tile, maximum=min(layer.hidden_size, MAX_TILE_UNITS)
         )
         recurrent_bytes = WEIGHT_BYTES[self.weight_dtype] * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
         require_choice("schedule", schedule, RUNTIME_SCHEDULES)

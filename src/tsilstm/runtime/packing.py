@@ -10,28 +10,28 @@ import numpy as np
 
 from tsilstm.errors import UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer
-from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, USE, Program
+from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE, Program
+from tsilstm.plan.tiling import Tiling
+from tsilstm.runtime.kernel_abi import (
+    ALIGN_BYTES,
+    GROUP_ROWS,
+    MAX_BODY_SPAN_STEPS,
+    OP_FIELDS,
+    OP_FINISH,
+    OP_PROJECT,
+    OP_RESET,
+    OP_USE_H,
+    OP_USE_P,
+    OP_USE_R,
+    OP_USE_ZN,
+    WEIGHT_DTYPES,
+    block_layout,
+    pad_rows,
+)
 from tsilstm.validation import require_choice
 
-VEC_FLOATS = 16
-"""Rows of a tile are padded to a multiple of this (one 512-bit register of float32; native/tsi_kernel.c VEC)."""
-GROUP_ROWS = 64
-"""Rows applied together by the microkernel (native/tsi_kernel.c GROUP_VECS * VEC)."""
-ALIGN_BYTES = 64
-"""Alignment of the packed weights (a cache line)."""
-OP_FIELDS = 6
-"""Fields of one native op: kind, row, col, step offset, nsteps, weight offset (floats)."""
-OP_USE_H, OP_USE_P, OP_FINISH, OP_PROJECT = 0, 1, 2, 3
-"""Native op kinds (native/tsi_kernel.c)."""
 HUGE_PAGE_BYTES = 2 * 1024 * 1024
 """Transparent huge page size on x86-64 and most aarch64 kernels (2 MiB)."""
-MAX_BODY_SPAN_STEPS = 4
-"""Steps one body instance may touch: half the kernel's partial-sum ring (native/tsi_kernel.c RING = 8),
-so a slot is never reused while a step in flight still accumulates into it."""
-WEIGHT_DTYPES = ("float32", "bfloat16")
-"""Element types of the packed recurrent weights (W_h, W_hr). W_ih stays float32 (its product is
-compute-bound, hoisted over all steps). bfloat16 halves the bytes streamed per step; products and
-sums stay float32."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class PackedDirection:
     """
 
     cell: str
+    variant: str
     hidden: int
     recurrent: int
     proj: int
@@ -71,11 +72,6 @@ class PackedDirection:
         return int(self.weights.nbytes)
 
 
-def pad_rows(rows: int) -> int:
-    """``rows`` rounded up to a multiple of VEC_FLOATS."""
-    return -(-rows // VEC_FLOATS) * VEC_FLOATS
-
-
 def pack_direction(
     program: Program,
     layer: RecurrentLayer,
@@ -91,7 +87,9 @@ def pack_direction(
     their first use. ``extra_programs`` (same tiling) get op lists over the same packed weights, so
     the runtime can switch schedule per call without a second copy. ``dtype`` (WEIGHT_DTYPES) is
     the element type of the packed W_h / W_hr tiles (bfloat16: rounded to nearest even). Uses of
-    W_x tiles (the naive schedule, which does not hoist) are not supported.
+    W_x tiles (the naive schedule, which does not hoist) are not supported. For an original-form
+    GRU the plan's ``r`` tiles (reset rows) and ``h`` tiles (update rows, then candidate rows) are
+    packed as the kernel's reset and update/candidate tiles.
     """
     require_choice("dtype", dtype, WEIGHT_DTYPES)
     tiling = program.tiling
@@ -125,12 +123,13 @@ def pack_direction(
             np.concatenate(chunks, out=flat)
         else:
             flat[:] = to_bfloat16_bits(np.concatenate(chunks))
-    bias_h = _row_block_vectors(tiling, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
-    bias_x = _row_block_vectors(tiling, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
-    wx, xoff = _pack_input_tiles(w, tiling, threads)
+    bias_h = _row_block_vectors(tiling, layer.variant, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
+    bias_x = _row_block_vectors(tiling, layer.variant, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
+    wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads)
     ops, op_start = op_lists[program.schedule]
     return PackedDirection(
         cell=layer.cell,
+        variant=layer.variant,
         hidden=tiling.hidden,
         recurrent=tiling.recurrent,
         proj=tiling.proj,
@@ -156,23 +155,28 @@ def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int
     (kind, row, col, step, nsteps, tile key or None)."""
     per_thread: list[list[tuple[int, int, int, int, int, tuple[str, int, int] | None]]] = [[] for _ in range(threads)]
     proj_rows = len(program.tiling.proj_row_bounds)
-    steps = [op.step for op in program.body] + [op.step + op.nsteps - 1 for op in program.body if op.kind == USE]
-    if max(steps) - min(steps) + 1 > MAX_BODY_SPAN_STEPS:
+    run = [op for op in program.body if op.kind not in (LOAD, EVICT)]
+    first, last = min(op.step for op in run), max(op.step + op.nsteps - 1 for op in run)
+    if last - first + 1 > MAX_BODY_SPAN_STEPS:
         raise UnsupportedModelError(
-            f"schedule {program.schedule!r} spans {max(steps) - min(steps) + 1} steps per body; the kernel's "
+            f"schedule {program.schedule!r} spans {last - first + 1} steps per body; the kernel's "
             f"partial-sum ring holds {MAX_BODY_SPAN_STEPS}"
         )
+    use_kinds = {"h": OP_USE_ZN if program.tiling.reset_before else OP_USE_H, "p": OP_USE_P, "r": OP_USE_R}
     for op in program.body:
         if op.kind == USE:
-            if op.src not in ("h", "p"):
+            if op.src not in use_kinds:
                 raise UnsupportedModelError(
                     f"schedule {program.schedule!r} uses tiles of source {op.src!r} inside the recurrence; the "
-                    "native kernel runs W_h and W_hr tiles only (W_x is hoisted; the reset-before GRU is not run)"
+                    "native kernel runs recurrent tiles only (W_x is hoisted over all steps)"
                 )
-            kind = OP_USE_H if op.src == "h" else OP_USE_P
-            per_thread[op.row % threads].append((kind, op.row, op.col, op.step, op.nsteps, (op.src, op.row, op.col)))
+            per_thread[op.row % threads].append(
+                (use_kinds[op.src], op.row, op.col, op.step, op.nsteps, (op.src, op.row, op.col))
+            )
         elif op.kind == FINISH:
             per_thread[op.row % threads].append((OP_FINISH, op.row, -1, op.step, 1, None))
+        elif op.kind == RESET:
+            per_thread[op.row % threads].append((OP_RESET, op.row, -1, op.step, 1, None))
         elif op.kind == PROJECT:
             for pr in range(proj_rows):
                 per_thread[pr % threads].append((OP_PROJECT, pr, -1, op.step, 1, None))
@@ -183,16 +187,28 @@ def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int
     return per_thread
 
 
-def _row_block_vectors(tiling, vector: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """A (gates * hidden) vector in torch gate order as (R, RP): row-block r's gate-grouped entries."""
-    hidden, gates = tiling.hidden, tiling.gates
-    out = np.zeros((tiling.row_blocks, pad_rows(gates * tiling.tile)), dtype=np.float32)
-    for r, (u0, u1) in enumerate(tiling.row_bounds):
-        out[r, : gates * (u1 - u0)] = np.concatenate([vector[g * hidden + u0 : g * hidden + u1] for g in range(gates)])
+def _gate_grouped(tiling: Tiling, variant: str, row: int, matrix: np.ndarray) -> np.ndarray:
+    """The gate rows of row-block ``row`` taken from ``matrix`` (gates * hidden rows in torch gate
+    order, any columns), in the kernel's row-block layout (gate g from g * gate stride, zero padding)."""
+    u0, u1 = tiling.row_bounds[row]
+    stride, rows = block_layout(tiling.gates, variant, tiling.tile, u1 - u0)
+    out = np.zeros((rows,) + matrix.shape[1:], dtype=np.float32)
+    for g in range(tiling.gates):
+        out[g * stride : g * stride + u1 - u0] = matrix[g * tiling.hidden + u0 : g * tiling.hidden + u1]
     return out
 
 
-def _pack_input_tiles(w: DirectionWeights, tiling, threads: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def _row_block_vectors(tiling: Tiling, variant: str, vector: np.ndarray) -> np.ndarray:
+    """A (gates * hidden) vector in torch gate order as (R, RP): row-block r's gate-grouped entries."""
+    width = block_layout(tiling.gates, variant, tiling.tile, tiling.tile)[1]
+    out = np.zeros((tiling.row_blocks, width), dtype=np.float32)
+    for r in range(tiling.row_blocks):
+        block = _gate_grouped(tiling, variant, r, vector)
+        out[r, : block.size] = block
+    return out
+
+
+def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """W_ih as tiles (r, xc), thread by thread (row-blocks r % threads == p ascending, xc ascending),
     with the offset (floats) of each tile."""
     rows = tiling.row_blocks
@@ -203,7 +219,8 @@ def _pack_input_tiles(w: DirectionWeights, tiling, threads: int) -> tuple[np.nda
     for p in range(threads):
         for r in range(p, rows, threads):
             for xc in range(cols):
-                packed = _pack_tile(w, tiling, "x", r, xc)
+                c0, c1 = tiling.col_bounds["x"][xc]
+                packed = _column_major_groups(_gate_grouped(tiling, variant, r, w.w_ih[:, c0:c1]))
                 xoff[r, xc] = offset
                 chunks.append(packed)
                 offset += packed.size
@@ -225,20 +242,27 @@ def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
     return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
-def _pack_tile(w: DirectionWeights, tiling, src: str, row: int, col: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """One tile in the kernel's layout: rows padded to VEC_FLOATS, groups of GROUP_ROWS rows, each
-    group stored column-major ([K][group rows])."""
+def _pack_tile(w: DirectionWeights, tiling: Tiling, src: str, row: int, col: int) -> np.ndarray:
+    """One recurrent tile in the kernel's layout: W_h tile (r, c) with every gate of its row-block
+    (``h``), or for an original-form GRU its reset rows (``r``) or its update rows followed by its
+    candidate rows (``h``, each part padded apart); W_hr tile (``p``)."""
     c0, c1 = tiling.col_bounds[src][col]
-    if src in ("h", "x"):
-        u0, u1 = tiling.row_bounds[row]
-        hidden = tiling.hidden
-        matrix = w.w_hh if src == "h" else w.w_ih
-        block = np.concatenate([matrix[g * hidden + u0 : g * hidden + u1, c0:c1] for g in range(tiling.gates)])
-    else:
+    if src == "p":
         p0, p1 = tiling.proj_row_bounds[row]
-        block = w.w_hr[p0:p1, c0:c1]
+        return _column_major_groups(w.w_hr[p0:p1, c0:c1])
+    u0, u1 = tiling.row_bounds[row]
+    hidden = tiling.hidden
+    gates = {"r": (0,), "h": (1, 2) if tiling.reset_before else tuple(range(tiling.gates))}[src]
+    if tiling.reset_before:  # one padded part per gate: the kernel accumulates them apart
+        return np.concatenate([_column_major_groups(w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1]) for g in gates])
+    return _column_major_groups(np.concatenate([w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1] for g in gates]))
+
+
+def _column_major_groups(block: np.ndarray) -> np.ndarray:
+    """``block`` (rows x K) in the kernel's tile layout: rows padded to VEC_FLOATS, groups of
+    GROUP_ROWS rows, each group stored column-major ([K][group rows])."""
     rows = pad_rows(block.shape[0])
-    padded = np.zeros((rows, c1 - c0), dtype=np.float32)
+    padded = np.zeros((rows, block.shape[1]), dtype=np.float32)
     padded[: block.shape[0]] = block
     return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, rows, GROUP_ROWS)])
 

@@ -136,8 +136,6 @@ def _runtime_checks(
         return [FileCheck(engine="runtime", schedule="", executed_schedule="", max_abs_error=float("nan"),
                           skipped=f"runtime not available: {missing}", **base)]
     kind = LSTM if model.cell == "lstm" else GRU
-    reverse = bool(model.metadata.get("time_reversed"))
-    seq = np.ascontiguousarray(x[::-1]) if reverse else x
     results = []
     for schedule in (s for s in schedules if s in RUNTIME_SCHEDULES):
         try:
@@ -147,10 +145,10 @@ def _runtime_checks(
                                      skipped=f"runtime rejects this model: {rejected}", **base))
             break
         if model.cell == "lstm":
-            out, (h_n, c_n) = module(seq, (h0, c0))
+            out, (h_n, c_n) = module(x, (h0, c0))
         else:
-            (out, h_n), c_n = module(seq, h0), None
-        got = (np.ascontiguousarray(out[::-1]) if reverse else out, h_n, c_n)
+            (out, h_n), c_n = module(x, h0), None
+        got = (out, h_n, c_n)
         ran = "+".join(sorted({run.program.schedule for run in module.layer_runs}))
         notes = tuple(dict.fromkeys(n for run in module.layer_runs for n in run.program.notes))
         results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule=ran,
@@ -178,14 +176,10 @@ def framework_outputs(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: 
 
 
 def _run(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, runner: DirectionRunner | None) -> Outputs:
-    """Run ``model`` (reference when ``runner`` is None); a time-reversed model (ONNX
-    direction=reverse) runs over the reversed sequence and returns its output in input order."""
-    reverse = bool(model.metadata.get("time_reversed"))
-    seq = np.ascontiguousarray(x[::-1]) if reverse else x
+    """Run ``model`` (reference when ``runner`` is None), each layer in its own direction."""
     h0 = h0.astype(x.dtype)
     c0 = None if c0 is None else c0.astype(x.dtype)
-    out, h_n, c_n = run_reference(model, seq, h0, c0) if runner is None else run_model(model, seq, h0, c0, runner)
-    return (np.ascontiguousarray(out[::-1]) if reverse else out), h_n, c_n
+    return run_reference(model, x, h0, c0) if runner is None else run_model(model, x, h0, c0, runner)
 
 
 def _plan_maker(

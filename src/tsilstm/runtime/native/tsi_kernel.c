@@ -2,14 +2,22 @@
  * tsilstm native kernel: executes the periodic body of a tsilstm.plan Program (tsi, conventional,
  * snake, pinned, tsi-pinned) for one direction of one LSTM or GRU layer, multi-threaded.
  *
- * Layout contract (built by tsilstm/runtime/packing.py, checked here before anything runs):
+ * This file is the one definition of the kernel's layout: the constants and codes below are
+ * exported to Python (module attributes and block_layout()), and tsilstm/runtime/packing.py builds
+ * the buffers from them; everything is checked here again before anything runs.
+ *
+ * Layout contract:
  *   ops      int64 [n_ops][OP_FIELDS] per thread, concatenated; op_start[p] .. op_start[p+1] are
- *            thread p's ops. Fields: kind, row, col, step offset, nsteps, weight offset (floats).
- *   weights  float32, 64-byte aligned; a tile (rows RPt = G*br padded to 16, K columns) is stored
- *            as groups of up to 64 rows, each group [K][group rows] (column-major inside the group),
- *            so one use reads the tile as one sequential stream.
+ *            thread p's ops. Fields: kind, row, col, step offset, nsteps, weight offset (elements).
+ *   weights  packed W_h / W_hr (float32 or bfloat16), 64-byte aligned; a tile (rows padded to VEC,
+ *            K columns) is stored as groups of up to GROUP_ROWS rows, each group [K][group rows]
+ *            (column-major inside the group), so one use reads the tile as one sequential stream.
+ *   Row-block layout (block_layout): the gate rows of row-block r (br units) are gate-grouped. For
+ *            the standard cells gate g starts at g*br and a block has pad(G*br) rows; for the
+ *            original-form GRU (VARIANT_RESET_BEFORE) gate g starts at g*pad(b) and a block has
+ *            3*pad(b) rows, so the reset, update and candidate rows can be accumulated apart.
  *   x        float32 [T][N][X]: the layer input.
- *   wx       float32, 64-byte aligned: W_ih tiles (r, xc) in the same tile layout, at xoff[r][xc].
+ *   wx       float32, 64-byte aligned: W_ih tiles (r, xc), rows in the row-block layout, at xoff[r][xc].
  *   bias_x   float32 [R][RP]: gate-grouped b_ih (+ b_hh for LSTM) of each row-block.
  *   Each thread first hoists the input part of its own row-blocks for all steps,
  *   gx[t][r][n][RP] = W_ih x_t + bias_x (the same tile product, every step as a column), then
@@ -17,6 +25,12 @@
  *   bias_h   float32 [R][RP]: what the recurrent partial sums of a row-block start from
  *            (zeros for LSTM, gate-grouped b_hh for GRU).
  *   h0       float32 [N][P];  y float32 [T][N][P] (written);  c float32 [N][H] (LSTM, in/out).
+ *
+ * Original-form GRU (n = tanh(W_in x + W_hn (r * h_{t-1}) + b_hn)): each step runs in two passes.
+ * OP_USE_R applies a tile of the reset-gate rows (pad(br) rows) to h_{t-1}; OP_RESET computes r_t
+ * of a row-block and publishes r_t * h_{t-1} of its units (counter rprog); OP_USE_ZN applies a
+ * tile's update rows to h_{t-1} and its candidate rows (stored after them, pad(br) rows each) to
+ * r_t * h_{t-1}, which needs the reset of column block c for the same step.
  *
  * Threads: row-blocks are dealt to threads by the caller (the op lists); each row-block r carries
  * a progress counter "m finished for steps < value" (and, with a projection, each projection
@@ -26,6 +40,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -34,17 +49,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING 8         /* step slots of the partial-sum and m rings (the body spans <= 3 steps) */
-#define VEC 16         /* floats per vector register block (one 512-bit register) */
-#define GROUP_VECS 4   /* vectors per row group: 64 rows of a tile are applied together */
-#define COL_CHUNK 4    /* product columns (step x batch) applied together */
+#define RING 8          /* step slots of the partial-sum, m and r*h rings */
+#define MAX_BODY_SPAN (RING / 2) /* steps one body instance may touch, so a ring slot is never
+                                    reused while a step in flight still accumulates into it */
+#define VEC 16          /* floats per vector register block (one 512-bit register) */
+#define GROUP_VECS 4    /* vectors per row group: GROUP_ROWS rows of a tile are applied together */
+#define GROUP_ROWS (GROUP_VECS * VEC)
+#define COL_CHUNK 4     /* product columns (step x batch) applied together */
+#define MAX_BATCH 64    /* sequences one call takes (the column arrays hold 2 steps x MAX_BATCH) */
+#define MAX_COLS 512    /* columns of one tile product: a use has 2 steps x batch <= 2 * MAX_BATCH,
+                           the input hoisting applies a tile to this many (step, sequence) columns */
+#define MAX_TILE 1024   /* largest tile (units) */
+#define ALIGN_BYTES 64  /* alignment of the weight buffers (a cache line) */
 #define OP_FIELDS 6
 #define SPINS_BEFORE_YIELD 256
 
-enum { OP_USE_H = 0, OP_USE_P = 1, OP_FINISH = 2, OP_PROJECT = 3 };
+enum { OP_USE_H = 0, OP_USE_P = 1, OP_FINISH = 2, OP_PROJECT = 3, OP_USE_R = 4, OP_RESET = 5, OP_USE_ZN = 6 };
 enum { CELL_LSTM = 0, CELL_GRU = 1 };
-enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
-enum { DTYPE_F32 = 0, DTYPE_BF16 = 1 }; /* packed W_h / W_hr element type (W_ih stays float32); int8 would be next */
+enum { VARIANT_STANDARD = 0, VARIANT_RESET_BEFORE = 1 };
+enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
+static const char *const ISA_NAMES[ISA_COUNT] = {"generic", "avx2", "avx512"};
+enum { DTYPE_F32 = 0, DTYPE_BF16 = 1, DTYPE_COUNT = 2 }; /* packed W_h / W_hr element type (W_ih stays float32) */
+static const char *const DTYPE_NAMES[DTYPE_COUNT] = {"float32", "bfloat16"};
+static const int DTYPE_BYTES[DTYPE_COUNT] = {4, 2};
 
 typedef float vf __attribute__((vector_size(64)));
 
@@ -54,7 +81,7 @@ typedef struct {
 } counter_t;
 
 typedef void (*tile_fn_t)(const void *w, int K, int rows, int ncols, const float *const *hcol,
-                          float *const *acc, long prefetch_elems);
+                          float *const *acc);
 
 /* ---------------------------------------------------------------- tile product (microkernel) */
 
@@ -74,8 +101,7 @@ static inline __attribute__((always_inline)) vf load_bf16(const uint16_t *p) {
  * registers. WT is the stored weight type, LOAD turns 16 of them into a float vector. */
 #define BLOCK_PRODUCT(NAME, WT, LOAD)                                                                  \
     static inline __attribute__((always_inline)) void NAME(const WT *restrict w, int K, int nv, int nc, \
-                                                           const float *const *hcol, float *const *acc, \
-                                                           long pf) {                                  \
+                                                           const float *const *hcol, float *const *acc) { \
         vf a[COL_CHUNK][GROUP_VECS];                                                                   \
         for (int j = 0; j < nc; j++)                                                                   \
             for (int i = 0; i < nv; i++) a[j][i] = *(const vf *)(acc[j] + VEC * i);                    \
@@ -83,8 +109,6 @@ static inline __attribute__((always_inline)) vf load_bf16(const uint16_t *p) {
         for (int j = 0; j < nc; j++) h[j] = hcol[j];                                                   \
         for (int k = 0; k < K; k++) {                                                                  \
             const WT *wk = w + (size_t)k * nv * VEC;                                                   \
-            if (pf)                                                                                    \
-                for (int i = 0; i < nv; i++) __builtin_prefetch(wk + pf + VEC * i, 0, 0);              \
             vf wv[GROUP_VECS];                                                                         \
             for (int i = 0; i < nv; i++) wv[i] = LOAD(wk + VEC * i);                                   \
             for (int j = 0; j < nc; j++) {                                                             \
@@ -100,7 +124,7 @@ BLOCK_PRODUCT(block_product_f32, float, load_f32)
 BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
 
 #define CASE_NC(BLOCK, NV, NC) \
-    case NC: BLOCK(wg, K, NV, NC, hcol + j0, acc_g + j0, j0 == 0 ? pf : 0); break;
+    case NC: BLOCK(wg, K, NV, NC, hcol + j0, acc_g + j0); break;
 #define CASE_NV(BLOCK, NV)                                                                                   \
     case NV:                                                                                                 \
         switch (nc) { CASE_NC(BLOCK, NV, 1) CASE_NC(BLOCK, NV, 2) CASE_NC(BLOCK, NV, 3) CASE_NC(BLOCK, NV, 4) } \
@@ -109,9 +133,9 @@ BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
 /* One tile use: all row groups, all columns in chunks of COL_CHUNK. */
 #define TILE_PRODUCT(NAME, ATTR, WT, BLOCK)                                                   \
     ATTR static void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol, \
-                          float *const *acc, long pf) {                                       \
+                          float *const *acc) {                                                \
         const WT *w = (const WT *)wv;                                                         \
-        float *acc_g[2 * COL_CHUNK * 64];                                                     \
+        float *acc_g[MAX_COLS];                                                               \
         for (int g0 = 0; g0 < rows; g0 += GROUP_VECS * VEC) {                                 \
             int nv = (rows - g0) / VEC;                                                       \
             if (nv > GROUP_VECS) nv = GROUP_VECS;                                             \
@@ -124,7 +148,6 @@ BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
         }                                                                                     \
     }
 
-#define MAX_COLS (2 * COL_CHUNK * 64) /* 2 steps x batch <= 512 columns */
 
 TILE_PRODUCT(tile_product_generic, , float, block_product_f32)
 TILE_PRODUCT(tile_product_bf16_generic, , uint16_t, block_product_bf16)
@@ -209,10 +232,20 @@ static inline __attribute__((always_inline)) float tanh_f(float x) {
             float ng = tanh_f(gx[2 * br + u] + rg * acc[2 * br + u]);                                  \
             h[u] = (1.0f - zg) * ng + zg * hp[u];                                                      \
         }                                                                                              \
+    }                                                                                                  \
+    /* original-form GRU: gates gs apart; acc's candidate rows already hold W_hn (r * h) + b_hn */      \
+    ATTR static void NAME##_gru_rb(int br, int gs, const float *restrict gx, const float *restrict acc, \
+                                   const float *restrict hp, float *restrict h) {                      \
+        for (int u = 0; u < br; u++) {                                                                 \
+            float zg = sigmoid_f(gx[gs + u] + acc[gs + u]);                                            \
+            float ng = tanh_f(gx[2 * gs + u] + acc[2 * gs + u]);                                       \
+            h[u] = (1.0f - zg) * ng + zg * hp[u];                                                      \
+        }                                                                                              \
     }
 
 typedef void (*lstm_fn_t)(int, const float *, const float *, float *, float *);
 typedef void (*gru_fn_t)(int, const float *, const float *, const float *, float *);
+typedef void (*gru_rb_fn_t)(int, int, const float *, const float *, const float *, float *);
 
 POINTWISE(pointwise_generic, )
 #if defined(__x86_64__) || defined(__i386__)
@@ -236,10 +269,33 @@ static gru_fn_t gru_fn_for(int isa) {
     return pointwise_generic_gru;
 }
 
+static gru_rb_fn_t gru_rb_fn_for(int isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == ISA_AVX512) return pointwise_avx512_gru_rb;
+    if (isa == ISA_AVX2) return pointwise_avx2_gru_rb;
+#endif
+    return pointwise_generic_gru_rb;
+}
+
+static inline int pad_vec(int n) { return (n + VEC - 1) / VEC * VEC; }
+
+/* The row-block layout (see the header): where gate g of a row-block of br units starts
+ * (*gate_stride * g) and how many rows its vectors and W_ih tiles have (*rows), for a layer cut
+ * into tiles of b units. */
+static void block_layout(int gates, int variant, int b, int br, int *gate_stride, int *rows) {
+    if (variant == VARIANT_RESET_BEFORE) {
+        *gate_stride = pad_vec(b);
+        *rows = gates * pad_vec(b);
+    } else {
+        *gate_stride = br;
+        *rows = pad_vec(gates * br);
+    }
+}
+
 /* ---------------------------------------------------------------- the job */
 
 typedef struct {
-    int cell, H, P, proj, N, T, b, G, R, PR, RP, RPp, nthreads, X, XC;
+    int cell, variant, H, P, proj, N, T, b, G, GS, R, PR, RP, RPp, nthreads, X, XC;
     long period, k_first, k_last;
     const int64_t *ops;
     const int64_t *op_start;
@@ -247,13 +303,13 @@ typedef struct {
     size_t w_elem;
     const float *wx, *x, *bias_x, *bias_h, *h0;
     const int64_t *xoff;
-    float *gx, *y, *c, *acc, *accp, *mring;
-    counter_t *mprog, *hprog;
+    float *gx, *y, *c, *acc, *accp, *mring, *rhring;
+    counter_t *mprog, *hprog, *rprog;
     tile_fn_t tile_fn;   /* for the recurrent tiles (element type of w) */
     tile_fn_t tile_fn_x; /* for the W_ih tiles (float32) */
     lstm_fn_t lstm_fn;
     gru_fn_t gru_fn;
-    long prefetch_floats; /* software prefetch distance ahead of the weight stream (0: none) */
+    gru_rb_fn_t gru_rb_fn;
     _Atomic int abort; /* set when a worker could not be started: every thread stops */
 } job_t;
 
@@ -266,7 +322,6 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 
 /* 64-byte aligned allocation (size rounded up to a multiple of 64, as C11 aligned_alloc wants) */
 static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
-static inline int pad16(int n) { return (n + VEC - 1) / VEC * VEC; }
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -308,10 +363,27 @@ static void finish_rows(job_t *J, int r, long t) {
             float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0
                                : J->y + ((size_t)t * N + n) * J->P + u0;
             J->lstm_fn(br, gx, acc, J->c + (size_t)n * H + u0, m);
+        } else if (J->variant == VARIANT_RESET_BEFORE) {
+            J->gru_rb_fn(br, J->GS, gx, acc, h_prev_row(J, t, n) + u0, J->y + ((size_t)t * N + n) * J->P + u0);
         } else {
             J->gru_fn(br, gx, acc, h_prev_row(J, t, n) + u0, J->y + ((size_t)t * N + n) * J->P + u0);
         }
         memcpy(acc, J->bias_h + (size_t)r * J->RP, sizeof(float) * J->RP);
+    }
+}
+
+/* Original-form GRU: r_t of row-block r (its reset rows' partial sums are complete for step t)
+ * and r_t * h_{t-1} of its units into the r*h ring, which the candidate rows of every row-block read. */
+static void reset_rows(job_t *J, int r, long t) {
+    const int N = J->N, H = J->H;
+    const int u0 = r * J->b, br = imin(J->b, H - u0);
+    const int slot = (int)(t % RING);
+    for (int n = 0; n < N; n++) {
+        const float *acc = J->acc + (((size_t)slot * J->R + r) * N + n) * J->RP;
+        const float *gx = J->gx + (((size_t)t * J->R + r) * N + n) * J->RP;
+        const float *hp = h_prev_row(J, t, n) + u0;
+        float *rh = J->rhring + ((size_t)slot * N + n) * H + u0;
+        for (int u = 0; u < br; u++) rh[u] = sigmoid_f(gx[u] + acc[u]) * hp[u];
     }
 }
 
@@ -334,7 +406,8 @@ static void hoist_inputs(job_t *J, int p) {
     float *acc[MAX_COLS];
     const long columns = (long)T * N;
     for (int r = p; r < R; r += J->nthreads) {
-        const int rows = pad16(J->G * imin(J->b, J->H - r * J->b));
+        int gate_stride, rows;
+        block_layout(J->G, J->variant, J->b, imin(J->b, J->H - r * J->b), &gate_stride, &rows);
         for (long j = 0; j < columns; j++)
             memcpy(J->gx + ((size_t)(j / N) * R + r) * N * J->RP + (size_t)(j % N) * J->RP,
                    J->bias_x + (size_t)r * J->RP, sizeof(float) * J->RP);
@@ -348,7 +421,7 @@ static void hoist_inputs(job_t *J, int p) {
                     hcol[j] = J->x + ((size_t)t * N + n) * J->X + c0;
                     acc[j] = J->gx + (((size_t)t * R + r) * N + n) * J->RP;
                 }
-                J->tile_fn_x(w, K, rows, ncols, hcol, acc, 0);
+                J->tile_fn_x(w, K, rows, ncols, hcol, acc);
             }
         }
     }
@@ -367,16 +440,19 @@ static void run_thread(job_t *J, int p) {
             const int64_t *op = ops + i * OP_FIELDS;
             const int kind = (int)op[0], row = (int)op[1], col = (int)op[2];
             const long t = op[3] + base;
-            if (kind == OP_USE_H || kind == OP_USE_P) {
+            if (kind == OP_USE_H || kind == OP_USE_P || kind == OP_USE_R || kind == OP_USE_ZN) {
                 long t0 = t < 0 ? 0 : t, t1 = t + op[4];
                 if (t1 > T) t1 = T;
                 if (t1 <= t0) continue;
                 const int c0 = col * J->b;
                 int K, rows, stride_rows, ncols = 0;
-                if (kind == OP_USE_H) {
+                if (kind != OP_USE_P) {
+                    /* h_{t-1} of column block c; the candidate rows of OP_USE_ZN also need r_t * h_{t-1} */
                     if (!wait_for(J, &J->hprog[col], t1 - 1)) return;
+                    if (kind == OP_USE_ZN && !wait_for(J, &J->rprog[col], t1)) return;
                     K = imin(J->b, J->P - c0);
-                    rows = pad16(J->G * imin(J->b, J->H - row * J->b));
+                    const int br = imin(J->b, J->H - row * J->b);
+                    rows = kind == OP_USE_H ? pad_vec(J->G * br) : pad_vec(br);
                     stride_rows = J->RP;
                     for (long s = t0; s < t1; s++) {
                         float *a = J->acc + ((size_t)(s % RING) * J->R + row) * N * (size_t)stride_rows;
@@ -388,7 +464,7 @@ static void run_thread(job_t *J, int p) {
                 } else {
                     if (!wait_for(J, &J->mprog[col], t1)) return;
                     K = imin(J->b, J->H - c0);
-                    rows = pad16(imin(J->b, J->P - row * J->b));
+                    rows = pad_vec(imin(J->b, J->P - row * J->b));
                     stride_rows = J->RPp;
                     for (long s = t0; s < t1; s++) {
                         float *a = J->accp + ((size_t)(s % RING) * J->PR + row) * N * (size_t)stride_rows;
@@ -399,7 +475,23 @@ static void run_thread(job_t *J, int p) {
                         }
                     }
                 }
-                J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc, J->prefetch_floats);
+                if (kind == OP_USE_ZN) {
+                    /* update rows (gate 1) on h_{t-1}, then candidate rows (gate 2) on r_t * h_{t-1} */
+                    for (int j = 0; j < ncols; j++) acc[j] += J->GS;
+                    J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc);
+                    for (int j = 0; j < ncols; j++) {
+                        const long s = t0 + j / N;
+                        hcol[j] = J->rhring + ((size_t)(s % RING) * N + j % N) * J->H + c0;
+                        acc[j] += J->GS;
+                    }
+                    J->tile_fn(J->w + ((size_t)op[5] + (size_t)rows * K) * J->w_elem, K, rows, ncols, hcol, acc);
+                } else {
+                    J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc);
+                }
+            } else if (kind == OP_RESET) {
+                if (t < 0 || t >= T) continue;
+                reset_rows(J, row, t);
+                atomic_store_explicit(&J->rprog[row].value, t + 1, memory_order_release);
             } else if (kind == OP_FINISH) {
                 if (t < 0 || t >= T) continue;
                 finish_rows(J, row, t);
@@ -431,6 +523,7 @@ static int check_len(Py_buffer *buf, size_t need_bytes, const char *name) {
 }
 
 static int check_ops(const job_t *J, size_t n_weights, Py_ssize_t n_ops_total) {
+    long lo = LONG_MAX, hi = LONG_MIN; /* steps touched by one body instance, relative to its base */
     for (int p = 0; p < J->nthreads; p++) {
         if (J->op_start[p] < 0 || J->op_start[p] > J->op_start[p + 1] || J->op_start[p + 1] > n_ops_total) {
             PyErr_SetString(PyExc_ValueError, "op_start: offsets must be ascending and within the ops");
@@ -442,18 +535,29 @@ static int check_ops(const job_t *J, size_t n_weights, Py_ssize_t n_ops_total) {
         const int64_t kind = op[0], row = op[1], col = op[2];
         int ok = 1;
         if (op[4] < 1 || op[4] > 2 || op[3] < -16 || op[3] > 16) ok = 0;
-        if (kind == OP_USE_H) {
+        const int rb = J->variant == VARIANT_RESET_BEFORE;
+        if (ok) {
+            lo = op[3] < lo ? op[3] : lo;
+            hi = op[3] + op[4] - 1 > hi ? op[3] + op[4] - 1 : hi;
+        }
+        if (kind == OP_USE_H || kind == OP_USE_R || kind == OP_USE_ZN) {
+            /* standard cells use whole-block tiles; the original-form GRU its reset and update/candidate parts */
+            ok = ok && (kind == OP_USE_H ? !rb : rb) && (kind != OP_USE_ZN || op[4] == 1);
             ok = ok && row >= 0 && row < J->R && col >= 0 && (long)col * J->b < J->P;
             if (ok) {
                 size_t K = (size_t)imin(J->b, J->P - (int)col * J->b);
-                size_t rows = (size_t)pad16(J->G * imin(J->b, J->H - (int)row * J->b));
+                const int br = imin(J->b, J->H - (int)row * J->b);
+                size_t rows = kind == OP_USE_H ? (size_t)pad_vec(J->G * br)
+                                               : (size_t)pad_vec(br) * (kind == OP_USE_ZN ? 2 : 1);
                 ok = op[5] >= 0 && op[5] % VEC == 0 && (size_t)op[5] + K * rows <= n_weights;
             }
+        } else if (kind == OP_RESET) {
+            ok = ok && rb && row >= 0 && row < J->R;
         } else if (kind == OP_USE_P) {
             ok = ok && J->proj && row >= 0 && row < J->PR && col >= 0 && col < J->R;
             if (ok) {
                 size_t K = (size_t)imin(J->b, J->H - (int)col * J->b);
-                size_t rows = (size_t)pad16(imin(J->b, J->P - (int)row * J->b));
+                size_t rows = (size_t)pad_vec(imin(J->b, J->P - (int)row * J->b));
                 ok = op[5] >= 0 && op[5] % VEC == 0 && (size_t)op[5] + K * rows <= n_weights;
             }
         } else if (kind == OP_FINISH) {
@@ -469,6 +573,10 @@ static int check_ops(const job_t *J, size_t n_weights, Py_ssize_t n_ops_total) {
             return 0;
         }
     }
+    if (n_ops_total && hi - lo + 1 > MAX_BODY_SPAN) {
+        PyErr_Format(PyExc_ValueError, "ops: one body instance spans %ld steps, at most %d", hi - lo + 1, MAX_BODY_SPAN);
+        return 0;
+    }
     return 1;
 }
 
@@ -480,46 +588,46 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     static char *kwlist[] = {"cell", "hidden", "recurrent", "proj", "batch", "steps", "tile",
                              "threads", "period", "k_first", "k_last", "ops", "op_start", "weights",
                              "input", "x", "wx", "xoff", "bias_x", "bias_h", "h0", "y", "c", "isa",
-                             "prefetch_bytes", "weight_dtype", NULL};
+                             "weight_dtype", "variant", NULL};
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
-    long prefetch_bytes = 0;
     int weight_dtype = DTYPE_F32;
     Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|ili", kwlist, &J.cell, &J.H,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|iii", kwlist, &J.cell, &J.H,
                                      &J.P, &J.proj, &J.N, &J.T, &J.b, &J.nthreads, &J.period, &J.k_first,
-                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &prefetch_bytes, &weight_dtype))
+                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &weight_dtype, &J.variant))
         return NULL;
     PyObject *result = NULL;
-    float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL;
-    counter_t *mprog = NULL, *hprog = NULL;
+    float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL, *rhring = NULL;
+    counter_t *mprog = NULL, *hprog = NULL, *rprog = NULL;
     pthread_t *threads = NULL;
     worker_arg_t *wargs = NULL;
 
     if ((J.cell != CELL_LSTM && J.cell != CELL_GRU) || J.H < 1 || J.N < 1 || J.T < 1 || J.b < 1 ||
-        J.nthreads < 1 || J.period < 1 || J.N > 64 || J.P < 1 || J.P > J.H ||
-        (J.proj && (J.cell != CELL_LSTM || J.P != J.proj)) || (!J.proj && J.P != J.H) || J.b > 4096) {
-        PyErr_SetString(PyExc_ValueError, "run_direction: inconsistent sizes (cell, hidden, proj, batch, "
+        J.nthreads < 1 || J.period < 1 || J.N > MAX_BATCH || J.P < 1 || J.P > J.H ||
+        (J.proj && (J.cell != CELL_LSTM || J.P != J.proj)) || (!J.proj && J.P != J.H) || J.b > MAX_TILE ||
+        (J.variant != VARIANT_STANDARD && J.variant != VARIANT_RESET_BEFORE) ||
+        (J.variant == VARIANT_RESET_BEFORE && J.cell != CELL_GRU)) {
+        PyErr_SetString(PyExc_ValueError, "run_direction: inconsistent sizes (cell, variant, hidden, proj, batch, "
                                           "steps, tile, threads, period)");
         goto done;
     }
     J.G = J.cell == CELL_LSTM ? 4 : 3;
     J.R = (J.H + J.b - 1) / J.b;
     J.PR = J.proj ? (J.P + J.b - 1) / J.b : 0;
-    J.RP = pad16(J.G * J.b);
-    J.RPp = pad16(J.b);
+    block_layout(J.G, J.variant, J.b, J.b, &J.GS, &J.RP);
+    J.RPp = pad_vec(J.b);
     if (J.X < 1) {
         PyErr_SetString(PyExc_ValueError, "input: must be >= 1");
         goto done;
     }
     J.XC = (J.X + J.b - 1) / J.b;
-    if (weight_dtype != DTYPE_F32 && weight_dtype != DTYPE_BF16) {
-        /* the tile layout is element-type agnostic; an int8 tile product is not built yet */
-        PyErr_SetString(PyExc_ValueError, "weight_dtype: must be 0 (float32) or 1 (bfloat16)");
+    if (weight_dtype < 0 || weight_dtype >= DTYPE_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "weight_dtype: must be one of the codes in WEIGHT_DTYPES");
         goto done;
     }
-    J.w_elem = weight_dtype == DTYPE_BF16 ? 2 : 4;
+    J.w_elem = (size_t)DTYPE_BYTES[weight_dtype];
     if (ops.len % (OP_FIELDS * 8) != 0) {
         PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
         goto done;
@@ -544,14 +652,16 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     for (int r = 0; r < J.R; r++)
         for (int xc = 0; xc < J.XC; xc++) {
             int64_t off = J.xoff[(size_t)r * J.XC + xc];
-            size_t need = (size_t)pad16(J.G * imin(J.b, J.H - r * J.b)) * imin(J.b, J.X - xc * J.b);
+            int gate_stride, rows;
+            block_layout(J.G, J.variant, J.b, imin(J.b, J.H - r * J.b), &gate_stride, &rows);
+            size_t need = (size_t)rows * imin(J.b, J.X - xc * J.b);
             if (off < 0 || off % VEC != 0 || (size_t)off + need > (size_t)wx.len / sizeof(float)) {
                 PyErr_Format(PyExc_ValueError, "xoff: tile (%d, %d) lies outside wx", r, xc);
                 goto done;
             }
         }
     if (isa < 0) isa = chosen_isa;
-    if (isa > best_isa()) {
+    if (isa >= ISA_COUNT || isa > best_isa()) {
         PyErr_SetString(PyExc_ValueError, "isa: this CPU does not support the requested instruction set");
         goto done;
     }
@@ -559,11 +669,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     J.tile_fn_x = tile_fn_for(isa, DTYPE_F32);
     J.lstm_fn = lstm_fn_for(isa);
     J.gru_fn = gru_fn_for(isa);
-    if (prefetch_bytes < 0 || prefetch_bytes > (1L << 20)) {
-        PyErr_SetString(PyExc_ValueError, "prefetch_bytes: must be in [0, 1 MiB]");
-        goto done;
-    }
-    J.prefetch_floats = prefetch_bytes / (long)J.w_elem / VEC * VEC;
+    J.gru_rb_fn = gru_rb_fn_for(isa);
     J.w = (const char *)w.buf;
     J.x = (const float *)x.buf;
     J.wx = (const float *)wx.buf;
@@ -585,9 +691,14 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         hprog = alloc64(sizeof(counter_t) * J.PR);
         if (accp) memset(accp, 0, sizeof(float) * accp_floats);
     }
+    if (J.variant == VARIANT_RESET_BEFORE) {
+        rhring = alloc64(sizeof(float) * (size_t)RING * J.N * J.H);
+        rprog = alloc64(sizeof(counter_t) * J.R);
+    }
     threads = calloc((size_t)J.nthreads, sizeof(pthread_t));
     wargs = calloc((size_t)J.nthreads, sizeof(worker_arg_t));
-    if (!acc || !gx || !mprog || !threads || !wargs || (J.proj && (!accp || !mring || !hprog))) {
+    if (!acc || !gx || !mprog || !threads || !wargs || (J.proj && (!accp || !mring || !hprog)) ||
+        (J.variant == VARIANT_RESET_BEFORE && (!rhring || !rprog))) {
         PyErr_NoMemory();
         goto done;
     }
@@ -598,11 +709,15 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
                        sizeof(float) * J.RP);
     for (int r = 0; r < J.R; r++) atomic_init(&mprog[r].value, 0);
     for (int r = 0; r < J.PR; r++) atomic_init(&hprog[r].value, 0);
+    if (rprog)
+        for (int r = 0; r < J.R; r++) atomic_init(&rprog[r].value, 0);
     J.acc = acc;
     J.accp = accp;
     J.mring = mring;
     J.mprog = mprog;
     J.hprog = J.proj ? hprog : mprog;
+    J.rhring = rhring;
+    J.rprog = rprog;
 
     int started = 0, failed = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -634,6 +749,8 @@ done:
     free(mring);
     free(mprog);
     free(hprog);
+    free(rhring);
+    free(rprog);
     free(threads);
     free(wargs);
     PyBuffer_Release(&ops);
@@ -654,34 +771,82 @@ done:
 static PyObject *py_isa_names(PyObject *self, PyObject *unused) {
     int best = best_isa();
     PyObject *out = PyList_New(0);
-    const char *names[] = {"generic", "avx2", "avx512"};
     for (int i = 0; i <= best; i++) {
-        PyObject *s = PyUnicode_FromString(names[i]);
+        PyObject *s = PyUnicode_FromString(ISA_NAMES[i]);
         PyList_Append(out, s);
         Py_DECREF(s);
     }
     return out;
 }
 
+static PyObject *py_block_layout(PyObject *self, PyObject *args) {
+    int gates, variant, tile, units;
+    if (!PyArg_ParseTuple(args, "iiii", &gates, &variant, &tile, &units)) return NULL;
+    if ((gates != 3 && gates != 4) || (variant != VARIANT_STANDARD && variant != VARIANT_RESET_BEFORE) ||
+        (variant == VARIANT_RESET_BEFORE && gates != 3) || tile < 1 || tile > MAX_TILE || units < 1 || units > tile) {
+        PyErr_SetString(PyExc_ValueError, "block_layout: gates 3 or 4, a known variant, 1 <= units <= tile <= MAX_TILE");
+        return NULL;
+    }
+    int gate_stride, rows;
+    block_layout(gates, variant, tile, units, &gate_stride, &rows);
+    return Py_BuildValue("(ii)", gate_stride, rows);
+}
+
 static PyMethodDef methods[] = {
     {"run_direction", (PyCFunction)(void (*)(void))py_run_direction, METH_VARARGS | METH_KEYWORDS,
      "Run the periodic body of a plan over one layer direction (see the module source for the layout)."},
+    {"block_layout", py_block_layout, METH_VARARGS,
+     "block_layout(gates, variant, tile, units) -> (gate_stride, rows): where gate g of a row-block of "
+     "`units` hidden units starts (gate_stride * g) and how many rows its vectors and W_ih tiles have."},
     {"isa_names", py_isa_names, METH_NOARGS,
      "Instruction sets of the tile product this CPU can run, the last one is the default."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel",
-                                    "tsilstm native kernel (tsi / per-step schedules, fp32).", -1, methods};
+                                    "tsilstm native kernel: the periodic body of a plan over one layer direction.", -1, methods};
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     chosen_isa = best_isa();
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
-    PyModule_AddIntConstant(m, "RING", RING);
-    PyModule_AddIntConstant(m, "VEC", VEC);
-    PyModule_AddIntConstant(m, "GROUP_ROWS", GROUP_VECS * VEC);
-    PyModule_AddIntConstant(m, "OP_FIELDS", OP_FIELDS);
-    PyModule_AddIntConstant(m, "MAX_BATCH", 64);
-    PyModule_AddIntConstant(m, "DTYPE_F32", DTYPE_F32);
+    static const struct { const char *name; long value; } constants[] = {
+        {"RING", RING}, {"MAX_BODY_SPAN", MAX_BODY_SPAN}, {"VEC", VEC}, {"GROUP_ROWS", GROUP_ROWS},
+        {"MAX_BATCH", MAX_BATCH}, {"MAX_TILE", MAX_TILE}, {"ALIGN_BYTES", ALIGN_BYTES}, {"OP_FIELDS", OP_FIELDS},
+        {"OP_USE_H", OP_USE_H}, {"OP_USE_P", OP_USE_P}, {"OP_FINISH", OP_FINISH}, {"OP_PROJECT", OP_PROJECT},
+        {"OP_USE_R", OP_USE_R}, {"OP_RESET", OP_RESET}, {"OP_USE_ZN", OP_USE_ZN},
+        {"CELL_LSTM", CELL_LSTM}, {"CELL_GRU", CELL_GRU},
+        {"VARIANT_STANDARD", VARIANT_STANDARD}, {"VARIANT_RESET_BEFORE", VARIANT_RESET_BEFORE},
+    };
+    for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+        if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0) goto fail;
+    PyObject *isas = PyTuple_New(ISA_COUNT), *dtypes = PyDict_New();
+    if (!isas || !dtypes) {
+        Py_XDECREF(isas);
+        Py_XDECREF(dtypes);
+        goto fail;
+    }
+    for (int i = 0; i < ISA_COUNT; i++) PyTuple_SET_ITEM(isas, i, PyUnicode_FromString(ISA_NAMES[i]));
+    for (int i = 0; i < DTYPE_COUNT; i++) {
+        PyObject *entry = Py_BuildValue("(ii)", i, DTYPE_BYTES[i]);
+        if (!entry || PyDict_SetItemString(dtypes, DTYPE_NAMES[i], entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(isas);
+            Py_DECREF(dtypes);
+            goto fail;
+        }
+        Py_DECREF(entry);
+    }
+    if (PyModule_AddObject(m, "ISAS", isas) < 0) {
+        Py_DECREF(isas);
+        Py_DECREF(dtypes);
+        goto fail;
+    }
+    if (PyModule_AddObject(m, "WEIGHT_DTYPES", dtypes) < 0) {
+        Py_DECREF(dtypes);
+        goto fail;
+    }
     return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
 }

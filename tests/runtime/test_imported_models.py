@@ -1,0 +1,109 @@
+"""The public path a user takes, against the original framework: a model file loaded with
+``load_model``, run with ``LSTM.from_model`` / ``GRU.from_model``, equals ONNX Runtime, torch or
+Keras running the same file, for forward, reverse and bidirectional layers and both GRU forms."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import tsilstm
+from tsilstm.importers import ModelFileError, load_model
+
+TOLERANCE = 1e-5
+STEPS, BATCH, INPUT, HIDDEN = 23, 3, 6, 20
+
+
+def _module(path, **kwargs):  # type: ignore[no-untyped-def]
+    model = load_model(path)
+    kind = tsilstm.LSTM if model.cell == "lstm" else tsilstm.GRU
+    return kind.from_model(model, threads=2, tile=8, **kwargs)
+
+
+ONNX_CASES = [
+    ("LSTM", {}),
+    ("GRU", {"linear_before_reset": 1}),
+    ("GRU", {"linear_before_reset": 0}),
+]
+
+
+@pytest.mark.parametrize("schedule", ["tsi", "conventional"])
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+@pytest.mark.parametrize("op, attributes", ONNX_CASES, ids=["lstm", "gru-reset-after", "gru-reset-before"])
+def test_onnx_file_equals_onnxruntime(tmp_path, op, attributes, direction, schedule) -> None:  # type: ignore[no-untyped-def]
+    ort = pytest.importorskip("onnxruntime")
+    from tests.importers.onnx_builders import build_recurrent_model, save
+
+    path = save(build_recurrent_model(op, input_size=INPUT, hidden=HIDDEN, direction=direction,
+                                      attributes=attributes, seed=4), tmp_path / "m.onnx")
+    dirs = 2 if direction == "bidirectional" else 1
+    data = np.random.default_rng(7)
+    x = data.standard_normal((STEPS, BATCH, INPUT)).astype(np.float32)
+    h0 = data.standard_normal((dirs, BATCH, HIDDEN)).astype(np.float32)
+    c0 = data.standard_normal((dirs, BATCH, HIDDEN)).astype(np.float32)
+    feed = {"X": x, "h0": h0, **({"c0": c0} if op == "LSTM" else {})}
+    y, y_h = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["Y", "Y_h"], feed)
+    module = _module(path, schedule=schedule)
+    assert module.model.layers[0].direction == direction
+    relu_x = np.maximum(x, 0)  # the file applies Relu before the recurrent node
+    out, state = module(relu_x, (h0, c0)) if op == "LSTM" else module(relu_x, h0)
+    h_n = state[0] if op == "LSTM" else state
+    want = y.transpose(0, 2, 1, 3).reshape(STEPS, BATCH, dirs * HIDDEN)  # (T, D, N, H) -> (T, N, D*H)
+    assert float(np.max(np.abs(out - want))) <= TOLERANCE
+    assert float(np.max(np.abs(h_n - y_h))) <= TOLERANCE
+
+
+@pytest.mark.parametrize("cell, bidirectional", [("lstm", True), ("lstm", False), ("gru", True)])
+def test_torch_state_dict_file_equals_torch(tmp_path, cell, bidirectional) -> None:  # type: ignore[no-untyped-def]
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(2)
+    kind = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+    net = kind(INPUT, HIDDEN, num_layers=2, bidirectional=bidirectional)
+    torch.save(net.state_dict(), tmp_path / "rnn.pt")
+    module = _module(tmp_path / "rnn.pt", schedule="tsi")
+    x = torch.randn(STEPS, BATCH, INPUT)
+    with torch.no_grad():
+        want, _ = net(x)
+    out, _ = module(x)
+    assert float((out - want).abs().max()) <= 1e-4
+
+
+@pytest.fixture(scope="module")
+def keras():  # type: ignore[no-untyped-def]
+    """Keras 3 on its torch backend (the backend is chosen before the first import)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"Keras runs on {keras.backend.backend()} here, these tests pin the torch backend")
+    return keras
+
+
+@pytest.mark.parametrize(
+    "layer_kind, reset_after, bidirectional",
+    [("GRU", False, False), ("GRU", False, True), ("GRU", True, True), ("LSTM", None, True)],
+    ids=["gru-reset-before", "bi-gru-reset-before", "bi-gru-reset-after", "bi-lstm"],
+)
+def test_keras_h5_file_equals_keras(tmp_path, keras, layer_kind, reset_after, bidirectional) -> None:  # type: ignore[no-untyped-def]
+    keras.utils.set_random_seed(3)
+    extra = {} if reset_after is None else {"reset_after": reset_after}
+    layer = getattr(keras.layers, layer_kind)(HIDDEN, return_sequences=True, bias_initializer="glorot_uniform", **extra)
+    if bidirectional:
+        layer = keras.layers.Bidirectional(layer)
+    net = keras.Sequential([keras.Input((STEPS, INPUT)), layer])
+    path = tmp_path / "model.h5"
+    net.save(path)
+    x = np.random.default_rng(5).standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
+    want = np.asarray(net.predict(x, verbose=0))
+    module = _module(path, schedule="auto", batch_first=True)
+    out, _ = module(x)
+    assert out.shape == want.shape
+    assert float(np.max(np.abs(out - want))) <= TOLERANCE
+
+
+def test_keras_go_backwards_outside_bidirectional_is_refused(tmp_path, keras) -> None:  # type: ignore[no-untyped-def]
+    net = keras.Sequential([keras.Input((STEPS, INPUT)), keras.layers.LSTM(HIDDEN, go_backwards=True)])
+    net.save(tmp_path / "back.h5")
+    with pytest.raises(ModelFileError, match="go_backwards"):
+        load_model(tmp_path / "back.h5")
