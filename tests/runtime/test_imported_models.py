@@ -13,7 +13,7 @@ import tsilstm
 from tsilstm.importers import ModelFileError, load_model
 
 TOLERANCE = 1e-5
-STEPS, BATCH, INPUT, HIDDEN = 23, 3, 6, 20
+STEPS, BATCH, INPUT, HIDDEN = 200, 3, 6, 20
 
 
 def _module(path, **kwargs):  # type: ignore[no-untyped-def]

@@ -9,11 +9,17 @@ from tsilstm.model import random_model
 from tsilstm.runtime import memory_budget
 
 
-def test_estimate_bounds_the_real_packing():
-    model = random_model("lstm", 40, 100, 2, bidirectional=True, proj_size=30, dtype=np.float32)
-    lstm = tsilstm.LSTM.from_model(model, tile=16)
-    for run in lstm.layer_runs:  # packed_bytes: one direction's packed W_h and W_hr
-        assert 0 < run.packed_bytes <= memory_budget.packed_direction_bytes(model, run.index, 4, 16)
+@pytest.mark.parametrize(
+    "cell, variant, proj, tile",
+    [("lstm", "standard", 30, 16), ("lstm", "standard", 0, 7), ("gru", "reset_after", 0, 16), ("gru", "reset_before", 0, 16),
+     ("gru", "reset_before", 0, 7)],
+)
+def test_estimate_bounds_the_real_packing(cell, variant, proj, tile):
+    model = random_model(cell, 40, 100, 2, bidirectional=True, proj_size=proj, variant=variant, dtype=np.float32)
+    module = (tsilstm.LSTM if cell == "lstm" else tsilstm.GRU).from_model(model, tile=tile)
+    for index, packed in module._packed.values():  # packed W_h (and W_hr) and W_x of one direction
+        used = packed.weights.nbytes + packed.wx.nbytes
+        assert 0 < used <= memory_budget.packed_direction_bytes(model, index, 4, tile)
 
 
 def test_refused_with_the_bytes_needed(monkeypatch):
