@@ -107,3 +107,20 @@ def test_keras_go_backwards_outside_bidirectional_is_refused(tmp_path, keras) ->
     net.save(tmp_path / "back.h5")
     with pytest.raises(ModelFileError, match="go_backwards"):
         load_model(tmp_path / "back.h5")
+
+
+def test_keras2_file_gru_reset_before_equals_keras_equations(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Keras 2 layout file (``reset_after=False``, the Keras 2 default) through the public path;
+    Keras 2 itself (TensorFlow) is not installed here, so its equations written in numpy stand in."""
+    pytest.importorskip("h5py")
+    from tests.importers.keras_files import keras_cell_weights, keras_direction, layer_config, weight_names, write_keras_h5
+
+    w = keras_cell_weights("GRU", INPUT, HIDDEN, reset_after=False, seed=6)
+    entry = layer_config("GRU", "gru", HIDDEN, False, reset_after=False)
+    path = write_keras_h5(tmp_path / "k2.h5", [(entry, list(zip(weight_names("gru", "GRU", False),
+                                                                   (w["kernel"], w["recurrent_kernel"], w["bias"]))))])
+    x = np.random.default_rng(8).standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
+    module = _module(path, schedule="tsi", batch_first=True)
+    assert module.model.layers[0].variant == "reset_before"
+    out, _ = module(x)
+    assert float(np.max(np.abs(out - keras_direction("GRU", w, x.astype(np.float64), reset_after=False)))) <= TOLERANCE
