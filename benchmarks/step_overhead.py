@@ -1,5 +1,5 @@
 """Time per step of a forward call from 10 to 10000 steps: a flat curve means no Python-side cost
-that grows faster than the sequence (issue 6, limits). A small layer (hidden 32, where the kernel's
+that grows faster than the sequence (a limit of the runtime). A small layer (hidden 32, where the kernel's
 own work per step is smallest, so any per-step Python cost would dominate) and a mid-size one.
 The time spent outside the native kernel (the Python side: argument checks, conversions, layer and
 direction loop, output assembly) is measured separately by timing each kernel call.

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tsilstm.runtime import RUNTIME_SCHEDULES
 
 TOLERANCE = 1e-4
-"""Max abs difference to the float64 reference allowed for the fp32 kernel (issue 4's bound)."""
+"""Max abs difference to the float64 reference allowed for the fp32 kernel (the runtime tests' bound)."""
 CASE_TIMEOUT_S = 120.0
 """A case running longer than this is a hang: faulthandler dumps every thread's stack and exits."""
 MAX_TILE = 1024

@@ -53,7 +53,7 @@ def test_projection_falls_back_from_tsi_with_a_note():
 
 
 def test_original_gru_form_falls_back_from_tsi_clearly():
-    # issue 5: the original GRU form runs two-pass programs (tests/plan/test_reset_before.py); tsi falls back
+    # the original GRU form runs two-pass programs (tests/plan/test_reset_before.py); tsi falls back
     program = make_program("tsi", make_tiling(16, cell="gru", tile=4), 10**6, variant="reset_before")
     assert program.schedule == "snake" and program.fell_back and "reset" in program.notes[0]
     assert issubclass(UnsupportedModelError, TsilstmError)

@@ -1,4 +1,4 @@
-"""The traffic figures of DESIGN.md section 3, measured by the buffer simulation of each plan."""
+"""The traffic figures of docs/design.md section 3, measured by the buffer simulation of each plan."""
 
 import pytest
 from hypothesis import given

@@ -21,7 +21,7 @@ from tsilstm.cells import run_reference
 from tsilstm.model import random_model
 
 TOLERANCE = 1e-4
-"""Max abs difference to the float64 reference (the runtime tests' bound, issue 4)."""
+"""Max abs difference to the float64 reference (the runtime tests' bound)."""
 
 
 def check_case(cell: str, schedule: str, threads: int, batch: int, hidden: int, input_size: int,

@@ -1,4 +1,4 @@
-"""Accelerator model (DESIGN.md section 5): architecture config and presets, energy tables with
+"""Accelerator model (docs/design.md section 5): architecture config and presets, energy tables with
 sources, closed-form traffic counts, an event model of DRAM channel / MAC array / cell unit, energy
 with a breakdown, and named workloads.
 

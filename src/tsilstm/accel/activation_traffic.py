@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.plan import Tiling
 
-WORKING_SET_STEPS_PSUM = 3  # tsi keeps partial sums of three steps open (DESIGN.md section 3)
+WORKING_SET_STEPS_PSUM = 3  # tsi keeps partial sums of three steps open (docs/design.md section 3)
 WORKING_SET_STEPS_STATE = 4  # and h, c of four steps
 
 

@@ -1,5 +1,5 @@
 """Energy = sum(count x energy per event) + static power x time, with a breakdown that sums to the
-total (DESIGN.md section 5). All energies in pJ."""
+total (docs/design.md section 5). All energies in pJ."""
 
 from __future__ import annotations
 

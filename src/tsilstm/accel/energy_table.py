@@ -1,7 +1,7 @@
 """Default energies per event, each with its source. A config may override any of them.
 
 Reference: M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
-45 nm, 0.9 V (the table of DESIGN.md section 5). Bit widths between the table's points are
+45 nm, 0.9 V (the table of docs/design.md section 5). Bit widths between the table's points are
 interpolated with a power law through the two nearest points (multiplier energy grows roughly
 with the product of the operand widths, adder energy roughly with the width).
 """
@@ -22,7 +22,7 @@ SRAM_READ_PJ_PER_64BIT = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100
 counted at the read energy (the table gives reads only; writes of a 6T array are similar)."""
 
 DRAM_PJ_PER_BIT = {
-    "lpddr4": 8.0,  # LPDDR4 ~8 pJ/bit incl. I/O: the figure commonly used in accelerator studies (issue 3)
+    "lpddr4": 8.0,  # LPDDR4 ~8 pJ/bit incl. I/O: the figure commonly used in accelerator studies
     "hbm2": 3.9,  # HBM2 ~3.9 pJ/bit: O'Connor et al., "Fine-grained DRAM", MICRO 2017
     "ddr4": 15.0,  # DDR4 ~15 pJ/bit (DIMM incl. I/O): Micron DDR4 power calculator class figure
     "ddr3": 70.0,  # DDR3 ~70 pJ/bit: Eyeriss / Chen et al. ISCA 2016 class figure

@@ -69,7 +69,7 @@ def recurrent_matrix_bytes(workload: Workload, arch: ArchConfig) -> list[int]:
 
 def result_row(point: SweepPoint, result: ScheduleResult) -> dict[str, Any]:
     """A flat row (CSV-ready) of one schedule at one point; ``ideal_tsi_pinned_weight_bytes_per_step``
-    is sum over layer directions of max(M - B, 0) / 2, the figure of DESIGN.md section 3."""
+    is sum over layer directions of max(M - B, 0) / 2, the figure of docs/design.md section 3."""
     arch, workload = result.arch, result.workload
     matrices = recurrent_matrix_bytes(workload, arch)
     buffer = arch.weight_buffer_bytes

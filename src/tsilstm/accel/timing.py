@@ -1,6 +1,6 @@
 """Event model of one layer direction on the accelerator: cycles from three resources.
 
-Resources and rules (DESIGN.md section 5):
+Resources and rules (docs/design.md section 5):
 
 * DRAM channel: tile loads in plan order, each ``bytes / (bandwidth / clock)`` cycles on the
   channel, its data in the buffer ``latency`` later. A load may start as soon as the buffer has

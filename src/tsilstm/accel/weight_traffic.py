@@ -3,7 +3,7 @@
 This is the cost model's own derivation of the weight traffic. It reads the schedule's decisions
 (which tiles are pinned, which a snake step carries over) from the ``Program`` and counts with
 formulas; it never expands or replays the op list. Tests check it against the independent buffer
-simulation of ``tsilstm.plan.simulate_buffer`` (DESIGN.md section 4: two derivations of one figure).
+simulation of ``tsilstm.plan.simulate_buffer`` (docs/design.md section 4: two derivations of one figure).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Named workloads (DESIGN.md section 7): the DeepBench inference server set and common speech /
+"""Named workloads (docs/design.md section 7): the DeepBench inference server set and common speech /
 language models, as layer shapes with a sequence length and a batch size. Weights are not needed
 by the accelerator model; ``workload_from_model`` turns a loaded ``RecurrentModel`` into one."""
 
@@ -124,7 +124,7 @@ def _models() -> list[Workload]:
         ),
         Workload(
             "speech-lstmp-2048-p512", stack("lstm", 40, [2048, 2048], proj_size=512), 100, 1, "speech",
-            "Sak et al., LSTMP (Interspeech 2014): 2048 cells with 512-unit projections; tsi falls back (DESIGN.md section 3)",
+            "Sak et al., LSTMP (Interspeech 2014): 2048 cells with 512-unit projections; tsi falls back (docs/design.md section 3)",
         ),
     ]
 

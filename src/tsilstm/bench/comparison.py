@@ -19,7 +19,7 @@ from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.validation import require_int
 
 BASELINES = ("torch", "onnxruntime")
-ERROR_TOLERANCE = 1e-4  # issue 4: tsilstm outputs equal torch within 1e-4 (fp32 max abs error)
+ERROR_TOLERANCE = 1e-4  # acceptance: tsilstm outputs equal torch within 1e-4 (fp32 max abs error)
 ROOFLINE_SCHEDULES = ("conventional", "tsi")
 LONG_CALL_S = 0.05  # calls at least this long (10 x the 5 ms minimum sample) need no calibration round
 

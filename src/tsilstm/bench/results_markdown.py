@@ -63,7 +63,7 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
     lines.append("")
     if auto and auto["geomean_speedup_hidden_ge_1536"] is not None:
         lines.append(
-            f"Targets (issue 4): geometric-mean speedup >= 2x over the hidden >= {LARGE_HIDDEN} shapes against the "
+            f"Targets: geometric-mean speedup >= 2x over the hidden >= {LARGE_HIDDEN} shapes against the "
             f"faster of torch and ONNX Runtime; no shape below {AUTO_FLOOR}x with schedule=\"auto\". "
             f"Measured with auto: {_x(auto['geomean_speedup_hidden_ge_1536'])} "
             f"({'met' if auto['geomean_speedup_hidden_ge_1536'] >= 2 else 'NOT met'}); "

@@ -53,7 +53,7 @@ class Roofline:
 def roofline(schedule: str, shape: BenchShape, bandwidth_bytes_per_s: float, llc_bytes: int | None = None) -> Roofline:
     """The roofline of ``schedule`` on ``shape``: steady-state recurrent bytes per step over
     ``bandwidth_bytes_per_s``, in ms per step; flags whether one layer direction's recurrent weights
-    fit in ``llc_bytes``. With a projection, tsi falls back (DESIGN.md section 3) and so does this."""
+    fit in ``llc_bytes``. With a projection, tsi falls back (docs/design.md section 3) and so does this."""
     bytes_per_step = steady_state_recurrent_bytes_per_step(schedule, shape)
     fits = llc_bytes is not None and shape.largest_recurrent_matrix_bytes <= llc_bytes
     return Roofline(schedule, bytes_per_step, 1000.0 * bytes_per_step / bandwidth_bytes_per_s, fits)

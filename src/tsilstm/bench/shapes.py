@@ -54,7 +54,7 @@ class BenchShape:
     @property
     def recurrent_weight_bytes(self) -> int:
         """Bytes of all recurrent matrices (W_h, and W_hr with a projection) at fp32, over layers and
-        directions (M of DESIGN.md, summed)."""
+        directions (M of docs/design.md section 1, summed)."""
         per_direction = self.gates * self.hidden * self.recurrent_size + self.proj_size * self.hidden
         return self.num_layers * self.directions * per_direction * FLOAT32_BYTES
 

@@ -1,5 +1,5 @@
-"""Benchmark workloads by name: the DeepBench inference-server LSTM and GRU sets (DESIGN.md
-section 7; baidu-research/DeepBench, code/kernels/rnn_problems.h, ``inference_server_set``;
+"""Benchmark workloads by name: the DeepBench inference-server LSTM and GRU sets
+(docs/design.md section 7; baidu-research/DeepBench, code/kernels/rnn_problems.h, ``inference_server_set``;
 input size = hidden, one unidirectional layer).
 
 The suite shortens the GRU sequences (up to 1500 steps) by ``GRU_STEPS_DIVISOR`` so the whole

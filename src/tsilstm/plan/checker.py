@@ -1,4 +1,4 @@
-"""The plan checker: the dependency rule of DESIGN.md section 2, full coverage, and the buffer limit."""
+"""The plan checker: the dependency rule of docs/design.md section 2, full coverage, and the buffer limit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tiling of the recurrent weights into row-blocks of hidden units and column blocks (DESIGN.md section 2)."""
+"""Tiling of the recurrent weights into row-blocks of hidden units and column blocks (docs/design.md section 2)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ class Tiling:
         return self.gates - 1 if (src == "h" and self.reset_before) else self.gates
 
     def matrix_bytes(self, src: str) -> int:
-        """Bytes of the whole matrix ``src`` (W_h for ``h``: M in DESIGN.md)."""
+        """Bytes of the whole matrix ``src`` (W_h for ``h``: M of docs/design.md section 1)."""
         if src not in self.col_bounds:
             return 0
         rows = self.proj if src == "p" else self.gates_of(src) * self.hidden

@@ -1,4 +1,4 @@
-"""Replay every schedule over a model and compare with the reference cell (DESIGN.md section 4)."""
+"""Replay every schedule over a model and compare with the reference cell (docs/design.md section 4)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tsilstm.plan.ops import Plan
 from tsilstm.plan.replay import replay_runner
 
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
-"""Max abs error allowed between replay and reference on unit-scale data (DESIGN.md section 4)."""
+"""Max abs error allowed between replay and reference on unit-scale data (docs/design.md section 4)."""
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,7 @@ def render_markdown(
     if fallbacks:
         lines += [
             "Fallbacks: an LSTM with a projection (LSTMP) cannot use time-step interleaving (every h_t block needs all "
-            "of m_t, DESIGN.md section 3), so the generator runs another schedule and says so:",
+            "of m_t, docs/design.md section 3), so the generator runs another schedule and says so:",
             "",
             *[f"- {f}" for f in fallbacks],
             "",
@@ -202,7 +202,7 @@ def render_markdown(
         "",
         "**Buffer size.** Gains shrink as the buffer grows: snake and pinned save B per step, tsi-pinned "
         "(M - B)/2; once W_h fits, every schedule loads it once and the gain is zero. The last two columns "
-        "compare tsi-pinned's recurrent-weight traffic per step with the ideal (M - B)/2 of DESIGN.md "
+        "compare tsi-pinned's recurrent-weight traffic per step with the ideal (M - B)/2 of docs/design.md "
         "section 3 (the gap: the plans keep one tile of streaming room, the model one more for double "
         "buffering, and the first and last half sweeps load what a longer sequence would share).",
         "",

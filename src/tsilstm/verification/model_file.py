@@ -20,7 +20,7 @@ from tsilstm.validation import require_choice, require_int
 
 TOLERANCE_VS_FRAMEWORK = 1e-4
 """Max abs difference allowed between tsilstm (float32 replay, float64 reference) and a float32
-framework on unit-scale inputs (issue 5's acceptance figure)."""
+framework on unit-scale inputs: the acceptance figure of the model-file check."""
 DEFAULT_STEPS = 9
 DEFAULT_BATCH = 2
 Outputs = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]

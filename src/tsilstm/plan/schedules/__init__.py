@@ -1,1 +1,1 @@
-"""One generator per schedule of DESIGN.md section 3; each returns a ``Program``."""
+"""One generator per schedule of docs/design.md section 3; each returns a ``Program``."""

@@ -1,4 +1,4 @@
-"""The per-step schedules: naive, conventional, snake and pinned (DESIGN.md section 3)."""
+"""The per-step schedules: naive, conventional, snake and pinned (docs/design.md section 3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Schedules of the original-form GRU (``reset_before``: n = tanh(W_in x + W_hn (r * h) + b)).
 
 Its candidate rows of tile (r, c) need r_t[c], the reset gate of row-block c for the same step,
-which needs every column of h_{t-1} (DESIGN.md section 3). Each step therefore runs in two passes:
+which needs every column of h_{t-1} (docs/design.md section 3). Each step therefore runs in two passes:
 
     pass 1, every row-block: its W_x tiles (naive only), its reset-row tiles ``r`` (r, c), then
             ``reset`` (r_t * h_{t-1} of those units is ready);

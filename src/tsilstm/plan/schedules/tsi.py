@@ -1,5 +1,5 @@
 """Time-step interleaved weight reuse (Park et al., ISLPED 2020), in the sweep formulation of
-DESIGN.md section 3: each tile is loaded once per sweep and used for two adjacent steps."""
+docs/design.md section 3: each tile is loaded once per sweep and used for two adjacent steps."""
 
 from __future__ import annotations
 
