@@ -5,3 +5,14 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    """Keep the schedule decisions the tests measure out of the user's cache directory (each run of
+    the suite starts with an empty store, as a fresh machine would)."""
+    import os
+    import tempfile
+
+    from tsilstm.runtime.schedule_tuning import CACHE_DIR_ENV
+
+    os.environ[CACHE_DIR_ENV] = tempfile.mkdtemp(prefix="tsilstm-test-cache-")

@@ -1,12 +1,10 @@
-"""Measurement of the tsi / conventional crossover that ``schedule="auto"`` uses: both schedules
-run side by side, interleaved, on the same data and thread count, over a range of hidden sizes."""
+"""Measurement of ``schedule="auto"``'s candidates (tsi and conventional) over a range of hidden
+sizes, side by side on the same packed weights and thread count; every measurement is recorded in
+the decision store (``schedule_tuning``), so later runs of those shapes use it."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-
-import numpy as np
 
 from tsilstm.runtime.modules import GRU, LSTM
 from tsilstm.runtime.schedule_choice import last_level_cache_bytes
@@ -45,8 +43,9 @@ def measure_crossover(
     repeats: int = 7,
     seed: int = 0,
 ) -> list[CrossoverRow]:
-    """Time tsi and conventional (whole forward call, hoisting included) for each hidden size,
-    input size = hidden, interleaving the two ``repeats`` times; ms per step is the median."""
+    """Time tsi and conventional (kernel call, hoisting included) for each hidden size, input size =
+    hidden, interleaving the two ``repeats`` times; ms per step is the fastest run. Each result is
+    recorded as ``auto``'s decision for that layer configuration on this machine."""
     require_choice("cell", cell, ("lstm", "gru"))
     batch = require_int("batch", batch)
     steps = require_int("steps", steps)
@@ -56,19 +55,11 @@ def measure_crossover(
     rows = []
     for hidden in hidden_sizes:
         hidden = require_int("hidden", hidden)
-        x = np.random.default_rng(seed).standard_normal((steps, batch, hidden)).astype(np.float32)
-        modules = {s: cls(hidden, hidden, schedule=s, threads=threads, seed=seed) for s in ("tsi", "conventional")}
-        times: dict[str, list[float]] = {s: [] for s in modules}
-        for module in modules.values():
-            module(x)  # warm-up
-        for _ in range(repeats):
-            for name, module in modules.items():
-                start = time.perf_counter()
-                module(x)
-                times[name].append((time.perf_counter() - start) / steps * 1e3)
-        weight_bytes = modules["tsi"].layer_runs[0].packed_bytes
+        module = cls(hidden, hidden, schedule="auto", threads=threads, seed=seed, tuning="on")
+        (decision,) = module.tune(batch, steps=steps, repeats=repeats)
+        run = module.layer_runs[0]
         rows.append(
-            CrossoverRow(cell, hidden, batch, threads, weight_bytes, weight_bytes / llc,
-                         float(np.median(times["tsi"])), float(np.median(times["conventional"])))
+            CrossoverRow(cell, hidden, batch, run.threads, run.packed_bytes, run.packed_bytes / llc,
+                         decision.ms_per_step["tsi"], decision.ms_per_step["conventional"])
         )
     return rows

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,22 @@ from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGH
 from tsilstm.runtime.memory_budget import check_packing_fits
 from tsilstm.runtime.packing import PackedDirection, pack_direction
 from tsilstm.runtime.schedule_choice import (
-    MIN_AUTO_TSI_LLC_FRACTION,
     RUNTIME_SCHEDULES,
     ScheduleChoice,
     choose_schedule,
     last_level_cache_bytes,
+)
+from tsilstm.runtime.schedule_tuning import (
+    TUNING_REPEATS,
+    TUNING_STEPS,
+    Decision,
+    DecisionStore,
+    LayerConfig,
+    batch_bucket,
+    default_store_path,
+    machine_signature,
+    measured_decision,
+    tuning_mode,
 )
 from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array
 from tsilstm.validation import require_choice, require_int
@@ -42,6 +55,42 @@ per-step hand-offs between threads cost more than the split saves. Measured 2026
 0.067-0.086 ms/step favours 2."""
 MAX_THREADS = 256
 """Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
+AUTO_CANDIDATES = ("tsi", "conventional")
+"""The programs ``schedule="auto"`` packs and times (over the same packed weights)."""
+_PROCESS_DECISIONS: dict[tuple[str, str, str], Decision] = {}
+"""Decisions this process has read or measured, by (store path, machine signature, configuration key)."""
+
+
+@lru_cache(maxsize=1)
+def machine_identity() -> dict[str, object]:
+    """What a schedule decision's validity depends on: CPU model and flags, last-level cache,
+    usable cores."""
+    model, flags = "", ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not model:
+                model = value.strip()
+            elif key.strip() in ("flags", "Features") and not flags:
+                flags = value.strip()
+    except OSError:
+        pass
+    import platform
+
+    return {"cpu": model or platform.processor() or platform.machine(), "flags": " ".join(sorted(flags.split())),
+            "llc_bytes": last_level_cache_bytes(), "cores": default_threads()}
+
+
+def decision_store() -> DecisionStore:
+    """The decision store of this machine at ``default_store_path()`` (TSILSTM_CACHE_DIR or the
+    user cache directory, read when called)."""
+    return _store_at(default_store_path())
+
+
+@lru_cache(maxsize=8)
+def _store_at(path: Path) -> DecisionStore:
+    identity = machine_identity()
+    return DecisionStore(path, machine_signature(identity), identity)
 
 
 def default_threads() -> int:
@@ -68,6 +117,12 @@ class LayerRun:
     weight_dtype: str = "float32"
     last_batch: int | None = None
     """Batch of the last call (None before the first): ``program`` and ``choice`` describe it."""
+    config: LayerConfig | None = None
+    """The layer configuration a measured decision is recorded under (batch bucket 0: set per call)."""
+    tuning: str = "on"
+    """How ``auto`` decides (schedule_tuning.TUNING_MODES)."""
+    decided: dict[int, ScheduleChoice] = field(default_factory=dict)
+    """Measured (or recorded) choices of ``auto``, by batch bucket."""
 
     @property
     def program(self) -> Program:
@@ -80,10 +135,56 @@ class LayerRun:
         return self.choose(self.last_batch or 1)[0]
 
     def choose(self, batch: int) -> tuple[ScheduleChoice, Program]:
-        """The schedule for a call of ``batch`` sequences, and the program that runs it."""
-        choice = choose_schedule(self.requested, self.recurrent_bytes, self.llc_bytes, batch)
+        """The schedule for a call of ``batch`` sequences, and the program that runs it: for ``auto``
+        the measured decision of its batch bucket, else (no measurement) the cache-size rule."""
+        choice = self.decided.get(batch_bucket(batch)) if self.requested == "auto" else None
+        if choice is None:
+            choice = choose_schedule(self.requested, self.recurrent_bytes, self.llc_bytes, batch)
+            if self.requested == "auto":
+                why = {"off": "tuning is off", "read-only": "tuning is read-only and no decision is on record",
+                       "on": "not measured yet: the first call measures"}[self.tuning]
+                choice = replace(choice, reason=f"untuned ({why}); {choice.reason}")
         key = choice.schedule if choice.schedule in self.programs else next(iter(self.programs))
         return choice, self.programs[key]
+
+    def decide(self, batch: int, packed: PackedDirection, isa: str | None) -> None:
+        """Make sure ``auto`` has a measured decision for ``batch``'s bucket: from this process, from
+        the decision store, or (tuning ``on``) by timing every packed program on ``packed`` now and
+        recording the result."""
+        bucket = batch_bucket(batch)
+        if self.requested != "auto" or self.tuning == "off" or bucket in self.decided or self.config is None:
+            return
+        config = replace(self.config, batch_bucket=bucket)
+        store = decision_store()
+        memo = (str(store.path), store.signature, config.key)
+        decision = _PROCESS_DECISIONS.get(memo) or store.get(config)
+        if decision is not None and not set(decision.ms_per_step) <= set(self.programs):
+            decision = None  # recorded by a version with other candidates: measure again
+        if decision is not None:
+            _PROCESS_DECISIONS[memo] = decision
+            self._adopt(bucket, decision, "on record")
+        elif self.tuning == "on":
+            self.measure(batch, packed, isa)
+
+    def measure(self, batch: int, packed: PackedDirection, isa: str | None, *, steps: int = TUNING_STEPS,
+                repeats: int = TUNING_REPEATS) -> Decision:
+        """Time every packed program of ``auto`` on ``packed`` at ``batch`` (``repeats`` interleaved
+        runs of ``steps`` steps), record the decision in the store and adopt it; returns it."""
+        if self.config is None or self.requested != "auto":
+            raise InvalidParameterError("schedule", self.requested, "only schedule='auto' measures its candidates")
+        config = replace(self.config, batch_bucket=batch_bucket(batch))
+        decision = measured_decision(_timed_runs(packed, self.programs, batch, steps, isa), steps, batch, repeats)
+        store = decision_store()
+        store.put(config, decision)
+        _PROCESS_DECISIONS[(str(store.path), store.signature, config.key)] = decision
+        self._adopt(config.batch_bucket, decision, "measured now")
+        return decision
+
+    def _adopt(self, bucket: int, decision: Decision, source: str) -> None:
+        self.decided[bucket] = ScheduleChoice(
+            "auto", decision.schedule,
+            f"measured on this machine at batch {decision.batch} ({source}, {decision.measured_at}): {decision.describe()}",
+        )
 
     def describe(self, layer: RecurrentLayer, last_batch: int | None) -> str:
         """One paragraph on this layer: sizes, schedule and why, fallbacks, threads, tile."""
@@ -124,6 +225,7 @@ class RecurrentModule:
         tile: int | None = None,
         isa: str | None = None,
         weight_dtype: str = "float32",
+        tuning: str | None = None,
     ) -> None:
         if not isinstance(model, RecurrentModel):
             raise InvalidParameterError("model", type(model).__name__, "must be a tsilstm.model.RecurrentModel")
@@ -135,6 +237,7 @@ class RecurrentModule:
         if isa is not None:
             require_choice("isa", isa, available_isas())
         self.weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+        self.tuning = tuning_mode(tuning)
         self.model = model
         self.batch_first = batch_first
         self.requested_schedule = schedule
@@ -152,12 +255,12 @@ class RecurrentModule:
     @classmethod
     def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
                    threads: int | None = None, tile: int | None = None, isa: str | None = None,
-                   weight_dtype: str = "float32") -> "RecurrentModule":
+                   weight_dtype: str = "float32", tuning: str | None = None) -> "RecurrentModule":
         """A module of this class (LSTM or GRU) running the layers and weights of ``model`` (e.g.
         from an importer); every layer must be of this cell type."""
         module = cls.__new__(cls)
         RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
-                                 isa=isa, weight_dtype=weight_dtype)
+                                 isa=isa, weight_dtype=weight_dtype, tuning=tuning)
         return module
 
     def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
@@ -166,11 +269,7 @@ class RecurrentModule:
         )
         recurrent_bytes = WEIGHT_BYTES[self.weight_dtype] * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
         require_choice("schedule", schedule, RUNTIME_SCHEDULES)
-        if schedule == "auto":
-            share = recurrent_bytes / self.llc_bytes
-            candidates = ("tsi", "conventional") if share >= MIN_AUTO_TSI_LLC_FRACTION else ("conventional",)
-        else:
-            candidates = (schedule,)
+        candidates = AUTO_CANDIDATES if schedule == "auto" else (schedule,)
         tiling = make_tiling(
             layer.hidden_size, layer.input_size, tile=units, cell=layer.cell, proj_size=layer.proj_size
         )
@@ -184,8 +283,23 @@ class RecurrentModule:
             packed = pack_direction(first, layer, weights, layer_threads, tuple(rest), self.weight_dtype)
             self._packed[id(weights)] = (index, packed)
             packed_bytes = packed.weight_bytes
+        config = LayerConfig(layer.cell, layer.variant, layer.hidden_size, layer.input_size, layer.proj_size, 0,
+                             layer_threads, self.weight_dtype)
         return LayerRun(index, schedule, programs, layer_threads, units, packed_bytes, recurrent_bytes, self.llc_bytes,
-                        self.weight_dtype)
+                        self.weight_dtype, config=config, tuning=self.tuning)
+
+    def tune(self, batch: int = 1, *, steps: int = TUNING_STEPS, repeats: int = TUNING_REPEATS) -> list[Decision]:
+        """Measure ``auto``'s candidates for every layer at ``batch`` now (``repeats`` interleaved
+        runs of ``steps`` steps on the layer's packed weights), record and use the decisions; returns
+        them, one per layer. ``tsilstm calibrate`` fills the store this way ahead of time."""
+        batch = require_int("batch", batch)
+        steps = require_int("steps", steps)
+        repeats = require_int("repeats", repeats)
+        decisions = []
+        for run in self.layer_runs:
+            packed = next(p for i, p in self._packed.values() if i == run.index)
+            decisions.append(run.measure(batch, packed, self.isa, steps=steps, repeats=repeats))
+        return decisions
 
     # ------------------------------------------------------------------ properties like torch's
 
@@ -264,6 +378,7 @@ class RecurrentModule:
     def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
         index, packed = self._packed[id(weights)]
         run = self.layer_runs[index]
+        run.decide(x.shape[1], packed, self.isa)
         _, program = run.choose(x.shape[1])
         run.last_batch = self._last_batch = x.shape[1]
         return run_packed(
@@ -303,10 +418,11 @@ class LSTM(RecurrentModule):
         seed: int | None = None,
         isa: str | None = None,
         weight_dtype: str = "float32",
+        tuning: str | None = None,
     ) -> None:
         model = _random_model("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                         weight_dtype=weight_dtype)
+                         weight_dtype=weight_dtype, tuning=tuning)
 
     @property
     def proj_size(self) -> int:
@@ -354,10 +470,11 @@ class GRU(RecurrentModule):
         seed: int | None = None,
         isa: str | None = None,
         weight_dtype: str = "float32",
+        tuning: str | None = None,
     ) -> None:
         model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                         weight_dtype=weight_dtype)
+                         weight_dtype=weight_dtype, tuning=tuning)
 
     def __call__(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
         """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``."""
@@ -372,6 +489,22 @@ class GRU(RecurrentModule):
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
             f"schedule={self.requested_schedule!r}, threads={self.threads})"
         )
+
+
+def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: int, steps: int,
+                isa: str | None) -> dict[str, Any]:
+    """One closure per program key running ``steps`` steps of random input at ``batch`` (at most
+    one kernel call's batch) on ``packed`` with that program."""
+    from tsilstm.runtime.kernel_abi import MAX_KERNEL_BATCH
+
+    batch = min(batch, MAX_KERNEL_BATCH)
+    x = np.random.default_rng(0).standard_normal((steps, batch, packed.input_size)).astype(np.float32)
+    h0 = np.zeros((batch, packed.recurrent), dtype=np.float32)
+    c0 = np.zeros((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
+    return {
+        key: (lambda schedule=program.schedule: run_packed(packed, x, h0, c0, isa=isa, schedule=schedule))
+        for key, program in programs.items()
+    }
 
 
 def _random_model(cell: str, input_size: int, hidden_size: int, num_layers: int, bias: bool,

@@ -1,0 +1,229 @@
+"""Schedule choice by measurement: ``schedule="auto"`` times its candidate programs on the layer's
+real packed weights the first time a layer configuration runs on a machine, keeps the fastest,
+and records the decision with its timings in a per-user cache, so later calls and later
+processes reuse it.
+
+A reported cache size is no basis for the choice: cloud CPUs report last-level caches shared with
+other tenants (this project has seen 32 MiB and 480 MiB on the same kind of machine), so
+the kernels are timed instead.
+
+The store is one small versioned JSON file in the user cache directory (``platformdirs``; the
+environment variable ``TSILSTM_CACHE_DIR`` moves it), keyed by a machine signature (CPU model and
+flags, cache sizes, usable cores) and then by the layer configuration (cell, variant, hidden,
+input, projection, batch bucket, threads, weight dtype). It is written atomically (a temporary
+file renamed over the old one); a corrupt, foreign or unreadable file is ignored with a warning,
+and an unwritable directory keeps decisions in memory only. ``TSILSTM_TUNING`` (or the modules'
+``tuning`` argument) is ``on`` (measure when no decision is on record), ``read-only`` (use
+recorded decisions, never measure or write) or ``off`` (ignore the store); without a measured
+decision ``auto`` falls back to the cache-size rule of ``schedule_choice`` and says so.
+
+Cost of one measurement: every candidate runs once untimed and TUNING_REPEATS times timed,
+interleaved, over TUNING_STEPS steps of random input at the call's batch; for two candidates that
+is 8 runs of 16 steps (about 0.1 s for an LSTM of 2048 units at batch 1 on a 2-core machine),
+once per layer configuration and machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from tsilstm.validation import require_choice
+
+TUNING_MODES = ("on", "read-only", "off")
+"""``on``: measure and record when no decision is on record; ``read-only``: use recorded decisions
+only; ``off``: never read, measure or write."""
+TUNING_ENV = "TSILSTM_TUNING"
+"""Environment variable giving the default tuning mode (one of TUNING_MODES)."""
+CACHE_DIR_ENV = "TSILSTM_CACHE_DIR"
+"""Environment variable naming the directory of the decision store (default: the user cache dir)."""
+STORE_FILE = "schedule-decisions.json"
+STORE_VERSION = 1
+"""Format version of the store; a file of another version is ignored (with a warning) and replaced."""
+TUNING_STEPS = 16
+"""Time steps of one timed run (even, so tsi's step pairs are whole)."""
+TUNING_REPEATS = 3
+"""Timed runs per candidate (the fastest counts), after one untimed run."""
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
+"""Batch sizes are recorded by bucket: the smallest entry >= the batch (larger batches: the last)."""
+
+
+class TuningWarning(UserWarning):
+    """The decision store could not be read or written; tuning goes on without it."""
+
+
+def batch_bucket(batch: int) -> int:
+    """The bucket of ``batch`` sequences (see BATCH_BUCKETS)."""
+    return next((bucket for bucket in BATCH_BUCKETS if batch <= bucket), BATCH_BUCKETS[-1])
+
+
+def tuning_mode(requested: str | None = None) -> str:
+    """``requested`` if given, else TSILSTM_TUNING, else ``on``; validated against TUNING_MODES."""
+    if requested is not None:
+        return require_choice("tuning", requested, TUNING_MODES)
+    value = os.environ.get(TUNING_ENV, "on").strip().lower() or "on"
+    return require_choice(TUNING_ENV, value, TUNING_MODES)
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """What a schedule decision depends on, besides the machine."""
+
+    cell: str
+    variant: str
+    hidden: int
+    input: int
+    proj: int
+    batch_bucket: int
+    threads: int
+    weight_dtype: str
+
+    @property
+    def key(self) -> str:
+        """The record key, e.g. ``lstm/standard/h2048/x2048/p0/b1/t2/float32``."""
+        return (f"{self.cell}/{self.variant}/h{self.hidden}/x{self.input}/p{self.proj}/b{self.batch_bucket}/"
+                f"t{self.threads}/{self.weight_dtype}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A measured choice: the winner and the measured ms per step of every candidate."""
+
+    schedule: str
+    ms_per_step: dict[str, float]
+    measured_at: str
+    steps: int
+    batch: int
+
+    def describe(self) -> str:
+        """The timings, fastest first, e.g. ``tsi 1.02, conventional 2.01 ms/step``."""
+        ranked = sorted(self.ms_per_step.items(), key=lambda item: item[1])
+        return ", ".join(f"{name} {ms:.4g}" for name, ms in ranked) + " ms/step"
+
+
+def machine_signature(identity: dict[str, object]) -> str:
+    """A short stable digest of ``identity`` (CPU model and flags, cache sizes, usable cores)."""
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def default_store_path() -> Path:
+    """Where the decision store lives: TSILSTM_CACHE_DIR, else the platform's user cache dir."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override) / STORE_FILE
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tsilstm")) / STORE_FILE
+
+
+class DecisionStore:
+    """The decisions of one machine, read from and written to ``path`` (see module doc)."""
+
+    def __init__(self, path: Path, signature: str, identity: dict[str, object]) -> None:
+        self.path = path
+        self.signature = signature
+        self.identity = identity
+        self._lock = threading.Lock()
+
+    def get(self, config: LayerConfig) -> Decision | None:
+        """The recorded decision for ``config`` on this machine, or None."""
+        entry = self._read().get("machines", {}).get(self.signature, {}).get("decisions", {}).get(config.key)
+        if not isinstance(entry, dict):
+            return None
+        try:
+            decision = Decision(str(entry["schedule"]), {str(k): float(v) for k, v in entry["ms_per_step"].items()},
+                                str(entry["measured_at"]), int(entry["steps"]), int(entry["batch"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            warnings.warn(f"ignoring a malformed schedule decision for {config.key} in {self.path}", TuningWarning,
+                          stacklevel=3)
+            return None
+        return decision if decision.schedule in decision.ms_per_step else None
+
+    def put(self, config: LayerConfig, decision: Decision) -> None:
+        """Record ``decision`` for ``config`` (read-modify-write, renamed into place)."""
+        with self._lock:
+            data = self._read()
+            machine = data.setdefault("machines", {}).setdefault(self.signature, {})
+            machine["identity"] = self.identity
+            machine.setdefault("decisions", {})[config.key] = asdict(decision)
+            self._write(data)
+
+    def decisions(self) -> dict[str, dict]:
+        """Every recorded decision of this machine, by configuration key."""
+        found = self._read().get("machines", {}).get(self.signature, {}).get("decisions", {})
+        return found if isinstance(found, dict) else {}
+
+    def clear(self) -> bool:
+        """Delete the store file; True when there was one."""
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _read(self) -> dict:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return {"version": STORE_VERSION}
+        except OSError as error:
+            warnings.warn(f"cannot read the schedule decisions {self.path}: {error}", TuningWarning, stacklevel=4)
+            return {"version": STORE_VERSION}
+        try:
+            data = json.loads(text)
+        except ValueError:
+            warnings.warn(f"ignoring the corrupt schedule decisions file {self.path}", TuningWarning, stacklevel=4)
+            return {"version": STORE_VERSION}
+        if not isinstance(data, dict) or data.get("version") != STORE_VERSION or not isinstance(data.get("machines", {}), dict):
+            warnings.warn(f"ignoring {self.path}: not a version-{STORE_VERSION} tsilstm decision store", TuningWarning,
+                          stacklevel=4)
+            return {"version": STORE_VERSION}
+        return data
+
+    def _write(self, data: dict) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".decisions-", suffix=".json", dir=self.path.parent)
+            try:
+                with os.fdopen(handle, "w") as out:
+                    json.dump(data, out, indent=1, sort_keys=True)
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            warnings.warn(f"cannot write the schedule decisions to {self.path}: {error}; the decision is kept for "
+                          "this process only", TuningWarning, stacklevel=4)
+
+
+def measure(candidates: dict[str, Callable[[], None]], steps: int, repeats: int = TUNING_REPEATS) -> dict[str, float]:
+    """ms per step of each candidate (a call running ``steps`` steps): one untimed run each, then
+    ``repeats`` timed rounds interleaved across candidates; the fastest round counts."""
+    for run in candidates.values():
+        run()
+    best = {name: float("inf") for name in candidates}
+    for _ in range(repeats):
+        for name, run in candidates.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], (time.perf_counter() - start) * 1e3 / steps)
+    return best
+
+
+def measured_decision(candidates: dict[str, Callable[[], None]], steps: int, batch: int,
+                      repeats: int = TUNING_REPEATS) -> Decision:
+    """Time ``candidates`` (see ``measure``) and return the decision for the fastest."""
+    timings = measure(candidates, steps, repeats)
+    winner = min(timings, key=lambda name: timings[name])
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return Decision(winner, timings, stamp, steps, batch)
