@@ -87,3 +87,37 @@ def test_a_workload_torch_cannot_express_is_rejected_naming_it():
     result = CliRunner().invoke(cli, ["bench", "--workload", "mos-ptb"])
     assert result.exit_code == 2
     assert "workload='mos-ptb'" in result.output and "--hidden/--layers" in result.output
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_stream_mode_reports_ms_per_call_and_equals_the_whole_sequence(cell):
+    result = CliRunner().invoke(cli, ["bench", "--stream", "--cell", cell, "--hidden", "32", "--steps", "7",
+                                      "--repeats", "2", "--json"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    report = json.loads(result.stdout)
+    assert report["mode"] == "stream" and report["shape"]["steps"] == 7
+    impls = [row["impl"] for row in report["results"]]
+    assert impls == ["tsilstm-tsi", "tsilstm-conventional", "tsilstm-auto", "torch", "onnxruntime"]
+    for row in report["results"]:  # 7 calls of one step each vs torch over the whole sequence at once
+        assert row["ms_per_call"] == row["ms_per_step"] > 0
+        assert row["max_abs_error"] <= 1e-4
+
+
+def test_stream_and_suite_are_exclusive():
+    result = CliRunner().invoke(cli, ["bench", "--stream", "--suite", "deepbench"])
+    assert result.exit_code == 2 and "--stream" in result.output
+
+
+def test_streamed_runner_carries_the_state():
+    import numpy as np
+
+    from tsilstm.bench.streaming import streamed
+
+    calls = []
+
+    def runner(x, h, c):  # type: ignore[no-untyped-def]
+        calls.append(x.shape[0])
+        return x + h, h + 1, None
+
+    y, h, _ = streamed(runner)(np.zeros((4, 1, 1)), np.zeros((1, 1)), None)
+    assert calls == [1, 1, 1, 1] and y.ravel().tolist() == [0, 1, 2, 3] and h.item() == 4

@@ -15,6 +15,7 @@ from tsilstm.bench.harness import measure_interleaved, repeats_within_budget
 from tsilstm.bench.roofline import roofline
 from tsilstm.bench.runners_tsilstm import TSILSTM_SCHEDULES, TsilstmRunner, runtime_unavailable_reason
 from tsilstm.bench.shapes import BenchShape, make_inputs, make_model
+from tsilstm.bench.streaming import streamed
 from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.validation import require_int
 
@@ -30,8 +31,9 @@ Runner = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], tuple]
 class CompareSettings:
     """How to compare: baselines ``against``, ``threads``, at most ``repeats`` timed rounds (fewer
     when ``budget_s`` seconds per implementation would be exceeded, never fewer than 3), tsilstm
-    ``schedules`` to run, ``warmup`` calls, the weight/data ``seed``, and ``prime``: an untimed call
-    of the same implementation right before each timed sample (see ``measure_interleaved``)."""
+    ``schedules`` to run, ``warmup`` calls, the weight/data ``seed``, ``prime``: an untimed call
+    of the same implementation right before each timed sample (see ``measure_interleaved``), and
+    ``stream``: feed every implementation one time step per call, state carried (``streaming``)."""
 
     against: tuple[str, ...] = BASELINES
     threads: int = 1
@@ -41,6 +43,7 @@ class CompareSettings:
     budget_s: float | None = None
     seed: int = 0
     prime: bool = True
+    stream: bool = False
 
     def __post_init__(self) -> None:
         parse_against(",".join(self.against))
@@ -155,6 +158,8 @@ def compare_shape(
     x, h0, c0 = make_inputs(shape, settings.seed)
     runners, skipped, torch_runner, summaries = _build_runners(shape, settings)
     reference, reference_name = _reference_outputs(shape, settings, torch_runner, x, h0, c0)
+    if settings.stream:  # the reference ran the whole sequence in one call: streaming must equal it
+        runners = {name: streamed(runner) for name, runner in runners.items()}
     errors: dict[str, float] = {}
     first_call_s: dict[str, float] = {}
     for name, runner in runners.items():
@@ -177,6 +182,8 @@ def compare_shape(
         stats = measure_interleaved(calls, repeats, warmup=warmup, on_round=on_round, prime=settings.prime)
         for name in runners:
             row: dict[str, Any] = {"impl": name, **stats[name].per_step_ms(shape.steps)}
+            if settings.stream:  # one step per call
+                row["ms_per_call"] = row["ms_per_step"]
             row["repeats"] = len(stats[name].samples_s)
             row["calls_per_sample"] = stats[name].calls_per_sample
             row["max_abs_error"] = errors[name]
@@ -200,6 +207,7 @@ def compare_shape(
     return {
         "shape": shape.as_dict(),
         "threads": settings.threads,
+        "mode": "stream" if settings.stream else "sequence",
         "repeats": repeats,
         "error_reference": reference_name,
         "error_tolerance": ERROR_TOLERANCE,

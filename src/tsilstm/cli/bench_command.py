@@ -24,6 +24,7 @@ from tsilstm.errors import InvalidParameterError
 DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
 SUITE_BUDGET_S = 3.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
 SUITE_MAX_REPEATS = 15  # cheap workloads get many rounds (their medians suffer most from other processes)
+STREAM_CALLS = 200  # calls of one step each in a --stream run (per timed sample)
 
 
 def _default_threads() -> int:
@@ -68,11 +69,14 @@ _POSITIVE = click.IntRange(min=1)
               help="Suite: divide the DeepBench GRU sequence lengths by this (1: full length).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RESULTS_PATH,
               show_default=True, help="Suite: where to write the markdown results.")
+@click.option("--stream", is_flag=True,
+              help="Streaming: one time step per call, state carried, --steps calls [default: 200]; reports ms per call.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def bench(
     workload: str | None, suite: str | None, hidden: int | None, input_size: int | None, batch: int | None,
     steps: int | None, cell: str | None, layers: int, proj_size: int, bidirectional: bool, against: tuple[str, ...], threads: int | None,
-    repeats: int | None, with_auto: bool | None, seed: int, gru_steps_divisor: int, output_path: Path, as_json: bool,
+    repeats: int | None, with_auto: bool | None, seed: int, gru_steps_divisor: int, output_path: Path, stream: bool,
+    as_json: bool,
 ) -> None:
     """Time tsilstm (tsi and conventional schedules) against torch and ONNX Runtime in one process, on
     the same data and thread count; report ms per step, spread, speedups, errors vs torch, the
@@ -84,6 +88,8 @@ def bench(
         raise click.UsageError(f"{'--workload' if workload else '--suite'} cannot be combined with {', '.join(given)}")
     if workload and suite:
         raise click.UsageError("--workload and --suite are exclusive")
+    if stream and suite:
+        raise click.UsageError("--stream runs one shape or workload; the suite has its own streaming rows")
     threads = threads or _default_threads()
     if suite:
         settings = CompareSettings(
@@ -97,12 +103,12 @@ def bench(
         shape = workload_entry(workload).shape
     else:
         shape = BenchShape(
-            cell or "lstm", hidden or 2048, input_size or hidden or 2048, batch or 1, steps or 50, layers,
-            proj_size, bidirectional,
+            cell or "lstm", hidden or 2048, input_size or hidden or 2048, batch or 1,
+            steps or (STREAM_CALLS if stream else 50), layers, proj_size, bidirectional,
         )
     settings = CompareSettings(
         against=against, threads=threads, repeats=repeats or 10,
-        schedules=("tsi", "conventional") + (("auto",) if with_auto else ()), seed=seed,
+        schedules=("tsi", "conventional") + (("auto",) if with_auto or stream else ()), seed=seed, stream=stream,
     )
     _run_one(shape, settings, as_json)
 
@@ -160,7 +166,7 @@ def _print_table(report: dict[str, Any]) -> None:
         + f" | threads={report['threads']} repeats={report['repeats']} | "
         f"{machine['cpu_model']}, read bandwidth {report['bandwidth_gbs']:.1f} GB/s (measured now)"
     )
-    table = Table()
+    table = Table(title="streaming: one step per call, state carried (ms/step = ms per call)" if report.get("mode") == "stream" else None)
     for column in ("impl", "ms/step (median)", "min..max", "IQR", "vs faster baseline", "vs conventional", "max abs error",
                    "roofline ms/step", "% of roofline"):
         table.add_column(column, justify="left" if column == "impl" else "right", no_wrap=column == "impl")
