@@ -7,6 +7,12 @@ Weights are held in PyTorch's canonical layout and gate order, whatever format t
 * GRU: gates ``r, z, n``; ``w_ih`` is ``(3H, X)``, ``w_hh`` is ``(3H, H)``, biases ``(3H,)``.
   ``variant`` is ``"reset_after"`` (PyTorch / cuDNN, ONNX ``linear_before_reset=1``) or
   ``"reset_before"`` (the original GRU, ONNX ``linear_before_reset=0``, Keras ``reset_after=False``).
+
+Beyond PyTorch's cells (ONNX's and Keras' options): ``activations`` (LSTM: f for the i, f, o
+gates, g for the cell candidate, h for the output; GRU: f for r and z, g for the candidate),
+``clip`` (gate pre-activations clipped to [-clip, clip] before their activation), ``input_forget``
+(LSTM: f = 1 - i) and ``peepholes`` (LSTM, per direction, (3, H) rows for i, f, o:
+i and f add p * c_{t-1}, o adds p * c_t).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
 from tsilstm.errors import InvalidParameterError
 from tsilstm.validation import require_choice, require_int
 
@@ -40,11 +47,14 @@ class DirectionWeights:
     b_ih: np.ndarray
     b_hh: np.ndarray
     w_hr: np.ndarray | None = None
+    peepholes: np.ndarray | None = None
+    """LSTM peephole weights (3, H), rows for the i, f and o gates; None: no peepholes."""
 
     def astype(self, dtype: np.dtype | type) -> "DirectionWeights":
         """Return a copy with every array converted to ``dtype``."""
         conv = lambda a: None if a is None else np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
-        return DirectionWeights(conv(self.w_ih), conv(self.w_hh), conv(self.b_ih), conv(self.b_hh), conv(self.w_hr))
+        return DirectionWeights(conv(self.w_ih), conv(self.w_hh), conv(self.b_ih), conv(self.b_hh), conv(self.w_hr),
+                                conv(self.peepholes))
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,12 @@ class RecurrentLayer:
     name: str = ""
     direction: str = ""
     """One of DIRECTIONS; empty means ``forward`` for one set of weights, ``bidirectional`` for two."""
+    activations: tuple[Activation, ...] = ()
+    """The cell's activations (see the module doc); empty means the cell's defaults."""
+    clip: float | None = None
+    """Gate pre-activations are clipped to [-clip, clip] before their activation; None: no clipping."""
+    input_forget: bool = False
+    """LSTM only: the forget gate is 1 - the input gate (coupled gates)."""
 
     def __post_init__(self) -> None:
         require_choice("cell", self.cell, CELLS)
@@ -78,6 +94,7 @@ class RecurrentLayer:
                 raise InvalidParameterError(
                     "proj_size", self.proj_size, f"must be 0 or smaller than hidden_size={self.hidden_size}"
                 )
+        self._check_cell_options()
         if len(self.directions) not in (1, 2):
             raise InvalidParameterError("directions", len(self.directions), "a layer has 1 or 2 directions")
         if not self.direction:
@@ -91,6 +108,47 @@ class RecurrentLayer:
             )
         for index, weights in enumerate(self.directions):
             self._check_direction(index, weights)
+
+    @property
+    def standard_cell(self) -> bool:
+        """True when the cell is PyTorch's: default activations, no clip, input_forget or peepholes."""
+        return (self.activations == DEFAULT_ACTIVATIONS[self.cell] and self.clip is None and not self.input_forget
+                and all(weights.peepholes is None for weights in self.directions))
+
+    def describe_cell(self) -> str:
+        """The options beyond PyTorch's cell, e.g. ``activations hard_sigmoid(alpha=0.2, beta=0.5), tanh;
+        clip 3``; empty for a standard cell."""
+        parts = []
+        if self.activations != DEFAULT_ACTIVATIONS[self.cell]:
+            parts.append("activations " + ", ".join(a.describe() for a in self.activations))
+        if self.clip is not None:
+            parts.append(f"clip {self.clip:g}")
+        if self.input_forget:
+            parts.append("input_forget")
+        if any(weights.peepholes is not None for weights in self.directions):
+            parts.append("peepholes")
+        return "; ".join(parts)
+
+    def _check_cell_options(self) -> None:
+        if not self.activations:
+            object.__setattr__(self, "activations", DEFAULT_ACTIVATIONS[self.cell])
+        expected = len(DEFAULT_ACTIVATIONS[self.cell])
+        if not isinstance(self.activations, tuple) or len(self.activations) != expected or not all(
+            isinstance(a, Activation) for a in self.activations
+        ):
+            raise InvalidParameterError(
+                "activations", self.activations,
+                f"a {self.cell.upper()} takes {expected} Activation objects "
+                + ("(f for i/f/o, g for the candidate, h for the output)" if self.cell == "lstm" else "(f for r/z, g for the candidate)"),
+            )
+        if self.clip is not None:
+            if isinstance(self.clip, bool) or not isinstance(self.clip, (int, float)) or not np.isfinite(self.clip) or self.clip <= 0:
+                raise InvalidParameterError("clip", self.clip, "must be None or a finite number > 0")
+            object.__setattr__(self, "clip", float(self.clip))
+        if not isinstance(self.input_forget, bool):
+            raise InvalidParameterError("input_forget", self.input_forget, "must be True or False")
+        if self.input_forget and self.cell != "lstm":
+            raise InvalidParameterError("input_forget", True, "applies to an LSTM only")
 
     @property
     def gates(self) -> int:
@@ -136,6 +194,10 @@ class RecurrentLayer:
             expected["w_hr"] = (self.proj_size, self.hidden_size)
         elif weights.w_hr is not None:
             raise InvalidParameterError(f"{self._where(index)}.w_hr", "array", "must be None without proj_size")
+        if weights.peepholes is not None:
+            if self.cell != "lstm":
+                raise InvalidParameterError(f"{self._where(index)}.peepholes", "array", "peepholes apply to an LSTM only")
+            expected["peepholes"] = (3, self.hidden_size)
         for key, shape in expected.items():
             array = getattr(weights, key)
             where = f"{self._where(index)}.{key}"

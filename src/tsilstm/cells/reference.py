@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsilstm.cells.pointwise import gru_pointwise, lstm_pointwise, sigmoid
+from tsilstm.cells.pointwise import gate_activation, gru_pointwise, lstm_pointwise
 from tsilstm.model import DirectionWeights, RecurrentLayer
 
 
@@ -33,17 +33,18 @@ def reference_direction(
         gh = h @ w.w_hh.T + w.b_hh
         if layer.cell == "lstm":
             g = gx + gh
-            m, c = lstm_pointwise(*(g[:, k * hidden : (k + 1) * hidden] for k in range(4)), c)
+            m, c = lstm_pointwise(*(g[:, k * hidden : (k + 1) * hidden] for k in range(4)), c, layer, w.peepholes)
             h = m @ w.w_hr.T if w.w_hr is not None else m
         elif layer.variant == "reset_after":
             parts = [gx[:, k * hidden : (k + 1) * hidden] for k in range(3)]
             parts += [gh[:, k * hidden : (k + 1) * hidden] for k in range(3)]
-            h = gru_pointwise(*parts, h)
+            h = gru_pointwise(*parts, h, layer)
         else:  # original GRU: reset applied to h before the candidate's recurrent product
-            r = sigmoid(gx[:, :hidden] + gh[:, :hidden])
-            z = sigmoid(gx[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
+            f_act, g_act = gate_activation(layer, 0), gate_activation(layer, 1)
+            r = f_act(gx[:, :hidden] + gh[:, :hidden])
+            z = f_act(gx[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
             hn = (r * h) @ w.w_hh[2 * hidden :].T + w.b_hh[2 * hidden :]
-            n = np.tanh(gx[:, 2 * hidden :] + hn)
+            n = g_act(gx[:, 2 * hidden :] + hn)
             h = (1.0 - z) * n + z * h
         ys[t] = h
     return ys, h, c

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsilstm.cells.pointwise import gru_pointwise, lstm_pointwise, sigmoid
+from tsilstm.cells.pointwise import gate_activation, gru_pointwise, lstm_pointwise
 from tsilstm.cells.stack import DirectionRunner
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, RecurrentLayer
@@ -78,21 +78,22 @@ def replay_direction(
             u0, u1 = tiling.row_bounds[op.row]
             parts_x = [acc_x[t, :, g * hidden + u0 : g * hidden + u1] for g in range(gates)]
             if layer.cell == "lstm":
-                m, c = lstm_pointwise(*parts_x, c_seq[t, :, u0:u1])
+                peep = None if w.peepholes is None else w.peepholes[:, u0:u1]
+                m, c = lstm_pointwise(*parts_x, c_seq[t, :, u0:u1], layer, peep)
                 c_seq[t + 1, :, u0:u1] = c
                 m_seq[t, :, u0:u1] = m
             elif tiling.reset_before:  # acc_h's candidate rows already hold W_hn (r * h_{t-1}) + b_hn
                 parts_h = [acc_h[t, :, g * hidden + u0 : g * hidden + u1] for g in range(gates)]
-                z = sigmoid(parts_x[1] + parts_h[1])
-                n = np.tanh(parts_x[2] + parts_h[2])
+                z = gate_activation(layer, 0)(parts_x[1] + parts_h[1])
+                n = gate_activation(layer, 1)(parts_x[2] + parts_h[2])
                 h_seq[t + 1, :, u0:u1] = (1.0 - z) * n + z * h_seq[t, :, u0:u1]
             else:
                 parts_h = [acc_h[t, :, g * hidden + u0 : g * hidden + u1] for g in range(gates)]
-                h_seq[t + 1, :, u0:u1] = gru_pointwise(*parts_x, *parts_h, h_seq[t, :, u0:u1])
+                h_seq[t + 1, :, u0:u1] = gru_pointwise(*parts_x, *parts_h, h_seq[t, :, u0:u1], layer)
         elif op.kind == RESET:
             t = op.step
             u0, u1 = tiling.row_bounds[op.row]
-            r = sigmoid(acc_x[t, :, u0:u1] + acc_h[t, :, u0:u1])
+            r = gate_activation(layer, 0)(acc_x[t, :, u0:u1] + acc_h[t, :, u0:u1])
             rh_seq[t, :, u0:u1] = r * h_seq[t, :, u0:u1]
         elif op.kind == PROJECT:
             h_seq[op.step + 1] = acc_p[op.step]
