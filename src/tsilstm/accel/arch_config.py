@@ -27,8 +27,8 @@ from tsilstm.accel.energy_table import (
     mac_energy_pj,
     multiply_energy_pj,
 )
-from tsilstm.accel.quantities import parse_quantity, parse_whole
 from tsilstm.errors import InvalidParameterError
+from tsilstm.units import parse_quantity, parse_whole
 
 PRESETS = ("edge", "server")
 
@@ -61,7 +61,8 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
 _KEY_OF_FIELD = {field: f"{section}.{key}" for (section, key), (field, *_rest) in _SCHEMA.items()}
 _SECTIONS = ("compute", "memory", "dram", "energy")
 _TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
-_BIT_WIDTHS = (8, 16, 32)
+BIT_WIDTHS = (8, 16, 32)
+"""Weight and activation widths the accelerator model supports, in bits."""
 _ACC_WIDTHS = (16, 24, 32, 48, 64)
 
 
@@ -155,7 +156,7 @@ class ArchConfig:
 def _check_fields(arch: ArchConfig) -> None:
     for key in ("weight_bits", "activation_bits"):
         value = getattr(arch, key)
-        if value not in _BIT_WIDTHS:
+        if value not in BIT_WIDTHS:
             raise InvalidParameterError(key, value, "one of 8, 16, 32 bits")
     if arch.accumulator_bits not in _ACC_WIDTHS:
         raise InvalidParameterError("accumulator_bits", arch.accumulator_bits, "one of 16, 24, 32, 48, 64 bits")

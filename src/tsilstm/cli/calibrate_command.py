@@ -8,27 +8,25 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, POSITIVE_INT, CommaListType
+from tsilstm.runtime.calibration import DEFAULT_HIDDEN_SIZES
 
-@click.command()
-@click.option("--cell", default="lstm", show_default=True, help="lstm or gru.")
-@click.option("--hidden", "hidden_text", default="256,512,768,1024,1280,1536,2048", show_default=True,
-              help="Comma-separated hidden sizes (input size = hidden).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Sequences per batch.")
-@click.option("--steps", type=int, default=50, show_default=True, help="Time steps per call.")
-@click.option("--threads", type=int, default=2, show_default=True, help="Kernel threads.")
-@click.option("--repeats", type=int, default=7, show_default=True, help="Interleaved timed repeats (median).")
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--cell", type=CELL, default="lstm", show_default=True, help="Cell type.")
+@click.option("--hidden", "hidden_sizes", type=CommaListType(POSITIVE_INT), default=",".join(map(str, DEFAULT_HIDDEN_SIZES)),
+              show_default=True, help="Comma-separated hidden sizes (input size = hidden).")
+@click.option("--batch", type=POSITIVE_INT, default=1, show_default=True, help="Sequences per batch.")
+@click.option("--steps", type=POSITIVE_INT, default=50, show_default=True, help="Time steps per call.")
+@click.option("--threads", type=POSITIVE_INT, default=2, show_default=True, help="Kernel threads.")
+@click.option("--repeats", type=POSITIVE_INT, default=7, show_default=True, help="Interleaved timed repeats (median).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def calibrate(cell: str, hidden_text: str, batch: int, steps: int, threads: int, repeats: int, as_json: bool) -> None:
+def calibrate(cell: str, hidden_sizes: tuple[int, ...], batch: int, steps: int, threads: int, repeats: int, as_json: bool) -> None:
     """Time tsi and conventional side by side over hidden sizes: the crossover schedule="auto" uses."""
-    from tsilstm.errors import InvalidParameterError
     from tsilstm.runtime.calibration import measure_crossover
     from tsilstm.runtime.schedule_choice import last_level_cache_bytes, tsi_min_llc_fraction
 
-    try:
-        sizes = tuple(int(part) for part in hidden_text.split(",") if part.strip())
-    except ValueError:
-        raise InvalidParameterError("hidden", hidden_text, "must be comma-separated integers") from None
-    rows = measure_crossover(cell, sizes, batch=batch, steps=steps, threads=threads, repeats=repeats)
+    rows = measure_crossover(cell, hidden_sizes, batch=batch, steps=steps, threads=threads, repeats=repeats)
     if as_json:
         click.echo(json.dumps([{**row.__dict__, "speedup": row.speedup} for row in rows], indent=2))
         return

@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tsilstm.byte_sizes import format_bytes
+from tsilstm.cli.param_types import CONTEXT_SETTINGS
 from tsilstm.model import RecurrentModel
+from tsilstm.units import format_bytes
 
 _SYSFS_CACHE = Path("/sys/devices/system/cpu/cpu0/cache")  # Linux: one indexN folder per cache
 FALLBACK_CACHE_BYTES = {"L2": 1024**2, "L3": 32 * 1024**2}
@@ -22,7 +23,7 @@ ACCELERATOR_PRESETS = ("edge", "server")
 _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 otherwise)
 
 
-@click.command()
+@click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON ({\"layers\": [...]}) instead of a table.")
 def inspect(model_file: str, as_json: bool) -> None:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from tsilstm import __version__
+from tsilstm.cli.param_types import CONTEXT_SETTINGS
 from tsilstm.errors import TsilstmError
 
 
@@ -21,7 +22,7 @@ class _Group(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="tsilstm")
 def cli() -> None:
     """tsilstm: time-step interleaved weight reuse for memory-bound LSTM/GRU inference."""

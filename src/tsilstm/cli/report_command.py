@@ -9,21 +9,19 @@ import click
 
 from tsilstm.accel.arch_config import load_arch
 from tsilstm.accel.sweep import evaluate_point
-from tsilstm.errors import InvalidParameterError
+from tsilstm.cli.param_types import CONTEXT_SETTINGS, POSITIVE_INT
 from tsilstm.report.accel_plots import plot_energy_breakdown, plot_gains, plot_vs_bandwidth, plot_vs_buffer
 from tsilstm.report.accel_report import FOCUS_WORKLOAD, gains_summary, render_markdown, report_points
 from tsilstm.report.sweep_run import run_parallel, write_csv
 
 
-@click.command()
+@click.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report-out", show_default=True, help="Output directory.")
-@click.option("--jobs", type=int, default=2, show_default=True, help="Worker processes.")
+@click.option("--jobs", type=POSITIVE_INT, default=2, show_default=True, help="Worker processes.")
 def report(out_dir: str, jobs: int) -> None:
     """Energy reduction and throughput gain of tsi and tsi-pinned against naive, conventional and
     snake for every report workload on the edge and server presets, beside the paper's band; writes
     REPORT.md, CSVs and plots (PNG and SVG)."""
-    if jobs < 1:
-        raise InvalidParameterError("--jobs", jobs, "must be >= 1")
     started = time.perf_counter()
     out = Path(out_dir)
     archs = {"edge": load_arch("edge"), "server": load_arch("server")}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tsilstm.byte_sizes import format_bytes
 from tsilstm.errors import ResourceError
 from tsilstm.model import RecurrentModel
 from tsilstm.runtime.packing import VEC_FLOATS
+from tsilstm.units import format_bytes
 
 PACKING_TRANSIENT_COPIES = 2
 """While one direction is packed, its tiles exist twice more (the list of packed tiles and the
