@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,11 @@ from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
 from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME
 from tsilstm.errors import InvalidParameterError
+from tsilstm.hardware import usable_cores
 
 DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
 SUITE_BUDGET_S = 3.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
 SUITE_MAX_REPEATS = 15  # cheap workloads get many rounds (their medians suffer most from other processes)
-
-
-def _default_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _against_option(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -76,7 +72,7 @@ def bench(
         raise click.UsageError(f"{'--workload' if workload else '--suite'} cannot be combined with {', '.join(given)}")
     if workload and suite:
         raise click.UsageError("--workload and --suite are exclusive")
-    threads = threads or _default_threads()
+    threads = threads or usable_cores()
     if suite:
         settings = CompareSettings(
             against=against, threads=threads, repeats=repeats or SUITE_MAX_REPEATS,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tsilstm.hardware import last_level_cache_bytes
 from tsilstm.runtime.modules import GRU, LSTM
-from tsilstm.runtime.schedule_choice import last_level_cache_bytes
 from tsilstm.validation import require_choice, require_int
 
 DEFAULT_HIDDEN_SIZES = (256, 512, 768, 1024, 1280, 1536, 2048)
@@ -18,14 +18,15 @@ DEFAULT_HIDDEN_SIZES = (256, 512, 768, 1024, 1280, 1536, 2048)
 
 @dataclass(frozen=True)
 class CrossoverRow:
-    """One measured shape: recurrent weight bytes, their share of the LLC, ms per step of each schedule."""
+    """One measured shape: recurrent weight bytes, their share of the LLC (None when the machine does
+    not state its cache size), ms per step of each schedule."""
 
     cell: str
     hidden: int
     batch: int
     threads: int
     weight_bytes: int
-    llc_fraction: float
+    llc_fraction: float | None
     tsi_ms_per_step: float
     conventional_ms_per_step: float
 
@@ -68,7 +69,7 @@ def measure_crossover(
                 times[name].append((time.perf_counter() - start) / steps * 1e3)
         weight_bytes = modules["tsi"].layer_runs[0].packed_bytes
         rows.append(
-            CrossoverRow(cell, hidden, batch, threads, weight_bytes, weight_bytes / llc,
+            CrossoverRow(cell, hidden, batch, threads, weight_bytes, None if llc is None else weight_bytes / llc,
                          float(np.median(times["tsi"])), float(np.median(times["conventional"])))
         )
     return rows
