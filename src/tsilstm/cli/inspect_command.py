@@ -70,7 +70,7 @@ def layer_rows(model: RecurrentModel, caches: dict[str, int], buffers: dict[str,
         first = layer.directions[0]
         itemsize = first.w_hh.dtype.itemsize
         arrays = [a for d in layer.directions for a in (d.w_ih, d.w_hh, d.b_ih, d.b_hh, d.w_hr) if a is not None]
-        w_hh_bytes = first.w_hh.size * itemsize + (0 if first.w_hr is None else first.w_hr.size * itemsize)
+        w_hh_bytes = layer.shape.recurrent_weight_bytes(itemsize)
         direction = meta.get("direction") or ("bidirectional" if layer.bidirectional else "forward")
         accel = {
             name: "buffer" if first.w_hh.size * weight_bytes <= buffer_bytes else "DRAM"

@@ -25,7 +25,7 @@ import numpy as np
 
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
 from tsilstm.importers.model_file_error import ModelFileError, missing_package
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
 CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
 _NESTED_MODELS = ("Sequential", "Functional", "Model")
@@ -220,7 +220,7 @@ def _direction(
         if role not in by_role:
             raise ModelFileError(path, where, f"has no {role} weight (found {[n for n, _ in part]})")
     kernel, recurrent = by_role["kernel"].astype(np.float32), by_role["recurrent_kernel"].astype(np.float32)
-    gates = 4 if cell == "lstm" else 3
+    gates = gate_count(cell)
     if recurrent.ndim != 2 or recurrent.shape[1] != gates * recurrent.shape[0]:
         raise ModelFileError(path, f"{where} recurrent_kernel", f"has shape {recurrent.shape}", f"(units, {gates}*units)")
     hidden = recurrent.shape[0]

@@ -168,7 +168,7 @@ class RecurrentModule:
         units = min(DEFAULT_TILE_UNITS, layer.hidden_size) if tile is None else require_int(
             "tile", tile, maximum=min(layer.hidden_size, 1024)
         )
-        recurrent_bytes = WEIGHT_BYTES[self.weight_dtype] * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
+        recurrent_bytes = layer.shape.recurrent_weight_bytes(WEIGHT_BYTES[self.weight_dtype])
         require_choice("schedule", schedule, RUNTIME_SCHEDULES)
         if schedule == "auto":
             share = 0.0 if self.llc_bytes is None else recurrent_bytes / self.llc_bytes
