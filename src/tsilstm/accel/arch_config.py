@@ -28,6 +28,8 @@ from tsilstm.accel.energy_table import (
     multiply_energy_pj,
 )
 from tsilstm.errors import InvalidParameterError
+from tsilstm.optional_packages import import_optional
+from tsilstm.toml_reader import TOMLDecodeError, loads_toml
 from tsilstm.units import parse_quantity, parse_whole
 
 PRESETS = ("edge", "server")
@@ -213,25 +215,18 @@ def preset_text(name: str) -> str:
 
 
 def _read_preset(name: str) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(preset_text(name))
+    return loads_toml(preset_text(name))
 
 
 def _read_file(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".toml":
-        import tomllib
-
         try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
+            return loads_toml(text)
+        except TOMLDecodeError as error:
             raise InvalidParameterError("arch", str(path), f"not valid TOML: {error}") from None
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:  # pragma: no cover - pyyaml is optional
-            raise InvalidParameterError("arch", str(path), "YAML needs pyyaml (pip install pyyaml); or use TOML") from None
+        yaml = import_optional("yaml", f"read the YAML accelerator file {path} (or write it in TOML)")
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:

@@ -14,24 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.markup import escape
 from rich.table import Table
 
-from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape, parse_against
+from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape
 from tsilstm.bench.shapes import BenchShape
 from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
-from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME
-from tsilstm.errors import InvalidParameterError
+from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME, CommaListType
 from tsilstm.hardware import usable_cores
 
 DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
 SUITE_BUDGET_S = 3.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
 SUITE_MAX_REPEATS = 15  # cheap workloads get many rounds (their medians suffer most from other processes)
-
-
-def _against_option(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    try:
-        return parse_against(value)
-    except InvalidParameterError as error:
-        raise click.BadParameter(f"unknown baseline {error.value!r}; {error.allowed}") from error
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -46,7 +38,7 @@ def _against_option(ctx: click.Context, param: click.Parameter, value: str) -> t
 @click.option("--layers", type=POSITIVE_INT, default=1, show_default=True, help="Stacked layers.")
 @click.option("--proj-size", type=NON_NEGATIVE_INT, default=0, show_default=True, help="LSTM projection size (0: none).")
 @click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
-@click.option("--against", default=",".join(BASELINES), show_default=True, callback=_against_option,
+@click.option("--against", type=CommaListType(click.Choice(BASELINES)), default=",".join(BASELINES), show_default=True,
               help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none).")
 @click.option("--threads", type=POSITIVE_INT, default=None, help="Threads of every implementation [default: all usable cores].")
 @click.option("--repeats", type=POSITIVE_INT, default=None, help="Timed interleaved rounds [default: 10; suite: at most 15, fewer for big shapes].")
@@ -73,6 +65,7 @@ def bench(
     if workload and suite:
         raise click.UsageError("--workload and --suite are exclusive")
     threads = threads or usable_cores()
+    against = tuple(dict.fromkeys(against))
     if suite:
         settings = CompareSettings(
             against=against, threads=threads, repeats=repeats or SUITE_MAX_REPEATS,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from tsilstm.accel.arch_config import BIT_WIDTHS
-from tsilstm.errors import InvalidParameterError
+from tsilstm.errors import InvalidParameterError, TsilstmError
 from tsilstm.units import parse_quantity, parse_whole
 
 
@@ -34,7 +34,7 @@ class QuantityType(click.ParamType):
         except InvalidParameterError as error:
             self.fail(f"{value!r}: {error.allowed}", param, ctx)
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:  # click 8.1 and 8.2 signatures
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """SIZE for bytes, RATE for bytes/s, QUANTITY otherwise."""
         return {"bytes": "SIZE", "bytes_per_s": "RATE"}.get(self.dimension, "QUANTITY")
 
@@ -54,7 +54,7 @@ class CommaListType(click.ParamType):
             return value
         return tuple(self.item_type.convert(part.strip(), param, ctx) for part in str(value).split(",") if part.strip())
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """A, B, ... for a list."""
         return "A,B,..."
 
@@ -77,7 +77,7 @@ class IntChoiceType(click.ParamType):
             self.fail(f"{value!r} is not one of " + ", ".join(map(str, self.choices)), param, ctx)
         return number
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """[8|16|32] style."""
         return "[" + "|".join(map(str, self.choices)) + "]"
 
@@ -110,7 +110,7 @@ class WorkloadNameType(click.ParamType):
         except InvalidParameterError as error:
             self.fail(f"{value!r}: {error.allowed}", param, ctx)
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """NAME."""
         return "NAME"
 
@@ -129,10 +129,10 @@ class ArchType(click.ParamType):
             return value
         try:
             return load_arch(value)
-        except InvalidParameterError as error:
+        except TsilstmError as error:
             self.fail(str(error), param, ctx)
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """PRESET|FILE."""
         return "PRESET|FILE"
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tsilstm.cli.param_types import BYTES, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT
+from tsilstm.errors import internal_check
 from tsilstm.plan import DTYPE_BYTES, SCHEDULES, check_plan, generate_plan
 from tsilstm.plan.summary import plan_summary
 from tsilstm.units import format_bytes
@@ -40,7 +41,8 @@ def plan(
             name, hidden, input_size, steps=steps, batch=batch, tile=tile, buffer_bytes=buffer_bytes,
             dtype=dtype, cell=cell, proj_size=proj_size,
         )
-        check_plan(the_plan)
+        with internal_check(f"the generated {name} plan"):
+            check_plan(the_plan)
         plans.append(the_plan)
         summaries.append(plan_summary(the_plan))
     if plot_path:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
-from tsilstm.importers.model_file_error import ModelFileError, missing_package
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
+from tsilstm.optional_packages import import_optional
 
 CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
 _NESTED_MODELS = ("Sequential", "Functional", "Model")
@@ -34,10 +35,7 @@ _NESTED_MODELS = ("Sequential", "Functional", "Model")
 def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[RecurrentModel]:
     """One ``RecurrentModel`` per recurrent layer of the Keras HDF5 file at ``path`` (or only the
     layer named ``layer``). Raises ``ModelFileError`` naming the file and layer."""
-    try:
-        import h5py
-    except ImportError as error:
-        raise missing_package("h5py", "keras", "import Keras HDF5 models") from error
+    h5py = import_optional("h5py", "import Keras HDF5 models")
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "", "no such file")

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tsilstm.importers.model_file_error import ModelFileError
+from tsilstm.errors import ModelFileError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
 RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?P<layer>\d+)(?P<rev>_reverse)?$")
