@@ -81,7 +81,8 @@ def _venv(python: str) -> Path:
 def test_every_module_imports_and_the_cli_runs_on_python_310():
     interpreter = _venv(_python310())  # type: ignore[arg-type]
     result = subprocess.run([str(interpreter), "-c", CHECK], capture_output=True, text=True, timeout=120,
-                            env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
+                            env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg",
+                                 "PYTHONDONTWRITEBYTECODE": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     failures = [line for line in result.stdout.splitlines() if line.strip()]
     unexpected = [line for line in failures if not any(f"'{name}'" in line for name in OPTIONAL_MODULES)]
