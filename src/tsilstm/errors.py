@@ -1,6 +1,10 @@
-"""The package's error types: every bad input surfaces as one of these, never as a deep numpy error."""
+"""The package's error types: every bad input surfaces as a ``TsilstmError``, never as a deep numpy
+error; a broken internal rule (a bug in tsilstm, not in the input) is an ``InternalError``."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class TsilstmError(ValueError):
@@ -31,3 +35,50 @@ class UnsupportedModelError(TsilstmError):
 class ResourceError(TsilstmError):
     """A request needs more memory (or another resource) than the machine has; the message gives
     the bytes needed and available."""
+
+
+class ModelFileError(TsilstmError):
+    """A model file (or in-memory object) cannot be imported.
+
+    The message names the ``source`` (file path or object), ``where`` in it the problem is (a node,
+    key or layer; may be empty) and what was ``expected``.
+    """
+
+    def __init__(self, source: object, where: str, problem: str, expected: str = "") -> None:
+        self.source = str(source)
+        self.where = where
+        self.problem = problem
+        self.expected = expected
+        location = f"{self.source}: {where}: " if where else f"{self.source}: "
+        text = location + problem
+        if expected:
+            text += f" (expected {expected})"
+        super().__init__(text)
+
+
+class MissingPackageError(TsilstmError):
+    """An optional package a feature needs is not installed; the message names the package, what it
+    is needed for and the tsilstm extra that installs it."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"the Python package '{package}' is needed to {purpose} but is not installed: "
+            f"pip install 'tsilstm[{extra}]'"
+        )
+
+
+class InternalError(Exception):
+    """tsilstm broke one of its own rules (e.g. the plan generator made a plan the checker refuses):
+    a bug to report, not a problem with the input. Deliberately not a ``TsilstmError``."""
+
+
+@contextmanager
+def internal_check(what: str) -> Iterator[None]:
+    """Run a check of something tsilstm made itself (``what``, e.g. "the generated tsi plan"): a
+    ``PlanError`` raised inside is a broken internal rule and leaves as an ``InternalError``."""
+    try:
+        yield
+    except PlanError as error:
+        raise InternalError(f"{what} breaks a rule: {error}") from error

@@ -18,6 +18,7 @@ i and f add p * c_{t-1}, o adds p * c_t).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,75 @@ t = T-1 down to 0, its output given in input order, as ONNX ``direction="reverse
 def gate_count(cell: str) -> int:
     """Number of gates of ``cell``: 4 for LSTM, 3 for GRU."""
     return 4 if require_choice("cell", cell, CELLS) == "lstm" else 3
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """The shape of one LSTM or GRU layer without its weights: cell, input features, hidden units,
+    LSTM projection (0: none), directions and GRU variant. Every consumer (model, accelerator model,
+    benchmarks, runtime) takes a layer's gates, sizes and recurrent-weight bytes from here."""
+
+    cell: str
+    input_size: int
+    hidden_size: int
+    proj_size: int = 0
+    bidirectional: bool = False
+    variant: str = "standard"
+
+    def __post_init__(self) -> None:
+        require_choice("cell", self.cell, CELLS)
+        require_int("input_size", self.input_size)
+        require_int("hidden_size", self.hidden_size)
+        require_int("proj_size", self.proj_size, minimum=0)
+        if self.cell == "gru":
+            if self.variant == "standard":
+                object.__setattr__(self, "variant", "reset_after")
+            require_choice("variant", self.variant, GRU_VARIANTS)
+            if self.proj_size:
+                raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
+        else:
+            require_choice("variant", self.variant, ("standard",))
+            if self.proj_size >= self.hidden_size:
+                raise InvalidParameterError(
+                    "proj_size", self.proj_size, f"must be 0 or smaller than hidden_size={self.hidden_size}"
+                )
+
+    @property
+    def gates(self) -> int:
+        """Number of gates (4 for LSTM, 3 for GRU)."""
+        return gate_count(self.cell)
+
+    @property
+    def directions(self) -> int:
+        """1, or 2 when bidirectional."""
+        return 2 if self.bidirectional else 1
+
+    @property
+    def recurrent_size(self) -> int:
+        """Width of the recurrent input h_{t-1}: proj_size if set, else hidden_size."""
+        return self.proj_size or self.hidden_size
+
+    @property
+    def output_size(self) -> int:
+        """Features per direction in the layer output."""
+        return self.recurrent_size
+
+    @property
+    def output_features(self) -> int:
+        """Features of the layer output over all directions (the next layer's input size)."""
+        return self.output_size * self.directions
+
+    def recurrent_weight_bytes(self, bytes_per_weight: int) -> int:
+        """Bytes of one direction's recurrent weights (W_h, and W_hr with a projection: M, what
+        one recurrence streams per step) at ``bytes_per_weight`` per element."""
+        elements = self.gates * self.hidden_size * self.recurrent_size + self.proj_size * self.hidden_size
+        return elements * bytes_per_weight
+
+    def describe(self) -> str:
+        """A short form such as ``lstm 1024->2048`` or ``bi-lstm 512->1024 p256``."""
+        head = ("bi-" if self.bidirectional else "") + self.cell
+        tail = f" p{self.proj_size}" if self.proj_size else ""
+        return f"{head} {self.input_size}->{self.hidden_size}{tail}"
 
 
 @dataclass(frozen=True)
@@ -78,25 +148,10 @@ class RecurrentLayer:
     """LSTM only: the forget gate is 1 - the input gate (coupled gates)."""
 
     def __post_init__(self) -> None:
-        require_choice("cell", self.cell, CELLS)
-        require_int("input_size", self.input_size)
-        require_int("hidden_size", self.hidden_size)
-        require_int("proj_size", self.proj_size, minimum=0)
-        if self.cell == "gru":
-            if self.variant == "standard":
-                object.__setattr__(self, "variant", "reset_after")
-            require_choice("variant", self.variant, GRU_VARIANTS)
-            if self.proj_size:
-                raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
-        else:
-            require_choice("variant", self.variant, ("standard",))
-            if self.proj_size >= self.hidden_size:
-                raise InvalidParameterError(
-                    "proj_size", self.proj_size, f"must be 0 or smaller than hidden_size={self.hidden_size}"
-                )
-        self._check_cell_options()
         if len(self.directions) not in (1, 2):
             raise InvalidParameterError("directions", len(self.directions), "a layer has 1 or 2 directions")
+        object.__setattr__(self, "variant", self.shape.variant)  # validates the sizes; GRU "standard" -> reset_after
+        self._check_cell_options()
         if not self.direction:
             object.__setattr__(self, "direction", "bidirectional" if len(self.directions) == 2 else "forward")
         require_choice("direction", self.direction, DIRECTIONS)
@@ -108,6 +163,11 @@ class RecurrentLayer:
             )
         for index, weights in enumerate(self.directions):
             self._check_direction(index, weights)
+
+    @cached_property
+    def shape(self) -> LayerShape:
+        """The layer's shape (sizes, directions, variant) without its weights."""
+        return LayerShape(self.cell, self.input_size, self.hidden_size, self.proj_size, len(self.directions) == 2, self.variant)
 
     @property
     def standard_cell(self) -> bool:
@@ -158,12 +218,12 @@ class RecurrentLayer:
     @property
     def recurrent_size(self) -> int:
         """Width of the recurrent input h_{t-1}: proj_size if set, else hidden_size."""
-        return self.proj_size or self.hidden_size
+        return self.shape.recurrent_size
 
     @property
     def output_size(self) -> int:
         """Features per direction in the layer output."""
-        return self.recurrent_size
+        return self.shape.output_size
 
     @property
     def bidirectional(self) -> bool:

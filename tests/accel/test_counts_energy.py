@@ -12,6 +12,7 @@ from tsilstm.accel.counts import use_op_count
 from tsilstm.accel.energy import ENERGY_PARTS
 from tsilstm.accel.evaluate import evaluate_workload
 from tsilstm.accel.workloads import LayerShape, Workload, get_workload
+from tsilstm.model import gate_count
 from tsilstm.plan import SCHEDULES, Tiling, expand, make_program, simulate_buffer
 from tests.accel.conftest import tiny_arch_dict
 
@@ -63,7 +64,7 @@ def test_energy_equals_the_sum_of_its_breakdown(workload: str, preset: str) -> N
     st.integers(1, 9), st.sampled_from(SCHEDULES), st.data(),
 )
 def test_tile_uses_equal_the_buffer_simulation(hidden, input_size, tile, cell, steps, schedule, data) -> None:  # type: ignore[no-untyped-def]
-    tiling = Tiling(hidden, input_size, min(tile, hidden), 4 if cell == "lstm" else 3, 0, 2)
+    tiling = Tiling(hidden, input_size, min(tile, hidden), gate_count(cell), 0, 2)
     buffer = data.draw(st.integers(tiling.max_tile_bytes, 2 * tiling.matrix_bytes("h") + tiling.max_tile_bytes))
     program = make_program(schedule, tiling, buffer)
     plan = expand(program, steps)

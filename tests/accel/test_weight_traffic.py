@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsilstm.accel.weight_traffic import weight_dram_bytes
+from tsilstm.model import gate_count
 from tsilstm.plan import SCHEDULES, Tiling, expand, make_program, simulate_buffer
 
 
@@ -16,7 +17,7 @@ def cases(draw):  # type: ignore[no-untyped-def]
     hidden = draw(st.integers(1, 24))
     tile = draw(st.integers(1, hidden))
     proj = draw(st.integers(0, hidden - 1)) if cell == "lstm" and hidden > 1 and draw(st.booleans()) else 0
-    tiling = Tiling(hidden, draw(st.integers(1, 24)), tile, 4 if cell == "lstm" else 3, proj, draw(st.sampled_from([1, 2, 4])))
+    tiling = Tiling(hidden, draw(st.integers(1, 24)), tile, gate_count(cell), proj, draw(st.sampled_from([1, 2, 4])))
     matrix = tiling.matrix_bytes("h") + tiling.matrix_bytes("p")
     buffer = draw(st.integers(tiling.max_tile_bytes, 2 * matrix + tiling.matrix_bytes("x") + tiling.max_tile_bytes))
     steps = draw(st.integers(1, 12))

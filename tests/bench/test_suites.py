@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tsilstm.bench.suites import deepbench_entries, shortened_steps, suite_entries, workload, workload_names
+from tsilstm.accel.workloads import WORKLOADS
+from tsilstm.bench.suites import deepbench_entries, shortened_steps, suite_entries, workload
 from tsilstm.errors import InvalidParameterError
 
 
@@ -18,7 +19,7 @@ def test_deepbench_inference_server_sets():
     assert all(e.shape.input == e.shape.hidden for e in entries)
     assert not any(e.shortened for e in entries)
     assert len({e.name for e in entries}) == len(entries)
-    assert {e.name for e in entries} <= set(workload_names())
+    assert {e.name for e in entries} <= set(WORKLOADS)
 
 
 def test_gru_sequences_are_shortened_and_say_so():

@@ -88,7 +88,7 @@ def test_sweep_bad_schedule_exits_2() -> None:
     assert result.exit_code == 2 and "--schedules" in result.output
 
 
-def test_report_writes_markdown_and_plots(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_report_writes_markdown_and_plots(tmp_path) -> None:  # type: ignore[no-untyped-def]
     small = {
         "edge": [SweepPoint("deepbench-lstm-256-b1"), SweepPoint("deepbench-lstm-512-b1")],
         "server": [SweepPoint("deepbench-lstm-512-b1")],
@@ -96,13 +96,10 @@ def test_report_writes_markdown_and_plots(tmp_path, monkeypatch) -> None:  # typ
         "bandwidth": [SweepPoint("deepbench-lstm-512-b1", dram_bandwidth_bytes_per_s=b) for b in (6.4e9, 25.6e9)],
         "batch": [SweepPoint("deepbench-lstm-512-b1", batch=n) for n in (1, 4)],
     }
-    monkeypatch.setattr(report_command, "report_points", lambda: small)
-    monkeypatch.setattr(report_command, "FOCUS_WORKLOAD", "deepbench-lstm-512-b1")
-    monkeypatch.setattr("tsilstm.report.accel_report.FOCUS_WORKLOAD", "deepbench-lstm-512-b1")
     out = tmp_path / "report"
-    result = _run("report", "--out", str(out), "--jobs", "1")
-    assert result.exit_code == 0, result.output
-    text = (out / "REPORT.md").read_text()
+    written = report_command.write_report(out, 1, small, "deepbench-lstm-512-b1", "tsilstm report --out report")
+    assert written == out / "REPORT.md"
+    text = written.read_text()
     assert "Park et al." in text and "-57.3" in text and "+110.8" in text
     assert "deepbench-lstm-256-b1" in text and "What moves our figures" in text
     assert (out / "gains_edge.png").exists() and (out / "traffic_vs_buffer.svg").exists()

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.importers.onnx_builders import build_recurrent_model, save
-from tsilstm.cli.inspect_command import FALLBACK_CACHE_BYTES, cache_bytes, fits_in
+from tsilstm.cli.inspect_command import cache_bytes, fits_in
 from tsilstm.cli.main import cli
 from tsilstm.plan import SCHEDULES
 
@@ -66,8 +66,9 @@ def test_bad_files_exit_2_naming_the_file(tmp_path):
     assert result.exit_code == 2 and "no such file" in result.output
 
 
-def test_cache_sizes_from_sysfs_with_fallback(tmp_path):
-    assert cache_bytes(tmp_path / "absent") == FALLBACK_CACHE_BYTES
+def test_cache_sizes_from_sysfs_unknown_when_absent(tmp_path):
+    assert cache_bytes(tmp_path / "absent") == {}
+    assert fits_in(100, {}) == "unknown"
     for index, (level, kind, size) in enumerate([("1", "Data", "32K"), ("1", "Instruction", "32K"), ("2", "Unified", "2048K"), ("3", "Unified", "16M")]):
         folder = tmp_path / f"index{index}"
         folder.mkdir()

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tsilstm.cells import run_reference
-from tsilstm.model import random_model
+from tsilstm.model import gate_count, random_model
 from tsilstm.plan import SCHEDULES, check_plan, generate_plan, make_tiling
 from tsilstm.plan.verification import verify_schedule
 
@@ -17,7 +17,7 @@ def workloads(draw):
     tile = draw(st.integers(1, hidden))
     cell = draw(st.sampled_from(["lstm", "gru"]))
     proj = draw(st.integers(0, hidden - 1)) if cell == "lstm" and draw(st.booleans()) else 0
-    gates = 4 if cell == "lstm" else 3
+    gates = gate_count(cell)
     tile_bytes = gates * tile * tile * 4
     buffer_bytes = draw(st.integers(tile_bytes, max(tile_bytes, gates * hidden * max(hidden, 1) * 4 * 2)))
     return dict(

@@ -22,19 +22,14 @@ def test_estimate_bounds_the_real_packing(cell, variant, proj, tile):
         assert 0 < used <= memory_budget.packed_direction_bytes(model, index, 4, tile)
 
 
-def test_refused_with_the_bytes_needed(monkeypatch):
-    monkeypatch.setattr(memory_budget, "available_memory_bytes", lambda: 10_000_000)
+def test_refused_with_the_bytes_needed():
     model = random_model("lstm", 16, 1024, dtype=np.float32)  # 16 MiB of W_h alone
     with pytest.raises(ResourceError, match=r"needs about \d+ bytes .* only 10000000 bytes") as info:
-        tsilstm.LSTM.from_model(model)
+        memory_budget.check_packing_fits(model, 4, 64, memory_limits=(lambda: 10_000_000,))
     assert isinstance(info.value, TsilstmError)
 
 
-def test_no_figure_from_the_system_refuses_nothing(monkeypatch):
-    monkeypatch.setattr(memory_budget, "available_memory_bytes", lambda: None)
-    tsilstm.GRU(8, 8)
-
-
-def test_available_memory_is_read_here():
-    available = memory_budget.available_memory_bytes()
-    assert available is None or available > 0
+def test_no_figure_from_the_system_refuses_nothing():
+    model = random_model("lstm", 16, 1024, dtype=np.float32)
+    needed = memory_budget.check_packing_fits(model, 4, 64, memory_limits=(lambda: None,))
+    assert needed > 16 * 2**20

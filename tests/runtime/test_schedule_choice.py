@@ -1,4 +1,4 @@
-"""Schedule choice: cache size from sysfs, the auto rule, and what plan_summary reports."""
+"""Schedule choice: the auto rule, and what plan_summary reports."""
 
 from __future__ import annotations
 
@@ -7,27 +7,7 @@ import pytest
 
 import tsilstm
 from tsilstm.errors import InvalidParameterError
-from tsilstm.runtime import schedule_choice
 from tsilstm.runtime.schedule_choice import choose_schedule, tsi_min_llc_fraction
-
-
-def test_llc_read_from_sysfs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    for name, level, kind, size in [("index0", 1, "Data", "32K"), ("index1", 1, "Instruction", "32K"),
-                                    ("index2", 2, "Unified", "1024K"), ("index3", 3, "Unified", "32768K")]:
-        d = tmp_path / name
-        d.mkdir()
-        (d / "level").write_text(f"{level}\n")
-        (d / "type").write_text(f"{kind}\n")
-        (d / "size").write_text(f"{size}\n")
-    monkeypatch.setattr(schedule_choice, "CACHE_SYSFS", tmp_path)
-    schedule_choice.last_level_cache_bytes.cache_clear()
-    try:
-        assert schedule_choice.last_level_cache_bytes() == 32 * 1024 * 1024
-        monkeypatch.setattr(schedule_choice, "CACHE_SYSFS", tmp_path / "missing")
-        schedule_choice.last_level_cache_bytes.cache_clear()
-        assert schedule_choice.last_level_cache_bytes() == schedule_choice.FALLBACK_LLC_BYTES
-    finally:
-        schedule_choice.last_level_cache_bytes.cache_clear()
 
 
 def test_auto_rule() -> None:
@@ -40,18 +20,25 @@ def test_auto_rule() -> None:
         assert small.schedule == "conventional"
     assert tsi_min_llc_fraction(1) <= tsi_min_llc_fraction(2) <= tsi_min_llc_fraction(4)
     assert choose_schedule("snake", 1, llc).schedule == "snake"
+    unknown = choose_schedule("auto", 10 * llc, None)
+    assert unknown.schedule == "conventional" and "does not state" in unknown.reason
     with pytest.raises(InvalidParameterError):
         choose_schedule("auto", 1, 0)
     with pytest.raises(InvalidParameterError):
         choose_schedule("fast", 1, llc)
 
 
-def test_auto_switches_schedule_by_batch_over_one_packing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """With a tiny cache, auto packs tsi and conventional over the same weights and picks per call."""
-    from tsilstm.runtime import modules
+class _TinyCacheLSTM(tsilstm.LSTM):
+    """An LSTM on a machine with a 64 KiB last-level cache."""
 
-    monkeypatch.setattr(modules, "last_level_cache_bytes", lambda: 64 * 1024)
-    lstm = tsilstm.LSTM(4, 64, schedule="auto", threads=2, tile=16, seed=0)  # 64 KiB of W_h = 1.0 x "LLC"
+    def machine_llc_bytes(self) -> int:
+        return 64 * 1024
+
+
+def test_auto_switches_schedule_by_batch_over_one_packing() -> None:
+    """Untuned (no measurement), auto falls back to the cache-size rule: with a tiny cache it packs
+    tsi and conventional over the same weights and picks per call by batch."""
+    lstm = _TinyCacheLSTM(4, 64, schedule="auto", threads=2, tile=16, seed=0, tuning="off")  # 64 KiB of W_h = 1.0 x "LLC"
     x = np.random.default_rng(0).standard_normal((9, 1, 4)).astype(np.float32)
     out1, _ = lstm(x)
     assert lstm.schedule_info[0]["schedule"] == "tsi"

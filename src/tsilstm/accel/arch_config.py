@@ -27,8 +27,10 @@ from tsilstm.accel.energy_table import (
     mac_energy_pj,
     multiply_energy_pj,
 )
-from tsilstm.accel.quantities import parse_quantity, parse_whole
 from tsilstm.errors import InvalidParameterError
+from tsilstm.optional_packages import import_optional
+from tsilstm.toml_reader import TOMLDecodeError, loads_toml
+from tsilstm.units import parse_quantity, parse_whole
 
 PRESETS = ("edge", "server")
 
@@ -61,7 +63,8 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
 _KEY_OF_FIELD = {field: f"{section}.{key}" for (section, key), (field, *_rest) in _SCHEMA.items()}
 _SECTIONS = ("compute", "memory", "dram", "energy")
 _TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
-_BIT_WIDTHS = (8, 16, 32)
+BIT_WIDTHS = (8, 16, 32)
+"""Weight and activation widths the accelerator model supports, in bits."""
 _ACC_WIDTHS = (16, 24, 32, 48, 64)
 
 
@@ -155,7 +158,7 @@ class ArchConfig:
 def _check_fields(arch: ArchConfig) -> None:
     for key in ("weight_bits", "activation_bits"):
         value = getattr(arch, key)
-        if value not in _BIT_WIDTHS:
+        if value not in BIT_WIDTHS:
             raise InvalidParameterError(key, value, "one of 8, 16, 32 bits")
     if arch.accumulator_bits not in _ACC_WIDTHS:
         raise InvalidParameterError("accumulator_bits", arch.accumulator_bits, "one of 16, 24, 32, 48, 64 bits")
@@ -212,25 +215,18 @@ def preset_text(name: str) -> str:
 
 
 def _read_preset(name: str) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(preset_text(name))
+    return loads_toml(preset_text(name))
 
 
 def _read_file(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".toml":
-        import tomllib
-
         try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
+            return loads_toml(text)
+        except TOMLDecodeError as error:
             raise InvalidParameterError("arch", str(path), f"not valid TOML: {error}") from None
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:  # pragma: no cover - pyyaml is optional
-            raise InvalidParameterError("arch", str(path), "YAML needs pyyaml (pip install pyyaml); or use TOML") from None
+        yaml = import_optional("yaml", f"read the YAML accelerator file {path} (or write it in TOML)")
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:

@@ -21,13 +21,6 @@ SRAM_READ_PJ_PER_64BIT = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100
 """(SRAM bytes, pJ per 64-bit read): Horowitz ISSCC 2014, 8 KB / 32 KB / 1 MB arrays. Writes are
 counted at the read energy (the table gives reads only; writes of a 6T array are similar)."""
 
-DRAM_PJ_PER_BIT = {
-    "lpddr4": 8.0,  # LPDDR4 ~8 pJ/bit incl. I/O: the figure commonly used in accelerator studies
-    "hbm2": 3.9,  # HBM2 ~3.9 pJ/bit: O'Connor et al., "Fine-grained DRAM", MICRO 2017
-    "ddr4": 15.0,  # DDR4 ~15 pJ/bit (DIMM incl. I/O): Micron DDR4 power calculator class figure
-    "ddr3": 70.0,  # DDR3 ~70 pJ/bit: Eyeriss / Chen et al. ISCA 2016 class figure
-    "horowitz": 2600.0 / 64,  # Horowitz ISSCC 2014: 1300-2600 pJ per 64-bit DRAM access (upper end)
-}
 
 ACTIVATION_PJ = 1.0
 """Energy of one sigmoid/tanh evaluation by a piecewise-linear unit, in pJ: a segment lookup in a

@@ -120,7 +120,7 @@ def layer_tiling(shape: LayerShape, arch: ArchConfig) -> Tiling:
     at the config's weight width. Raises naming ``weight_buffer_bytes`` if one tile does not fit."""
     tiling = Tiling(
         shape.hidden_size, shape.input_size, min(arch.tile_units, shape.hidden_size),
-        4 if shape.cell == "lstm" else 3, shape.proj_size, arch.weight_bytes,
+        shape.gates, shape.proj_size, arch.weight_bytes,
     )
     if arch.weight_buffer_bytes < tiling.max_tile_bytes:
         raise InvalidParameterError(

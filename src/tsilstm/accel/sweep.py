@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from tsilstm.accel.arch_config import ArchConfig
-from tsilstm.accel.evaluate import ScheduleResult, evaluate_workload, layer_tiling
+from tsilstm.accel.evaluate import ScheduleResult, evaluate_workload
 from tsilstm.accel.energy import ENERGY_PARTS
 from tsilstm.accel.workloads import Workload, get_workload
 from tsilstm.plan import SCHEDULES
@@ -60,11 +60,7 @@ def sweep_grid(
 
 def recurrent_matrix_bytes(workload: Workload, arch: ArchConfig) -> list[int]:
     """M = bytes(W_h) (+ W_hr) of every layer direction of ``workload`` at ``arch``'s weight width."""
-    out = []
-    for shape in workload.layers:
-        tiling = layer_tiling(shape, arch)
-        out += [tiling.matrix_bytes("h") + tiling.matrix_bytes("p")] * (2 if shape.bidirectional else 1)
-    return out
+    return [shape.recurrent_weight_bytes(arch.weight_bytes) for shape in workload.layers for _ in range(shape.directions)]
 
 
 def result_row(point: SweepPoint, result: ScheduleResult) -> dict[str, Any]:

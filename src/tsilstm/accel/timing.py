@@ -384,13 +384,6 @@ def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:
     return arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes
 
 
-def simulate_plan_timing(
-    ops: tuple[Op, ...] | list[Op], tiling: Tiling, batch: int, arch: ArchConfig, traffic: ActivationTraffic
-) -> Timing:
-    """The event model over a concrete op list (every op simulated)."""
-    return _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes).run(ops)
-
-
 @lru_cache(maxsize=64)
 def _expanded_ops(program: Program, steps: int) -> tuple[Op, ...]:
     """The op list of ``program`` over ``steps`` steps (cached: sweeps over bandwidth or batch

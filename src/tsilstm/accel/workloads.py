@@ -1,5 +1,5 @@
-"""Named workloads (docs/design.md section 7): the DeepBench inference server set and common speech /
-language models, as layer shapes with a sequence length and a batch size. Weights are not needed
+"""Named workloads: the DeepBench inference server set and common speech / language models, as layer
+shapes with a sequence length and a batch size. Weights are not needed
 by the accelerator model; ``workload_from_model`` turns a loaded ``RecurrentModel`` into one."""
 
 from __future__ import annotations
@@ -7,39 +7,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.model import RecurrentModel
-from tsilstm.validation import require_choice, require_int
+from tsilstm.model import LayerShape, RecurrentModel
+from tsilstm.validation import require_int
 
-
-@dataclass(frozen=True)
-class LayerShape:
-    """One recurrent layer: cell, input features, hidden units, projection (LSTMP) and directions."""
-
-    cell: str
-    input_size: int
-    hidden_size: int
-    proj_size: int = 0
-    bidirectional: bool = False
-    variant: str = "standard"
-
-    def __post_init__(self) -> None:
-        require_choice("cell", self.cell, ("lstm", "gru"))
-        require_int("input_size", self.input_size)
-        require_int("hidden_size", self.hidden_size)
-        require_int("proj_size", self.proj_size, minimum=0, maximum=max(self.hidden_size - 1, 0))
-        if self.proj_size and self.cell != "lstm":
-            raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
-
-    @property
-    def output_size(self) -> int:
-        """Features of the layer output (both directions)."""
-        return (self.proj_size or self.hidden_size) * (2 if self.bidirectional else 1)
-
-    def describe(self) -> str:
-        """A short form such as ``lstm 1024->2048`` or ``bi-lstm 512->1024 p256``."""
-        head = ("bi-" if self.bidirectional else "") + self.cell
-        tail = f" p{self.proj_size}" if self.proj_size else ""
-        return f"{head} {self.input_size}->{self.hidden_size}{tail}"
+DEEPBENCH_SOURCE = "DeepBench inference server set (Baidu, 2017): input size = hidden"
+DEEPBENCH_LSTM = tuple(
+    (hidden, batch, steps)
+    for hidden, steps in ((512, 25), (1024, 25), (2048, 25), (1536, 50), (256, 150))
+    for batch in (1, 2, 4)
+)
+"""(hidden, batch, steps) of the LSTM problems of DeepBench's ``inference_server_set``
+(baidu-research/DeepBench, code/kernels/rnn_problems.h), one unidirectional layer, input = hidden."""
+DEEPBENCH_GRU = tuple(
+    (hidden, batch, steps)
+    for hidden in (2816, 2048, 1536, 2560)
+    for batch in (1, 2, 4)
+    for steps in (1500, 750, 375, 187)
+) + tuple((512, batch, 1) for batch in (1, 2, 4)) + tuple((1024, batch, 1500) for batch in (1, 2, 4))
+"""(hidden, batch, steps) of the GRU problems of the same set, in its order."""
 
 
 @dataclass(frozen=True)
@@ -78,22 +63,19 @@ def stack(cell: str, input_size: int, hidden_sizes: list[int], *, proj_size: int
     for index, hidden in enumerate(hidden_sizes):
         layer = LayerShape(cell, features, hidden, proj_size, bidirectional_first and index == 0)
         layers.append(layer)
-        features = layer.output_size
+        features = layer.output_features
     return tuple(layers)
 
 
 def _deepbench() -> list[Workload]:
-    source = "DeepBench inference server set (Baidu, 2017): input size = hidden"
-    out = []
-    for hidden, steps in ((512, 25), (1024, 25), (2048, 25), (1536, 50), (256, 150)):
-        for batch in (1, 2, 4):
-            out.append(Workload(f"deepbench-lstm-{hidden}-b{batch}", stack("lstm", hidden, [hidden]), steps, batch, "deepbench", source))
-    gru_shapes = [(h, t) for h in (1536, 2048, 2560, 2816) for t in (187, 375, 750, 1500)] + [(1024, 1500), (512, 1)]
-    for hidden, steps in gru_shapes:
-        for batch in (1, 2, 4):
-            out.append(
-                Workload(f"deepbench-gru-{hidden}-b{batch}-t{steps}", stack("gru", hidden, [hidden]), steps, batch, "deepbench", source)
-            )
+    out = [
+        Workload(f"deepbench-lstm-{hidden}-b{batch}", stack("lstm", hidden, [hidden]), steps, batch, "deepbench", DEEPBENCH_SOURCE)
+        for hidden, batch, steps in DEEPBENCH_LSTM
+    ]
+    out += [
+        Workload(f"deepbench-gru-{hidden}-b{batch}-t{steps}", stack("gru", hidden, [hidden]), steps, batch, "deepbench", DEEPBENCH_SOURCE)
+        for hidden, batch, steps in DEEPBENCH_GRU
+    ]
     return out
 
 
@@ -124,7 +106,7 @@ def _models() -> list[Workload]:
         ),
         Workload(
             "speech-lstmp-2048-p512", stack("lstm", 40, [2048, 2048], proj_size=512), 100, 1, "speech",
-            "Sak et al., LSTMP (Interspeech 2014): 2048 cells with 512-unit projections; tsi falls back (docs/design.md section 3)",
+            "Sak et al., LSTMP (Interspeech 2014): 2048 cells with 512-unit projections; tsi falls back (it does not reorder the projection)",
         ),
     ]
 
@@ -160,8 +142,5 @@ def single_layer_workload(
 
 def workload_from_model(model: RecurrentModel, *, steps: int, batch: int = 1, name: str | None = None) -> Workload:
     """The workload of a loaded model (importers' ``RecurrentModel``) over ``steps`` x ``batch``."""
-    shapes = tuple(
-        LayerShape(layer.cell, layer.input_size, layer.hidden_size, layer.proj_size, layer.bidirectional, layer.variant)
-        for layer in model.layers
-    )
+    shapes = tuple(layer.shape for layer in model.layers)
     return Workload(name or model.name or "model", shapes, require_int("steps", steps), require_int("batch", batch), "model", model.source)

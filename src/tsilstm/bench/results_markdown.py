@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tsilstm.byte_sizes import format_bytes
 from tsilstm.bench.suite_run import AUTO_FLOOR, LARGE_HIDDEN
+from tsilstm.units import format_bytes
 
 IMPL_COLUMNS = ("tsilstm-tsi", "tsilstm-conventional", "tsilstm-auto", "torch", "onnxruntime")
 

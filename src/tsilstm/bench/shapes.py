@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
-from tsilstm.errors import InvalidParameterError
-from tsilstm.model import CELLS, RecurrentModel, gate_count, random_model
-from tsilstm.validation import require_choice, require_int
+from tsilstm.model import LayerShape, RecurrentModel, random_model
+from tsilstm.validation import require_int
 
 FLOAT32_BYTES = 4  # bytes per fp32 weight (IEEE 754 single precision)
 
 
 @dataclass(frozen=True)
 class BenchShape:
-    """A benchmark workload shaped like one ``torch.nn.LSTM``/``GRU``: ``cell`` ("lstm" or "gru"),
-    ``hidden`` units, ``input`` features, ``batch`` sequences, ``steps`` time steps, ``num_layers``
-    stacked layers, LSTM ``proj_size`` (0: none) and ``bidirectional``."""
+    """A benchmark workload shaped like one ``torch.nn.LSTM``/``GRU`` call: ``cell`` ("lstm" or
+    "gru"), ``hidden`` units, ``input`` features, ``batch`` sequences, ``steps`` time steps,
+    ``num_layers`` stacked layers, LSTM ``proj_size`` (0: none) and ``bidirectional``. The layer
+    facts (validation, gates, sizes, weight bytes) come from ``layers``, ``tsilstm.model.LayerShape``."""
 
     cell: str
     hidden: int
@@ -29,39 +30,42 @@ class BenchShape:
     bidirectional: bool = False
 
     def __post_init__(self) -> None:
-        require_choice("cell", self.cell, CELLS)
-        for name in ("hidden", "input", "batch", "steps", "num_layers"):
+        for name in ("batch", "steps", "num_layers"):
             require_int(name, getattr(self, name))
-        require_int("proj_size", self.proj_size, minimum=0, maximum=self.hidden - 1)
-        if self.proj_size and self.cell != "lstm":
-            raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
+        _ = self.layers  # validates cell, hidden, input and proj_size
+
+    @cached_property
+    def layers(self) -> tuple[LayerShape, ...]:
+        """The ``num_layers`` layer shapes, each fed by the previous layer's output."""
+        first = LayerShape(self.cell, self.input, self.hidden, self.proj_size, self.bidirectional)
+        rest = LayerShape(self.cell, first.output_features, self.hidden, self.proj_size, self.bidirectional)
+        return (first,) + (rest,) * (self.num_layers - 1)
 
     @property
     def gates(self) -> int:
         """Gates per cell: 4 for LSTM, 3 for GRU."""
-        return gate_count(self.cell)
+        return self.layers[0].gates
 
     @property
     def directions(self) -> int:
         """1, or 2 when bidirectional."""
-        return 2 if self.bidirectional else 1
+        return self.layers[0].directions
 
     @property
     def recurrent_size(self) -> int:
         """Width of the recurrent state h: proj_size if set, else hidden."""
-        return self.proj_size or self.hidden
+        return self.layers[0].recurrent_size
+
+    @property
+    def largest_recurrent_matrix_bytes(self) -> int:
+        """Bytes of the fp32 recurrent weights of one layer direction: what one recurrence streams."""
+        return max(layer.recurrent_weight_bytes(FLOAT32_BYTES) for layer in self.layers)
 
     @property
     def recurrent_weight_bytes(self) -> int:
         """Bytes of all recurrent matrices (W_h, and W_hr with a projection) at fp32, over layers and
-        directions (M of docs/design.md section 1, summed)."""
-        per_direction = self.gates * self.hidden * self.recurrent_size + self.proj_size * self.hidden
-        return self.num_layers * self.directions * per_direction * FLOAT32_BYTES
-
-    @property
-    def largest_recurrent_matrix_bytes(self) -> int:
-        """Bytes of the recurrent weights of one layer direction: what one recurrence streams."""
-        return self.recurrent_weight_bytes // (self.num_layers * self.directions)
+        directions."""
+        return sum(layer.recurrent_weight_bytes(FLOAT32_BYTES) * layer.directions for layer in self.layers)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready fields plus the fp32 recurrent weight bytes."""

@@ -1,6 +1,6 @@
 """Benchmark workloads by name: the DeepBench inference-server LSTM and GRU sets
-(docs/design.md section 7; baidu-research/DeepBench, code/kernels/rnn_problems.h, ``inference_server_set``;
-input size = hidden, one unidirectional layer).
+(``tsilstm.accel.workloads.DEEPBENCH_LSTM`` / ``DEEPBENCH_GRU``: input size = hidden, one
+unidirectional layer).
 
 The suite shortens the GRU sequences (up to 1500 steps) by ``GRU_STEPS_DIVISOR`` so the whole
 suite finishes in minutes on 2 cores: time per step is what is compared, and it hardly depends on
@@ -13,21 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tsilstm.accel.workloads import DEEPBENCH_GRU, DEEPBENCH_LSTM, get_workload
 from tsilstm.bench.shapes import BenchShape
 from tsilstm.errors import InvalidParameterError
 
-# (hidden, batch, steps) of DeepBench's inference_server_set, rnn_problems.h
-DEEPBENCH_LSTM = tuple(
-    (hidden, batch, steps)
-    for hidden, steps in ((512, 25), (1024, 25), (2048, 25), (1536, 50), (256, 150))
-    for batch in (1, 2, 4)
-)
-DEEPBENCH_GRU = tuple(
-    (hidden, batch, steps)
-    for hidden in (2816, 2048, 1536, 2560)
-    for batch in (1, 2, 4)
-    for steps in (1500, 750, 375, 187)
-) + tuple((512, batch, 1) for batch in (1, 2, 4)) + tuple((1024, batch, 1500) for batch in (1, 2, 4))
 GRU_STEPS_DIVISOR = 8  # suite time on 2 cores: 1500 -> 188 steps, 187 -> 24 steps
 SUITES = ("deepbench",)
 
@@ -71,20 +60,10 @@ def suite_entries(suite: str, gru_steps_divisor: int = GRU_STEPS_DIVISOR) -> tup
     return deepbench_entries(gru_steps_divisor)
 
 
-def workload_names() -> tuple[str, ...]:
-    """Every workload name ``--workload`` accepts: the accelerator model's named workloads
-    (``tsilstm.accel.workloads``: DeepBench at full length, language, translation and speech models)."""
-    from tsilstm.accel.workloads import WORKLOADS
-
-    return tuple(WORKLOADS)
-
-
 def workload(name: str) -> SuiteEntry:
     """The named workload (full length) as a benchmark shape; raises ``InvalidParameterError``
     naming ``workload`` for an unknown name or a stack that one ``torch.nn.LSTM``/``GRU`` cannot
     express (layers of different sizes or directions)."""
-    from tsilstm.accel.workloads import get_workload
-
     spec = get_workload(name)
     first = spec.layers[0]
     uniform = all(

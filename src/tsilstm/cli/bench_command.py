@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.markup import escape
 from rich.table import Table
 
-from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape, parse_against
+from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape
 from tsilstm.bench.shapes import BenchShape
-from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries, workload_names
+from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
-from tsilstm.errors import InvalidParameterError
+from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME, CommaListType
+from tsilstm.hardware import usable_cores
 
 DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
 SUITE_BUDGET_S = 3.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
@@ -27,45 +27,25 @@ SUITE_MAX_REPEATS = 15  # cheap workloads get many rounds (their medians suffer 
 STREAM_CALLS = 200  # calls of one step each in a --stream run (per timed sample)
 
 
-def _default_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _against_option(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    try:
-        return parse_against(value)
-    except InvalidParameterError as error:
-        raise click.BadParameter(f"unknown baseline {error.value!r}; {error.allowed}") from error
-
-
-def _workload_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and value not in workload_names():
-        raise click.BadParameter(f"unknown workload {value!r}; known: " + ", ".join(workload_names()))
-    return value
-
-
-_POSITIVE = click.IntRange(min=1)
-
-
-@click.command()
-@click.option("--workload", default=None, callback=_workload_option,
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--workload", type=WORKLOAD_NAME, default=None,
               help="A named workload (tsilstm workloads), e.g. deepbench-lstm-2048-b1, speech-2048.")
 @click.option("--suite", type=click.Choice(SUITES), default=None, help="Run a whole suite and write RESULTS.md.")
-@click.option("--hidden", type=_POSITIVE, default=None, help="Hidden units H [default: 2048].")
-@click.option("--input", "input_size", type=_POSITIVE, default=None, help="Input features X [default: hidden].")
-@click.option("--batch", type=_POSITIVE, default=None, help="Sequences per batch [default: 1].")
-@click.option("--steps", type=_POSITIVE, default=None, help="Time steps T [default: 50].")
-@click.option("--cell", type=click.Choice(("lstm", "gru")), default=None, help="lstm or gru [default: lstm].")
-@click.option("--layers", type=_POSITIVE, default=1, show_default=True, help="Stacked layers.")
-@click.option("--proj-size", type=click.IntRange(min=0), default=0, show_default=True, help="LSTM projection size (0: none).")
+@click.option("--hidden", type=POSITIVE_INT, default=None, help="Hidden units H [default: 2048].")
+@click.option("--input", "input_size", type=POSITIVE_INT, default=None, help="Input features X [default: hidden].")
+@click.option("--batch", type=POSITIVE_INT, default=None, help="Sequences per batch [default: 1].")
+@click.option("--steps", type=POSITIVE_INT, default=None, help="Time steps T [default: 50].")
+@click.option("--cell", type=CELL, default=None, help="lstm or gru [default: lstm].")
+@click.option("--layers", type=POSITIVE_INT, default=1, show_default=True, help="Stacked layers.")
+@click.option("--proj-size", type=NON_NEGATIVE_INT, default=0, show_default=True, help="LSTM projection size (0: none).")
 @click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
-@click.option("--against", default=",".join(BASELINES), show_default=True, callback=_against_option,
+@click.option("--against", type=CommaListType(click.Choice(BASELINES)), default=",".join(BASELINES), show_default=True,
               help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none).")
-@click.option("--threads", type=_POSITIVE, default=None, help="Threads of every implementation [default: all usable cores].")
-@click.option("--repeats", type=_POSITIVE, default=None, help="Timed interleaved rounds [default: 10; suite: at most 15, fewer for big shapes].")
+@click.option("--threads", type=POSITIVE_INT, default=None, help="Threads of every implementation [default: all usable cores].")
+@click.option("--repeats", type=POSITIVE_INT, default=None, help="Timed interleaved rounds [default: 10; suite: at most 15, fewer for big shapes].")
 @click.option("--auto/--no-auto", "with_auto", default=None, help="Also run schedule='auto' [default: only in a suite].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
-@click.option("--gru-steps-divisor", type=_POSITIVE, default=GRU_STEPS_DIVISOR, show_default=True,
+@click.option("--gru-steps-divisor", type=POSITIVE_INT, default=GRU_STEPS_DIVISOR, show_default=True,
               help="Suite: divide the DeepBench GRU sequence lengths by this (1: full length).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RESULTS_PATH,
               show_default=True, help="Suite: where to write the markdown results.")
@@ -90,7 +70,8 @@ def bench(
         raise click.UsageError("--workload and --suite are exclusive")
     if stream and suite:
         raise click.UsageError("--stream runs one shape or workload; the suite has its own streaming rows")
-    threads = threads or _default_threads()
+    threads = threads or usable_cores()
+    against = tuple(dict.fromkeys(against))
     if suite:
         settings = CompareSettings(
             against=against, threads=threads, repeats=repeats or SUITE_MAX_REPEATS,

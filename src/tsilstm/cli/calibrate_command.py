@@ -9,26 +9,29 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, POSITIVE_INT, CommaListType
+from tsilstm.runtime.calibration import DEFAULT_HIDDEN_SIZES
 
-@click.command()
-@click.option("--cell", default="lstm", show_default=True, help="lstm or gru.")
-@click.option("--hidden", "hidden_text", default="256,512,768,1024,1280,1536,2048", show_default=True,
-              help="Comma-separated hidden sizes (input size = hidden).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Sequences per batch.")
-@click.option("--steps", type=int, default=50, show_default=True, help="Time steps per call.")
-@click.option("--threads", type=int, default=2, show_default=True, help="Kernel threads.")
-@click.option("--repeats", type=int, default=7, show_default=True, help="Interleaved timed repeats (median).")
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--cell", type=CELL, default="lstm", show_default=True, help="Cell type.")
+@click.option("--hidden", "hidden_sizes", type=CommaListType(POSITIVE_INT), default=",".join(map(str, DEFAULT_HIDDEN_SIZES)),
+              show_default=True, help="Comma-separated hidden sizes (input size = hidden).")
+@click.option("--batch", type=POSITIVE_INT, default=1, show_default=True, help="Sequences per batch.")
+@click.option("--steps", type=POSITIVE_INT, default=50, show_default=True, help="Time steps per call.")
+@click.option("--threads", type=POSITIVE_INT, default=2, show_default=True, help="Kernel threads.")
+@click.option("--repeats", type=POSITIVE_INT, default=7, show_default=True, help="Interleaved timed repeats (median).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--show", is_flag=True, help="Print the decisions recorded for this machine instead of measuring.")
 @click.option("--clear", is_flag=True, help="Delete the recorded decisions (every machine's) instead of measuring.")
-def calibrate(cell: str, hidden_text: str, batch: int, steps: int, threads: int, repeats: int, as_json: bool,
+def calibrate(cell: str, hidden_sizes: tuple[int, ...], batch: int, steps: int, threads: int, repeats: int, as_json: bool,
               show: bool, clear: bool) -> None:
     """Time tsi and conventional side by side over hidden sizes and record the winners as
     schedule="auto"'s decisions on this machine (the store later calls and processes read)."""
     from tsilstm.errors import InvalidParameterError
     from tsilstm.runtime.calibration import measure_crossover
     from tsilstm.runtime.modules import decision_store
-    from tsilstm.runtime.schedule_choice import last_level_cache_bytes
+    from tsilstm.hardware import last_level_cache_bytes
 
     store = decision_store()
     if show and clear:
@@ -39,22 +42,18 @@ def calibrate(cell: str, hidden_text: str, batch: int, steps: int, threads: int,
     if show:
         _show(store, as_json)
         return
-
-    try:
-        sizes = tuple(int(part) for part in hidden_text.split(",") if part.strip())
-    except ValueError:
-        raise InvalidParameterError("hidden", hidden_text, "must be comma-separated integers") from None
-    rows = measure_crossover(cell, sizes, batch=batch, steps=steps, threads=threads, repeats=repeats)
+    rows = measure_crossover(cell, hidden_sizes, batch=batch, steps=steps, threads=threads, repeats=repeats)
     if as_json:
         click.echo(json.dumps([{**row.__dict__, "speedup": row.speedup} for row in rows], indent=2))
         return
     llc = last_level_cache_bytes()
+    llc_text = "unknown" if llc is None else f"{llc / 2**20:.0f} MiB"
     table = Table(title=f"tsi vs conventional, {cell}, batch {batch}, up to {threads} threads, {steps} steps, "
-                        f"LLC (reported) {llc / 2**20:.0f} MiB; recorded in {store.path}")
+                        f"LLC (reported) {llc_text}; recorded in {store.path}")
     for column in ("hidden", "W_h MiB", "W_h / LLC", "tsi ms/step", "conventional ms/step", "speedup"):
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(str(row.hidden), f"{row.weight_bytes / 2**20:.1f}", f"{row.llc_fraction:.2f}",
+        table.add_row(str(row.hidden), f"{row.weight_bytes / 2**20:.1f}", "-" if row.llc_fraction is None else f"{row.llc_fraction:.2f}",
                       f"{row.tsi_ms_per_step:.3f}", f"{row.conventional_ms_per_step:.3f}", f"{row.speedup:.2f}")
     Console().print(table)
 

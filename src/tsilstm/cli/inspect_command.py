@@ -10,19 +10,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tsilstm.byte_sizes import format_bytes
+from tsilstm.cli.param_types import CONTEXT_SETTINGS
+from tsilstm.hardware import CACHE_SYSFS, cache_sizes_bytes
 from tsilstm.model import RecurrentModel
+from tsilstm.units import format_bytes
 
-_SYSFS_CACHE = Path("/sys/devices/system/cpu/cpu0/cache")  # Linux: one indexN folder per cache
-FALLBACK_CACHE_BYTES = {"L2": 1024**2, "L3": 32 * 1024**2}
-"""Used only when sysfs is unreadable: 1 MiB L2 per core and a 32 MiB shared L3, typical of current
-x86 server parts (e.g. AMD Zen 3/4: 512 KiB-1 MiB L2, 32 MiB L3 per CCD)."""
+CACHE_LEVELS = ("L2", "L3")
+"""The cache levels a layer's W_h is placed in (smallest first)."""
 ACCELERATOR_PRESETS = ("edge", "server")
 
 _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 otherwise)
 
 
-@click.command()
+@click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON ({\"layers\": [...]}) instead of a table.")
 def inspect(model_file: str, as_json: bool) -> None:
@@ -41,23 +41,10 @@ def inspect(model_file: str, as_json: bool) -> None:
     _print_table(model_file, rows, caches, buffers)
 
 
-def cache_bytes(root: Path = _SYSFS_CACHE) -> dict[str, int]:
-    """L2 and L3 (data or unified) cache bytes of CPU 0 from sysfs, falling back to
-    ``FALLBACK_CACHE_BYTES`` for any level that cannot be read."""
-    found: dict[str, int] = {}
-    for index in sorted(root.glob("index*")) if root.is_dir() else []:
-        try:
-            if (index / "type").read_text().strip() == "Instruction":
-                continue
-            level = f"L{(index / 'level').read_text().strip()}"
-            text = (index / "size").read_text().strip().upper()
-        except OSError:
-            continue
-        scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1:], 1)
-        digits = text[:-1] if text[-1:] in "KMG" else text
-        if level in FALLBACK_CACHE_BYTES and digits.isdigit():
-            found[level] = int(digits) * scale
-    return {level: found.get(level, default) for level, default in FALLBACK_CACHE_BYTES.items()}
+def cache_bytes(root: Path = CACHE_SYSFS) -> dict[str, int]:
+    """The L2 and L3 cache bytes of this machine (``tsilstm.hardware``, sysfs folder ``root``); a
+    level the system does not state is absent."""
+    return {level: size for level, size in cache_sizes_bytes(root).items() if level in CACHE_LEVELS}
 
 
 def accelerator_buffers() -> dict[str, tuple[int, int]]:
@@ -83,7 +70,7 @@ def layer_rows(model: RecurrentModel, caches: dict[str, int], buffers: dict[str,
         first = layer.directions[0]
         itemsize = first.w_hh.dtype.itemsize
         arrays = [a for d in layer.directions for a in (d.w_ih, d.w_hh, d.b_ih, d.b_hh, d.w_hr) if a is not None]
-        w_hh_bytes = first.w_hh.size * itemsize + (0 if first.w_hr is None else first.w_hr.size * itemsize)
+        w_hh_bytes = layer.shape.recurrent_weight_bytes(itemsize)
         accel = {
             name: "buffer" if first.w_hh.size * weight_bytes <= buffer_bytes else "DRAM"
             for name, (buffer_bytes, weight_bytes) in buffers.items()
@@ -100,16 +87,18 @@ def layer_rows(model: RecurrentModel, caches: dict[str, int], buffers: dict[str,
 
 
 def fits_in(num_bytes: int, caches: dict[str, int]) -> str:
-    """The smallest of L2, L3 that holds ``num_bytes``, else DRAM."""
-    for level in ("L2", "L3"):
-        if level in caches and num_bytes <= caches[level]:
+    """The smallest of L2, L3 in ``caches`` that holds ``num_bytes``, else DRAM; ``unknown`` when
+    ``caches`` states neither level."""
+    known = [level for level in CACHE_LEVELS if level in caches]
+    for level in known:
+        if num_bytes <= caches[level]:
             return level
-    return "DRAM"
+    return "DRAM" if known else "unknown"
 
 
 def _print_table(path: str, rows: list[dict[str, object]], caches: dict[str, int], buffers: dict[str, tuple[int, int]]) -> None:
     console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
-    here = ", ".join(f"{k} {format_bytes(v)}" for k, v in caches.items())
+    here = ", ".join(f"{k} {format_bytes(v)}" for k, v in caches.items()) or "unknown"
     accel = "; ".join(f"{name} buffer {format_bytes(b)} at {8 * w} bit" for name, (b, w) in buffers.items())
     console.print(f"{path}: {len(rows)} recurrent layer(s). Caches here: {here}." + (f" Accelerators: {accel}." if accel else ""))
     table = Table()

@@ -7,21 +7,35 @@ import sys
 import click
 
 from tsilstm import __version__
-from tsilstm.errors import TsilstmError
+from tsilstm.cli.param_types import CONTEXT_SETTINGS
+from tsilstm.errors import InternalError, TsilstmError
+
+
+EXIT_BAD_INPUT = 2
+"""Exit status for bad input (click's usage errors use it too)."""
+EXIT_INTERNAL_ERROR = 3
+"""Exit status for a broken internal rule: a bug in tsilstm."""
 
 
 class _Group(click.Group):
-    """A click group that turns the package's input errors into exit status 2 with a clear message."""
+    """A click group that turns the package's input errors into exit status 2 with a clear message,
+    and its internal errors into exit status 3 with a request to report them."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except TsilstmError as error:
             click.echo(f"error: {error}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_BAD_INPUT)
+        except InternalError as error:
+            click.echo(
+                f"internal error: {error}\nThis is a bug in tsilstm, not a problem with the input: please report "
+                "it with the command line that caused it and the output of `tsilstm --version`.", err=True,
+            )
+            sys.exit(EXIT_INTERNAL_ERROR)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="tsilstm")
 def cli() -> None:
     """tsilstm: time-step interleaved weight reuse for memory-bound LSTM/GRU inference."""

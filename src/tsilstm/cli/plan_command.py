@@ -8,30 +8,31 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tsilstm.byte_sizes import format_bytes, parse_bytes
+from tsilstm.cli.param_types import BYTES, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT
+from tsilstm.errors import internal_check
 from tsilstm.plan import DTYPE_BYTES, SCHEDULES, check_plan, generate_plan
 from tsilstm.plan.summary import plan_summary
+from tsilstm.units import format_bytes
 
 
-@click.command()
-@click.option("--hidden", type=int, default=2048, show_default=True, help="Hidden units H.")
-@click.option("--input", "input_size", type=int, default=None, help="Input features X [default: hidden].")
-@click.option("--steps", type=int, default=25, show_default=True, help="Time steps T.")
-@click.option("--batch", type=int, default=1, show_default=True, help="Sequences per batch.")
-@click.option("--schedule", default="tsi", show_default=True, help="One of " + ", ".join(SCHEDULES) + ", or all.")
-@click.option("--tile", type=int, default=None, help="Tile size in hidden units [default: min(64, hidden)].")
-@click.option("--buffer", "buffer_text", default="1MiB", show_default=True, help="Weight buffer: bytes, or 512KiB, 2MiB ...")
-@click.option("--dtype", default="float32", show_default=True, help="Weight type: " + ", ".join(DTYPE_BYTES) + ".")
-@click.option("--cell", default="lstm", show_default=True, help="lstm or gru.")
-@click.option("--proj-size", type=int, default=0, show_default=True, help="LSTM projection size (0: none).")
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--hidden", type=POSITIVE_INT, default=2048, show_default=True, help="Hidden units H.")
+@click.option("--input", "input_size", type=POSITIVE_INT, default=None, help="Input features X [default: hidden].")
+@click.option("--steps", type=POSITIVE_INT, default=25, show_default=True, help="Time steps T.")
+@click.option("--batch", type=POSITIVE_INT, default=1, show_default=True, help="Sequences per batch.")
+@click.option("--schedule", type=click.Choice((*SCHEDULES, "all")), default="tsi", show_default=True, help="A schedule, or all.")
+@click.option("--tile", type=POSITIVE_INT, default=None, help="Tile size in hidden units [default: min(64, hidden)].")
+@click.option("--buffer", "buffer_bytes", type=BYTES, default="1MiB", show_default=True, help="Weight buffer: bytes, or 512KiB, 2MiB ...")
+@click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)), default="float32", show_default=True, help="Weight type.")
+@click.option("--cell", type=CELL, default="lstm", show_default=True, help="Cell type.")
+@click.option("--proj-size", type=NON_NEGATIVE_INT, default=0, show_default=True, help="LSTM projection size (0: none).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Draw one sweep's tile grid to a PNG or SVG file.")
 def plan(
     hidden: int, input_size: int | None, steps: int, batch: int, schedule: str, tile: int | None,
-    buffer_text: str, dtype: str, cell: str, proj_size: int, as_json: bool, plot_path: str | None,
+    buffer_bytes: int, dtype: str, cell: str, proj_size: int, as_json: bool, plot_path: str | None,
 ) -> None:
     """Generate and check the plan of a schedule; report the weight traffic it needs."""
-    buffer_bytes = parse_bytes(buffer_text, "buffer")
     names = SCHEDULES if schedule == "all" else (schedule,)
     summaries = []
     plans = []
@@ -40,7 +41,8 @@ def plan(
             name, hidden, input_size, steps=steps, batch=batch, tile=tile, buffer_bytes=buffer_bytes,
             dtype=dtype, cell=cell, proj_size=proj_size,
         )
-        check_plan(the_plan)
+        with internal_check(f"the generated {name} plan"):
+            check_plan(the_plan)
         plans.append(the_plan)
         summaries.append(plan_summary(the_plan))
     if plot_path:

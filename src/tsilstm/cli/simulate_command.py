@@ -10,38 +10,41 @@ from rich.console import Console
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.evaluate import WEIGHTS_MEANING, ScheduleResult, evaluate_workload
 from tsilstm.accel.workloads import Workload, get_workload, single_layer_workload
-from tsilstm.byte_sizes import format_bytes
 from tsilstm.cli.accel_options import arch_with_overrides
+from tsilstm.units import format_bytes
+from tsilstm.cli.param_types import (
+    ARCH, BYTES, BYTES_PER_S, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME,
+)
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
 from tsilstm.report.accel_tables import result_rows, rich_table
 
 
-@click.command()
-@click.option("--workload", "workload_name", default=None, help="A named workload (see `tsilstm workloads`).")
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--workload", "workload_name", type=WORKLOAD_NAME, default=None, help="A named workload (see `tsilstm workloads`).")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None,
               help="A model file (ONNX, PyTorch, Keras .h5): simulate its recurrent layers (see `tsilstm inspect`).")
-@click.option("--hidden", type=int, default=None, help="Hidden units H of a custom layer (instead of --workload).")
-@click.option("--input", "input_size", type=int, default=None, help="Input features X of a custom layer [default: hidden].")
-@click.option("--cell", default="lstm", show_default=True, help="lstm or gru (custom layer).")
-@click.option("--proj-size", type=int, default=0, show_default=True, help="LSTM projection size (custom layer).")
-@click.option("--layers", "num_layers", type=int, default=1, show_default=True, help="Stacked layers (custom).")
+@click.option("--hidden", type=POSITIVE_INT, default=None, help="Hidden units H of a custom layer (instead of --workload).")
+@click.option("--input", "input_size", type=POSITIVE_INT, default=None, help="Input features X of a custom layer [default: hidden].")
+@click.option("--cell", type=CELL, default="lstm", show_default=True, help="Cell of a custom layer.")
+@click.option("--proj-size", type=NON_NEGATIVE_INT, default=0, show_default=True, help="LSTM projection size (custom layer).")
+@click.option("--layers", "num_layers", type=POSITIVE_INT, default=1, show_default=True, help="Stacked layers (custom).")
 @click.option("--bidirectional", is_flag=True, help="Bidirectional layers (custom).")
-@click.option("--steps", type=int, default=None, help="Time steps T [default: the workload's, 25 for a custom layer].")
-@click.option("--batch", type=int, default=None, help="Sequences per batch [default: the workload's, 1 for a custom layer].")
-@click.option("--arch", "arch_spec", default="edge", show_default=True, help="Preset (edge, server) or a TOML/YAML file.")
-@click.option("--buffer", default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
-@click.option("--activation-buffer", default=None, help="Override the activation buffer: bytes, or 256KiB ...")
-@click.option("--bandwidth", default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
-@click.option("--tile", type=int, default=None, help="Override the tile size in hidden units.")
-@click.option("--weight-bits", type=int, default=None, help="Override the weight width (8, 16, 32).")
-@click.option("--schedule", default="all", show_default=True, help="One of " + ", ".join(SCHEDULES) + ", or all.")
+@click.option("--steps", type=POSITIVE_INT, default=None, help="Time steps T [default: the workload's, 25 for a custom layer].")
+@click.option("--batch", type=POSITIVE_INT, default=None, help="Sequences per batch [default: the workload's, 1 for a custom layer].")
+@click.option("--arch", type=ARCH, default="edge", show_default=True, help="Preset (edge, server) or a TOML/YAML file.")
+@click.option("--buffer", type=BYTES, default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
+@click.option("--activation-buffer", type=BYTES, default=None, help="Override the activation buffer: bytes, or 256KiB ...")
+@click.option("--bandwidth", type=BYTES_PER_S, default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
+@click.option("--tile", type=POSITIVE_INT, default=None, help="Override the tile size in hidden units.")
+@click.option("--weight-bits", type=WEIGHT_BITS, default=None, help="Override the weight width in bits.")
+@click.option("--schedule", type=click.Choice((*SCHEDULES, "all")), default="all", show_default=True, help="A schedule, or all.")
 @click.option("--full-timing", is_flag=True, help="Simulate every step instead of extending the steady state (slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def simulate(
     workload_name: str | None, model_file: str | None, hidden: int | None, input_size: int | None, cell: str, proj_size: int,
-    num_layers: int, bidirectional: bool, steps: int | None, batch: int | None, arch_spec: str,
-    buffer: str | None, activation_buffer: str | None, bandwidth: str | None, tile: int | None,
+    num_layers: int, bidirectional: bool, steps: int | None, batch: int | None, arch: ArchConfig,
+    buffer: int | None, activation_buffer: int | None, bandwidth: float | None, tile: int | None,
     weight_bits: int | None, schedule: str, full_timing: bool, as_json: bool,
 ) -> None:
     """Model every schedule of a workload on an accelerator: DRAM/SRAM traffic, energy with its
@@ -53,7 +56,7 @@ def simulate(
     else:
         workload = _workload(workload_name, hidden, input_size, cell, proj_size, num_layers, bidirectional, steps, batch)
     arch = arch_with_overrides(
-        arch_spec, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
+        arch, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
     )
     names = schedules_to_run(schedule)
     results = evaluate_workload(workload, arch, names, full_timing=full_timing)

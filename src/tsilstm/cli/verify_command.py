@@ -10,32 +10,33 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from tsilstm.byte_sizes import parse_bytes
-from tsilstm.model import random_model
+from tsilstm.cli.param_types import BYTES, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT
+from tsilstm.model import gate_count, random_model
 from tsilstm.plan import SCHEDULES
 from tsilstm.plan.verification import TOLERANCE, VerifyResult, verify_schedule
-from tsilstm.validation import require_choice, require_int
+from tsilstm.validation import require_int
 
 
-@click.command()
+@click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_file", required=False, type=click.Path(dir_okay=False))
-@click.option("--hidden", type=int, default=96, show_default=True, help="Hidden units H.")
-@click.option("--input", "input_size", type=int, default=None, help="Input features X [default: hidden].")
-@click.option("--steps", type=int, default=9, show_default=True, help="Time steps T.")
-@click.option("--batch", type=int, default=3, show_default=True, help="Sequences per batch.")
-@click.option("--cell", default="all", show_default=True, help="lstm, gru or all.")
-@click.option("--schedule", default="all", show_default=True, help="One of " + ", ".join(SCHEDULES) + ", or all.")
-@click.option("--layers", type=int, default=1, show_default=True, help="Stacked layers.")
+@click.option("--hidden", type=POSITIVE_INT, default=96, show_default=True, help="Hidden units H.")
+@click.option("--input", "input_size", type=POSITIVE_INT, default=None, help="Input features X [default: hidden].")
+@click.option("--steps", type=POSITIVE_INT, default=9, show_default=True, help="Time steps T.")
+@click.option("--batch", type=POSITIVE_INT, default=3, show_default=True, help="Sequences per batch.")
+@click.option("--cell", type=click.Choice(("lstm", "gru", "all")), default="all", show_default=True, help="Cell type, or all.")
+@click.option("--schedule", type=click.Choice((*SCHEDULES, "all")), default="all", show_default=True, help="A schedule, or all.")
+@click.option("--layers", type=POSITIVE_INT, default=1, show_default=True, help="Stacked layers.")
 @click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
-@click.option("--proj-size", type=int, default=0, show_default=True, help="LSTM projection size (0: none).")
-@click.option("--tile", type=int, default=None, help="Tile size in hidden units [default: about hidden/6].")
-@click.option("--buffer", "buffer_text", default=None, help="Weight buffer [default: a third of W_h].")
-@click.option("--dtype", default="float32", show_default=True, help="float32 (tolerance 1e-5) or float64 (1e-12).")
+@click.option("--proj-size", type=NON_NEGATIVE_INT, default=0, show_default=True, help="LSTM projection size (0: none).")
+@click.option("--tile", type=POSITIVE_INT, default=None, help="Tile size in hidden units [default: about hidden/6].")
+@click.option("--buffer", "buffer_bytes", type=BYTES, default=None, help="Weight buffer: bytes, or 512KiB ... [default: a third of W_h].")
+@click.option("--dtype", type=click.Choice(tuple(TOLERANCE)), default="float32", show_default=True,
+              help="float32 (tolerance 1e-5) or float64 (1e-12).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def verify(
     model_file: str | None, hidden: int, input_size: int | None, steps: int, batch: int, cell: str, schedule: str, layers: int,
-    bidirectional: bool, proj_size: int, tile: int | None, buffer_text: str | None, dtype: str, seed: int,
+    bidirectional: bool, proj_size: int, tile: int | None, buffer_bytes: int | None, dtype: str, seed: int,
     as_json: bool,
 ) -> None:
     """Replay each schedule on random weights and compare with the reference; exit 1 on a mismatch.
@@ -45,14 +46,10 @@ def verify(
         from tsilstm.cli.verify_file import verify_file
 
         return verify_file(model_file, steps=steps, batch=batch, schedule=schedule, tile=tile,
-                           buffer_text=buffer_text, seed=seed, as_json=as_json)
-    hidden = require_int("hidden", hidden)
-    input_size = hidden if input_size is None else require_int("input", input_size)
-    steps = require_int("steps", steps)
-    batch = require_int("batch", batch)
-    require_choice("dtype", dtype, tuple(TOLERANCE))
-    cells = ("lstm", "gru") if require_choice("cell", cell, ("lstm", "gru", "all")) == "all" else (cell,)
-    names = SCHEDULES if schedule == "all" else (require_choice("schedule", schedule, SCHEDULES),)
+                           buffer_bytes=buffer_bytes, seed=seed, as_json=as_json)
+    input_size = hidden if input_size is None else input_size
+    cells = ("lstm", "gru") if cell == "all" else (cell,)
+    names = SCHEDULES if schedule == "all" else (schedule,)
     tile = max(1, -(-hidden // 6)) if tile is None else require_int("tile", tile, maximum=hidden)
     results: list[VerifyResult] = []
     rng = np.random.default_rng(seed)
@@ -62,13 +59,10 @@ def verify(
             cell_name, input_size, hidden, layers, proj_size=proj_size if cell_name == "lstm" else 0,
             bidirectional=bidirectional, seed=seed,
         )
-        gates = 4 if cell_name == "lstm" else 3
-        if buffer_text is None:
-            buffer_bytes = max(gates * hidden * hidden * 4 // 3, 2 * gates * tile * tile * 8)
-        else:
-            buffer_bytes = parse_bytes(buffer_text, "buffer")
+        gates = gate_count(cell_name)
+        buffer = buffer_bytes or max(gates * hidden * hidden * 4 // 3, 2 * gates * tile * tile * 8)
         for name in names:
-            results.append(verify_schedule(model, x, name, tile=tile, buffer_bytes=buffer_bytes, dtype=dtype))
+            results.append(verify_schedule(model, x, name, tile=tile, buffer_bytes=buffer, dtype=dtype))
     failed = [r for r in results if not r.ok]
     if as_json:
         click.echo(json.dumps({"results": [_as_dict(r) for r in results]}, indent=2))

@@ -10,10 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tsilstm.byte_sizes import parse_bytes
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
-from tsilstm.validation import require_choice, require_int
 
 RANDOM_MODEL_OPTIONS = ("hidden", "input_size", "cell", "layers", "bidirectional", "proj_size", "dtype")
 """Options of ``tsilstm verify`` that describe a random model; a model file brings its own."""
@@ -21,7 +19,7 @@ _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 o
 
 
 def verify_file(
-    path: str, *, steps: int, batch: int, schedule: str, tile: int | None, buffer_text: str | None, seed: int,
+    path: str, *, steps: int, batch: int, schedule: str, tile: int | None, buffer_bytes: int | None, seed: int,
     as_json: bool,
 ) -> None:
     """Verify every recurrent model in ``path``, print a table (or ``{"results": [...]}``) and exit 1
@@ -29,10 +27,7 @@ def verify_file(
     from tsilstm.verification import verify_model_file
 
     _refuse_random_model_options()
-    steps = require_int("steps", steps)
-    batch = require_int("batch", batch)
-    names = SCHEDULES if schedule == "all" else (require_choice("schedule", schedule, SCHEDULES),)
-    buffer_bytes = None if buffer_text is None else parse_bytes(buffer_text, "buffer")
+    names = SCHEDULES if schedule == "all" else (schedule,)
     results = verify_model_file(path, steps=steps, batch=batch, seed=seed, schedules=names, tile=tile,
                                 buffer_bytes=buffer_bytes)
     if as_json:

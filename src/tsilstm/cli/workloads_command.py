@@ -9,10 +9,14 @@ from rich.console import Console
 from rich.table import Table
 
 from tsilstm.accel.workloads import WORKLOADS
+from tsilstm.cli.param_types import CONTEXT_SETTINGS
+
+FAMILIES = tuple(sorted({w.family for w in WORKLOADS.values()}))
+"""The families of the named workloads (deepbench, language model, speech, translation)."""
 
 
-@click.command()
-@click.option("--family", default=None, help="Only this family (deepbench, language model, translation, speech).")
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--family", type=click.Choice(FAMILIES), default=None, help="Only this family.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def workloads(family: str | None, as_json: bool) -> None:
     """List the named workloads: the DeepBench inference server set and common speech and language models."""

@@ -5,6 +5,6 @@ Each importer converts its framework's gate order and bias convention to the can
 """
 
 from tsilstm.importers.load import FORMATS, detect_format, load_model, load_models
-from tsilstm.importers.model_file_error import ModelFileError
+from tsilstm.errors import ModelFileError
 
 __all__ = ["FORMATS", "ModelFileError", "detect_format", "load_model", "load_models"]

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
-from tsilstm.importers.model_file_error import ModelFileError, missing_package
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
+from tsilstm.optional_packages import import_optional
 
 CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
 _NESTED_MODELS = ("Sequential", "Functional", "Model")
@@ -34,10 +35,7 @@ _NESTED_MODELS = ("Sequential", "Functional", "Model")
 def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[RecurrentModel]:
     """One ``RecurrentModel`` per recurrent layer of the Keras HDF5 file at ``path`` (or only the
     layer named ``layer``). Raises ``ModelFileError`` naming the file and layer."""
-    try:
-        import h5py
-    except ImportError as error:
-        raise missing_package("h5py", "keras", "import Keras HDF5 models") from error
+    h5py = import_optional("h5py", "import Keras HDF5 models")
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "", "no such file")
@@ -219,7 +217,7 @@ def _direction(
         if role not in by_role:
             raise ModelFileError(path, where, f"has no {role} weight (found {[n for n, _ in part]})")
     kernel, recurrent = by_role["kernel"].astype(np.float32), by_role["recurrent_kernel"].astype(np.float32)
-    gates = 4 if cell == "lstm" else 3
+    gates = gate_count(cell)
     if recurrent.ndim != 2 or recurrent.shape[1] != gates * recurrent.shape[0]:
         raise ModelFileError(path, f"{where} recurrent_kernel", f"has shape {recurrent.shape}", f"(units, {gates}*units)")
     hidden = recurrent.shape[0]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tsilstm.importers.model_file_error import ModelFileError
+from tsilstm.errors import ModelFileError
 from tsilstm.model import RecurrentModel
 
 FORMATS = ("onnx", "torch", "keras")

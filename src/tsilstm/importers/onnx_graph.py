@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.gate_order import ONNX_GRU_TO_CANONICAL, ONNX_LSTM_TO_CANONICAL, reorder_gates
-from tsilstm.importers.model_file_error import ModelFileError, missing_package
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+from tsilstm.optional_packages import import_optional
 
 RECURRENT_OPS = ("LSTM", "GRU")
 INPUT_NAMES = {
@@ -65,12 +66,8 @@ class OnnxRecurrentNode:
 
 
 def import_onnx():  # type: ignore[no-untyped-def]
-    """The ``onnx`` module, or a ``ModelFileError`` saying how to install it."""
-    try:
-        import onnx
-    except ImportError as error:
-        raise missing_package("onnx", "onnx", "import ONNX models") from error
-    return onnx
+    """The ``onnx`` module, or a ``MissingPackageError`` naming the extra that installs it."""
+    return import_optional("onnx", "import ONNX models")
 
 
 def load_onnx_proto(path: str | Path):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import pickle
 import zipfile
 from pathlib import Path
 
-from tsilstm.importers.model_file_error import ModelFileError
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.torch_module import import_torch, tensors_to_numpy
 from tsilstm.importers.torch_state_dict import find_state_dict, models_from_state_dict
 from tsilstm.model import RecurrentModel

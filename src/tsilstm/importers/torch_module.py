@@ -6,18 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from tsilstm.importers.model_file_error import ModelFileError, missing_package
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.torch_state_dict import models_from_state_dict
 from tsilstm.model import RecurrentModel
+from tsilstm.optional_packages import import_optional
 
 
 def import_torch():  # type: ignore[no-untyped-def]
-    """The ``torch`` module, or a ``ModelFileError`` saying how to install it."""
-    try:
-        import torch
-    except ImportError as error:
-        raise missing_package("torch", "torch", "import PyTorch models") from error
-    return torch
+    """The ``torch`` module, or a ``MissingPackageError`` naming the extra that installs it."""
+    return import_optional("torch", "import PyTorch models")
 
 
 def tensors_to_numpy(state: dict[str, Any]) -> dict[str, np.ndarray]:

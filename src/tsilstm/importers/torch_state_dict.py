@@ -8,8 +8,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tsilstm.importers.model_file_error import ModelFileError
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+from tsilstm.errors import ModelFileError
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
 RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?P<layer>\d+)(?P<rev>_reverse)?$")
 STATE_DICT_HINT = "keys like '<prefix>weight_ih_l0', '<prefix>weight_hh_l0', '<prefix>bias_ih_l0', '<prefix>bias_hh_l0'"
@@ -134,7 +134,7 @@ def _direction(
     proj: int, source: object,
 ) -> DirectionWeights:
     suffix = f"_l{layer}" + ("_reverse" if d else "")
-    rows = (4 if cell == "lstm" else 3) * hidden
+    rows = gate_count(cell) * hidden
     shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, proj or hidden), "bias_ih": (rows,), "bias_hh": (rows,)}
     if proj:
         shapes["weight_hr"] = (proj, hidden)

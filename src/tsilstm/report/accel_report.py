@@ -32,14 +32,15 @@ TARGETS = ("tsi", "tsi-pinned")
 BASELINES = ("naive", "conventional", "snake")
 
 
-def report_points() -> dict[str, list[SweepPoint]]:
-    """The points the report evaluates, by section."""
+def report_points(focus_workload: str = FOCUS_WORKLOAD) -> dict[str, list[SweepPoint]]:
+    """The points the report evaluates, by section; the buffer, bandwidth and batch sections sweep
+    ``focus_workload``."""
     return {
         "edge": [SweepPoint(w) for w in REPORT_WORKLOADS],
         "server": [SweepPoint(w) for w in SERVER_WORKLOADS],
-        "buffer": [SweepPoint(FOCUS_WORKLOAD, weight_buffer_bytes=b) for b in BUFFER_SWEEP_BYTES],
-        "bandwidth": [SweepPoint(FOCUS_WORKLOAD, dram_bandwidth_bytes_per_s=b) for b in BANDWIDTH_SWEEP],
-        "batch": [SweepPoint(FOCUS_WORKLOAD, batch=n) for n in BATCH_SWEEP],
+        "buffer": [SweepPoint(focus_workload, weight_buffer_bytes=b) for b in BUFFER_SWEEP_BYTES],
+        "bandwidth": [SweepPoint(focus_workload, dram_bandwidth_bytes_per_s=b) for b in BANDWIDTH_SWEEP],
+        "batch": [SweepPoint(focus_workload, batch=n) for n in BATCH_SWEEP],
     }
 
 
@@ -130,9 +131,10 @@ def _sweep_line(rows: list[dict[str, Any]], key: str, fmt) -> list[list[str]]:  
 
 def render_markdown(
     rows: dict[str, list[dict[str, Any]]], archs: dict[str, ArchConfig], plots: list[Path], out_dir: Path,
-    elapsed_s: float, command: str,
+    elapsed_s: float, command: str, focus_workload: str = FOCUS_WORKLOAD,
 ) -> str:
-    """The report text (markdown) from the evaluated rows of every section of ``report_points``."""
+    """The report text (markdown) from the evaluated rows of every section of ``report_points``,
+    whose buffer, bandwidth and batch sections sweep ``focus_workload``."""
     edge = gains_summary(rows["edge"])
     server = gains_summary(rows["server"])
     single = [s for s in edge if s["workload"].startswith("deepbench")]
@@ -140,7 +142,7 @@ def render_markdown(
     speed_conv = [s["tsi_throughput_gain_pct"] for s in edge if not s["fallbacks"]]
     energy_naive = [s["tsi_vs_naive_energy_pct"] for s in edge if not s["fallbacks"]]
     speed_naive = [s["tsi_vs_naive_throughput_pct"] for s in edge if not s["fallbacks"]]
-    focus = next(s for s in edge if s["workload"] == FOCUS_WORKLOAD)
+    focus = next(s for s in edge if s["workload"] == focus_workload)
     lines = [
         "# Time-step interleaving on an LSTM accelerator: model report",
         "",
@@ -165,11 +167,11 @@ def render_markdown(
                 ["Park et al., ISLPED 2020 (reported)", f"{PAPER_ENERGY_BAND[0]:+.1f} .. {PAPER_ENERGY_BAND[1]:+.1f} %", f"+{PAPER_THROUGHPUT_GAIN:.1f} %"],
                 [f"tsi, edge preset, {len(energy_conv)} workloads", _range(energy_conv), _range(speed_conv)],
                 ["tsi vs naive (no hoisting), same workloads", _range(energy_naive), _range(speed_naive)],
-                [f"tsi, {FOCUS_WORKLOAD}, edge", _pct(focus["tsi_energy_change_pct"]), _pct(focus["tsi_throughput_gain_pct"])],
+                [f"tsi, {focus_workload}, edge", _pct(focus["tsi_energy_change_pct"]), _pct(focus["tsi_throughput_gain_pct"])],
             ],
         ),
         "",
-        f"For {FOCUS_WORKLOAD} on the edge preset tsi moves {focus['tsi_weight_ratio']:.3f} x the recurrent-weight "
+        f"For {focus_workload} on the edge preset tsi moves {focus['tsi_weight_ratio']:.3f} x the recurrent-weight "
         "DRAM bytes of conventional (25 steps need at least 13 loads of W_h: 13/25 = 0.52).",
         "",
         "## Per workload (edge preset)",
@@ -191,7 +193,7 @@ def render_markdown(
         ]
     lines += ["## Per workload (server preset)", "", gains_table(server), ""]
     lines += [
-        f"## What moves our figures ({FOCUS_WORKLOAD} unless said otherwise)",
+        f"## What moves our figures ({focus_workload} unless said otherwise)",
         "",
         "Our tsi gain against conventional is bounded by the traffic ratio: when the DRAM channel is the "
         "bottleneck, time and DRAM energy follow bytes, and conventional moves W_x + T x M while tsi moves "

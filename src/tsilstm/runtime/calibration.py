@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsilstm.hardware import last_level_cache_bytes
 from tsilstm.runtime.modules import GRU, LSTM
-from tsilstm.runtime.schedule_choice import last_level_cache_bytes
 from tsilstm.validation import require_choice, require_int
 
 DEFAULT_HIDDEN_SIZES = (256, 512, 768, 1024, 1280, 1536, 2048)
@@ -16,14 +16,15 @@ DEFAULT_HIDDEN_SIZES = (256, 512, 768, 1024, 1280, 1536, 2048)
 
 @dataclass(frozen=True)
 class CrossoverRow:
-    """One measured shape: recurrent weight bytes, their share of the LLC, ms per step of each schedule."""
+    """One measured shape: recurrent weight bytes, their share of the LLC (None when the machine does
+    not state its cache size), ms per step of each schedule."""
 
     cell: str
     hidden: int
     batch: int
     threads: int
     weight_bytes: int
-    llc_fraction: float
+    llc_fraction: float | None
     tsi_ms_per_step: float
     conventional_ms_per_step: float
 
@@ -59,7 +60,8 @@ def measure_crossover(
         (decision,) = module.tune(batch, steps=steps, repeats=repeats)
         run = module.layer_runs[0]
         rows.append(
-            CrossoverRow(cell, hidden, batch, run.threads, run.packed_bytes, run.packed_bytes / llc,
+            CrossoverRow(cell, hidden, batch, run.threads, run.packed_bytes,
+                         None if llc is None else run.packed_bytes / llc,
                          decision.ms_per_step["tsi"], decision.ms_per_step["conventional"])
         )
     return rows

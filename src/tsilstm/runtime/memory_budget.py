@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
-from tsilstm.byte_sizes import format_bytes
 from tsilstm.errors import ResourceError
+from tsilstm.hardware import MEMORY_LIMITS, available_memory_bytes
 from tsilstm.model import RecurrentModel
 from tsilstm.runtime.kernel_abi import block_layout, pad_rows
+from tsilstm.units import format_bytes
 
 PACKING_TRANSIENT_COPIES = 2
 """While one direction is packed, its tiles exist twice more (the list of packed tiles and the
@@ -29,30 +30,20 @@ def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_bytes
     return recurrent * weight_bytes + blocks * block_rows * layer.input_size * 4
 
 
-def available_memory_bytes() -> int | None:
-    """MemAvailable of /proc/meminfo in bytes, or None where the system does not say."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def check_packing_fits(
-    model: RecurrentModel, weight_bytes: int, tile_units: int, available_bytes: int | None = None
+    model: RecurrentModel, weight_bytes: int, tile_units: int,
+    memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS,
 ) -> int:
     """Raise ``ResourceError`` (bytes needed and available) when packing ``model`` would need more
-    memory than is available; returns the bytes needed. ``available_bytes`` defaults to
-    ``available_memory_bytes()``; with no figure from the system nothing is refused."""
+    memory than ``hardware.available_memory_bytes(memory_limits)`` says is available; returns the
+    bytes needed. With no figure from the system nothing is refused."""
     per_direction = [
         packed_direction_bytes(model, i, weight_bytes, min(tile_units, layer.hidden_size))
         for i, layer in enumerate(model.layers)
     ]
     kept = sum(size * len(layer.directions) for size, layer in zip(per_direction, model.layers))
     needed = kept + PACKING_TRANSIENT_COPIES * max(per_direction)
-    available = available_memory_bytes() if available_bytes is None else available_bytes
+    available = available_memory_bytes(memory_limits)
     if available is not None and needed > available:
         raise ResourceError(
             f"packing this model needs about {needed} bytes ({format_bytes(needed)}) of memory, but only "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 
 from tsilstm.cells.stack import run_model
 from tsilstm.errors import InvalidParameterError
+from tsilstm.hardware import cache_sizes_bytes, cpu_identity, last_level_cache_bytes, usable_cores
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, random_model
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
@@ -23,7 +23,6 @@ from tsilstm.runtime.schedule_choice import (
     RUNTIME_SCHEDULES,
     ScheduleChoice,
     choose_schedule,
-    last_level_cache_bytes,
 )
 from tsilstm.runtime.schedule_tuning import (
     TUNING_REPEATS,
@@ -63,22 +62,10 @@ _PROCESS_DECISIONS: dict[tuple[str, str, str], Decision] = {}
 
 @lru_cache(maxsize=1)
 def machine_identity() -> dict[str, object]:
-    """What a schedule decision's validity depends on: CPU model and flags, last-level cache,
-    usable cores."""
-    model, flags = "", ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and not model:
-                model = value.strip()
-            elif key.strip() in ("flags", "Features") and not flags:
-                flags = value.strip()
-    except OSError:
-        pass
-    import platform
-
-    return {"cpu": model or platform.processor() or platform.machine(), "flags": " ".join(sorted(flags.split())),
-            "llc_bytes": last_level_cache_bytes(), "cores": default_threads()}
+    """What a schedule decision's validity depends on: CPU model and flags, cache sizes, usable cores."""
+    cpu = cpu_identity()
+    return {"cpu": cpu.model, "flags": " ".join(sorted(cpu.flags)), "caches": cache_sizes_bytes(),
+            "cores": usable_cores()}
 
 
 def decision_store() -> DecisionStore:
@@ -93,14 +80,6 @@ def _store_at(path: Path) -> DecisionStore:
     return DecisionStore(path, machine_signature(identity), identity)
 
 
-def default_threads() -> int:
-    """Cores this process may run on (sched_getaffinity), or os.cpu_count() where that is missing."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 @dataclass
 class LayerRun:
     """How one layer runs: the requested schedule, the programs the kernel may execute (one, or for
@@ -113,7 +92,7 @@ class LayerRun:
     tile: int
     packed_bytes: int
     recurrent_bytes: int
-    llc_bytes: int
+    llc_bytes: int | None
     weight_dtype: str = "float32"
     last_batch: int | None = None
     """Batch of the last call (None before the first): ``program`` and ``choice`` describe it."""
@@ -233,7 +212,7 @@ class RecurrentModule:
             raise InvalidParameterError("model", model.cell, f"every layer must be a {self.cell.upper()}")
         if not isinstance(batch_first, bool):
             raise InvalidParameterError("batch_first", batch_first, "must be True or False")
-        threads = default_threads() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
+        threads = usable_cores() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
         if isa is not None:
             require_choice("isa", isa, available_isas())
         self.weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
@@ -243,7 +222,7 @@ class RecurrentModule:
         self.requested_schedule = schedule
         self.threads = threads
         self.isa = isa
-        self.llc_bytes = last_level_cache_bytes()
+        self.llc_bytes = self.machine_llc_bytes()
         self._packed: dict[int, tuple[int, PackedDirection]] = {}
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
@@ -251,6 +230,12 @@ class RecurrentModule:
         check_packing_fits(model, WEIGHT_BYTES[self.weight_dtype], tile_units)
         for index, layer in enumerate(model.layers):
             self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
+
+    def machine_llc_bytes(self) -> int | None:
+        """The last-level cache ``schedule="auto"`` compares the recurrent weights with, in bytes:
+        this machine's (``hardware.last_level_cache_bytes``), None when unknown. A subclass may
+        answer for another machine."""
+        return last_level_cache_bytes()
 
     @classmethod
     def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
@@ -267,7 +252,7 @@ class RecurrentModule:
         units = min(DEFAULT_TILE_UNITS, layer.hidden_size) if tile is None else require_int(
             "tile", tile, maximum=min(layer.hidden_size, MAX_TILE_UNITS)
         )
-        recurrent_bytes = WEIGHT_BYTES[self.weight_dtype] * (layer.gates * layer.hidden_size * layer.recurrent_size + layer.proj_size * layer.hidden_size)
+        recurrent_bytes = layer.shape.recurrent_weight_bytes(WEIGHT_BYTES[self.weight_dtype])
         require_choice("schedule", schedule, RUNTIME_SCHEDULES)
         candidates = AUTO_CANDIDATES if schedule == "auto" else (schedule,)
         tiling = make_tiling(
@@ -351,7 +336,8 @@ class RecurrentModule:
         isa = self.isa or available_isas()[-1]
         head = (
             f"tsilstm {self.cell.upper()}: {self.num_layers} layer(s), schedule={self.requested_schedule}, "
-            f"threads={self.threads}, last-level cache {self.llc_bytes / 2**20:.0f} MiB, tile product {isa}"
+            f"threads={self.threads}, last-level cache "
+            + ("unknown" if self.llc_bytes is None else f"{self.llc_bytes / 2**20:.0f} MiB") + f", tile product {isa}"
         )
         body = [run.describe(layer, self._last_batch) for run, layer in zip(self.layer_runs, self.model.layers)]
         return "\n".join([head, *body])
@@ -527,4 +513,4 @@ def _random_model(cell: str, input_size: int, hidden_size: int, num_layers: int,
     return replace(model, layers=tuple(layers))
 
 
-__all__ = ["LSTM", "GRU", "RecurrentModule", "LayerRun", "default_threads", "ISAS"]
+__all__ = ["LSTM", "GRU", "RecurrentModule", "LayerRun", "ISAS"]

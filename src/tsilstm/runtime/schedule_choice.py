@@ -1,23 +1,16 @@
 """Which schedule the runtime runs for a layer: the requested one, or for ``"auto"`` tsi when the
-recurrent weights do not fit in the last-level cache and the conventional kernel when they do."""
+recurrent weights do not fit in the last-level cache and the conventional kernel when they do (or
+when the machine does not state its cache size: ``hardware.last_level_cache_bytes`` is None)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.validation import require_choice
 
 RUNTIME_SCHEDULES = ("auto", "tsi", "conventional", "snake", "pinned", "tsi-pinned")
 """Schedules the native kernel runs (naive does not hoist W_x and is left to the plan tools)."""
-
-FALLBACK_LLC_BYTES = 8 * 1024 * 1024
-"""Last-level cache assumed when sysfs does not say (8 MiB: a common desktop/server L3 slice)."""
-
-CACHE_SYSFS = Path("/sys/devices/system/cpu/cpu0/cache")
-"""Where Linux describes the caches of CPU 0 (index*/level, index*/size, index*/type)."""
 
 AUTO_TSI_MIN_LLC_FRACTION_BY_BATCH = ((1, 0.6), (2, 0.75), (None, 3.0))
 """``auto`` runs tsi for a call whose batch is at most the first entry's batch (None: any) when the
@@ -64,46 +57,22 @@ class ScheduleChoice:
         return f"{self.schedule} (requested {self.requested}): {self.reason}"
 
 
-@lru_cache(maxsize=1)
-def last_level_cache_bytes() -> int:
-    """Size of the last-level data or unified cache of CPU 0 in bytes, read from sysfs;
-    FALLBACK_LLC_BYTES when it cannot be read."""
-    best_level, best_bytes = -1, 0
-    try:
-        for index in CACHE_SYSFS.glob("index*"):
-            kind = (index / "type").read_text().strip()
-            if kind == "Instruction":
-                continue
-            level = int((index / "level").read_text().strip())
-            size = _parse_size((index / "size").read_text().strip())
-            if level > best_level or (level == best_level and size > best_bytes):
-                best_level, best_bytes = level, size
-    except (OSError, ValueError):
-        return FALLBACK_LLC_BYTES
-    return best_bytes if best_bytes > 0 else FALLBACK_LLC_BYTES
-
-
-def _parse_size(text: str) -> int:
-    """Bytes of a sysfs cache size such as ``32768K`` or ``1M``."""
-    units = {"K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024}
-    if text and text[-1].upper() in units:
-        return int(text[:-1]) * units[text[-1].upper()]
-    return int(text)
-
-
-def choose_schedule(requested: str, recurrent_weight_bytes: int, llc_bytes: int, batch: int = 1) -> ScheduleChoice:
+def choose_schedule(requested: str, recurrent_weight_bytes: int, llc_bytes: int | None, batch: int = 1) -> ScheduleChoice:
     """The schedule to run for a layer whose recurrent weights (W_h, plus W_hr with a projection,
     one direction) take ``recurrent_weight_bytes``, for a call of ``batch`` sequences, given a
-    last-level cache of ``llc_bytes``.
+    last-level cache of ``llc_bytes`` (None: unknown).
 
     Explicit schedules are kept (the plan generator may still fall back, e.g. tsi with a
-    projection); ``auto`` compares the weights with ``tsi_min_llc_fraction(batch)`` of the cache.
+    projection); ``auto`` compares the weights with ``tsi_min_llc_fraction(batch)`` of the cache,
+    and runs the conventional kernel when the cache size is unknown.
     """
     require_choice("schedule", requested, RUNTIME_SCHEDULES)
-    if llc_bytes <= 0:
-        raise InvalidParameterError("llc_bytes", llc_bytes, "must be a positive number of bytes")
+    if llc_bytes is not None and (isinstance(llc_bytes, bool) or not isinstance(llc_bytes, int) or llc_bytes <= 0):
+        raise InvalidParameterError("llc_bytes", llc_bytes, "must be a positive number of bytes, or None (unknown)")
     if requested != "auto":
         return ScheduleChoice(requested, requested, "requested explicitly")
+    if llc_bytes is None:
+        return ScheduleChoice("auto", "conventional", "the machine does not state its last-level cache size")
     fraction = tsi_min_llc_fraction(batch)
     mib = 1024 * 1024
     share = recurrent_weight_bytes / llc_bytes

@@ -8,12 +8,13 @@ import numpy as np
 
 from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+from tsilstm.optional_packages import import_optional
 
 
 def model_from_torch(module: Any) -> RecurrentModel:
     """The ``RecurrentModel`` of a ``torch.nn.LSTM`` or ``torch.nn.GRU`` (weights copied, float32;
     missing biases become zeros; proj_size kept)."""
-    import torch  # optional dependency, imported only here
+    torch = import_optional("torch", "convert torch.nn.LSTM / GRU modules")
 
     if not isinstance(module, (torch.nn.LSTM, torch.nn.GRU)):
         raise UnsupportedModelError(

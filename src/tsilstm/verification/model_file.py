@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from tsilstm.cells.stack import DirectionRunner, run_model, run_reference
-from tsilstm.errors import TsilstmError
+from tsilstm.errors import TsilstmError, internal_check
 from tsilstm.model import RecurrentLayer, RecurrentModel
 from tsilstm.plan import SCHEDULES, check_plan, expand, make_program, make_tiling
 from tsilstm.plan.ops import Plan
@@ -192,7 +192,8 @@ def _plan_maker(
         budget = tiling.matrix_bytes("h") // 3 if buffer_bytes is None else buffer_bytes
         program = make_program(schedule, tiling, max(budget, 2 * tiling.max_tile_bytes), variant=layer.variant)
         plan = expand(program, steps, batch)
-        check_plan(plan)
+        with internal_check(f"the generated {program.schedule} plan"):
+            check_plan(plan)
         executed.append(program.schedule)
         notes.extend(n for n in program.notes if n not in notes)
         return plan

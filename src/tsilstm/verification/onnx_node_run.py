@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsilstm.importers.model_file_error import ModelFileError, missing_package
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.onnx_graph import INPUT_NAMES, OnnxRecurrentNode
+from tsilstm.optional_packages import import_optional
 
 _MIN_OPSET = 7  # LSTM/GRU-7 is the oldest form onnxruntime runs
 _IR_VERSION = 8  # understood by every onnxruntime >= 1.10
@@ -61,10 +62,7 @@ def run_onnx_node(
     """Run ``found`` in onnxruntime on ``x`` (T, N, X) with initial states ``h0`` / ``c0`` (D, N, H)
     and return (Y as (T, N, D*H), Y_h (D, N, H), Y_c or None), all time-major (see module doc). With
     ``with_sequence_lens`` every sequence length is fed as T."""
-    try:
-        import onnxruntime
-    except ImportError as error:
-        raise missing_package("onnxruntime", "onnx", "run ONNX models for verification") from error
+    onnxruntime = import_optional("onnxruntime", "run ONNX models for verification")
     model = single_node_model(found, with_sequence_lens)
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsilstm.importers.model_file_error import ModelFileError
+from tsilstm.errors import ModelFileError
 from tsilstm.importers.torch_checkpoint import load_torch_state
 from tsilstm.importers.torch_module import import_torch
 from tsilstm.importers.torch_state_dict import RECURRENT_KEY
