@@ -53,7 +53,40 @@ def synthetic_seeds(folder: Path) -> list[Path]:
     torch.save({"model_state": {f"lstm.{k}": v for k, v in lstm.state_dict().items()}, "step": 3}, folder / "synthetic_lstm.pt")
     torch.save(torch.nn.GRU(4, 5, bidirectional=True).state_dict(), folder / "synthetic_gru.pth")
     paths += [folder / "synthetic_lstm.pt", folder / "synthetic_gru.pth"]
-    return paths
+    return paths + untrusted_seeds(folder)
+
+
+EXTERNAL_DATA_FILE = "synthetic_external.bin"
+"""The external data file of the ONNX external-data seed; copied next to the mutants."""
+
+
+def untrusted_seeds(folder: Path) -> list[Path]:
+    """Seeds of the untrusted-file cases: a TorchScript archive (refused: it runs code), an ONNX
+    file whose tensors live in an external data file in its folder (loads), and a Keras file whose
+    recurrent kernel is stored in an external raw file (refused)."""
+    import h5py
+    import onnx
+    import torch
+
+    from tests.importers.onnx_builders import build_recurrent_model
+
+    torchscript = folder / "synthetic_torchscript.pt"
+    torch.jit.script(torch.nn.LSTM(3, 4)).save(str(torchscript))
+    model = build_recurrent_model("GRU", input_size=3, hidden=5, attributes={"linear_before_reset": 1})
+    onnx.external_data_helper.convert_model_to_external_data(model, all_tensors_to_one_file=True,
+                                                             location=EXTERNAL_DATA_FILE, size_threshold=0)
+    external_onnx = folder / "synthetic_external.onnx"
+    onnx.save(model, str(external_onnx))
+    external_h5 = shutil.copyfile(folder / "synthetic_lstm.h5", folder / "synthetic_external.h5")
+    with h5py.File(external_h5, "r+") as handle:
+        names: list[str] = []
+        handle.visititems(lambda name, obj: names.append(name) if name.endswith("recurrent_kernel:0") else None)
+        data = handle[names[0]][()]
+        raw = folder / "synthetic_external_kernel.raw"
+        raw.write_bytes(data.tobytes())
+        del handle[names[0]]
+        handle.create_dataset(names[0], shape=data.shape, dtype=data.dtype, external=[(str(raw), 0, data.nbytes)])
+    return [torchscript, external_onnx, Path(external_h5)]
 
 
 def fixture_seeds() -> list[Path]:
@@ -118,7 +151,21 @@ def _mutate_onnx(src: Path, dst: Path, rng: np.random.Generator) -> str:
     import onnx
     from onnx import TensorProto
 
-    model = onnx.load(str(src))
+    model = onnx.load(str(src), load_external_data=False)
+    external = [t for g in _graphs(model.graph) for t in g.initializer if t.data_location == TensorProto.EXTERNAL]
+    if external and rng.random() < 0.5:
+        tensor = external[int(rng.integers(0, len(external)))]
+        entry = next(e for e in tensor.external_data if e.key == "location")
+        key, value = [("location", "../outside.bin"), ("location", "/etc/passwd"), ("location", "missing.bin"),
+                      ("location", "."), ("offset", str(2**40)), ("offset", "-4"), ("length", "7"),
+                      ("basepath", "/etc")][int(rng.integers(0, 8))]
+        if key == "location":
+            entry.value = value
+        else:
+            added = tensor.external_data.add()
+            added.key, added.value = key, value
+        onnx.save(model, str(dst))
+        return f"onnx external {key}={value}"
     nodes = [n for g in _graphs(model.graph) for n in g.node if n.op_type in ("LSTM", "GRU")]
     inits = [t for g in _graphs(model.graph) for t in g.initializer]
     choice = int(rng.integers(0, 7))
@@ -251,18 +298,21 @@ STRUCTURAL = {".onnx": _mutate_onnx, ".h5": _mutate_keras, ".pt": _mutate_torch,
 
 
 def write_mutants(seeds: list[Path], folder: Path, count: int, seed: int = 0) -> list[tuple[Path, str]]:
-    """``count`` mutated files in ``folder`` (round-robin over ``seeds``, a third structural),
+    """``count`` mutated files in ``folder`` (round-robin over ``seeds``, every third round structural),
     each with a description of its mutation."""
     folder.mkdir(parents=True, exist_ok=True)
+    for data_file in {seed_path.parent / EXTERNAL_DATA_FILE for seed_path in seeds}:
+        if data_file.exists():  # external tensor data the ONNX mutants refer to, in their folder
+            shutil.copyfile(data_file, folder / EXTERNAL_DATA_FILE)
     rng = np.random.default_rng(seed)
     out = []
     cache: dict[Path, bytes] = {}
     for i in range(count):
         src = seeds[i % len(seeds)]
         dst = folder / f"mutant_{i:04d}_{src.stem}{src.suffix}"
-        structural = STRUCTURAL.get(src.suffix)
+        structural = None if "torchscript" in src.stem else STRUCTURAL.get(src.suffix)  # bytes only: never run it
         big = src.stat().st_size > 8 * 2**20
-        if structural is not None and i % 3 == 2 and not big:
+        if structural is not None and (i // len(seeds)) % 3 == 2 and not big:  # every third round, whatever the seed count
             what = structural(src, dst, rng)
         else:
             data = cache.setdefault(src, src.read_bytes())

@@ -94,7 +94,9 @@ def test_torchscript_archive(tmp_path):
     scripted = torch.jit.script(torch.nn.GRU(3, 4))
     path = tmp_path / "gru_script.pt"
     scripted.save(str(path))
-    model = load_model(path)
+    with pytest.raises(ModelFileError, match="TorchScript archive: loading it runs the code it contains"):
+        load_model(path)  # refused by default: a TorchScript archive runs its code on load
+    model = load_model(path, allow_code=True)
     assert (model.cell, model.layers[0].hidden_size) == ("gru", 4)
 
 

@@ -65,6 +65,27 @@ _SECTIONS = ("compute", "memory", "dram", "energy")
 _TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
 BIT_WIDTHS = (8, 16, 32)
 """Weight and activation widths the accelerator model supports, in bits."""
+PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
+    "clock_hz": (1e3, 1e12),
+    "dram_bandwidth_bytes_per_s": (1e3, 1e16),
+    "dram_latency_ns": (0.0, 1e9),
+    "dram_pj_per_bit": (0.0, 1e6),
+    "static_power_w": (0.0, 1e6),
+    "activation_pj": (0.0, 1e6),
+    "mac_pj": (0.0, 1e6),
+    "multiply_pj": (0.0, 1e6),
+    "mac_units": (1, 2**40),
+    "activation_units": (1, 2**40),
+    "weight_buffer_bytes": (1, 2**50),
+    "activation_buffer_bytes": (1, 2**50),
+    "tile_units": (1, 2**20),
+    "issue_window": (1, 2**20),
+    "mac_pipeline_cycles": (0, 2**20),
+    "cell_pipeline_cycles": (0, 2**20),
+    "prefetch_tiles": (0, 2**20),
+}
+"""Physically plausible bounds of each quantity (1 kHz..1 THz, 1 kB/s..10 PB/s, ...): within them
+every cycle, byte and energy figure the model computes stays finite and no divisor is ~0."""
 _ACC_WIDTHS = (16, 24, 32, 48, 64)
 
 
@@ -170,6 +191,12 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise InvalidParameterError(key, value, "must be a finite number > 0")
+    for key, (low, high) in PHYSICAL_RANGES.items():
+        value = getattr(arch, key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not low <= value <= high:
+            raise InvalidParameterError(
+                key, value, f"must be in [{low:g}, {high:g}] (values outside make the model's arithmetic overflow or divide by ~0)"
+            )
     for key in ("dram_latency_ns", "dram_pj_per_bit", "static_power_w", "activation_pj"):
         value = getattr(arch, key)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):

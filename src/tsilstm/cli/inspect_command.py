@@ -25,13 +25,16 @@ _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 o
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON ({\"layers\": [...]}) instead of a table.")
-def inspect(model_file: str, as_json: bool) -> None:
+@click.option("--trust-code", is_flag=True,
+              help="Load TorchScript archives, which RUNS THE CODE THEY CONTAIN. Only for files you trust; refused without it.")
+def inspect(model_file: str, as_json: bool, trust_code: bool) -> None:
     """List the LSTM/GRU layers of MODEL_FILE (ONNX, PyTorch .pt/.pth, Keras .h5): cell, variant,
     directions, sizes, weight bytes, and where one direction's W_h fits (L2 / L3 / DRAM here; weight
-    buffer or DRAM on the edge and server accelerator presets)."""
+    buffer or DRAM on the edge and server accelerator presets). No code from the file runs unless
+    --trust-code is given (TorchScript archives only)."""
     from tsilstm.importers import load_models
 
-    models = load_models(model_file)
+    models = load_models(model_file, allow_code=trust_code)
     caches = cache_bytes()
     buffers = accelerator_buffers()
     rows = [row for model in models for row in layer_rows(model, caches, buffers)]

@@ -9,10 +9,17 @@ from rich.console import Console
 from rich.table import Table
 
 from tsilstm.cli.param_types import BYTES, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT
-from tsilstm.errors import internal_check
-from tsilstm.plan import DTYPE_BYTES, SCHEDULES, check_plan, generate_plan
+from tsilstm.errors import InvalidParameterError, internal_check
+from tsilstm.plan import DTYPE_BYTES, SCHEDULES, check_plan, generate_plan, make_tiling
 from tsilstm.plan.summary import plan_summary
+from tsilstm.plan.tiling import Tiling
 from tsilstm.units import format_bytes
+
+MAX_PLAN_OPS = 2_000_000
+"""Most ops ``tsilstm plan`` builds in one run (over every schedule asked for). Measured 2026-11-25
+on the 2-core EPYC: plans are built at ~3-4 us and ~150 bytes per op (LSTM 8192, 100 steps, tsi:
+~5e6 ops in 18.7 s, 765 MB peak), so the limit keeps a run under ~10 s and ~400 MB. Long
+sequences are modelled without listing every step by ``tsilstm simulate`` (steady state extended)."""
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -34,6 +41,15 @@ def plan(
 ) -> None:
     """Generate and check the plan of a schedule; report the weight traffic it needs."""
     names = SCHEDULES if schedule == "all" else (schedule,)
+    tiling = make_tiling(hidden, input_size, tile=tile, cell=cell, proj_size=proj_size, dtype=dtype)
+    ops = sum(estimated_plan_ops(name, tiling, steps) for name in names)
+    if ops > MAX_PLAN_OPS:
+        raise InvalidParameterError(
+            "--hidden/--tile/--steps", f"{hidden}/{tiling.tile}/{steps}",
+            f"the plan would hold about {ops} ops, more than the limit of {MAX_PLAN_OPS} (about 10 s and 400 MB to "
+            "build): use a smaller --hidden or --steps, a larger --tile or one --schedule; `tsilstm simulate` models "
+            "many --steps without listing them (it extends the steady state)",
+        )
     summaries = []
     plans = []
     for name in names:
@@ -55,6 +71,21 @@ def plan(
     _print_table(summaries)
     if plot_path:
         click.echo(f"tile grid of {plans[-1].schedule} written to {plot_path}")
+
+
+def estimated_plan_ops(schedule: str, tiling: Tiling, steps: int) -> int:
+    """Ops the plan of ``schedule`` holds for ``tiling`` over ``steps`` steps, estimated from the
+    tile counts before anything is built: per step a load, use and evict of every W_h (and W_hr)
+    tile plus one finish per row-block; W_x hoisted once (every step for ``naive``). Exact for
+    conventional; snake, pinned and the tsi schedules build fewer."""
+    def blocks(units: int) -> int:
+        return -(-units // tiling.tile)
+
+    rows = blocks(tiling.hidden)
+    recurrent_tiles = rows * blocks(tiling.recurrent) + (blocks(tiling.proj) * rows if tiling.proj else 0)
+    input_tiles = rows * blocks(tiling.input)
+    per_step = 3 * recurrent_tiles + rows + (3 * input_tiles if schedule == "naive" else 0)
+    return steps * per_step + 3 * input_tiles
 
 
 def _print_table(summaries: list[dict]) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tsilstm.errors import ModelFileError
+from tsilstm.importers.hdf5_access import read_weight_dataset, resolve_in_file
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 from tsilstm.optional_packages import import_optional
@@ -46,7 +47,7 @@ def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[
     try:
         with handle:
             config = _model_config(handle, path)
-            weights_root = handle["model_weights"] if "model_weights" in handle else None
+            weights_root = resolve_in_file(handle, "model_weights", path, "model_weights") if "model_weights" in handle else None
             if weights_root is None:
                 raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
             keras_version = _text(handle.attrs.get("keras_version", b"")) or _text(weights_root.attrs.get("keras_version", b""))
@@ -134,15 +135,12 @@ def _contains_recurrent(cfg: dict) -> bool:
 
 def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path, keras_version: str) -> RecurrentModel:  # type: ignore[no-untyped-def]
     where = f"layer {name!r}"
-    if name not in weights_root:
-        raise ModelFileError(path, where, "has no weights group under model_weights")
-    group = weights_root[name]
+    group = resolve_in_file(weights_root, name, path, where, "has no weights group under model_weights")
     weight_names = _attribute_list(group, "weight_names")
-    arrays = []
+    arrays = []  # (name, dataset): checked against the config below before any is read
     for weight_name in weight_names:
-        if weight_name not in group:
-            raise ModelFileError(path, f"{where} weight {weight_name!r}", "listed in weight_names but missing")
-        arrays.append((weight_name, np.array(group[weight_name])))
+        arrays.append((weight_name, resolve_in_file(group, weight_name, path, f"{where} weight {weight_name!r}",
+                                                    "listed in weight_names but missing")))
     if class_name == "Bidirectional":
         inner = cfg["layer"]
         inner_class, inner_cfg = inner["class_name"], inner.get("config", {})
@@ -159,13 +157,13 @@ def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path
     cell = CELL_CLASSES[inner_class]
     _check_cell_config(inner_class, inner_cfg, path, where, wrapped=class_name == "Bidirectional")
     units = inner_cfg.get("units")
+    if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units <= 0):
+        raise ModelFileError(path, where, f"config units={units!r}", "a positive integer")
     directions = []
     input_size = None
     for index, part in enumerate(parts):
         label = f"{where}" + ("" if len(parts) == 1 else f" ({'forward' if index == 0 else 'backward'})")
-        weights, in_size, hidden = _direction(part, inner_class, inner_cfg, cell, path, label)
-        if units is not None and hidden != int(units):
-            raise ModelFileError(path, label, f"recurrent_kernel is for {hidden} units but the config says units={units}")
+        weights, in_size, hidden = _direction(part, inner_class, inner_cfg, cell, path, label, units)
         if input_size is not None and in_size != input_size:
             raise ModelFileError(path, label, f"input size {in_size} differs from the forward layer's {input_size}")
         input_size = in_size
@@ -205,9 +203,11 @@ def _activation_name(value: object) -> str:
 
 
 def _direction(
-    part: list[tuple[str, np.ndarray]], class_name: str, cfg: dict, cell: str, path: Path, where: str,
+    part: list[tuple[str, object]], class_name: str, cfg: dict, cell: str, path: Path, where: str, units: int | None,
 ) -> tuple[DirectionWeights, int, int]:
-    by_role: dict[str, np.ndarray] = {}
+    """One direction's weights from its (name, h5py dataset) pairs: every declared shape is checked
+    against the config before any dataset is read."""
+    by_role: dict[str, object] = {}
     for name, array in part:
         role = name.rsplit("/", 1)[-1].split(":", 1)[0]
         if role in by_role or role not in ("kernel", "recurrent_kernel", "bias"):
@@ -216,32 +216,36 @@ def _direction(
     for role in ("kernel", "recurrent_kernel"):
         if role not in by_role:
             raise ModelFileError(path, where, f"has no {role} weight (found {[n for n, _ in part]})")
-    kernel, recurrent = by_role["kernel"].astype(np.float32), by_role["recurrent_kernel"].astype(np.float32)
+    kernel_set, recurrent_set = by_role["kernel"], by_role["recurrent_kernel"]
     gates = gate_count(cell)
-    if recurrent.ndim != 2 or recurrent.shape[1] != gates * recurrent.shape[0]:
-        raise ModelFileError(path, f"{where} recurrent_kernel", f"has shape {recurrent.shape}", f"(units, {gates}*units)")
-    hidden = recurrent.shape[0]
+    recurrent_shape, kernel_shape = tuple(recurrent_set.shape), tuple(kernel_set.shape)  # type: ignore[attr-defined]
+    if len(recurrent_shape) != 2 or recurrent_shape[1] != gates * recurrent_shape[0]:
+        raise ModelFileError(path, f"{where} recurrent_kernel", f"has shape {recurrent_shape}", f"(units, {gates}*units)")
+    hidden = recurrent_shape[0]
+    if units is not None and hidden != units:
+        raise ModelFileError(path, where, f"recurrent_kernel is for {hidden} units but the config says units={units}")
     rows = gates * hidden
-    if kernel.ndim != 2 or kernel.shape[1] != rows:
-        raise ModelFileError(path, f"{where} kernel", f"has shape {kernel.shape}", f"(input, {rows})")
+    if len(kernel_shape) != 2 or kernel_shape[1] != rows:
+        raise ModelFileError(path, f"{where} kernel", f"has shape {kernel_shape}", f"(input, {rows})")
     zeros = np.zeros(rows, dtype=np.float32)
-    bias = by_role.get("bias")
-    if bias is None:
+    bias_set = by_role.get("bias")
+    if bias_set is None:
         if cfg.get("use_bias", True) and not class_name.startswith("CuDNN"):
             raise ModelFileError(path, where, "has no bias weight but use_bias is not False")
         b_ih, b_hh = zeros, zeros
     else:
-        bias = bias.astype(np.float32)
         if class_name.startswith("CuDNN"):
             expected = (2 * rows,)
         elif cell == "gru" and cfg.get("reset_after", False):
             expected = (2, rows)
         else:
             expected = (rows,)
-        if bias.shape != expected:
-            raise ModelFileError(path, f"{where} bias", f"has shape {bias.shape}", str(expected))
-        flat = bias.reshape(-1)
+        if tuple(bias_set.shape) != expected:  # type: ignore[attr-defined]
+            raise ModelFileError(path, f"{where} bias", f"has shape {tuple(bias_set.shape)}", str(expected))  # type: ignore[attr-defined]
+        flat = read_weight_dataset(bias_set, path, f"{where} bias").astype(np.float32).reshape(-1)
         b_ih, b_hh = (flat[:rows], flat[rows:]) if flat.size == 2 * rows else (flat, zeros)
+    kernel = read_weight_dataset(kernel_set, path, f"{where} kernel").astype(np.float32)
+    recurrent = read_weight_dataset(recurrent_set, path, f"{where} recurrent_kernel").astype(np.float32)
     order = KERAS_LSTM_TO_CANONICAL if cell == "lstm" else KERAS_GRU_TO_CANONICAL
     weights = DirectionWeights(
         reorder_gates(kernel.T, order), reorder_gates(recurrent.T, order),

@@ -41,9 +41,14 @@ def detect_format(path: str | Path) -> str:
 def load_models(source: str | Path | Any, *, format: str | None = None, **options: Any) -> list[RecurrentModel]:
     """Every recurrent model in ``source``: a file path (ONNX, PyTorch ``.pt``/``.pth``, Keras
     ``.h5``), a ``torch.nn.Module`` or a state_dict mapping. ``options`` go to the importer:
-    ``node=`` (ONNX), ``key=`` and ``prefix=`` (PyTorch), ``layer=`` (Keras)."""
+    ``node=`` (ONNX), ``key=`` and ``prefix=`` (PyTorch), ``layer=`` (Keras), and
+    ``allow_code=True`` (PyTorch): let TorchScript archives load, which RUNS THE CODE THEY CONTAIN
+    (refused by default; only for files you trust). No other file type ever runs code."""
     if isinstance(source, (str, Path)):
         kind = format or detect_format(source)
+        allow_code = options.pop("allow_code", False)
+        if not isinstance(allow_code, bool):
+            raise ModelFileError(source, "", f"allow_code={allow_code!r} is invalid", "True or False")
         if kind == "onnx":
             from tsilstm.importers.onnx_graph import models_from_onnx
 
@@ -51,7 +56,7 @@ def load_models(source: str | Path | Any, *, format: str | None = None, **option
         if kind == "torch":
             from tsilstm.importers.torch_checkpoint import models_from_torch_file
 
-            return models_from_torch_file(source, **options)
+            return models_from_torch_file(source, allow_code=allow_code, **options)
         if kind == "keras":
             from tsilstm.importers.keras_hdf5 import models_from_keras_h5
 

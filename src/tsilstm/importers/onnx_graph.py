@@ -22,6 +22,7 @@ import numpy as np
 
 from tsilstm.errors import ModelFileError
 from tsilstm.importers.gate_order import ONNX_GRU_TO_CANONICAL, ONNX_LSTM_TO_CANONICAL, reorder_gates
+from tsilstm.importers.onnx_external_data import is_external, with_external_data
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 from tsilstm.optional_packages import import_optional
 
@@ -71,13 +72,15 @@ def import_onnx():  # type: ignore[no-untyped-def]
 
 
 def load_onnx_proto(path: str | Path):  # type: ignore[no-untyped-def]
-    """Read the ONNX file at ``path`` (with external data); raise ``ModelFileError`` if it is not one."""
+    """Read the ONNX file at ``path``; raise ``ModelFileError`` if it is not one. External tensor data
+    is not loaded here (onnx would follow any path it names): the tensors a recurrent node needs are
+    read later by ``onnx_external_data``, inside the model's folder only."""
     onnx = import_onnx()
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "", "no such file")
     try:
-        proto = onnx.load(str(path))
+        proto = onnx.load(str(path), load_external_data=False)
     except Exception as error:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning, OSError ...
         raise ModelFileError(path, "", f"is not a readable ONNX model ({str(error).strip()[:200] or type(error).__name__})",
                              "an ONNX ModelProto file") from error
@@ -213,7 +216,9 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
                 if not input_name or name == "X":
                     continue
                 try:
-                    value = _constant_array(constants.get(input_name))
+                    value = _constant_array(constants.get(input_name), source, f"{locator} input {name} ({input_name!r})")
+                except ModelFileError:  # external data refused: the message names the tensor already
+                    raise
                 except (ValueError, TypeError) as error:  # data inconsistent with its dims or type
                     raise ModelFileError(source, f"{locator} input {name} ({input_name!r})",
                                          f"cannot be read as a tensor ({str(error)[:200]})",
@@ -232,23 +237,32 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
                     _walk(sub, constants, f"{label}[{k}]", opset, found, source)
 
 
-def _constant_array(entry) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+def _constant_array(entry, source: object, where: str) -> np.ndarray | None:  # type: ignore[no-untyped-def]
     """The value of an initializer (TensorProto) or a Constant node as a numpy array; None otherwise."""
-    from onnx import NodeProto, numpy_helper
+    from onnx import NodeProto
 
     if entry is None:
         return None
     if isinstance(entry, NodeProto):
-        return _constant_value(entry)
-    return _to_array(numpy_helper.to_array(entry))
+        return _constant_value(entry, source, where)
+    return _tensor_array(entry, source, where)
 
 
-def _constant_value(node) -> np.ndarray | None:  # type: ignore[no-untyped-def]
-    from onnx import helper, numpy_helper
+def _tensor_array(tensor, source: object, where: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A TensorProto as a numpy array, its external data (if any) read by tsilstm inside the model's folder."""
+    from onnx import numpy_helper
+
+    if is_external(tensor):
+        tensor = with_external_data(tensor, Path(str(source)), where)
+    return _to_array(numpy_helper.to_array(tensor))
+
+
+def _constant_value(node, source: object, where: str) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    from onnx import helper
 
     for attribute in node.attribute:
         if attribute.name == "value":
-            return _to_array(numpy_helper.to_array(attribute.t))
+            return _tensor_array(attribute.t, source, where)
         if attribute.name in ("value_float", "value_floats", "value_int", "value_ints"):
             return np.asarray(helper.get_attribute_value(attribute))
     return None

@@ -7,23 +7,38 @@ import zipfile
 from pathlib import Path
 
 from tsilstm.errors import ModelFileError
+from tsilstm.importers.read_budget import check_read_budget
 from tsilstm.importers.torch_module import import_torch, tensors_to_numpy
 from tsilstm.importers.torch_state_dict import find_state_dict, models_from_state_dict
 from tsilstm.model import RecurrentModel
 
 
-def load_torch_state(path: str | Path, *, key: str | None = None) -> tuple[dict, str]:
+TRUST_CODE_HINT = (
+    "a state_dict saved with torch.save(model.state_dict(), path); or, only for a file you trust, "
+    "load_model(path, allow_code=True) / tsilstm inspect --trust-code, which runs the archive's code"
+)
+
+
+def load_torch_state(path: str | Path, *, key: str | None = None, allow_code: bool = False) -> tuple[dict, str]:
     """The state_dict (numpy arrays by key) holding recurrent weights in the file at ``path``, and
     the checkpoint key it sits under ("" at top level).
 
     Files are read with ``torch.load(..., weights_only=True)``: only tensors and plain containers
-    are unpickled, never code. TorchScript archives are read with ``torch.jit.load``.
+    are unpickled, never code. The bytes the zip members inflate to are checked against the read
+    budget before torch reads them. TorchScript archives hold code that runs when they are loaded
+    (a scripted ``__setstate__`` can do anything): they are refused unless ``allow_code=True``,
+    which loads them with ``torch.jit.load`` and so EXECUTES THE FILE'S CODE.
     """
     torch = import_torch()
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "", "no such file")
+    _check_zip_inflation(path)
     if _is_torchscript(path):
+        if allow_code is not True:
+            raise ModelFileError(
+                path, "", "is a TorchScript archive: loading it runs the code it contains, so it is refused", TRUST_CODE_HINT,
+            )
         try:
             checkpoint = dict(torch.jit.load(str(path), map_location="cpu").state_dict())
         except Exception as error:  # noqa: BLE001 - torch raises many types for a corrupt archive
@@ -43,24 +58,41 @@ def load_torch_state(path: str | Path, *, key: str | None = None) -> tuple[dict,
     return tensors_to_numpy(dict(state)), where
 
 
-def models_from_torch_file(path: str | Path, *, key: str | None = None, prefix: str | None = None) -> list[RecurrentModel]:
+def models_from_torch_file(path: str | Path, *, key: str | None = None, prefix: str | None = None,
+                           allow_code: bool = False) -> list[RecurrentModel]:
     """One ``RecurrentModel`` per nn.LSTM / nn.GRU whose weights the file at ``path`` holds (under
-    the checkpoint sub-key ``key`` if given, else found automatically; only ``prefix`` if given)."""
-    state, where = load_torch_state(path, key=key)
+    the checkpoint sub-key ``key`` if given, else found automatically; only ``prefix`` if given).
+    ``allow_code=True`` lets TorchScript archives load, running their code (see ``load_torch_state``)."""
+    state, where = load_torch_state(path, key=key, allow_code=allow_code)
     models = models_from_state_dict(state, path, prefix=prefix, where=f"{where}: " if where else "")
     for model in models:
         model.metadata.update({"path": str(path), "state_key": where})
     return models
 
 
-def _is_torchscript(path: Path) -> bool:
+def _zip_members(path: Path) -> list[zipfile.ZipInfo] | None:
+    """The members of the zip at ``path``; None when it is not a readable zip (torch.load then
+    reports the file)."""
     if not zipfile.is_zipfile(path):
-        return False
+        return None
     try:
         with zipfile.ZipFile(path) as archive:
-            return any(name.endswith("/constants.pkl") or name == "constants.pkl" for name in archive.namelist())
+            return archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):  # corrupt directory
-        return False  # torch.load below then reports the file as unreadable
+        return None
+
+
+def _is_torchscript(path: Path) -> bool:
+    """True for a TorchScript archive (``torch.jit.save``): it has ``constants.pkl`` or ``code/``."""
+    names = [info.filename for info in _zip_members(path) or []]
+    return any(name == "constants.pkl" or name.endswith("/constants.pkl") or "/code/" in name for name in names)
+
+
+def _check_zip_inflation(path: Path) -> None:
+    """Refuse a zip whose members declare more bytes than the read budget allows, before inflating."""
+    members = _zip_members(path)
+    if members:
+        check_read_budget(path, "zip members", sum(info.file_size for info in members), "inflated zip members")
 
 
 def _short(error: Exception) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 from tsilstm.errors import ModelFileError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
-RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?P<layer>\d+)(?P<rev>_reverse)?$")
+RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?P<layer>\d{1,9})(?P<rev>_reverse)?$")
 STATE_DICT_HINT = "keys like '<prefix>weight_ih_l0', '<prefix>weight_hh_l0', '<prefix>bias_ih_l0', '<prefix>bias_hh_l0'"
 
 
@@ -89,14 +89,13 @@ def _model(state: Mapping[str, np.ndarray], prefix: str, source: object, where: 
         if not match or match["prefix"] != prefix:
             continue
         params.setdefault((int(match["layer"]), 1 if match["rev"] else 0), {})[match["kind"]] = _array(value, source, key)
-    num_layers = 1 + max(layer for layer, _ in params)
+    num_layers = len({layer for layer, _ in params})  # bounded by the keys present: indices are never ranged over
     dirs = 2 if (0, 1) in params else 1
-    expected_keys = {(layer, d) for layer in range(num_layers) for d in range(dirs)}
-    if set(params) != expected_keys:
-        extra = sorted(set(params) - expected_keys)
-        missing = sorted(expected_keys - set(params))
+    missing = [(layer, d) for layer in range(num_layers) for d in range(dirs) if (layer, d) not in params]
+    extra = sorted(key for key in params if key[0] >= num_layers or key[1] >= dirs)
+    if missing or extra:
         raise ModelFileError(
-            source, f"{where}{prefix}*", f"layers/directions missing {missing} or unexpected {extra}",
+            source, f"{where}{prefix}*", f"layers/directions missing {missing[:5]} or unexpected {extra[:5]}",
             f"layers 0..{num_layers - 1} each with {'forward and _reverse' if dirs == 2 else 'forward'} weights",
         )
     first = params[(0, 0)]

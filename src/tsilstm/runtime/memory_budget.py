@@ -1,4 +1,5 @@
-"""The memory a model's packing needs, checked against what the machine has before allocating."""
+"""The memory a model's packing needs, checked against what the process may allocate before
+anything is allocated (also before a new module draws its random weights)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 from tsilstm.errors import ResourceError
 from tsilstm.hardware import MEMORY_LIMITS, available_memory_bytes
-from tsilstm.model import RecurrentModel
+from tsilstm.model import LayerShape, RecurrentModel
 from tsilstm.runtime.kernel_abi import block_layout, pad_rows
 from tsilstm.units import format_bytes
 
@@ -15,19 +16,40 @@ PACKING_TRANSIENT_COPIES = 2
 concatenated buffer, see packing.pack_direction) beside the weights packed before it."""
 
 
+def stacked_layer_shapes(cell: str, input_size: int, hidden_size: int, num_layers: int, proj_size: int,
+                         bidirectional: bool) -> list[LayerShape]:
+    """The shapes of a ``torch.nn.LSTM``/``GRU``-like stack with these arguments."""
+    shapes: list[LayerShape] = []
+    for _ in range(num_layers):
+        layer_input = shapes[-1].output_features if shapes else input_size
+        shapes.append(LayerShape(cell, layer_input, hidden_size, proj_size, bidirectional))
+    return shapes
+
+
+def stored_weight_bytes(shape: LayerShape, bytes_per_weight: int) -> int:
+    """Bytes of W_x, W_h, both biases and W_hr over every direction, as the model stores them."""
+    rows = shape.gates * shape.hidden_size
+    per_direction = rows * (shape.input_size + shape.recurrent_size + 2) + shape.proj_size * shape.hidden_size
+    return per_direction * shape.directions * bytes_per_weight
+
+
 def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_bytes: int, tile_units: int) -> int:
     """Upper bound of the bytes one packed direction of layer ``layer_index`` occupies: W_h, W_hr
     (``weight_bytes`` per element) and W_x (float32), each row-block of ``tile_units`` hidden units
     laid out as the kernel lays it out (padding included)."""
-    layer = model.layers[layer_index]
-    blocks = -(-layer.hidden_size // tile_units)
-    block_rows = block_layout(layer.gates, layer.variant, tile_units, tile_units)[1]
+    return packed_shape_bytes(model.layers[layer_index].shape, weight_bytes, tile_units)
+
+
+def packed_shape_bytes(shape: LayerShape, weight_bytes: int, tile_units: int) -> int:
+    """``packed_direction_bytes`` of a layer known by its shape."""
+    blocks = -(-shape.hidden_size // tile_units)
+    block_rows = block_layout(shape.gates, shape.variant, tile_units, tile_units)[1]
     recurrent_rows = blocks * (
-        layer.gates * pad_rows(tile_units) if layer.variant == "reset_before" else pad_rows(layer.gates * tile_units)
+        shape.gates * pad_rows(tile_units) if shape.variant == "reset_before" else pad_rows(shape.gates * tile_units)
     )
-    proj_rows = -(-layer.proj_size // tile_units) * pad_rows(tile_units) if layer.proj_size else 0
-    recurrent = recurrent_rows * layer.recurrent_size + proj_rows * layer.hidden_size
-    return recurrent * weight_bytes + blocks * block_rows * layer.input_size * 4
+    proj_rows = -(-shape.proj_size // tile_units) * pad_rows(tile_units) if shape.proj_size else 0
+    recurrent = recurrent_rows * shape.recurrent_size + proj_rows * shape.hidden_size
+    return recurrent * weight_bytes + blocks * block_rows * shape.input_size * 4
 
 
 def check_packing_fits(
@@ -35,19 +57,27 @@ def check_packing_fits(
     memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS,
 ) -> int:
     """Raise ``ResourceError`` (bytes needed and available) when packing ``model`` would need more
-    memory than ``hardware.available_memory_bytes(memory_limits)`` says is available; returns the
-    bytes needed. With no figure from the system nothing is refused."""
-    per_direction = [
-        packed_direction_bytes(model, i, weight_bytes, min(tile_units, layer.hidden_size))
-        for i, layer in enumerate(model.layers)
-    ]
-    kept = sum(size * len(layer.directions) for size, layer in zip(per_direction, model.layers))
-    needed = kept + PACKING_TRANSIENT_COPIES * max(per_direction)
+    memory than ``hardware.available_memory_bytes(memory_limits)`` says is available (the smallest
+    of MemAvailable, the RLIMIT_AS and the cgroup headroom); returns the bytes needed. With no
+    figure from the system nothing is refused."""
+    return check_shapes_fit([layer.shape for layer in model.layers], weight_bytes, tile_units, memory_limits)
+
+
+def check_shapes_fit(
+    shapes: list[LayerShape], weight_bytes: int, tile_units: int,
+    memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS, also_allocating_bytes: int = 0,
+) -> int:
+    """``check_packing_fits`` for layers known by their sizes only; ``also_allocating_bytes``
+    (e.g. the float32 random weights a new module is about to draw) count as needed too."""
+    per_direction = [packed_shape_bytes(shape, weight_bytes, min(tile_units, shape.hidden_size)) for shape in shapes]
+    kept = sum(size * shape.directions for size, shape in zip(per_direction, shapes))
+    needed = kept + PACKING_TRANSIENT_COPIES * max(per_direction) + also_allocating_bytes
     available = available_memory_bytes(memory_limits)
     if available is not None and needed > available:
         raise ResourceError(
             f"packing this model needs about {needed} bytes ({format_bytes(needed)}) of memory, but only "
-            f"{available} bytes ({format_bytes(available)}) are available: use fewer or smaller layers, "
+            f"{available} bytes ({format_bytes(available)}) are available to this process (the smallest of "
+            f"MemAvailable, ulimit -v and the cgroup limit): use fewer or smaller layers, "
             f"weight_dtype='bfloat16', or a machine with more memory"
         )
     return needed

@@ -17,7 +17,7 @@ from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import available_isas, run_packed
 from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGHT_DTYPES
-from tsilstm.runtime.memory_budget import check_packing_fits
+from tsilstm.runtime.memory_budget import check_packing_fits, check_shapes_fit, stacked_layer_shapes, stored_weight_bytes
 from tsilstm.runtime.packing import PackedDirection, pack_direction
 from tsilstm.runtime.schedule_choice import (
     RUNTIME_SCHEDULES,
@@ -212,6 +212,8 @@ class RecurrentModule:
             raise InvalidParameterError("model", model.cell, f"every layer must be a {self.cell.upper()}")
         if not isinstance(batch_first, bool):
             raise InvalidParameterError("batch_first", batch_first, "must be True or False")
+        self._options = {"batch_first": batch_first, "schedule": schedule, "threads": threads, "tile": tile,
+                         "isa": isa, "weight_dtype": weight_dtype, "tuning": tuning}
         threads = usable_cores() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
         if isa is not None:
             require_choice("isa", isa, available_isas())
@@ -247,6 +249,15 @@ class RecurrentModule:
         RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
                                  isa=isa, weight_dtype=weight_dtype, tuning=tuning)
         return module
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle or deep copy carries: the model (its weights) and the constructor options;
+        the packed weights are not sent but rebuilt on arrival (``__setstate__``)."""
+        return {"model": self.model, "options": dict(self._options)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild the module from ``__getstate__``'s state: packs the weights again in this process."""
+        RecurrentModule.__init__(self, state["model"], **state["options"])
 
     def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
         units = min(DEFAULT_TILE_UNITS, layer.hidden_size) if tile is None else require_int(
@@ -406,7 +417,8 @@ class LSTM(RecurrentModule):
         weight_dtype: str = "float32",
         tuning: str | None = None,
     ) -> None:
-        model = _random_model("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed)
+        model = _random_model("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed, tile,
+                              weight_dtype)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
                          weight_dtype=weight_dtype, tuning=tuning)
 
@@ -458,7 +470,7 @@ class GRU(RecurrentModule):
         weight_dtype: str = "float32",
         tuning: str | None = None,
     ) -> None:
-        model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed)
+        model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed, tile, weight_dtype)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
                          weight_dtype=weight_dtype, tuning=tuning)
 
@@ -494,23 +506,51 @@ def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: in
 
 
 def _random_model(cell: str, input_size: int, hidden_size: int, num_layers: int, bias: bool,
-                  bidirectional: bool, proj_size: int, seed: int | None) -> RecurrentModel:
-    """Random weights like torch's default init (uniform +-1/sqrt(hidden)); zero biases without ``bias``."""
+                  bidirectional: bool, proj_size: int, seed: int | None, tile: int | None,
+                  weight_dtype: str) -> RecurrentModel:
+    """Random float32 weights like torch's default init (uniform +-1/sqrt(hidden)); zero biases
+    without ``bias``. The memory the weights and their packing need is checked before any is drawn."""
     for name, value in (("bias", bias), ("bidirectional", bidirectional)):
         if not isinstance(value, bool):
             raise InvalidParameterError(name, value, "must be True or False")
+    input_size = require_int("input_size", input_size)
+    hidden_size = require_int("hidden_size", hidden_size)
+    num_layers = require_int("num_layers", num_layers)
+    proj_size = require_int("proj_size", proj_size, minimum=0)
+    if proj_size >= hidden_size:
+        raise InvalidParameterError("proj_size", proj_size, f"must be 0 or smaller than hidden_size={hidden_size}")
+    weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    tile_units = DEFAULT_TILE_UNITS if tile is None else require_int("tile", tile, maximum=MAX_TILE_UNITS)
+    shapes = stacked_layer_shapes(cell, input_size, hidden_size, num_layers, proj_size, bidirectional)
+    float32_bytes = np.dtype(np.float32).itemsize
+    check_shapes_fit(shapes, WEIGHT_BYTES[weight_dtype], tile_units,
+                     also_allocating_bytes=sum(stored_weight_bytes(shape, float32_bytes) for shape in shapes))
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     seed = require_int("seed", seed, minimum=0)
-    model = random_model(cell, input_size, hidden_size, num_layers, proj_size=proj_size,
-                         bidirectional=bidirectional, seed=seed, dtype=np.float32)
-    if bias:
-        return model
+    bound = 1.0 / np.sqrt(hidden_size)
     layers = []
-    for layer in model.layers:
-        dirs = tuple(replace(d, b_ih=np.zeros_like(d.b_ih), b_hh=np.zeros_like(d.b_hh)) for d in layer.directions)
-        layers.append(replace(layer, directions=dirs))
-    return replace(model, layers=tuple(layers))
+    for index, shape in enumerate(shapes):
+        rng = np.random.default_rng(seed + index)
+        rows = shape.gates * hidden_size
+        directions = []
+        for _ in range(shape.directions):
+            w_ih, w_hh = _uniform_float32(rng, (rows, shape.input_size), bound), _uniform_float32(rng, (rows, shape.recurrent_size), bound)
+            b_ih, b_hh = (_uniform_float32(rng, (rows,), bound) for _ in range(2))
+            if not bias:
+                b_ih, b_hh = np.zeros(rows, np.float32), np.zeros(rows, np.float32)
+            w_hr = _uniform_float32(rng, (proj_size, hidden_size), bound) if proj_size else None
+            directions.append(DirectionWeights(w_ih, w_hh, b_ih, b_hh, w_hr))
+        layers.append(RecurrentLayer(cell, shape.input_size, hidden_size, tuple(directions), proj_size, name=f"layer{index}"))
+    return RecurrentModel(tuple(layers), name=f"random-{cell}")
+
+
+def _uniform_float32(rng: np.random.Generator, shape: tuple[int, ...], bound: float) -> np.ndarray:
+    """Uniform float32 values in [-bound, bound), drawn as float32 (no float64 temporary)."""
+    values = rng.random(shape, dtype=np.float32)
+    values *= np.float32(2 * bound)
+    values -= np.float32(bound)
+    return values
 
 
 __all__ = ["LSTM", "GRU", "RecurrentModule", "LayerRun", "ISAS"]
