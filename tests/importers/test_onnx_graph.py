@@ -99,26 +99,36 @@ def test_every_node_found_also_in_subgraphs_and_several_per_file(tmp_path):
         load_model(tmp_path / "two.onnx")
 
 
-def test_wrong_gate_order_would_be_caught(tmp_path, monkeypatch):
-    """The comparison with onnxruntime is sensitive: with ONNX's i,o,f,c taken as canonical it fails."""
-    import tsilstm.importers.onnx_graph as onnx_graph
+def test_wrong_gate_order_would_be_caught(tmp_path):
+    """The comparison with onnxruntime is sensitive: with the f and o gates swapped it fails."""
+    from dataclasses import replace
 
-    path = save(build_recurrent_model("LSTM", seed=7), tmp_path / "m.onnx")
-    monkeypatch.setattr(onnx_graph, "ONNX_LSTM_TO_CANONICAL", (0, 1, 2, 3))
-    assert _reference_error(load_model(path)) > 1e-3
+    from tsilstm.importers.gate_order import reorder_gates
+
+    model = load_model(save(build_recurrent_model("LSTM", seed=7), tmp_path / "m.onnx"))
+    layer = model.layers[0]
+    swap = (0, 3, 2, 1)  # canonical i, f, g, o -> i, o, g, f
+    weights = layer.directions[0]
+    swapped = replace(weights, w_ih=reorder_gates(weights.w_ih, swap), w_hh=reorder_gates(weights.w_hh, swap),
+                      b_ih=reorder_gates(weights.b_ih, swap), b_hh=reorder_gates(weights.b_hh, swap))
+    assert _reference_error(model) < 1e-5
+    assert _reference_error(replace(model, layers=(replace(layer, directions=(swapped,)),))) > 1e-3
 
 
 @pytest.mark.parametrize(
     "attributes, message",
     [
-        ({"clip": 3.0}, "clip=3.0"),
-        ({"input_forget": 1}, "input_forget=1"),
-        ({"activations": ["Sigmoid", "Relu", "Tanh"]}, "activations"),
-        ({"activation_alpha": [0.5]}, "activation_alpha"),
+        ({"clip": -3.0}, "clip=-3.0"),
+        ({"input_forget": 2}, "input_forget=2"),
+        ({"activations": ["Sigmoid", "Gelu", "Tanh"]}, "'Gelu'"),
+        ({"activations": ["Sigmoid", "Tanh"]}, "2 activations"),
+        ({"activations": ["Sigmoid", "Tanh", "Tanh", "HardSigmoid", "Tanh", "Tanh"], "direction": "bidirectional"},
+         "different activations"),
     ],
 )
-def test_unsupported_attributes_are_rejected_naming_the_node(tmp_path, attributes, message):
-    path = save(build_recurrent_model("LSTM", name="bad_node", attributes=attributes), tmp_path / "m.onnx")
+def test_bad_cell_attributes_are_rejected_naming_the_node(tmp_path, attributes, message):
+    direction = attributes.pop("direction", "forward")
+    path = save(build_recurrent_model("LSTM", name="bad_node", direction=direction, attributes=attributes), tmp_path / "m.onnx")
     with pytest.raises(ModelFileError, match="bad_node") as caught:
         load_models(path)
     assert message in str(caught.value) and str(path) in str(caught.value)
@@ -127,13 +137,16 @@ def test_unsupported_attributes_are_rejected_naming_the_node(tmp_path, attribute
 def test_default_activations_spelled_out_are_accepted(tmp_path):
     attrs = {"activations": ["Sigmoid", "Tanh", "Tanh"] * 2}
     model = load_model(save(build_recurrent_model("LSTM", direction="bidirectional", attributes=attrs), tmp_path / "m.onnx"))
+    assert model.layers[0].standard_cell
     assert _reference_error(model) < 1e-5
 
 
-def test_nonzero_peepholes_are_rejected(tmp_path):
+def test_peepholes_are_read_in_canonical_order(tmp_path):
     arrays = recurrent_node_arrays("LSTM", 3, 5, 1, seed=1, peephole=True)
-    with pytest.raises(ModelFileError, match="non-zero peephole"):
-        load_models(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
+    model = load_model(save(build_recurrent_model("LSTM", arrays=arrays), tmp_path / "m.onnx"))
+    p = arrays["P"][0]  # ONNX: i, o, f
+    assert np.array_equal(model.layers[0].directions[0].peepholes, np.stack([p[0:5], p[10:15], p[5:10]]))
+    assert _reference_error(model) < 1e-5
 
 
 def test_weights_computed_at_run_time_are_rejected(tmp_path):

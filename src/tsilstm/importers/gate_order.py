@@ -13,6 +13,8 @@ ONNX_LSTM_TO_CANONICAL = (0, 2, 3, 1)
 """Canonical gate k is ONNX LSTM gate ONNX_LSTM_TO_CANONICAL[k]: i<-i, f<-f, g<-c, o<-o (ONNX spec, LSTM)."""
 ONNX_GRU_TO_CANONICAL = (1, 0, 2)
 """Canonical gate k is ONNX GRU gate ONNX_GRU_TO_CANONICAL[k]: r<-r, z<-z, n<-h (ONNX spec, GRU)."""
+ONNX_PEEPHOLES_TO_CANONICAL = (0, 2, 1)
+"""Canonical peephole row k (i, f, o) is ONNX P block ONNX_PEEPHOLES_TO_CANONICAL[k]: P is stored i, o, f."""
 KERAS_LSTM_TO_CANONICAL = (0, 1, 2, 3)
 """Keras LSTM kernels are i, f, c, o (keras.layers.LSTMCell): the canonical order already."""
 KERAS_GRU_TO_CANONICAL = (1, 0, 2)

@@ -4,9 +4,9 @@ inside ``If`` / ``Loop`` / ``Scan`` subgraphs) becomes a one-layer model; the gr
 Supported: forward, reverse and bidirectional nodes; ``layout`` 0 and 1 (it only changes the
 runtime tensors' axes); GRU ``linear_before_reset`` 1 (variant ``reset_after``) and 0
 (``reset_before``); weights W, R, B given as initializers or ``Constant`` nodes (also through
-``Identity``); a peephole input P only when it is all zeros (then it changes nothing).
-Rejected with a message naming the node: non-zero peepholes, ``clip``, ``input_forget=1``,
-activations other than the defaults, weights computed at run time.
+``Identity``); every activation of ONNX's list with ``activation_alpha`` / ``activation_beta``,
+``clip``, ``input_forget`` and peepholes P. Rejected with a message naming the node: an activation
+outside ONNX's list, different activations in the two directions, weights computed at run time.
 
 ``sequence_lens``: a run-time input; the weights do not depend on it. tsilstm runs full-length
 sequences, which equals the node's output when every sequence_lens entry equals the sequence
@@ -20,10 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tsilstm.errors import ModelFileError
-from tsilstm.importers.gate_order import ONNX_GRU_TO_CANONICAL, ONNX_LSTM_TO_CANONICAL, reorder_gates
+from tsilstm.activations import ACTIVATION_DEFAULTS, ONNX_ACTIVATION_NAMES, Activation
+from tsilstm.errors import ModelFileError, TsilstmError
+from tsilstm.importers.gate_order import (
+    ONNX_GRU_TO_CANONICAL,
+    ONNX_LSTM_TO_CANONICAL,
+    ONNX_PEEPHOLES_TO_CANONICAL,
+    reorder_gates,
+)
 from tsilstm.importers.onnx_external_data import is_external, with_external_data
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 from tsilstm.optional_packages import import_optional
 
 RECURRENT_OPS = ("LSTM", "GRU")
@@ -132,9 +138,10 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
             raise ModelFileError(source, where, f"input {name} ({found.runtime_inputs[name]!r}) is computed at run time",
                                  f"{name} as an initializer or Constant node")
     w, r = found.arrays["W"], found.arrays["R"]
-    gates = 4 if op == "LSTM" else 3
+    gates = gate_count(op.lower())
     direction = str(attrs.get("direction", "forward"))
     dirs = 2 if direction == "bidirectional" else 1
+    options = _cell_options(op, attrs, dirs, where, source)
     if r.ndim != 3 or w.ndim != 3 or r.shape[0] != dirs or w.shape[0] != dirs:
         raise ModelFileError(source, where, f"W has shape {w.shape}, R {r.shape}",
                              f"[{dirs}, {gates}*hidden, input] and [{dirs}, {gates}*hidden, hidden] for direction={direction}")
@@ -151,22 +158,27 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
     if b.shape != (dirs, 2 * rows):
         raise ModelFileError(source, where, f"B has shape {b.shape}", f"[{dirs}, {2 * rows}] (Wb then Rb)")
     p = found.arrays.get("P")
-    if p is not None and np.any(p != 0):
-        raise ModelFileError(source, where, "has non-zero peephole weights P, which tsilstm does not support",
-                             "no P input or an all-zero P (PyTorch-style LSTM)")
+    if p is not None and p.shape != (dirs, 3 * hidden):
+        raise ModelFileError(source, where, f"P has shape {p.shape}", f"[{dirs}, {3 * hidden}] (peepholes i, o, f)")
+    if p is not None and not np.any(p):
+        p = None  # all-zero peepholes: PyTorch's cell
     order = ONNX_LSTM_TO_CANONICAL if op == "LSTM" else ONNX_GRU_TO_CANONICAL
     directions = tuple(
         DirectionWeights(
             reorder_gates(w[d], order), reorder_gates(r[d], order),
             reorder_gates(b[d, :rows], order), reorder_gates(b[d, rows:], order),
+            peepholes=None if p is None else reorder_gates(p[d], ONNX_PEEPHOLES_TO_CANONICAL).reshape(3, hidden),
         )
         for d in range(dirs)
     )
     variant = "standard"
     if op == "GRU":
         variant = "reset_after" if int(attrs.get("linear_before_reset", 0)) else "reset_before"  # type: ignore[arg-type]
-    layer = RecurrentLayer(op.lower(), w.shape[2], hidden, directions, 0, variant,
-                           found.node.name or found.locator, direction)  # type: ignore[attr-defined]
+    try:
+        layer = RecurrentLayer(op.lower(), w.shape[2], hidden, directions, 0, variant,
+                               found.node.name or found.locator, direction, **options)  # type: ignore[attr-defined, arg-type]
+    except TsilstmError as error:
+        raise ModelFileError(source, where, str(error)) from None
     metadata = {
         "format": "onnx", "path": str(source), "node": found.node.name, "locator": found.locator,  # type: ignore[attr-defined]
         "op_type": op, "layout": int(attrs.get("layout", 0)), "opset": found.opset,  # type: ignore[arg-type]
@@ -179,23 +191,44 @@ def _check_attributes(op: str, attrs: dict[str, object], where: str, source: obj
     direction = attrs.get("direction", "forward")
     if direction not in ("forward", "reverse", "bidirectional"):
         raise ModelFileError(source, where, f"direction={direction!r}", "forward, reverse or bidirectional")
-    if "clip" in attrs:
-        raise ModelFileError(source, where, f"uses clip={attrs['clip']} (cell-state clipping), which tsilstm does not support",
-                             "no clip attribute")
-    if int(attrs.get("input_forget", 0)):  # type: ignore[arg-type]
-        raise ModelFileError(source, where, "uses input_forget=1 (coupled input and forget gates), which tsilstm does not support",
-                             "input_forget=0")
-    if "activation_alpha" in attrs or "activation_beta" in attrs:
-        raise ModelFileError(source, where, "sets activation_alpha/activation_beta", "the default activations")
-    if "activations" in attrs:
-        default = DEFAULT_ACTIVATIONS[op]
-        acts = [str(a) for a in attrs["activations"]]  # type: ignore[union-attr]
-        dirs = 2 if direction == "bidirectional" else 1
-        if [a.lower() for a in acts] != [a.lower() for a in default * dirs]:
-            raise ModelFileError(source, where, f"uses activations {acts}, which tsilstm does not support",
-                                 f"{list(default * dirs)}")
     if int(attrs.get("layout", 0)) not in (0, 1):  # type: ignore[arg-type]
         raise ModelFileError(source, where, f"layout={attrs['layout']}", "0 or 1")
+    if int(attrs.get("input_forget", 0)) not in (0, 1):  # type: ignore[arg-type]
+        raise ModelFileError(source, where, f"input_forget={attrs['input_forget']}", "0 or 1")
+
+
+def _cell_options(op: str, attrs: dict[str, object], dirs: int, where: str, source: object) -> dict[str, object]:
+    """The layer's activations, clip and input_forget from the node's attributes. ``activation_alpha``
+    and ``activation_beta`` are consumed in the order of the activations, each by the functions
+    that take that parameter (ONNX Runtime's reading); a function left without one takes its default."""
+    per_direction = len(DEFAULT_ACTIVATIONS[op])
+    names = [str(a) for a in attrs.get("activations", DEFAULT_ACTIVATIONS[op] * dirs)]  # type: ignore[union-attr]
+    if len(names) != per_direction * dirs:
+        raise ModelFileError(source, where, f"lists {len(names)} activations {names}",
+                             f"{per_direction * dirs} ({per_direction} per direction)")
+    alphas = [float(a) for a in attrs.get("activation_alpha", [])]  # type: ignore[union-attr]
+    betas = [float(b) for b in attrs.get("activation_beta", [])]  # type: ignore[union-attr]
+    by_lower = {name.lower(): ours for name, ours in ONNX_ACTIVATION_NAMES.items()}
+    activations = []
+    for name in names:
+        ours = by_lower.get(name.lower())
+        if ours is None:
+            raise ModelFileError(source, where, f"uses activation {name!r}", "one of " + ", ".join(ONNX_ACTIVATION_NAMES))
+        takes_alpha, takes_beta = (default is not None for default in ACTIVATION_DEFAULTS[ours])
+        alpha = alphas.pop(0) if takes_alpha and alphas else None
+        beta = betas.pop(0) if takes_beta and betas else None
+        try:
+            activations.append(Activation.named(ours, alpha, beta))
+        except TsilstmError as error:
+            raise ModelFileError(source, where, f"activation {name!r}: {error}") from None
+    if activations[:per_direction] != activations[per_direction:] and dirs == 2:
+        raise ModelFileError(source, where, "uses different activations in its two directions "
+                             f"({[a.describe() for a in activations]})", "the same activations in both directions")
+    clip = attrs.get("clip")
+    if clip is not None and not (isinstance(clip, float) and np.isfinite(clip) and clip > 0):
+        raise ModelFileError(source, where, f"clip={clip!r}", "a finite number > 0")
+    return {"activations": tuple(activations[:per_direction]), "clip": clip,
+            "input_forget": bool(int(attrs.get("input_forget", 0)))}  # type: ignore[arg-type]
 
 
 def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: list[OnnxRecurrentNode], source: object) -> None:  # type: ignore[no-untyped-def]

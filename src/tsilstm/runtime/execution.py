@@ -99,6 +99,10 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
             c=c,
             isa=isa_index,
             weight_dtype=WEIGHT_DTYPE_CODES[packed.dtype],
+            activations=packed.options.activations,
+            clip=packed.options.clip,
+            input_forget=packed.options.input_forget,
+            peepholes=packed.options.peepholes,
         )
         h = y_part[-1]
     return y, np.array(h, copy=True), (c if c0 is not None else None)

@@ -44,6 +44,10 @@ VARIANT_CODES: dict[str, int] = {
     "reset_before": kernel.VARIANT_RESET_BEFORE,
 }
 """The kernel's codes for the model's cell variants (the reset-after GRU runs as a standard cell)."""
+ACTIVATION_CODES: dict[str, int] = {name: code for code, name in enumerate(kernel.ACTIVATIONS)}
+"""The kernel's code of each activation function (tsilstm.activations names)."""
+CELL_ACTIVATIONS: int = kernel.CELL_ACTIVATIONS
+"""Activation slots of a general cell (LSTM f, g, h; GRU f, g and one unused)."""
 ISAS: tuple[str, ...] = tuple(kernel.ISAS)
 """Instruction sets of the tile product, in the kernel's numbering."""
 WEIGHT_DTYPES: tuple[str, ...] = tuple(kernel.WEIGHT_DTYPES)

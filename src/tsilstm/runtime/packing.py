@@ -13,7 +13,9 @@ from tsilstm.model import DirectionWeights, RecurrentLayer
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE, Program
 from tsilstm.plan.tiling import Tiling
 from tsilstm.runtime.kernel_abi import (
+    ACTIVATION_CODES,
     ALIGN_BYTES,
+    CELL_ACTIVATIONS,
     GROUP_ROWS,
     MAX_BODY_SPAN_STEPS,
     OP_FIELDS,
@@ -65,11 +67,36 @@ class PackedDirection:
     programs: dict[str, Program] = field(default_factory=dict)
     op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dtype: str = "float32"
+    options: "CellOptions" = field(default_factory=lambda: CellOptions())
+    """The cell's options beyond PyTorch's (activations, clip, input_forget, peepholes)."""
 
     @property
     def weight_bytes(self) -> int:
         """Bytes of the packed recurrent weights (W_h, and W_hr with a projection), padding included."""
         return int(self.weights.nbytes)
+
+
+@dataclass(frozen=True)
+class CellOptions:
+    """A cell's options beyond PyTorch's, as the kernel takes them: ``activations`` float32
+    (code, alpha, beta) per activation slot (empty: PyTorch's cell), ``clip`` (0: none),
+    ``input_forget``, ``peepholes`` float32 (3 * hidden: i, f, o rows; empty: none)."""
+
+    activations: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    clip: float = 0.0
+    input_forget: bool = False
+    peepholes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+
+def cell_options(layer: RecurrentLayer, weights: DirectionWeights) -> CellOptions:
+    """The kernel's form of ``layer``'s cell options for one direction's ``weights``."""
+    if layer.standard_cell:
+        return CellOptions()
+    slots = list(layer.activations) + [layer.activations[-1]] * (CELL_ACTIVATIONS - len(layer.activations))
+    table = np.array([[ACTIVATION_CODES[a.name], a.alpha, a.beta] for a in slots], dtype=np.float32).ravel()
+    peepholes = (np.zeros(0, dtype=np.float32) if weights.peepholes is None
+                 else np.ascontiguousarray(weights.peepholes, dtype=np.float32).ravel())
+    return CellOptions(table, layer.clip or 0.0, layer.input_forget, peepholes)
 
 
 def pack_direction(
@@ -147,6 +174,7 @@ def pack_direction(
         dtype=dtype,
         programs={prog.schedule: prog for prog in (program, *extra_programs)},
         op_lists=op_lists,
+        options=cell_options(layer, weights),
     )
 
 

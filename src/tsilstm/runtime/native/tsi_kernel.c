@@ -66,6 +66,13 @@
 
 enum { OP_USE_H = 0, OP_USE_P = 1, OP_FINISH = 2, OP_PROJECT = 3, OP_USE_R = 4, OP_RESET = 5, OP_USE_ZN = 6 };
 enum { CELL_LSTM = 0, CELL_GRU = 1 };
+/* Activation functions of a general cell (ONNX's list; tsilstm/activations.py documents them). */
+enum { ACT_SIGMOID = 0, ACT_TANH = 1, ACT_RELU = 2, ACT_AFFINE = 3, ACT_LEAKY_RELU = 4, ACT_THRESHOLDED_RELU = 5,
+       ACT_SCALED_TANH = 6, ACT_HARD_SIGMOID = 7, ACT_ELU = 8, ACT_SOFTSIGN = 9, ACT_SOFTPLUS = 10, ACT_COUNT = 11 };
+static const char *const ACTIVATION_NAMES[ACT_COUNT] = {
+    "sigmoid", "tanh", "relu", "affine", "leaky_relu", "thresholded_relu", "scaled_tanh", "hard_sigmoid", "elu",
+    "softsign", "softplus"};
+#define CELL_ACTIVATIONS 3 /* LSTM: f (i, f, o gates), g (candidate), h (output); GRU: f (r, z), g */
 enum { VARIANT_STANDARD = 0, VARIANT_RESET_BEFORE = 1 };
 enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 static const char *const ISA_NAMES[ISA_COUNT] = {"generic", "avx2", "avx512"};
@@ -210,6 +217,76 @@ static inline __attribute__((always_inline)) float tanh_f(float x) {
     return 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
 }
 
+/* ---------------------------------------------------------------- general cells */
+
+/* The options of an ONNX / Keras cell beyond PyTorch's: activations with parameters, clip of every
+ * activation's input, coupled input and forget gates, peepholes. Element by element, not vectorised:
+ * only cells that use them take this path. */
+typedef struct {
+    int code[CELL_ACTIVATIONS];
+    float alpha[CELL_ACTIVATIONS], beta[CELL_ACTIVATIONS];
+    float clip; /* 0: none */
+    int input_forget;
+    const float *peep; /* [3][H]: i, f, o rows, or NULL */
+} cell_options_t;
+
+/* Activation slot k of x; clip bounds the input of the gate activations (slots 0 and 1), not the
+ * LSTM output activation h(c_t) (slot 2), as ONNX Runtime computes it. */
+static float activate(const cell_options_t *o, int k, float x) {
+    if (o->clip > 0.0f && k < 2) x = x > o->clip ? o->clip : (x < -o->clip ? -o->clip : x);
+    const float a = o->alpha[k], b = o->beta[k];
+    switch (o->code[k]) {
+    case ACT_SIGMOID: return sigmoid_f(x);
+    case ACT_TANH: return tanh_f(x);
+    case ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case ACT_AFFINE: return a * x + b;
+    case ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
+    case ACT_THRESHOLDED_RELU: return x >= a ? x : 0.0f;
+    case ACT_SCALED_TANH: return a * tanh_f(b * x);
+    case ACT_HARD_SIGMOID: {
+        const float v = a * x + b;
+        return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    }
+    case ACT_ELU: return x >= 0.0f ? x : a * expm1f(x);
+    case ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
+    default: return x > 20.0f ? x + log1pf(expf(-x)) : log1pf(expf(x)); /* ACT_SOFTPLUS, no overflow */
+    }
+}
+
+/* LSTM update of br units with general options; u0 is the row-block's first unit (peepholes). */
+static void general_lstm(const cell_options_t *o, int br, int u0, int H, const float *gx, const float *acc,
+                         float *c, float *m) {
+    const float *p = o->peep;
+    for (int u = 0; u < br; u++) {
+        const float cp = c[u];
+        float gi = gx[u] + acc[u], gf = gx[br + u] + acc[br + u];
+        const float gg = gx[2 * br + u] + acc[2 * br + u];
+        float go = gx[3 * br + u] + acc[3 * br + u];
+        if (p) {
+            gi += p[u0 + u] * cp;
+            gf += p[H + u0 + u] * cp;
+        }
+        const float i = activate(o, 0, gi);
+        const float f = o->input_forget ? 1.0f - i : activate(o, 0, gf);
+        const float cn = f * cp + i * activate(o, 1, gg);
+        if (p) go += p[2 * H + u0 + u] * cn;
+        c[u] = cn;
+        m[u] = activate(o, 0, go) * activate(o, 2, cn);
+    }
+}
+
+/* GRU update with general options: gates gs apart; reset_before: acc's candidate rows hold
+ * W_hn (r * h) + b_hn already, else the reset gate scales them here. */
+static void general_gru(const cell_options_t *o, int reset_before, int br, int gs, const float *gx,
+                        const float *acc, const float *hp, float *h) {
+    for (int u = 0; u < br; u++) {
+        const float z = activate(o, 0, gx[gs + u] + acc[gs + u]);
+        const float candidate_h = reset_before ? acc[2 * gs + u] : activate(o, 0, gx[u] + acc[u]) * acc[2 * gs + u];
+        const float n = activate(o, 1, gx[2 * gs + u] + candidate_h);
+        h[u] = (1.0f - z) * n + z * hp[u];
+    }
+}
+
 /* LSTM update of br units: gate pre-activations gx + acc (gate-grouped, br apart), c in place, m out. */
 #define POINTWISE(NAME, ATTR)                                                                          \
     ATTR static void NAME##_lstm(int br, const float *restrict gx, const float *restrict acc,          \
@@ -310,6 +387,8 @@ typedef struct {
     lstm_fn_t lstm_fn;
     gru_fn_t gru_fn;
     gru_rb_fn_t gru_rb_fn;
+    int general;              /* the cell has options beyond PyTorch's: general_lstm / general_gru */
+    cell_options_t options;
     _Atomic int abort; /* set when a worker could not be started: every thread stops */
 } job_t;
 
@@ -359,10 +438,16 @@ static void finish_rows(job_t *J, int r, long t) {
     for (int n = 0; n < N; n++) {
         float *acc = J->acc + (((size_t)slot * J->R + r) * N + n) * J->RP;
         const float *gx = J->gx + (((size_t)t * J->R + r) * N + n) * J->RP;
+        float *out = J->y + ((size_t)t * N + n) * J->P + u0;
         if (J->cell == CELL_LSTM) {
-            float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0
-                               : J->y + ((size_t)t * N + n) * J->P + u0;
-            J->lstm_fn(br, gx, acc, J->c + (size_t)n * H + u0, m);
+            float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0 : out;
+            if (J->general)
+                general_lstm(&J->options, br, u0, H, gx, acc, J->c + (size_t)n * H + u0, m);
+            else
+                J->lstm_fn(br, gx, acc, J->c + (size_t)n * H + u0, m);
+        } else if (J->general) {
+            const int reset_before = J->variant == VARIANT_RESET_BEFORE;
+            general_gru(&J->options, reset_before, br, reset_before ? J->GS : br, gx, acc, h_prev_row(J, t, n) + u0, out);
         } else if (J->variant == VARIANT_RESET_BEFORE) {
             J->gru_rb_fn(br, J->GS, gx, acc, h_prev_row(J, t, n) + u0, J->y + ((size_t)t * N + n) * J->P + u0);
         } else {
@@ -383,7 +468,10 @@ static void reset_rows(job_t *J, int r, long t) {
         const float *gx = J->gx + (((size_t)t * J->R + r) * N + n) * J->RP;
         const float *hp = h_prev_row(J, t, n) + u0;
         float *rh = J->rhring + ((size_t)slot * N + n) * H + u0;
-        for (int u = 0; u < br; u++) rh[u] = sigmoid_f(gx[u] + acc[u]) * hp[u];
+        if (J->general)
+            for (int u = 0; u < br; u++) rh[u] = activate(&J->options, 0, gx[u] + acc[u]) * hp[u];
+        else
+            for (int u = 0; u < br; u++) rh[u] = sigmoid_f(gx[u] + acc[u]) * hp[u];
     }
 }
 
@@ -588,15 +676,19 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     static char *kwlist[] = {"cell", "hidden", "recurrent", "proj", "batch", "steps", "tile",
                              "threads", "period", "k_first", "k_last", "ops", "op_start", "weights",
                              "input", "x", "wx", "xoff", "bias_x", "bias_h", "h0", "y", "c", "isa",
-                             "weight_dtype", "variant", NULL};
+                             "weight_dtype", "variant", "activations", "clip", "input_forget", "peepholes", NULL};
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
     int weight_dtype = DTYPE_F32;
     Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|iii", kwlist, &J.cell, &J.H,
+    Py_buffer activations = {0}, peepholes = {0};
+    double clip = 0.0;
+    int input_forget = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|iiiy*dpy*", kwlist, &J.cell, &J.H,
                                      &J.P, &J.proj, &J.N, &J.T, &J.b, &J.nthreads, &J.period, &J.k_first,
-                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &weight_dtype, &J.variant))
+                                     &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &weight_dtype, &J.variant, &activations, &clip,
+                                     &input_forget, &peepholes))
         return NULL;
     PyObject *result = NULL;
     float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL, *rhring = NULL;
@@ -623,6 +715,41 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.XC = (J.X + J.b - 1) / J.b;
+    /* general cell options: activations float32 [3][3] (code, alpha, beta per activation; empty:
+     * PyTorch's cell), clip (0: none), input_forget, peepholes float32 [3][H] (empty: none) */
+    if (activations.buf && activations.len) {
+        if (activations.len != (Py_ssize_t)(sizeof(float) * 3 * CELL_ACTIVATIONS)) {
+            PyErr_SetString(PyExc_ValueError, "activations: must be 9 float32 (code, alpha, beta) x 3");
+            goto done;
+        }
+        const float *a = (const float *)activations.buf;
+        for (int k = 0; k < CELL_ACTIVATIONS; k++) {
+            const float code = a[3 * k];
+            if (!(code >= 0.0f && code < (float)ACT_COUNT) || code != (float)(int)code || !isfinite(a[3 * k + 1]) ||
+                !isfinite(a[3 * k + 2])) {
+                PyErr_SetString(PyExc_ValueError, "activations: unknown activation code or non-finite parameter");
+                goto done;
+            }
+            J.options.code[k] = (int)code;
+            J.options.alpha[k] = a[3 * k + 1];
+            J.options.beta[k] = a[3 * k + 2];
+        }
+        J.general = 1;
+    }
+    if (!(clip >= 0.0 && clip < 3.4e38) || (clip > 0.0 && !J.general) || (input_forget && (!J.general || J.cell != CELL_LSTM))) {
+        PyErr_SetString(PyExc_ValueError, "clip / input_forget: clip must be finite and >= 0; both need activations, "
+                                          "input_forget an LSTM");
+        goto done;
+    }
+    J.options.clip = (float)clip;
+    J.options.input_forget = input_forget;
+    if (peepholes.buf && peepholes.len) {
+        if (!J.general || J.cell != CELL_LSTM || peepholes.len != (Py_ssize_t)(sizeof(float) * 3 * (size_t)J.H)) {
+            PyErr_SetString(PyExc_ValueError, "peepholes: an LSTM with activations takes 3 * hidden float32");
+            goto done;
+        }
+        J.options.peep = (const float *)peepholes.buf;
+    }
     if (weight_dtype < 0 || weight_dtype >= DTYPE_COUNT) {
         PyErr_SetString(PyExc_ValueError, "weight_dtype: must be one of the codes in WEIGHT_DTYPES");
         goto done;
@@ -765,6 +892,8 @@ done:
     PyBuffer_Release(&h0);
     PyBuffer_Release(&y);
     PyBuffer_Release(&c);
+    PyBuffer_Release(&activations);
+    PyBuffer_Release(&peepholes);
     return result;
 }
 
@@ -819,6 +948,14 @@ PyMODINIT_FUNC PyInit__kernel(void) {
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0) goto fail;
+    PyObject *acts = PyTuple_New(ACT_COUNT);
+    if (!acts) goto fail;
+    for (int i = 0; i < ACT_COUNT; i++) PyTuple_SET_ITEM(acts, i, PyUnicode_FromString(ACTIVATION_NAMES[i]));
+    if (PyModule_AddObject(m, "ACTIVATIONS", acts) < 0) {
+        Py_DECREF(acts);
+        goto fail;
+    }
+    if (PyModule_AddIntConstant(m, "CELL_ACTIVATIONS", CELL_ACTIVATIONS) < 0) goto fail;
     PyObject *isas = PyTuple_New(ISA_COUNT), *dtypes = PyDict_New();
     if (!isas || !dtypes) {
         Py_XDECREF(isas);
