@@ -1,5 +1,5 @@
 """``tsilstm bench --onnx FILE``: a whole ONNX model in onnxruntime against tsilstm.onnx.InferenceSession
-(bench/onnx_model.py), printed as a table or JSON; exits 1 when an output differs by more than 1e-4."""
+(integrations/onnxruntime/model_bench.py), printed as a table or JSON; exits 1 when an output differs by more than 1e-4."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ ONNX_OUTPUT_TOLERANCE = 1e-4
 
 def run_onnx_bench(path: Path, feeds: str, *, threads: int, repeats: int, batch: int, steps: int, seed: int,
                    as_json: bool) -> None:
-    """Measure the model at ``path`` (see bench/onnx_model.py) and print the result."""
-    from tsilstm.bench.onnx_model import compare_onnx_model
+    """Measure the model at ``path`` (see integrations/onnxruntime/model_bench.py) and print the result."""
+    from tsilstm.integrations.onnxruntime.model_bench import compare_onnx_model
 
     report = compare_onnx_model(path, feeds, threads=threads, repeats=repeats, batch=batch, steps=steps, seed=seed)
     if as_json:
