@@ -128,16 +128,21 @@ class InferenceSession:
         return "\n".join(d.describe() for d in self.decisions)
 
 
+REGISTERED_ENTRY = "tsilstm.extensions_library"
+"""Session config entry marking options on which the extensions library is registered (registering
+it twice on one options object makes ONNX Runtime refuse the session)."""
+
+
 def _register_library(sess_options: Any, library: str) -> None:
     """Register the onnxruntime-extensions library on ``sess_options`` (once per options object)."""
-    if getattr(sess_options, "_tsilstm_library", None) == library:
-        return
+    try:
+        if sess_options.get_session_config_entry(REGISTERED_ENTRY) == library:
+            return
+    except Exception:  # noqa: BLE001 - onnxruntime raises when the entry is absent
+        pass
     try:
         sess_options.register_custom_ops_library(library)
+        sess_options.add_session_config_entry(REGISTERED_ENTRY, library)
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own Fail types
         raise InvalidParameterError("sess_options", type(sess_options).__name__,
-                                    f"must accept the onnxruntime-extensions library ({error})") from error
-    try:
-        sess_options._tsilstm_library = library
-    except AttributeError:  # a pybind object without a __dict__: register every time
-        pass
+                                    f"must be an onnxruntime.SessionOptions accepting the onnxruntime-extensions library ({error})") from error
