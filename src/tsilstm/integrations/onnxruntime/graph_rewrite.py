@@ -68,22 +68,11 @@ class NodeDecision:
 
 @dataclass
 class RewritePlan:
-    """The decisions for every LSTM/GRU node of ``proto`` (graph order, subgraphs included), with
-    the place of each node: (graph proto, index in graph.node)."""
+    """The decisions for every LSTM/GRU node of ``proto`` (graph order, subgraphs included; the
+    nodes' places are found again in each copy by ``_sites_in``)."""
 
     proto: Any
     decisions: list[NodeDecision]
-    sites: list[tuple[Any, int]]
-
-    @property
-    def taken(self) -> list[NodeDecision]:
-        """The decisions of the nodes tsilstm runs."""
-        return [d for d in self.decisions if d.taken]
-
-    @property
-    def kept(self) -> list[NodeDecision]:
-        """The decisions of the nodes left to ONNX Runtime."""
-        return [d for d in self.decisions if not d.taken]
 
 
 def load_model_proto(path_or_bytes: str | Path | bytes) -> Any:
@@ -117,12 +106,10 @@ def plan_rewrite(proto: Any, source: object) -> RewritePlan:
             if node.domain == DOMAIN and node.op_type in RECURRENT_OPS:
                 node.domain = ""
     found = find_recurrent_nodes(work, source)
-    sites = list(_recurrent_sites(work.graph))
-    if len(sites) != len(found):  # both walks visit the same nodes in the same order
+    if len(list(_recurrent_sites(work.graph))) != len(found):  # both walks visit the same nodes in order
         raise AssertionError("recurrent node walk disagrees with the importer's")
     types = _element_types(work.graph)
-    decisions = [_decide(item, source, types) for item in found]
-    return RewritePlan(work, decisions, sites)
+    return RewritePlan(work, [_decide(item, source, types) for item in found])
 
 
 def converted_model(plan: RewritePlan) -> Any:
@@ -190,34 +177,33 @@ def _decide(item: OnnxRecurrentNode, source: object, types: dict[str, int]) -> N
     return NodeDecision(item.locator, item.op_type, True, "", layout, model)
 
 
-def _graphs(graph: Any) -> Iterator[Any]:
-    """``graph`` and every subgraph in it, depth first."""
+def _subgraphs(node: Any) -> Iterator[Any]:
+    """The graphs held in ``node``'s attributes (If branches, Loop and Scan bodies)."""
     from onnx import AttributeProto
 
+    for attribute in node.attribute:
+        if attribute.type == AttributeProto.GRAPH:
+            yield attribute.g
+        elif attribute.type == AttributeProto.GRAPHS:
+            yield from attribute.graphs
+
+
+def _graphs(graph: Any) -> Iterator[Any]:
+    """``graph`` and every subgraph in it, depth first."""
     yield graph
     for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.type == AttributeProto.GRAPH:
-                yield from _graphs(attribute.g)
-            elif attribute.type == AttributeProto.GRAPHS:
-                for sub in attribute.graphs:
-                    yield from _graphs(sub)
+        for sub in _subgraphs(node):
+            yield from _graphs(sub)
 
 
 def _recurrent_sites(graph: Any) -> Iterator[tuple[Any, int]]:
     """(graph, index) of every default-domain LSTM/GRU node, in the importer's walk order (a node,
     then the subgraphs in its attributes)."""
-    from onnx import AttributeProto
-
     for index, node in enumerate(graph.node):
         if node.op_type in RECURRENT_OPS and node.domain in ("", "ai.onnx"):
             yield graph, index
-        for attribute in node.attribute:
-            if attribute.type == AttributeProto.GRAPH:
-                yield from _recurrent_sites(attribute.g)
-            elif attribute.type == AttributeProto.GRAPHS:
-                for sub in attribute.graphs:
-                    yield from _recurrent_sites(sub)
+        for sub in _subgraphs(node):
+            yield from _recurrent_sites(sub)
 
 
 def _sites_in(model: Any, plan: RewritePlan) -> list[tuple[Any, int]]:
