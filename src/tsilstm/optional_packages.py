@@ -8,9 +8,10 @@ from types import ModuleType
 
 from tsilstm.errors import MissingPackageError
 
-EXTRA_OF_MODULE = {"torch": "torch", "onnx": "onnx", "onnxruntime": "onnx", "h5py": "keras", "yaml": "yaml"}
+EXTRA_OF_MODULE = {"torch": "torch", "onnx": "onnx", "onnxruntime": "onnx", "onnxruntime_extensions": "onnx",
+                   "h5py": "keras", "yaml": "yaml"}
 """The extra of pyproject.toml that installs each optional module."""
-DISTRIBUTION_OF_MODULE = {"yaml": "PyYAML"}
+DISTRIBUTION_OF_MODULE = {"yaml": "PyYAML", "onnxruntime_extensions": "onnxruntime-extensions"}
 """Modules whose package on PyPI has another name."""
 
 

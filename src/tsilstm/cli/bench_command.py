@@ -52,11 +52,14 @@ STREAM_CALLS = 200  # calls of one step each in a --stream run (per timed sample
 @click.option("--stream", is_flag=True,
               help="Streaming: one time step per call, state carried, --steps calls [default: 200]; reports ms per call.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--onnx", "onnx_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Time this whole ONNX model in onnxruntime vs tsilstm.onnx.InferenceSession (--batch, --steps size its dynamic axes).")
+@click.option("--feeds", default="auto", show_default=True, help="With --onnx: 'auto' (random float inputs) or a .npz file of inputs.")
 def bench(
     workload: str | None, suite: str | None, hidden: int | None, input_size: int | None, batch: int | None,
     steps: int | None, cell: str | None, layers: int, proj_size: int, bidirectional: bool, against: tuple[str, ...], threads: int | None,
     repeats: int | None, with_auto: bool | None, seed: int, gru_steps_divisor: int, output_path: Path, stream: bool,
-    as_json: bool,
+    as_json: bool, onnx_path: Path | None = None, feeds: str = "auto",
 ) -> None:
     """Time tsilstm (tsi and conventional schedules) against torch and ONNX Runtime in one process, on
     the same data and thread count; report ms per step, spread, speedups, errors vs torch, the
@@ -72,6 +75,14 @@ def bench(
         raise click.UsageError("--stream runs one shape or workload; the suite has its own streaming rows")
     threads = threads or usable_cores()
     against = tuple(dict.fromkeys(against))
+    if onnx_path is not None:
+        from tsilstm.cli.bench_onnx_report import run_onnx_bench
+
+        if workload or suite or stream:
+            raise click.UsageError("--onnx cannot be combined with --workload, --suite or --stream")
+        run_onnx_bench(onnx_path, feeds, threads=threads, repeats=repeats or 10, batch=batch or 1, steps=steps or 50,
+                       seed=seed, as_json=as_json)
+        return
     if suite:
         settings = CompareSettings(
             against=against, threads=threads, repeats=repeats or SUITE_MAX_REPEATS,

@@ -61,6 +61,9 @@ def _register() -> None:
     from tsilstm.cli import calibrate_command
 
     cli.add_command(calibrate_command.calibrate)
+    from tsilstm.cli import convert_onnx_command
+
+    cli.add_command(convert_onnx_command.convert_onnx)
 
 
 _register()

@@ -10,7 +10,8 @@ outside ONNX's list, different activations in the two directions, weights comput
 
 ``sequence_lens``: a run-time input; the weights do not depend on it. tsilstm runs full-length
 sequences, which equals the node's output when every sequence_lens entry equals the sequence
-length; ``tsilstm verify`` feeds exactly that. Shorter sequences must be cut by the caller.
+length; ``tsilstm verify`` feeds exactly that. ``tsilstm.onnx.InferenceSession`` runs shorter
+sequences each for its own length.
 """
 
 from __future__ import annotations

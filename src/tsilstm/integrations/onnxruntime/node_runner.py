@@ -1,0 +1,122 @@
+"""One ONNX LSTM/GRU node run by tsilstm with the operator's semantics (docs/design.md section 10).
+
+The weights are packed once (``NodeRunner.pack``); ``run`` takes the runtime-form inputs as ONNX
+Runtime hands them over and returns every output. ``layout`` 0 tensors are X (T, N, X), Y (T, D, N,
+H), states (D, N, H); ``layout`` 1 tensors are X (N, T, X), Y (N, T, D, H), states (N, D, H).
+``sequence_lens``: the kernel runs whole batches of equal length, so the sequences are grouped by
+length and each group runs for its own length: Y is zero beyond a sequence's length, Y_h / Y_c are
+the states at its last real step, and a reverse direction starts at that step. A length of 0 gives
+zeros everywhere (ONNX Runtime's CPU operator does the same).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tsilstm.errors import InvalidParameterError
+from tsilstm.model import RecurrentModel
+
+
+@dataclass
+class NodeRunner:
+    """The packed weights of one node and how to run them (see module doc)."""
+
+    label: str
+    """``LSTM node 'name'``: how errors name the node."""
+    model: RecurrentModel
+    layout: int
+    module: Any
+
+    @classmethod
+    def pack(cls, label: str, model: RecurrentModel, layout: int, *, schedule: str = "auto", threads: int | None = None,
+             weight_dtype: str | None = None, tuning: str | None = None) -> "NodeRunner":
+        """Pack ``model`` (one layer, from the importer) for the native kernel now."""
+        from tsilstm.runtime import GRU, LSTM
+
+        module_class = LSTM if model.cell == "lstm" else GRU
+        module = module_class.from_model(model, schedule=schedule, threads=threads,
+                                         weight_dtype=weight_dtype or "float32", tuning=tuning)
+        return cls(label, model, layout, module)
+
+    @property
+    def is_lstm(self) -> bool:
+        """True for an LSTM node (three outputs), False for a GRU (two)."""
+        return self.model.cell == "lstm"
+
+    def run(self, x: np.ndarray, sequence_lens: np.ndarray, initial_h: np.ndarray,
+            initial_c: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Y, Y_h (and Y_c for LSTM) of the node for these inputs (an empty array means absent);
+        raises ``InvalidParameterError`` naming the node and input for inputs the operator rejects."""
+        layer = self.model.layers[0]
+        dirs, hidden = len(layer.directions), layer.hidden_size
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != layer.input_size:
+            axes = "[seq_length, batch_size, input_size]" if self.layout == 0 else "[batch_size, seq_length, input_size]"
+            raise InvalidParameterError(f"{self.label} input X", x.shape, f"must be {axes} with input_size={layer.input_size}")
+        if self.layout == 1:
+            x = x.transpose(1, 0, 2)
+        steps, batch = x.shape[0], x.shape[1]
+        if steps == 0 or batch == 0:
+            raise InvalidParameterError(f"{self.label} input X", x.shape, "needs at least one time step and one sequence")
+        h0 = self._state(initial_h, "initial_h", dirs, batch, hidden)
+        c0 = self._state(initial_c, "initial_c", dirs, batch, hidden) if self.is_lstm else None
+        lengths = self._lengths(sequence_lens, steps, batch)
+        if lengths is None:
+            y, h_n, c_n = self._call(np.ascontiguousarray(x), h0, c0)
+        else:
+            y = np.zeros((steps, batch, dirs * hidden), dtype=np.float32)
+            h_n = np.zeros((dirs, batch, hidden), dtype=np.float32)
+            c_n = np.zeros((dirs, batch, hidden), dtype=np.float32) if self.is_lstm else None
+            for length in np.unique(lengths):
+                if length == 0:
+                    continue
+                rows = np.flatnonzero(lengths == length)
+                part = self._call(np.ascontiguousarray(x[:length, rows]), None if h0 is None else h0[:, rows],
+                                  None if c0 is None else c0[:, rows])
+                y[:length, rows] = part[0]
+                h_n[:, rows] = part[1]
+                if c_n is not None:
+                    c_n[:, rows] = part[2]
+        y = y.reshape(steps, batch, dirs, hidden).transpose((0, 2, 1, 3) if self.layout == 0 else (1, 0, 2, 3))
+        outputs = [y, h_n] + ([c_n] if self.is_lstm else [])
+        if self.layout == 1:
+            outputs[1:] = [state.transpose(1, 0, 2) for state in outputs[1:]]
+        return tuple(np.ascontiguousarray(out, dtype=np.float32) for out in outputs)
+
+    def empty_outputs(self) -> tuple[np.ndarray, ...]:
+        """Zero-size outputs (what the custom op hands back after an error, see custom_ops)."""
+        return tuple(np.zeros((0,), dtype=np.float32) for _ in range(3 if self.is_lstm else 2))
+
+    def _call(self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
+        if self.is_lstm:
+            y, (h_n, c_n) = self.module(x, None if h0 is None and c0 is None else (h0, c0))
+            return y, h_n, c_n
+        y, h_n = self.module(x, h0)
+        return y, h_n, None
+
+    def _state(self, value: np.ndarray | None, name: str, dirs: int, batch: int, hidden: int) -> np.ndarray | None:
+        if value is None or np.size(value) == 0:
+            return None
+        value = np.asarray(value)
+        expected = (dirs, batch, hidden) if self.layout == 0 else (batch, dirs, hidden)
+        if value.shape != expected:
+            axes = "[num_directions, batch_size, hidden_size]" if self.layout == 0 else "[batch_size, num_directions, hidden_size]"
+            raise InvalidParameterError(f"{self.label} input {name}", value.shape, f"must be {axes} = {list(expected)}")
+        state = value if self.layout == 0 else value.transpose(1, 0, 2)
+        return np.ascontiguousarray(state, dtype=np.float32)
+
+    def _lengths(self, value: np.ndarray | None, steps: int, batch: int) -> np.ndarray | None:
+        """The lengths as int64, or None when absent or all equal to ``steps`` (one whole-batch call)."""
+        if value is None or np.size(value) == 0:
+            return None
+        value = np.asarray(value)
+        if value.shape != (batch,):
+            raise InvalidParameterError(f"{self.label} input sequence_lens", value.shape, f"must be [batch_size] = [{batch}]")
+        lengths = value.astype(np.int64)
+        if lengths.min() < 0 or lengths.max() > steps:
+            raise InvalidParameterError(f"{self.label} input sequence_lens", lengths.tolist(),
+                                        f"every value must be >= 0 and <= seq_length={steps}")
+        return None if np.all(lengths == steps) else lengths
