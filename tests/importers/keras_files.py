@@ -32,8 +32,15 @@ def keras_cell_weights(class_name: str, input_size: int, units: int, *, reset_af
     return out
 
 
-def keras_direction(class_name: str, w: dict[str, np.ndarray], x: np.ndarray, reset_after: bool) -> np.ndarray:
-    """Keras' equations for one direction over ``x`` (N, T, X) from zero state; returns (N, T, u)."""
+def hard_sigmoid_keras2(x: np.ndarray) -> np.ndarray:
+    """Keras 2's hard_sigmoid: clip(0.2 x + 0.5, 0, 1)."""
+    return np.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def keras_direction(class_name: str, w: dict[str, np.ndarray], x: np.ndarray, reset_after: bool,
+                    recurrent=sigmoid, activation=np.tanh) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Keras' equations for one direction over ``x`` (N, T, X) from zero state, with the gates'
+    ``recurrent`` activation and the candidate / output ``activation``; returns (N, T, u)."""
     units = w["recurrent_kernel"].shape[0]
     gates = 4 if "LSTM" in class_name else 3
     bias = w.get("bias", np.zeros(gates * units, np.float32)).reshape(-1)
@@ -49,20 +56,20 @@ def keras_direction(class_name: str, w: dict[str, np.ndarray], x: np.ndarray, re
         if gates == 4:  # keras LSTMCell: i, f, c, o
             z = mx + h @ w["recurrent_kernel"] + b_rec
             i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
-            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-            h = sigmoid(o) * np.tanh(c)
+            c = recurrent(f) * c + recurrent(i) * activation(g)
+            h = recurrent(o) * activation(c)
         else:  # keras GRUCell: z, r, h
             xz, xr, xh = (mx[:, k * units:(k + 1) * units] for k in range(3))
             rk = w["recurrent_kernel"]
             if reset_after or cudnn:
                 mh = h @ rk + b_rec
                 rz, rr, rh = (mh[:, k * units:(k + 1) * units] for k in range(3))
-                zg, rg = sigmoid(xz + rz), sigmoid(xr + rr)
-                hh = np.tanh(xh + rg * rh)
+                zg, rg = recurrent(xz + rz), recurrent(xr + rr)
+                hh = activation(xh + rg * rh)
             else:
-                zg = sigmoid(xz + h @ rk[:, :units])
-                rg = sigmoid(xr + h @ rk[:, units:2 * units])
-                hh = np.tanh(xh + (rg * h) @ rk[:, 2 * units:])
+                zg = recurrent(xz + h @ rk[:, :units])
+                rg = recurrent(xr + h @ rk[:, units:2 * units])
+                hh = activation(xh + (rg * h) @ rk[:, 2 * units:])
             h = zg * h + (1 - zg) * hh
         ys.append(h)
     return np.stack(ys, axis=1)

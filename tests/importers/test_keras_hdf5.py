@@ -117,8 +117,8 @@ def test_use_bias_false(tmp_path):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ({"recurrent_activation": "hard_sigmoid"}, "recurrent_activation='hard_sigmoid'"),
-        ({"activation": "relu"}, "activation='relu'"),
+        ({"recurrent_activation": "swish"}, "recurrent_activation='swish'"),
+        ({"activation": "gelu"}, "activation='gelu'"),
         ({"go_backwards": True}, "go_backwards=True"),
     ],
 )
@@ -166,3 +166,42 @@ def test_files_that_are_not_keras_models(tmp_path):
         archive.writestr("config.json", "{}")
     with pytest.raises(ModelFileError, match=r"\.keras zip archive"):
         load_models(zipped)
+
+
+@pytest.mark.parametrize("class_name, reset_after", [("LSTM", True), ("GRU", False), ("GRU", True)])
+def test_keras2_hard_sigmoid_equals_keras_equations_in_the_runtime(tmp_path, class_name, reset_after):
+    """Keras 2's hard_sigmoid (0.2 x + 0.5, clipped) through load_model -> from_model -> call, tsi."""
+    import tsilstm
+    from .keras_files import hard_sigmoid_keras2
+
+    entry, weights, w = _single(class_name, False, reset_after=reset_after, recurrent_activation="hard_sigmoid")
+    model = load_model(write_keras_h5(tmp_path / "hs.h5", [(entry, weights)]))
+    assert model.layers[0].activations[0].describe() == "hard_sigmoid(alpha=0.2, beta=0.5)"
+    module = (tsilstm.LSTM if class_name == "LSTM" else tsilstm.GRU).from_model(model, schedule="tsi", batch_first=True,
+                                                                                   threads=2, tile=2)
+    out, _ = module(_input())
+    want = keras_direction(class_name, w, _input().astype(np.float64), reset_after, recurrent=hard_sigmoid_keras2)
+    assert float(np.max(np.abs(out - want))) < 1e-5
+
+
+@pytest.mark.parametrize("version, expected", [(b"2.2.4", "hard_sigmoid"), (b"2.2.4-tf", "hard_sigmoid"),
+                                               (b"2.15.0", "sigmoid"), (b"3.6.0", "sigmoid")])
+def test_missing_recurrent_activation_takes_the_versions_default(tmp_path, version, expected):
+    entry, weights, _ = _single("LSTM", version.startswith(b"3"))
+    del entry["config"]["recurrent_activation"]
+    path = write_keras_h5(tmp_path / "v.h5", [(entry, weights)], keras3=version.startswith(b"3"))
+    with h5py.File(path, "a") as handle:
+        handle.attrs["keras_version"] = version
+        handle["model_weights"].attrs["keras_version"] = version
+    assert load_model(path).layers[0].activations[0].name == expected
+
+
+def test_missing_recurrent_activation_without_a_version_is_refused(tmp_path):
+    entry, weights, _ = _single("GRU", False)
+    del entry["config"]["recurrent_activation"]
+    path = write_keras_h5(tmp_path / "nv.h5", [(entry, weights)])
+    with h5py.File(path, "a") as handle:
+        del handle.attrs["keras_version"]
+        del handle["model_weights"].attrs["keras_version"]
+    with pytest.raises(ModelFileError, match="recurrent_activation"):
+        load_models(path)

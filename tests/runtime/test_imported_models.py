@@ -124,3 +124,19 @@ def test_keras2_file_gru_reset_before_equals_keras_equations(tmp_path) -> None: 
     assert module.model.layers[0].variant == "reset_before"
     out, _ = module(x)
     assert float(np.max(np.abs(out - keras_direction("GRU", w, x.astype(np.float64), reset_after=False)))) <= TOLERANCE
+
+
+@pytest.mark.parametrize("layer_kind, extra", [("LSTM", {}), ("GRU", {"reset_after": False}), ("GRU", {"reset_after": True})])
+def test_keras3_hard_sigmoid_and_relu_equal_keras(tmp_path, keras, layer_kind, extra) -> None:  # type: ignore[no-untyped-def]
+    """Keras 3's hard_sigmoid (x / 6 + 0.5, clipped: not Keras 2's) and a relu candidate, schedule tsi."""
+    keras.utils.set_random_seed(4)
+    layer = getattr(keras.layers, layer_kind)(HIDDEN, return_sequences=True, recurrent_activation="hard_sigmoid",
+                                             activation="relu", **extra)
+    net = keras.Sequential([keras.Input((STEPS, INPUT)), layer])
+    net.save(tmp_path / "hs.h5")
+    x = np.random.default_rng(6).standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
+    want = np.asarray(net.predict(x, verbose=0))
+    module = _module(tmp_path / "hs.h5", schedule="tsi", batch_first=True)
+    assert module.model.layers[0].activations[0].describe() == "hard_sigmoid(alpha=0.166667, beta=0.5)"
+    out, _ = module(x)
+    assert float(np.max(np.abs(out - want))) <= 1e-4 * max(1.0, float(np.max(np.abs(want))))

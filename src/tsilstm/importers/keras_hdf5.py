@@ -12,8 +12,12 @@ Layers: ``LSTM``, ``GRU`` (``reset_after`` True -> variant ``reset_after``, Fals
 ``reset_before``), ``CuDNNLSTM`` / ``CuDNNGRU`` (bias = input biases then recurrent biases), and
 ``Bidirectional`` around any of them (forward weights first). Gate orders: LSTM ``i, f, c, o``
 (canonical already), GRU ``z, r, h`` -> ``r, z, n``. Kernels are (input, gates*units) and are
-transposed. Only the default activations (tanh, sigmoid) are accepted; ``go_backwards`` outside a
-``Bidirectional`` wrapper is rejected.
+transposed. Activations (``activation`` for the candidate and output, ``recurrent_activation`` for
+the gates): tanh, sigmoid, hard_sigmoid (Keras 2: clip(0.2 x + 0.5, 0, 1); Keras 3: clip(x / 6 + 0.5,
+0, 1): the version is read from the file), relu, linear, elu, softsign, softplus; a config without
+``recurrent_activation`` takes the default of the file's Keras version (hard_sigmoid before 2.3 and
+in TensorFlow 1's tf.keras, sigmoid since) and is refused when the file does not say its version.
+``go_backwards`` outside a ``Bidirectional`` wrapper is rejected.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
 from tsilstm.errors import ModelFileError
 from tsilstm.importers.hdf5_access import read_weight_dataset, resolve_in_file
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
@@ -156,6 +161,7 @@ def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path
         parts = [arrays]
     cell = CELL_CLASSES[inner_class]
     _check_cell_config(inner_class, inner_cfg, path, where, wrapped=class_name == "Bidirectional")
+    activations = keras_activations(cell, inner_class, inner_cfg, keras_version, path, where)
     units = inner_cfg.get("units")
     if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units <= 0):
         raise ModelFileError(path, where, f"config units={units!r}", "a positive integer")
@@ -171,7 +177,8 @@ def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path
     variant = "standard"
     if cell == "gru":
         variant = "reset_after" if inner_class == "CuDNNGRU" or inner_cfg.get("reset_after", False) else "reset_before"
-    layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name)  # type: ignore[arg-type]
+    layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
+                           activations=activations)
     metadata = {
         "format": "keras", "path": str(path), "layer": name, "class_name": class_name, "cell_class": inner_class,
         "keras_version": keras_version, "merge_mode": cfg.get("merge_mode", "concat") if class_name == "Bidirectional" else None,
@@ -182,16 +189,55 @@ def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path
 def _check_cell_config(class_name: str, cfg: dict, path: Path, where: str, wrapped: bool) -> None:
     if class_name not in CELL_CLASSES:
         raise ModelFileError(path, where, f"wraps a {class_name} layer", "LSTM, GRU, CuDNNLSTM or CuDNNGRU")
-    if class_name.startswith("CuDNN"):
-        return  # cuDNN layers have fixed tanh / sigmoid activations
-    activation = _activation_name(cfg.get("activation", "tanh"))
-    recurrent = _activation_name(cfg.get("recurrent_activation", "sigmoid"))
-    if activation != "tanh" or recurrent != "sigmoid":
-        raise ModelFileError(path, where, f"uses activation={activation!r}, recurrent_activation={recurrent!r}, which tsilstm does not support",
-                             "activation='tanh', recurrent_activation='sigmoid'")
     if cfg.get("go_backwards") and not wrapped:
         raise ModelFileError(path, where, "uses go_backwards=True outside a Bidirectional wrapper, which is not supported",
                              "go_backwards=False")
+
+
+KERAS_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear", "elu", "softsign", "softplus")
+"""Keras activation names tsilstm runs (each is one of ONNX's activations with fixed parameters)."""
+
+
+def keras_activations(cell: str, class_name: str, cfg: dict, keras_version: str, path: Path, where: str) -> tuple[Activation, ...]:
+    """The layer's activations in the model's order (LSTM: recurrent, activation, activation; GRU:
+    recurrent, activation), hard_sigmoid as the file's Keras version defines it."""
+    if class_name.startswith("CuDNN"):
+        return DEFAULT_ACTIVATIONS[cell]  # cuDNN layers have fixed tanh / sigmoid activations
+    major_minor = _version(keras_version)
+    if "recurrent_activation" in cfg:
+        recurrent_name = _activation_name(cfg["recurrent_activation"])
+    elif major_minor is None:
+        raise ModelFileError(path, where, "has no recurrent_activation in its config and the file does not say which Keras "
+                             "version wrote it (the default changed from hard_sigmoid to sigmoid in Keras 2.3)",
+                             "a config with recurrent_activation, or a file with its keras_version")
+    else:
+        recurrent_name = "hard_sigmoid" if major_minor < (2, 3) or keras_version.endswith("-tf") else "sigmoid"
+    output_name = _activation_name(cfg.get("activation", "tanh"))
+    keras3 = major_minor is not None and major_minor >= (3, 0)
+    gate, output = (_keras_activation(name, keras3, path, where, key)
+                    for name, key in ((recurrent_name, "recurrent_activation"), (output_name, "activation")))
+    return (gate, output, output) if cell == "lstm" else (gate, output)
+
+
+def _keras_activation(name: str, keras3: bool, path: Path, where: str, key: str) -> Activation:
+    if name == "hard_sigmoid":  # Keras 2: clip(0.2 x + 0.5); Keras 3: relu6(x + 3) / 6
+        return Activation.named("hard_sigmoid", 1.0 / 6.0 if keras3 else 0.2, 0.5)
+    if name == "linear":
+        return Activation.named("affine", 1.0, 0.0)
+    if name == "elu":
+        return Activation.named("elu", 1.0)
+    if name in KERAS_ACTIVATIONS:
+        return Activation.named(name)
+    raise ModelFileError(path, where, f"uses {key}={name!r}", "one of " + ", ".join(KERAS_ACTIVATIONS))
+
+
+def _version(text: str) -> tuple[int, int] | None:
+    """(major, minor) of a Keras version string such as ``2.15.0`` or ``2.2.4-tf``; None if unreadable."""
+    parts = text.split("-")[0].split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        return None
 
 
 def _activation_name(value: object) -> str:
