@@ -287,6 +287,23 @@ class RecurrentModel:
     def __post_init__(self) -> None:
         if not self.layers:
             raise InvalidParameterError("layers", 0, "a model needs at least one recurrent layer")
+        for index, (below, above) in enumerate(zip(self.layers, self.layers[1:]), start=1):
+            if above.input_size != below.shape.output_features:
+                raise InvalidParameterError(
+                    f"layers[{index}].input_size", above.input_size,
+                    f"must equal the output of layer {index - 1} ({below.name or 'unnamed'}: "
+                    f"{below.shape.output_features} features), which it reads",
+                )
+        if any(layer.cell != self.layers[0].cell for layer in self.layers):
+            raise InvalidParameterError("layers", [layer.cell for layer in self.layers], "every layer of a stack has one cell type")
+
+    @property
+    def uniform_states(self) -> bool:
+        """True when every layer has the same hidden and recurrent sizes and directions, so the
+        states stack into one (layers * directions, batch, size) array as in PyTorch."""
+        first = self.layers[0]
+        return all((layer.hidden_size, layer.recurrent_size, len(layer.directions))
+                   == (first.hidden_size, first.recurrent_size, len(first.directions)) for layer in self.layers)
 
     @property
     def cell(self) -> str:

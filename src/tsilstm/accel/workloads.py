@@ -142,5 +142,12 @@ def single_layer_workload(
 
 def workload_from_model(model: RecurrentModel, *, steps: int, batch: int = 1, name: str | None = None) -> Workload:
     """The workload of a loaded model (importers' ``RecurrentModel``) over ``steps`` x ``batch``."""
-    shapes = tuple(layer.shape for layer in model.layers)
-    return Workload(name or model.name or "model", shapes, require_int("steps", steps), require_int("batch", batch), "model", model.source)
+    return workload_from_models((model,), steps=steps, batch=batch, name=name or model.name, source=model.source)
+
+
+def workload_from_models(models: tuple[RecurrentModel, ...], *, steps: int, batch: int = 1, name: str = "model",
+                         source: str = "") -> Workload:
+    """Every layer of ``models`` (e.g. each recurrent node of one file), each its own recurrence, as
+    one workload over ``steps`` x ``batch``."""
+    shapes = tuple(layer.shape for model in models for layer in model.layers)
+    return Workload(name, shapes, require_int("steps", steps), require_int("batch", batch), "model", source)

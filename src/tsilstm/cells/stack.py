@@ -30,6 +30,9 @@ def run_model(
     ``x`` is (T, N, X), or (N, T, X) with ``batch_first``, or unbatched (T, X). ``h0`` is
     (L*D, N, P) and ``c0`` (L*D, N, H) for LSTM (None means zeros). Returns (output, h_n, c_n)
     with output (T, N, D*P) (or batch-first / unbatched like the input); c_n is None for GRU.
+    A stack whose layers differ in hidden size, projection or directions (``model.uniform_states``
+    False) takes and returns its states as a tuple with one (N, P_k) array per layer direction, in
+    order (layer 0 forward, layer 0 reverse, layer 1 ...).
     """
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -45,17 +48,21 @@ def run_model(
     first = model.layers[0]
     if features != first.input_size:
         raise InvalidParameterError("input", x.shape, f"last dimension must be input_size={first.input_size}")
-    dirs = len(first.directions)
-    n_states = len(model.layers) * dirs
     is_lstm = first.cell == "lstm"
-    h0 = _initial(h0, "h0", (n_states, batch, first.recurrent_size), unbatched, x.dtype)
-    c0 = _initial(c0, "c0", (n_states, batch, first.hidden_size), unbatched, x.dtype) if is_lstm else None
+    slots = [layer for layer in model.layers for _ in layer.directions]
+    if model.uniform_states:
+        h0 = _initial(h0, "h0", (len(slots), batch, first.recurrent_size), unbatched, x.dtype)
+        c0 = _initial(c0, "c0", (len(slots), batch, first.hidden_size), unbatched, x.dtype) if is_lstm else None
+    else:
+        h0 = _initial_per_slot(h0, "h0", [(batch, layer.recurrent_size) for layer in slots], unbatched, x.dtype)
+        c0 = _initial_per_slot(c0, "c0", [(batch, layer.hidden_size) for layer in slots], unbatched, x.dtype) if is_lstm else None
     h_n, c_n = [], []
     layer_in = x
-    for li, layer in enumerate(model.layers):
+    k = -1
+    for layer in model.layers:
         outs = []
         for d, weights in enumerate(layer.directions):
-            k = li * dirs + d
+            k += 1
             backwards = layer.runs_reversed(d)
             seq = layer_in[::-1] if backwards else layer_in
             y, h_last, c_last = runner(layer, weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k])
@@ -64,6 +71,12 @@ def run_model(
             c_n.append(c_last)
         layer_in = np.concatenate(outs, axis=2) if len(outs) > 1 else outs[0]
     out = np.ascontiguousarray(layer_in)
+    if not model.uniform_states:
+        if unbatched:
+            out, h_n, c_n = out[:, 0, :], [h[0] for h in h_n], [c[0] for c in c_n] if is_lstm else c_n
+        elif batch_first:
+            out = np.ascontiguousarray(out.transpose(1, 0, 2))
+        return out, tuple(h_n), (tuple(c_n) if is_lstm else None)
     hn = np.stack(h_n)
     cn = np.stack(c_n) if is_lstm else None
     if unbatched:
@@ -83,6 +96,28 @@ def run_reference(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The reference forward pass of ``model`` (see ``run_model`` for shapes)."""
     return run_model(model, x, h0, c0, reference_direction, batch_first=batch_first)
+
+
+def _initial_per_slot(states: object, name: str, shapes: list[tuple[int, int]], unbatched: bool,
+                      dtype: np.dtype) -> list[np.ndarray]:
+    """One initial state per layer direction of a non-uniform stack: zeros for None, else a sequence
+    of ``len(shapes)`` arrays of those shapes ((P,) each when unbatched)."""
+    if states is None:
+        return [np.zeros(shape, dtype=dtype) for shape in shapes]
+    if not isinstance(states, (list, tuple)) or len(states) != len(shapes):
+        raise InvalidParameterError(
+            name, type(states).__name__,
+            f"this stack's layers differ in size, so its states are a sequence of {len(shapes)} arrays, one per "
+            f"layer direction, of shapes {[shape[1:] if unbatched else shape for shape in shapes]}",
+        )
+    out = []
+    for index, (state, shape) in enumerate(zip(states, shapes)):
+        array = np.asarray(state, dtype=dtype)
+        expected = shape[1:] if unbatched else shape
+        if array.shape != expected:
+            raise InvalidParameterError(f"{name}[{index}]", array.shape, f"must have shape {expected}")
+        out.append(array[None, :] if unbatched else array)
+    return out
 
 
 def _initial(state: np.ndarray | None, name: str, shape: tuple[int, int, int], unbatched: bool, dtype: np.dtype) -> np.ndarray:

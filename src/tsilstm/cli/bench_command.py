@@ -18,7 +18,7 @@ from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape
 from tsilstm.bench.shapes import BenchShape
 from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
-from tsilstm.cli.param_types import CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME, CommaListType
+from tsilstm.cli.param_types import FEEDS, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME, CommaListType
 from tsilstm.hardware import usable_cores
 
 DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
@@ -54,7 +54,7 @@ STREAM_CALLS = 200  # calls of one step each in a --stream run (per timed sample
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--onnx", "onnx_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Time this whole ONNX model in onnxruntime vs tsilstm.onnx.InferenceSession (--batch, --steps size its dynamic axes).")
-@click.option("--feeds", default="auto", show_default=True, help="With --onnx: 'auto' (random float inputs) or a .npz file of inputs.")
+@click.option("--feeds", type=FEEDS, default="auto", show_default=True, help="With --onnx: 'auto' (random float inputs) or a .npz file of inputs.")
 def bench(
     workload: str | None, suite: str | None, hidden: int | None, input_size: int | None, batch: int | None,
     steps: int | None, cell: str | None, layers: int, proj_size: int, bidirectional: bool, against: tuple[str, ...], threads: int | None,

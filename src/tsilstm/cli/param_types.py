@@ -137,6 +137,22 @@ class ArchType(click.ParamType):
         return "PRESET|FILE"
 
 
+class FeedsType(click.ParamType):
+    """``auto`` (random inputs shaped from the model) or the path of an existing ``.npz`` file."""
+
+    name = "auto|FILE.npz"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        """``auto``, or the path of an existing .npz file; otherwise fail naming the option."""
+        from pathlib import Path
+
+        text = str(value)
+        if text == "auto" or (text.endswith(".npz") and Path(text).is_file()):
+            return text
+        self.fail(f"{text!r} is neither 'auto' nor an existing .npz file", param, ctx)
+
+
+FEEDS = FeedsType()
 WORKLOAD_NAME = WorkloadNameType()
 """A named workload of ``tsilstm.accel.workloads``."""
 ARCH = ArchType()

@@ -105,15 +105,11 @@ def _model_workload(path: str, steps: int | None, batch: int | None) -> Workload
     """Every recurrent layer found in the file at ``path``, run one after the other, as one workload."""
     from pathlib import Path
 
-    from tsilstm.accel.workloads import workload_from_model
+    from tsilstm.accel.workloads import workload_from_models
     from tsilstm.importers import load_models
-    from tsilstm.model import RecurrentModel
 
-    models = load_models(path)
-    layers = tuple(layer for model in models for layer in model.layers)
-    return workload_from_model(
-        RecurrentModel(layers, name=Path(path).name, source=str(path)), steps=steps or 25, batch=batch or 1
-    )
+    return workload_from_models(tuple(load_models(path)), steps=steps or 25, batch=batch or 1,
+                                name=Path(path).name, source=str(path))
 
 
 def _workload(

@@ -365,12 +365,20 @@ class RecurrentModule:
             raise InvalidParameterError("input", x.shape, "the sequence length must be at least 1 (torch rejects empty sequences too)")
         if x.ndim == 3 and x.shape[0 if self.batch_first else 1] == 0:
             raise InvalidParameterError("input", x.shape, "the batch must hold at least one sequence")
-        h0 = None if h0 is None else to_float32_array(h0, "h_0")
-        c0 = None if c0 is None else to_float32_array(c0, "c_0")
+        h0, c0 = (self._state_array(state, name) for state, name in ((h0, "h_0"), (c0, "c_0")))
         out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first)
         if like_torch:
-            return from_numpy_like(out), from_numpy_like(h_n), None if c_n is None else from_numpy_like(c_n)
+            return from_numpy_like(out), _like_torch(h_n), _like_torch(c_n)
         return out, h_n, c_n
+
+    def _state_array(self, state: Any, name: str) -> Any:
+        """An initial state as float32: one array, or for a stack whose layers differ in size
+        (``model.uniform_states`` False) a tuple of one array per layer direction."""
+        if state is None:
+            return None
+        if not self.model.uniform_states and isinstance(state, (list, tuple)):
+            return tuple(to_float32_array(part, f"{name}[{index}]") for index, part in enumerate(state))
+        return to_float32_array(state, name)
 
     def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
         index, packed = self._packed[id(weights)]
@@ -476,7 +484,7 @@ class GRU(RecurrentModule):
 
     def __call__(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
         """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``."""
-        if isinstance(hx, (tuple, list)):
+        if isinstance(hx, (tuple, list)) and self.model.uniform_states:
             raise InvalidParameterError("hx", type(hx).__name__, "must be None or one array h_0 for a GRU")
         out, h_n, _ = self._forward(input, hx, None)
         return out, h_n
@@ -487,6 +495,15 @@ class GRU(RecurrentModule):
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
             f"schedule={self.requested_schedule!r}, threads={self.threads})"
         )
+
+
+def _like_torch(states: Any) -> Any:
+    """Output states as torch tensors: one tensor, a tuple of them, or None."""
+    if states is None:
+        return None
+    if isinstance(states, tuple):
+        return tuple(from_numpy_like(part) for part in states)
+    return from_numpy_like(states)
 
 
 def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: int, steps: int,
