@@ -62,3 +62,21 @@ def test_more_threads_than_cores_do_not_deadlock() -> None:
     x = np.random.default_rng(1).standard_normal((20, 1, 8)).astype(np.float32)
     reference = tsilstm.LSTM(8, 256, schedule="tsi", threads=1, tile=16, seed=1)(x)[0]
     assert np.array_equal(module(x)[0], reference)
+
+
+@pytest.mark.keep_thread_policy
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_bidirectional_directions_run_concurrently_with_identical_results(cell) -> None:  # type: ignore[no-untyped-def]
+    """Small layers run one kernel thread per direction: with 2 threads the reverse direction runs on
+    a worker beside the forward one, and the result is bitwise the sequential one."""
+    import tsilstm
+
+    kind = tsilstm.LSTM if cell == "lstm" else tsilstm.GRU
+    concurrent = kind(12, 48, num_layers=2, bidirectional=True, threads=2, seed=1, tuning="off")
+    sequential = kind(12, 48, num_layers=2, bidirectional=True, threads=1, seed=1, tuning="off")
+    assert concurrent._direction_executor(0) is not None and sequential._direction_executor(0) is None
+    x = np.random.default_rng(2).standard_normal((33, 3, 12)).astype(np.float32)
+    got, want = concurrent(x), sequential(x)
+    assert np.array_equal(got[0], want[0])
+    for a, b in zip(got[1] if cell == "lstm" else (got[1],), want[1] if cell == "lstm" else (want[1],)):
+        assert np.array_equal(a, b)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Callable
 
 import numpy as np
@@ -24,6 +25,7 @@ def run_model(
     runner: DirectionRunner,
     *,
     batch_first: bool = False,
+    concurrent: Callable[[int], Executor | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``model`` like ``torch.nn.LSTM/GRU.forward`` with ``runner`` computing each direction.
 
@@ -32,7 +34,9 @@ def run_model(
     with output (T, N, D*P) (or batch-first / unbatched like the input); c_n is None for GRU.
     A stack whose layers differ in hidden size, projection or directions (``model.uniform_states``
     False) takes and returns its states as a tuple with one (N, P_k) array per layer direction, in
-    order (layer 0 forward, layer 0 reverse, layer 1 ...).
+    order (layer 0 forward, layer 0 reverse, layer 1 ...). When ``concurrent(layer index)`` gives an
+    executor, a bidirectional layer's reverse direction runs on it while this thread runs the forward
+    one (the directions are independent: results are the same).
     """
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -59,14 +63,21 @@ def run_model(
     h_n, c_n = [], []
     layer_in = x
     k = -1
-    for layer in model.layers:
-        outs = []
+    for li, layer in enumerate(model.layers):
+        calls = []
         for d, weights in enumerate(layer.directions):
             k += 1
-            backwards = layer.runs_reversed(d)
-            seq = layer_in[::-1] if backwards else layer_in
-            y, h_last, c_last = runner(layer, weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k])
-            outs.append(y[::-1] if backwards else y)
+            seq = layer_in[::-1] if layer.runs_reversed(d) else layer_in
+            calls.append((weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k]))
+        executor = concurrent(li) if concurrent is not None and len(calls) == 2 else None
+        if executor is not None:
+            reverse = executor.submit(runner, layer, *calls[1])
+            results = [runner(layer, *calls[0]), reverse.result()]
+        else:
+            results = [runner(layer, *call) for call in calls]
+        outs = []
+        for d, (y, h_last, c_last) in enumerate(results):
+            outs.append(y[::-1] if layer.runs_reversed(d) else y)
             h_n.append(h_last)
             c_n.append(c_last)
         layer_in = np.concatenate(outs, axis=2) if len(outs) > 1 else outs[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -226,6 +227,7 @@ class RecurrentModule:
         self.isa = isa
         self.llc_bytes = self.machine_llc_bytes()
         self._packed: dict[int, tuple[int, PackedDirection]] = {}
+        self._executor: ThreadPoolExecutor | None = None  # runs reverse directions beside forward ones
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
         tile_units = DEFAULT_TILE_UNITS if tile is None else require_int("tile", tile, maximum=MAX_TILE_UNITS)
@@ -366,10 +368,26 @@ class RecurrentModule:
         if x.ndim == 3 and x.shape[0 if self.batch_first else 1] == 0:
             raise InvalidParameterError("input", x.shape, "the batch must hold at least one sequence")
         h0, c0 = (self._state_array(state, name) for state, name in ((h0, "h_0"), (c0, "c_0")))
-        out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first)
+        batch = x.shape[1] if x.ndim == 3 and not self.batch_first else (x.shape[0] if x.ndim == 3 else 1)
+        for run in self.layer_runs:  # before any direction runs, so two concurrent directions never measure
+            run.decide(batch, self._first_packed(run.index), self.isa)
+        out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first,
+                                  concurrent=self._direction_executor)
         if like_torch:
             return from_numpy_like(out), _like_torch(h_n), _like_torch(c_n)
         return out, h_n, c_n
+
+    def _first_packed(self, index: int) -> PackedDirection:
+        return next(packed for layer, packed in self._packed.values() if layer == index)
+
+    def _direction_executor(self, index: int) -> ThreadPoolExecutor | None:
+        """A worker for the reverse direction of layer ``index`` when the two directions' kernel
+        threads together fit in the module's threads, else None (they run one after the other)."""
+        if 2 * self.layer_runs[index].threads > self.threads:
+            return None
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsilstm-reverse")
+        return self._executor
 
     def _state_array(self, state: Any, name: str) -> Any:
         """An initial state as float32: one array, or for a stack whose layers differ in size
