@@ -297,7 +297,7 @@ class RecurrentModel:
         if any(layer.cell != self.layers[0].cell for layer in self.layers):
             raise InvalidParameterError("layers", [layer.cell for layer in self.layers], "every layer of a stack has one cell type")
 
-    @property
+    @cached_property
     def uniform_states(self) -> bool:
         """True when every layer has the same hidden and recurrent sizes and directions, so the
         states stack into one (layers * directions, batch, size) array as in PyTorch."""

@@ -88,8 +88,8 @@ def run_model(
         elif batch_first:
             out = np.ascontiguousarray(out.transpose(1, 0, 2))
         return out, tuple(h_n), (tuple(c_n) if is_lstm else None)
-    hn = np.stack(h_n)
-    cn = np.stack(c_n) if is_lstm else None
+    hn = h_n[0][None] if len(h_n) == 1 else np.stack(h_n)
+    cn = None if not is_lstm else (c_n[0][None] if len(c_n) == 1 else np.stack(c_n))
     if unbatched:
         return out[:, 0, :], hn[:, 0, :], None if cn is None else cn[:, 0, :]
     if batch_first:

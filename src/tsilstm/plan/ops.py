@@ -21,6 +21,7 @@ expanded plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from tsilstm.plan.tiling import Tile, Tiling
@@ -115,9 +116,13 @@ class Program:
 
     def sweeps(self, steps: int) -> range:
         """The values of k whose body instance touches a step in [0, steps)."""
-        low = min(op.step for op in self.body)
-        last = (steps - 1 - low) // self.period
+        last = (steps - 1 - self.lowest_step) // self.period
         return range(self.first_k, last + 1)
+
+    @cached_property
+    def lowest_step(self) -> int:
+        """The smallest step offset of the body's ops."""
+        return min(op.step for op in self.body)
 
     @property
     def fell_back(self) -> bool:

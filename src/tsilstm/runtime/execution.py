@@ -40,19 +40,43 @@ def run_packed(
     (y (T, N, P), h_T (N, P), c_T (N, H) or None), all float32.
     """
     steps, batch, _ = x.shape
+    schedule = schedule or packed.program.schedule
+    if batch <= MAX_KERNEL_BATCH:  # one kernel call's batch: no slices to gather
+        return _run_slice(packed, x, h0, c0, isa, schedule)
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h_last = np.empty((batch, packed.recurrent), dtype=np.float32)
     c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
     for n0 in range(0, batch, MAX_KERNEL_BATCH):
         n1 = min(batch, n0 + MAX_KERNEL_BATCH)
         y_part, h_part, c_part = _run_slice(
-            packed, x[:, n0:n1], h0[n0:n1], None if c0 is None else c0[n0:n1], isa, schedule or packed.program.schedule
+            packed, np.ascontiguousarray(x[:, n0:n1]), h0[n0:n1], None if c0 is None else c0[n0:n1], isa, schedule
         )
         y[:, n0:n1] = y_part
         h_last[n0:n1] = h_part
         if c_last is not None:
             c_last[n0:n1] = c_part
     return y, h_last, c_last
+
+
+def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None) -> dict[str, object]:
+    """The kernel arguments that do not change from call to call for ``packed`` run with
+    ``schedule`` on ``isa`` (kept with the packed direction: a call only adds its data)."""
+    key = (schedule, isa)
+    found = packed.call_arguments.get(key)
+    if found is None:
+        program = packed.programs[schedule]
+        ops, op_start = packed.op_lists[schedule]
+        found = packed.call_arguments[key] = {
+            "cell": CELL_CODES[packed.cell], "variant": VARIANT_CODES[packed.variant], "hidden": packed.hidden,
+            "recurrent": packed.recurrent, "proj": packed.proj, "tile": packed.tile, "threads": packed.threads,
+            "period": program.period, "ops": ops, "op_start": op_start, "weights": packed.weights,
+            "input": packed.input_size, "wx": packed.wx, "xoff": packed.xoff, "bias_x": packed.bias_x,
+            "bias_h": packed.bias_h, "isa": -1 if isa is None else ISAS.index(isa),
+            "weight_dtype": WEIGHT_DTYPE_CODES[packed.dtype], "activations": packed.options.activations,
+            "clip": packed.options.clip, "input_forget": packed.options.input_forget,
+            "peepholes": packed.options.peepholes,
+        }
+    return found
 
 
 def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None,  # type: ignore[no-untyped-def]
@@ -66,43 +90,14 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
     h = np.ascontiguousarray(h0, dtype=np.float32)
     c = np.array(c0, dtype=np.float32, copy=True) if c0 is not None else np.zeros((1,), dtype=np.float32)
     program = packed.programs[schedule]
-    ops, op_start = packed.op_lists[schedule]
-    isa_index = -1 if isa is None else ISAS.index(isa)
+    static = _static_arguments(packed, schedule, isa)
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         y_part = y[t0:t1]
         sweeps = program.sweeps(t1 - t0)
         kernel.run_direction(
-            cell=CELL_CODES[packed.cell],
-            variant=VARIANT_CODES[packed.variant],
-            hidden=packed.hidden,
-            recurrent=packed.recurrent,
-            proj=packed.proj,
-            batch=batch,
-            steps=t1 - t0,
-            tile=packed.tile,
-            threads=packed.threads,
-            period=program.period,
-            k_first=sweeps.start,
-            k_last=sweeps.stop - 1,
-            ops=ops,
-            op_start=op_start,
-            weights=packed.weights,
-            input=packed.input_size,
-            x=np.ascontiguousarray(x[t0:t1]),
-            wx=packed.wx,
-            xoff=packed.xoff,
-            bias_x=packed.bias_x,
-            bias_h=packed.bias_h,
-            h0=h,
-            y=y_part,
-            c=c,
-            isa=isa_index,
-            weight_dtype=WEIGHT_DTYPE_CODES[packed.dtype],
-            activations=packed.options.activations,
-            clip=packed.options.clip,
-            input_forget=packed.options.input_forget,
-            peepholes=packed.options.peepholes,
+            batch=batch, steps=t1 - t0, k_first=sweeps.start, k_last=sweeps.stop - 1,
+            x=x[t0:t1] if t0 or t1 < steps else x, h0=h, y=y_part, c=c, **static,
         )
         h = y_part[-1]
     return y, np.array(h, copy=True), (c if c0 is not None else None)

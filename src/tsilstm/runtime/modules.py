@@ -228,6 +228,7 @@ class RecurrentModule:
         self.llc_bytes = self.machine_llc_bytes()
         self._packed: dict[int, tuple[int, PackedDirection]] = {}
         self._executor: ThreadPoolExecutor | None = None  # runs reverse directions beside forward ones
+        self._first_packed_of: dict[int, PackedDirection] | None = None
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
         tile_units = DEFAULT_TILE_UNITS if tile is None else require_int("tile", tile, maximum=MAX_TILE_UNITS)
@@ -378,7 +379,11 @@ class RecurrentModule:
         return out, h_n, c_n
 
     def _first_packed(self, index: int) -> PackedDirection:
-        return next(packed for layer, packed in self._packed.values() if layer == index)
+        if self._first_packed_of is None:
+            self._first_packed_of = {}
+            for layer, packed in self._packed.values():
+                self._first_packed_of.setdefault(layer, packed)
+        return self._first_packed_of[index]
 
     def _direction_executor(self, index: int) -> ThreadPoolExecutor | None:
         """A worker for the reverse direction of layer ``index`` when the two directions' kernel

@@ -69,6 +69,8 @@ class PackedDirection:
     dtype: str = "float32"
     options: "CellOptions" = field(default_factory=lambda: CellOptions())
     """The cell's options beyond PyTorch's (activations, clip, input_forget, peepholes)."""
+    call_arguments: dict[tuple[str, str | None], dict[str, object]] = field(default_factory=dict, compare=False)
+    """The kernel's unchanging arguments per (schedule, isa), filled by the first call (execution.py)."""
 
     @property
     def weight_bytes(self) -> int:

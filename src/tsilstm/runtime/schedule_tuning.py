@@ -63,7 +63,7 @@ class TuningWarning(UserWarning):
 
 def batch_bucket(batch: int) -> int:
     """The bucket of ``batch`` sequences (see BATCH_BUCKETS)."""
-    return next((bucket for bucket in BATCH_BUCKETS if batch <= bucket), BATCH_BUCKETS[-1])
+    return min(1 << (batch - 1).bit_length(), BATCH_BUCKETS[-1]) if batch > 0 else BATCH_BUCKETS[0]
 
 
 def tuning_mode(requested: str | None = None) -> str:
