@@ -211,7 +211,13 @@ static inline __attribute__((always_inline)) float exp_approx(float x) {
     return p * pow2;
 }
 
-static inline __attribute__((always_inline)) float sigmoid_f(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
+/* Below -87.3 exp_approx(-x) is clamped (finite), so 1 / (1 + e) would stay ~1e-38 where the exact
+ * sigmoid is 0 (or a denormal): a GRU update gate that small times a state near the float32 limit
+ * would then add ~1 instead of ~0. The select keeps the loop vectorisable and NaN propagating. */
+static inline __attribute__((always_inline)) float sigmoid_f(float x) {
+    const float s = 1.0f / (1.0f + exp_approx(-x));
+    return x < -87.0f ? 0.0f : s;
+}
 
 static inline __attribute__((always_inline)) float tanh_f(float x) {
     return 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
