@@ -6,7 +6,7 @@ from collections import Counter
 
 from tsilstm.errors import PlanError
 from tsilstm.plan.buffer_sim import BufferStats, simulate_buffer
-from tsilstm.plan.ops import FINISH, PROJECT, RESET, USE, Plan
+from tsilstm.plan.ops import FINISH, PROJECT, RESET, USE, Op, Plan
 
 
 def check_plan(plan: Plan) -> BufferStats:
@@ -58,24 +58,14 @@ def check_plan(plan: Plan) -> BufferStats:
                 raise PlanError(f"{where}: row-block finished twice for this step")
             if tiling.reset_before and (op.row, op.step) not in resets:
                 raise PlanError(f"{where}: the reset gate of the row-block is not done for this step")
-            for src in ("x", "h", "r") if tiling.reset_before else ("x", "h"):
-                if uses_per_row_step[(src, op.row, op.step)] != cols[src]:
-                    raise PlanError(
-                        f"{where}: only {uses_per_row_step[(src, op.row, op.step)]} of {cols[src]} "
-                        f"W_{src} tiles of the row applied for this step"
-                    )
+            _require_whole_row(where, uses_per_row_step, cols, ("x", "h", "r") if tiling.reset_before else ("x", "h"), op)
             finished.add((op.row, op.step))
         elif op.kind == RESET:
             if not tiling.reset_before or not 0 <= op.step < steps or not 0 <= op.row < tiling.row_blocks:
                 raise PlanError(f"{where}: unexpected reset (original-form GRU plans only) or out of range")
             if (op.row, op.step) in resets:
                 raise PlanError(f"{where}: reset gate completed twice for this step")
-            for src in ("x", "r"):
-                if uses_per_row_step[(src, op.row, op.step)] != cols[src]:
-                    raise PlanError(
-                        f"{where}: only {uses_per_row_step[(src, op.row, op.step)]} of {cols[src]} "
-                        f"W_{src} tiles of the row applied for this step"
-                    )
+            _require_whole_row(where, uses_per_row_step, cols, ("x", "r"), op)
             resets.add((op.row, op.step))
         elif op.kind == PROJECT:
             if not tiling.proj or not 0 <= op.step < steps or op.step in projected:
@@ -108,3 +98,11 @@ def _check_ready(
             raise PlanError(f"{where}: needs the projection of step {step - 1}, not done yet")
     elif (col, step - 1) not in finished:
         raise PlanError(f"{where}: needs h_{step - 1} of row-block {col}, not finished yet")
+
+
+def _require_whole_row(where: str, uses: dict, cols: dict, sources: tuple[str, ...], op: Op) -> None:
+    """Every tile of ``op``'s row-block in each of ``sources`` was applied for ``op``'s step."""
+    for src in sources:
+        if uses[(src, op.row, op.step)] != cols[src]:
+            raise PlanError(f"{where}: only {uses[(src, op.row, op.step)]} of {cols[src]} W_{src} tiles of the row "
+                            "applied for this step")

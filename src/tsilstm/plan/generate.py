@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tsilstm.errors import InvalidParameterError
+from tsilstm.model import gate_count
 from tsilstm.plan.expand import expand
 from tsilstm.plan.ops import Plan, Program
 from tsilstm.plan.schedules.per_step import conventional, naive, pinned, snake
@@ -47,7 +48,7 @@ def make_tiling(
     proj_size = require_int("proj_size", proj_size, minimum=0, maximum=hidden - 1)
     if proj_size and cell != "lstm":
         raise InvalidParameterError("proj_size", proj_size, "must be 0 for a GRU")
-    return Tiling(hidden, input_size, tile, 4 if cell == "lstm" else 3, proj_size, DTYPE_BYTES[dtype])
+    return Tiling(hidden, input_size, tile, gate_count(cell), proj_size, DTYPE_BYTES[dtype])
 
 
 def make_program(

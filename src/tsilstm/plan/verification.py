@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from tsilstm.cells.stack import run_model, run_reference
 from tsilstm.model import RecurrentLayer, RecurrentModel
+from tsilstm.errors import internal_check
 from tsilstm.plan.checker import check_plan
 from tsilstm.plan.expand import expand
 from tsilstm.plan.generate import make_program, make_tiling
 from tsilstm.plan.ops import Plan
 from tsilstm.plan.replay import replay_runner
+from tsilstm.plan.tiling import Tiling
 
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 """Max abs error allowed between replay and reference on unit-scale data (docs/design.md section 4)."""
@@ -53,20 +56,10 @@ def verify_schedule(
     x = np.asarray(x, dtype=np_dtype)
     notes: list[str] = []
     executed: list[str] = []
-
-    def make_plan(layer: RecurrentLayer, steps: int, batch: int) -> Plan:
-        layer_tile = None if tile is None else min(tile, layer.hidden_size)
-        tiling = make_tiling(
-            layer.hidden_size, layer.input_size, tile=layer_tile, cell=layer.cell,
-            proj_size=layer.proj_size, dtype=dtype,
-        )
-        program = make_program(schedule, tiling, max(buffer_bytes, tiling.max_tile_bytes), variant=layer.variant)
-        plan = expand(program, steps, batch)
-        check_plan(plan)
-        executed.append(program.schedule)
-        notes.extend(n for n in program.notes if n not in notes)
-        return plan
-
+    make_plan = checked_plan_maker(
+        schedule, dtype, lambda layer: None if tile is None else min(tile, layer.hidden_size),
+        lambda tiling: max(buffer_bytes, tiling.max_tile_bytes), executed, notes,
+    )
     got = run_model(model, x, h0, c0, replay_runner(make_plan))
     want = run_reference(model, x.astype(np.float64), h0, c0)  # ground truth in fp64
     error = max(float(np.max(np.abs(a - b))) for a, b in zip(got, want) if a is not None)
@@ -75,3 +68,26 @@ def verify_schedule(
     limit = TOLERANCE[dtype] if tolerance is None else tolerance
     ran = executed[0] if len(set(executed)) == 1 else "+".join(sorted(set(executed)))
     return VerifyResult(schedule, ran, model.cell, error, limit, tuple(notes))
+
+
+def checked_plan_maker(
+    schedule: str, dtype: str, tile_of: Callable[[RecurrentLayer], int | None], buffer_of: Callable[[Tiling], int],
+    executed: list[str], notes: list[str],
+) -> Callable[[RecurrentLayer, int, int], Plan]:
+    """A plan maker for ``replay_runner``: the plan of ``schedule`` for a layer (tile ``tile_of(layer)``,
+    buffer ``buffer_of(tiling)`` bytes, weights of ``dtype``) over (steps, batch), checked (a broken
+    rule is an internal error); the executed schedule and the generator's notes are appended to
+    ``executed`` and ``notes``."""
+
+    def make_plan(layer: RecurrentLayer, steps: int, batch: int) -> Plan:
+        tiling = make_tiling(layer.hidden_size, layer.input_size, tile=tile_of(layer), cell=layer.cell,
+                             proj_size=layer.proj_size, dtype=dtype)
+        program = make_program(schedule, tiling, buffer_of(tiling), variant=layer.variant)
+        plan = expand(program, steps, batch)
+        with internal_check(f"the generated {program.schedule} plan"):
+            check_plan(plan)
+        executed.append(program.schedule)
+        notes.extend(n for n in program.notes if n not in notes)
+        return plan
+
+    return make_plan

@@ -32,9 +32,11 @@ def run_packed(
     *,
     isa: str | None = None,
     schedule: str | None = None,
+    chunk_bytes: int = GX_CHUNK_BYTES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``packed`` forward over ``x`` (T, N, X), from states ``h0`` (N, P) and ``c0`` (N, H),
-    with ``schedule`` (one of the packed programs; default: the primary one).
+    with ``schedule`` (one of the packed programs; default: the primary one), in time chunks
+    whose hoisted input part takes at most ``chunk_bytes``.
 
     Every array must already be checked by the caller (float32, right shapes); returns
     (y (T, N, P), h_T (N, P), c_T (N, H) or None), all float32.
@@ -42,14 +44,15 @@ def run_packed(
     steps, batch, _ = x.shape
     schedule = schedule or packed.program.schedule
     if batch <= MAX_KERNEL_BATCH:  # one kernel call's batch: no slices to gather
-        return _run_slice(packed, x, h0, c0, isa, schedule)
+        return _run_slice(packed, x, h0, c0, isa, schedule, chunk_bytes)
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h_last = np.empty((batch, packed.recurrent), dtype=np.float32)
     c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
     for n0 in range(0, batch, MAX_KERNEL_BATCH):
         n1 = min(batch, n0 + MAX_KERNEL_BATCH)
         y_part, h_part, c_part = _run_slice(
-            packed, np.ascontiguousarray(x[:, n0:n1]), h0[n0:n1], None if c0 is None else c0[n0:n1], isa, schedule
+            packed, np.ascontiguousarray(x[:, n0:n1]), h0[n0:n1], None if c0 is None else c0[n0:n1], isa, schedule,
+            chunk_bytes,
         )
         y[:, n0:n1] = y_part
         h_last[n0:n1] = h_part
@@ -80,11 +83,11 @@ def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None) -
 
 
 def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None,  # type: ignore[no-untyped-def]
-               schedule: str):
+               schedule: str, chunk_bytes: int):
     kernel = kernel_module()
     steps, batch, _ = x.shape
     width = packed.bias_x.size  # row-blocks x padded gate rows: the hoisted floats per (step, sequence)
-    chunk = max(2, GX_CHUNK_BYTES // (4 * batch * width))
+    chunk = max(2, chunk_bytes // (4 * batch * width))
     chunk -= chunk % 2  # even chunks keep tsi's step pairs aligned across chunks
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h = np.ascontiguousarray(h0, dtype=np.float32)

@@ -13,7 +13,7 @@ import numpy as np
 from tsilstm.cells.stack import run_model
 from tsilstm.errors import InvalidParameterError
 from tsilstm.hardware import cache_sizes_bytes, cpu_identity, last_level_cache_bytes, usable_cores
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, random_model
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import available_isas, run_packed

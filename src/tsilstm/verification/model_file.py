@@ -11,9 +11,10 @@ from typing import Callable
 import numpy as np
 
 from tsilstm.cells.stack import DirectionRunner, run_model, run_reference
-from tsilstm.errors import TsilstmError, internal_check
+from tsilstm.errors import TsilstmError
 from tsilstm.model import RecurrentLayer, RecurrentModel
-from tsilstm.plan import SCHEDULES, check_plan, expand, make_program, make_tiling
+from tsilstm.plan import SCHEDULES
+from tsilstm.plan.verification import checked_plan_maker
 from tsilstm.plan.ops import Plan
 from tsilstm.plan.replay import replay_runner
 from tsilstm.validation import require_choice, require_int
@@ -185,20 +186,13 @@ def _run(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | 
 def _plan_maker(
     schedule: str, tile: int | None, buffer_bytes: int | None, executed: list[str], notes: list[str]
 ) -> Callable[[RecurrentLayer, int, int], Plan]:
-    def make_plan(layer: RecurrentLayer, steps: int, batch: int) -> Plan:
-        layer_tile = min(64, -(-layer.hidden_size // 4)) if tile is None else min(tile, layer.hidden_size)
-        tiling = make_tiling(layer.hidden_size, layer.input_size, tile=layer_tile, cell=layer.cell,
-                             proj_size=layer.proj_size, dtype="float32")
-        budget = tiling.matrix_bytes("h") // 3 if buffer_bytes is None else buffer_bytes
-        program = make_program(schedule, tiling, max(budget, 2 * tiling.max_tile_bytes), variant=layer.variant)
-        plan = expand(program, steps, batch)
-        with internal_check(f"the generated {program.schedule} plan"):
-            check_plan(plan)
-        executed.append(program.schedule)
-        notes.extend(n for n in program.notes if n not in notes)
-        return plan
-
-    return make_plan
+    return checked_plan_maker(
+        schedule, "float32",
+        lambda layer: min(64, -(-layer.hidden_size // 4)) if tile is None else min(tile, layer.hidden_size),
+        lambda tiling: max(tiling.matrix_bytes("h") // 3 if buffer_bytes is None else buffer_bytes,
+                           2 * tiling.max_tile_bytes),
+        executed, notes,
+    )
 
 
 def _error(got: Outputs, want: Outputs) -> float:

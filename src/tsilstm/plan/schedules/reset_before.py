@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan.ops import Op, Program, finish, reset
-from tsilstm.plan.schedules.step_order import emit_streamed, pin_prefix, step_ranges, tiles_of
+from tsilstm.plan.schedules.step_order import emit_streamed, pin_prefix, row_pass, step_ranges, tiles_of
 from tsilstm.plan.tiling import Tile, Tiling
 
 FALLBACK = {"tsi": "snake", "tsi-pinned": "pinned"}
@@ -29,16 +29,7 @@ def two_pass_items(tiling: Tiling, with_inputs: bool, reverse: bool = False) -> 
     """The work of one step in the two-pass order above (steps relative, 0); row-blocks and
     columns descending when ``reverse``."""
     rows, h_cols, x_cols = step_ranges(tiling, reverse)
-    items: list[Tile | Op] = []
-    for r in rows:
-        if with_inputs:
-            items += [Tile("x", r, c) for c in x_cols]
-        items += [Tile("r", r, c) for c in h_cols]
-        items.append(reset(r, 0))
-    for r in rows:
-        items += [Tile("h", r, c) for c in h_cols]
-        items.append(finish(r, 0))
-    return items
+    return row_pass(rows, x_cols if with_inputs else (), "r", h_cols, reset) + row_pass(rows, (), "h", h_cols, finish)
 
 
 def reset_before_program(schedule: str, tiling: Tiling, buffer_bytes: int) -> Program:

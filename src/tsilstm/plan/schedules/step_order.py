@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 from tsilstm.plan.ops import Op, finish, project, use
 from tsilstm.plan.tiling import Tile, Tiling
 
@@ -23,16 +25,23 @@ def step_items(tiling: Tiling, with_inputs: bool, reverse: bool = False) -> list
     with a projection, the W_hr tiles and the project op follow. Tiles stand for their use; the
     step of every op is 0 (relative)."""
     rows, h_cols, x_cols = step_ranges(tiling, reverse)
-    items: list[Tile | Op] = []
-    for r in rows:
-        if with_inputs:
-            items += [Tile("x", r, c) for c in x_cols]
-        items += [Tile("h", r, c) for c in h_cols]
-        items.append(finish(r, 0))
+    items = row_pass(rows, x_cols if with_inputs else (), "h", h_cols, finish)
     if tiling.proj:
         p_tiles = tiling.tiles("p")
         items += p_tiles[::-1] if reverse else p_tiles
         items.append(project(0))
+    return items
+
+
+def row_pass(rows: Sequence[int], x_cols: Sequence[int], src: str, cols: Sequence[int],
+             close: Callable[[int, int], Op]) -> list[Tile | Op]:
+    """One pass over ``rows``: each row-block's x tiles (``x_cols``, none when empty), then its
+    ``src`` tiles over ``cols``, then ``close(row, 0)`` (finish or reset)."""
+    items: list[Tile | Op] = []
+    for r in rows:
+        items += [Tile("x", r, c) for c in x_cols]
+        items += [Tile(src, r, c) for c in cols]
+        items.append(close(r, 0))
     return items
 
 
