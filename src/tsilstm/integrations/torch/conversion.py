@@ -103,8 +103,8 @@ def convert(module: Any, *, schedule: str = "auto", weight_dtype: str | None = N
         module = replacement(module)
     else:
         for parent in list(module.modules()):
-            for child_name, child in list(parent.named_children()):
-                if _reason_to_skip(child) is None:
+            for child_name, child in list(parent._modules.items()):  # every name, also of a shared child
+                if child is not None and _reason_to_skip(child) is None:
                     setattr(parent, child_name, replacement(child))
     for name, reason in report.skipped:
         logger.warning("tsilstm.convert left %s alone: %s", name or "the model", reason)

@@ -212,6 +212,14 @@ class LSTM(KernelRecurrent, torch.nn.RNNBase):
 
     _cell = "lstm"
     _mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: Any = None, *, schedule: str = "auto", threads: int | None = None,
+                 weight_dtype: str | None = None, grad_mode: str = "recompute", tuning: str | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
+                         device, dtype, schedule=schedule, threads=threads, weight_dtype=weight_dtype,
+                         grad_mode=grad_mode, tuning=tuning)
     get_expected_cell_size = torch.nn.LSTM.get_expected_cell_size
     check_forward_args = torch.nn.LSTM.check_forward_args
     permute_hidden = torch.nn.LSTM.permute_hidden
@@ -236,6 +244,14 @@ class GRU(KernelRecurrent, torch.nn.RNNBase):
 
     _cell = "gru"
     _mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: Any = None, *, schedule: str = "auto", threads: int | None = None,
+                 weight_dtype: str | None = None, grad_mode: str = "recompute", tuning: str | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device,
+                         dtype, schedule=schedule, threads=threads, weight_dtype=weight_dtype, grad_mode=grad_mode,
+                         tuning=tuning)
     _torch_forward = torch.nn.GRU.forward
 
     def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:

@@ -149,7 +149,7 @@ def _gru_autograd_backward(ctx, grad_output, grad_hn):  # type: ignore[no-untype
     grads = torch.ops.tsilstm.gru_backward(
         input, hx, weights, *_materialized((grad_output, grad_hn), ctx), *ctx.layout
     )
-    return (grads[0], grads[1], list(grads[2:])) + (None,) * 7
+    return (grads[0], grads[1], list(grads[2:])) + (None,) * 8
 
 
 gru_forward.register_autograd(_gru_autograd_backward, setup_context=_gru_setup_context)
