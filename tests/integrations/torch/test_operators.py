@@ -27,13 +27,21 @@ def test_operators_are_registered() -> None:
     assert hasattr(torch.ops.tsilstm, "lstm_forward") and hasattr(torch.ops.tsilstm, "gru_forward")
 
 
-def test_compile_fullgraph_calls_the_operator() -> None:
-    reference, fast = twin("lstm", 8, 12, num_layers=2, batch_first=True)
-    compiled = torch.compile(fast, fullgraph=True)
+def test_compile_fullgraph_whole_model() -> None:
+    """The issue's model shape compiled with fullgraph=True (inductor): correct on new inputs and
+    after a weight update (the operator receives the weights on every call)."""
+    _, rnn = twin("lstm", 8, 12, num_layers=2)
+    model = Tagger(rnn).eval()
+    reference = Tagger(torch.nn.LSTM(8, 12, num_layers=2)).eval()
+    reference.load_state_dict(model.state_dict())
+    compiled = torch.compile(model, fullgraph=True)
     with torch.no_grad():
-        for shape in ((2, 5, 8), (3, 7, 8)):
-            x = torch.randn(shape)
-            assert max_error(compiled(x), reference(x)) <= TOLERANCE
+        for steps in (5, 9):
+            tokens = torch.randint(0, 50, (steps, 2))
+            assert max_error(compiled(tokens), reference(tokens)) <= TOLERANCE
+        for module in (model, reference):
+            module.rnn.weight_hh_l1.mul_(0.5)
+        assert max_error(compiled(tokens), reference(tokens)) <= TOLERANCE
 
 
 def test_compile_fullgraph_gradients() -> None:
