@@ -95,3 +95,29 @@ def test_jit_trace_runs_the_operator_on_a_new_input(cell) -> None:  # type: igno
     new = torch.randn(7, 3, 8)
     with torch.no_grad():
         assert max_error(traced(new), reference(new)) <= TOLERANCE
+
+
+def test_saved_programs_load_in_a_new_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """torch.export.save and torch.jit.save files run in a fresh process once tsilstm.nn is imported
+    (the pack keys they carry are unknown there: the weights are packed again)."""
+    import subprocess
+    import sys
+
+    reference, fast = twin("lstm", 8, 12, num_layers=2)
+    x = torch.randn(5, 2, 8)
+    torch.export.save(torch.export.export(fast, (x,)), tmp_path / "exported.pt2")
+    with torch.no_grad(), pytest.warns(torch.jit.TracerWarning):
+        torch.jit.trace(fast, (x,)).save(str(tmp_path / "traced.pt"))
+    new = torch.randn(5, 2, 8)
+    with torch.no_grad():
+        torch.save((new, reference(new)[0]), tmp_path / "expected.pt")
+    code = f"""
+import torch, tsilstm.nn
+new, expected = torch.load({str(tmp_path / 'expected.pt')!r})
+exported = torch.export.load({str(tmp_path / 'exported.pt2')!r}).module()
+traced = torch.jit.load({str(tmp_path / 'traced.pt')!r})
+with torch.no_grad():
+    for program in (exported, traced):
+        assert float((program(new)[0] - expected).abs().max()) <= {TOLERANCE}
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
