@@ -136,6 +136,26 @@ def test_weight_changes_after_packing_are_seen(change) -> None:  # type: ignore[
     assert kept_runtime(fast._pack_key) is not packed
 
 
+def test_parametrized_weights_are_recomputed_each_call() -> None:
+    from torch.nn.utils import parametrize
+
+    class Halved(torch.nn.Module):
+        def forward(self, weight):  # type: ignore[no-untyped-def]
+            return weight * 0.5
+
+    reference, fast = twin("lstm", 5, 8)
+    for module in (reference, fast):
+        parametrize.register_parametrization(module, "weight_hh_l0", Halved())
+    x = torch.randn(4, 2, 5)
+    expected, got = run_both(reference, fast, x)
+    assert max_error(expected, got) <= TOLERANCE
+    with torch.no_grad():
+        for module in (reference, fast):
+            module.parametrizations.weight_hh_l0.original.mul_(3.0)
+    expected, got = run_both(reference, fast, x)
+    assert max_error(expected, got) <= TOLERANCE
+
+
 def test_unchanged_weights_are_packed_once() -> None:
     reference, fast = twin("gru", 5, 8)
     x = torch.randn(3, 1, 5)

@@ -104,6 +104,7 @@ class KernelRecurrent:
         more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
         ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
         come from torch's implementation recomputed in backward."""
+        self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
         self._check_parameters()
         if isinstance(input, PackedSequence):
             check_packed(input, self.input_size)  # type: ignore[attr-defined]
