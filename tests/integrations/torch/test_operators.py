@@ -76,6 +76,21 @@ def test_export_calls_the_operator_on_new_inputs(cell) -> None:  # type: ignore[
             assert max_error(exported.module()(new), reference(new)) <= TOLERANCE
 
 
+def test_module_and_its_export_share_one_packing() -> None:
+    """export's module holds the module's own Parameters: calling both in turn packs once."""
+    from tsilstm.integrations.torch.pack_cache import kept_runtime
+
+    _, fast = twin("lstm", 8, 12)
+    x = torch.randn(5, 2, 8)
+    exported = torch.export.export(fast, (x,)).module()
+    packs = []
+    with torch.no_grad():
+        for program in (fast, exported, fast, exported):
+            program(x)
+            packs.append(kept_runtime(fast._pack_key))
+    assert all(pack is packs[0] for pack in packs)
+
+
 def test_export_whole_model() -> None:
     _, rnn = twin("lstm", 8, 12, num_layers=2)
     model = Tagger(rnn).eval()
