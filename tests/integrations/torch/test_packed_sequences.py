@@ -4,6 +4,8 @@ states, gradients; each sequence runs for its own length."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pack_sequence
 
 from tests.integrations.torch.twins import TOLERANCE, max_error, twin
@@ -31,6 +33,23 @@ def test_packed_mixed_lengths_match_torch(cell, bidirectional, enforce_sorted) -
         expected, got = reference(packed), fast(packed)
     assert isinstance(got[0], PackedSequence)
     assert got[0].sorted_indices is packed.sorted_indices or torch.equal(got[0].sorted_indices, packed.sorted_indices)
+    assert max_error(expected, got) <= TOLERANCE
+
+
+@given(lengths=st.lists(st.integers(1, 8), min_size=1, max_size=6), cell=st.sampled_from(["lstm", "gru"]),
+       bidirectional=st.booleans(), enforce_sorted=st.booleans(), layers=st.integers(1, 2), with_state=st.booleans(), batch_first=st.booleans())
+@settings(max_examples=20)
+def test_random_packed_batches_match_torch(lengths, cell, bidirectional, enforce_sorted, layers, with_state,  # type: ignore[no-untyped-def]
+                                           batch_first) -> None:
+    torch.manual_seed(sum(lengths))
+    reference, fast = twin(cell, 3, 5, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
+    packed = packed_batch(lengths, 3, enforce_sorted)
+    hx = None
+    if with_state:
+        h = torch.randn(layers * (2 if bidirectional else 1), len(lengths), 5)
+        hx = (h, torch.randn_like(h)) if cell == "lstm" else h
+    with torch.no_grad():
+        expected, got = reference(packed, hx), fast(packed, hx)
     assert max_error(expected, got) <= TOLERANCE
 
 
