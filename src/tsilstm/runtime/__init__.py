@@ -8,9 +8,9 @@ rule, last-level cache size), ``calibration`` (the measurement behind the auto r
 
 from tsilstm.runtime.modules import GRU, LSTM, RecurrentModule, default_threads
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES, choose_schedule, last_level_cache_bytes
-from tsilstm.runtime.torch_interop import from_torch, model_from_torch, model_from_torch_weights
+from tsilstm.runtime.torch_interop import from_torch, model_from_torch
 
 __all__ = [
     "LSTM", "GRU", "RecurrentModule", "default_threads", "RUNTIME_SCHEDULES", "choose_schedule",
-    "last_level_cache_bytes", "from_torch", "model_from_torch", "model_from_torch_weights",
+    "last_level_cache_bytes", "from_torch", "model_from_torch",
 ]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from tsilstm.errors import InvalidParameterError, UnsupportedModelError
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 
 
 def model_from_torch(module: Any) -> RecurrentModel:
@@ -20,49 +20,34 @@ def model_from_torch(module: Any) -> RecurrentModel:
             f"from_torch takes a torch.nn.LSTM or torch.nn.GRU, not {type(module).__name__}"
         )
     cell = "lstm" if isinstance(module, torch.nn.LSTM) else "gru"
-    weights = {name: getattr(module, name) for name in module._flat_weights_names}
-    return model_from_torch_weights(cell, weights, num_layers=module.num_layers, bidirectional=module.bidirectional,
-                                    proj_size=int(getattr(module, "proj_size", 0) or 0), name=type(module).__name__)
-
-
-def model_from_torch_weights(cell: str, weights: Mapping[str, Any], *, num_layers: int, bidirectional: bool,
-                             proj_size: int = 0, name: str = "") -> RecurrentModel:
-    """The ``RecurrentModel`` of torch-named LSTM / GRU weights (``weight_ih_l0``, ``bias_hh_l1_reverse``,
-    ``weight_hr_l0``, ...: tensors or arrays, copied as float32; missing biases become zeros)."""
-    suffixes = ("", "_reverse") if bidirectional else ("",)
+    proj = int(getattr(module, "proj_size", 0) or 0)
+    suffixes = ("", "_reverse") if module.bidirectional else ("",)
     layers = []
-    in_size = 0
-    for index in range(num_layers):
+    in_size = module.input_size
+    for index in range(module.num_layers):
         dirs = []
         for suffix in suffixes:
-            def get(kind: str) -> np.ndarray | None:
-                value = weights.get(f"{kind}_l{index}{suffix}")
-                if value is None:
-                    return None
-                if hasattr(value, "detach"):  # a torch tensor
-                    value = value.detach().to("cpu").float().numpy()
-                return np.array(value, dtype=np.float32, copy=True)
+            def get(name: str) -> np.ndarray | None:
+                tensor = getattr(module, f"{name}_l{index}{suffix}", None)
+                return None if tensor is None else tensor.detach().to("cpu").float().numpy().copy()
 
             w_ih, w_hh = get("weight_ih"), get("weight_hh")
-            if w_ih is None or w_hh is None:
-                raise UnsupportedModelError(f"weights of layer {index}{suffix} are missing (weight_ih / weight_hh)")
             rows = w_hh.shape[0]
-            b_ih, b_hh = get("bias_ih"), get("bias_hh")
+            b_ih = get("bias_ih") if module.bias else None
+            b_hh = get("bias_hh") if module.bias else None
             dirs.append(
                 DirectionWeights(
                     w_ih=w_ih,
                     w_hh=w_hh,
                     b_ih=np.zeros(rows, np.float32) if b_ih is None else b_ih,
                     b_hh=np.zeros(rows, np.float32) if b_hh is None else b_hh,
-                    w_hr=get("weight_hr") if proj_size else None,
+                    w_hr=get("weight_hr") if proj else None,
                 )
             )
-        in_size = in_size or dirs[0].w_ih.shape[1]
-        hidden = dirs[0].w_hh.shape[0] // gate_count(cell)
-        layer = RecurrentLayer(cell, in_size, hidden, tuple(dirs), proj_size, name=f"layer{index}")
+        layer = RecurrentLayer(cell, in_size, module.hidden_size, tuple(dirs), proj, name=f"layer{index}")
         layers.append(layer)
         in_size = layer.output_size * len(suffixes)
-    return RecurrentModel(tuple(layers), name=name, source="torch")
+    return RecurrentModel(tuple(layers), name=type(module).__name__, source="torch")
 
 
 def from_torch(module: Any, *, schedule: str = "auto", threads: int | None = None, tile: int | None = None,

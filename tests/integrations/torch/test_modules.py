@@ -80,6 +80,18 @@ def test_input_dtype_is_kept(cell, dtype, tolerance) -> None:  # type: ignore[no
         assert float((g.double() - e.double()).abs().max()) <= tolerance
 
 
+def test_bfloat16_parameters_and_input() -> None:
+    """A model moved to bfloat16 keeps running: weights and input widened to float32."""
+    reference, fast = twin("gru", 6, 10)
+    fast.to(torch.bfloat16)
+    reference.load_state_dict({k: v.float() for k, v in fast.state_dict().items()})
+    x = torch.randn(5, 2, 6).to(torch.bfloat16)
+    with torch.no_grad():
+        got, expected = fast(x), reference(x.float())
+    assert got[0].dtype == torch.bfloat16
+    assert float((got[0].float() - expected[0]).abs().max()) <= 2e-2
+
+
 def test_state_dict_round_trips_both_ways() -> None:
     reference = torch.nn.LSTM(4, 8, num_layers=2, bidirectional=True, proj_size=3)
     fast = LSTM(4, 8, num_layers=2, bidirectional=True, proj_size=3, schedule="tsi")

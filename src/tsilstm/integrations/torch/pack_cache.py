@@ -18,7 +18,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from tsilstm.runtime import GRU, LSTM, RecurrentModule, model_from_torch_weights
+from tsilstm.importers.torch_state_dict import models_from_state_dict
+from tsilstm.runtime import GRU, LSTM, RecurrentModule
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,8 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, wei
         entry = _entries.get(key)
         if entry is not None and entry.fingerprint == fingerprint:
             return entry.runtime
-    model = model_from_torch_weights(layout.cell, dict(zip(layout.weight_names(), weights)),
-                                     num_layers=layout.num_layers, bidirectional=layout.bidirectional,
-                                     proj_size=layout.proj_size, name=f"torch {layout.cell.upper()}")
+    state = {name: w.detach().float().numpy() for name, w in zip(layout.weight_names(), weights)}
+    (model,) = models_from_state_dict(state, f"torch.nn.{layout.cell.upper()} weights", prefix="")
     cls = LSTM if layout.cell == "lstm" else GRU
     runtime = cls.from_model(model, schedule=settings.schedule, threads=settings.threads or None,
                              weight_dtype=settings.weight_dtype, tuning=settings.tuning or None)
