@@ -1,0 +1,267 @@
+"""``LSTM`` and ``GRU``: torch modules (``torch.nn.RNNBase`` subclasses, like ``torch.nn.LSTM`` /
+``torch.nn.GRU``) whose forward pass runs in tsilstm's native kernel through the registered
+operators ``tsilstm::lstm_forward`` / ``tsilstm::gru_forward``.
+
+They keep torch's constructor, attributes, parameters and parameter names, so ``state_dict()``
+is torch's and loads into ``torch.nn.LSTM`` / ``GRU`` and back; ``forward(input, hx)`` has
+torch's contract (batch-first, unbatched, ``PackedSequence``, bidirectional, ``proj_size``).
+They derive from ``RNNBase`` rather than ``torch.nn.LSTM`` / ``GRU`` because ``torch.compile``
+refuses to trace any instance of those classes; the methods of torch's forward are borrowed
+from them for the calls that run torch's own implementation.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import torch
+from torch.nn.utils.rnn import PackedSequence
+
+from tsilstm.errors import InvalidParameterError
+from tsilstm.integrations.torch import operators  # noqa: F401  (registers torch.ops.tsilstm.*)
+from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, kept_runtime, new_pack_key
+from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed
+from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
+from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
+from tsilstm.runtime.modules import MAX_THREADS
+from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
+from tsilstm.runtime.schedule_tuning import TUNING_MODES
+from tsilstm.validation import require_choice, require_int
+
+GRAD_MODES = ("recompute", "torch", "error")
+"""What a forward pass does when gradients are needed (grad enabled and the input, a state or a
+parameter requires grad): ``recompute`` runs the kernel forward and, in backward, recomputes the
+stack with torch's implementation to get torch's gradients; ``torch`` runs torch's own forward
+instead; ``error`` raises."""
+
+
+def kernel_settings(schedule: str, threads: int | None, weight_dtype: str | None, tuning: str | None) -> KernelSettings:
+    """Checked kernel settings: ``schedule`` one of RUNTIME_SCHEDULES, ``threads`` None (all usable
+    cores) or 1..MAX_THREADS, ``weight_dtype`` None (float32) or one of the kernel's weight types,
+    ``tuning`` None (TSILSTM_TUNING or on) or one of TUNING_MODES."""
+    require_choice("schedule", schedule, RUNTIME_SCHEDULES)
+    threads = 0 if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
+    weight_dtype = "float32" if weight_dtype is None else require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    tuning = "" if tuning is None else require_choice("tuning", tuning, TUNING_MODES)
+    return KernelSettings(schedule, threads, weight_dtype, tuning)
+
+
+class KernelRecurrent:
+    """What ``LSTM`` and ``GRU`` share (mixed in before ``torch.nn.RNNBase``)."""
+
+    _cell = ""
+    _mode = ""
+    """torch's name of the cell (RNNBase's ``mode``)."""
+    kernel_settings: KernelSettings
+    grad_mode: str
+    _pack_key: str
+
+    def __init__(self, *args: Any, schedule: str = "auto", threads: int | None = None, weight_dtype: str | None = None,
+                 grad_mode: str = "recompute", tuning: str | None = None, **kwargs: Any) -> None:
+        super().__init__(self._mode, *args, **kwargs)  # type: ignore[call-arg]
+        self.kernel_settings = kernel_settings(schedule, threads, weight_dtype, tuning)
+        self.grad_mode = require_choice("grad_mode", grad_mode, GRAD_MODES)
+        self._new_key()
+
+    def _new_key(self) -> None:
+        self._pack_key = new_pack_key()
+        weakref.finalize(self, forget, self._pack_key)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling or ``copy.deepcopy``: the copy packs its own weights under a new key."""
+        super().__setstate__(state)  # type: ignore[misc]
+        self._new_key()
+
+    def flatten_parameters(self) -> None:
+        """Drop the packed weights, so the next call packs the current ones (needed only after
+        changing a parameter through ``.data``, which torch's version counters do not see). torch
+        calls it too whenever the parameters are replaced (construction, ``.to()``, assignment)."""
+        key = self.__dict__.get("_pack_key")
+        if key is not None:
+            forget(key)
+        super().flatten_parameters()  # type: ignore[misc]
+
+    def plan_summary(self) -> str:
+        """What the kernel runs for this module (schedule per layer and why, threads, tile), from the
+        last call; before the first call, says so."""
+        runtime = kept_runtime(self._pack_key)
+        return "not run yet: the first call packs the weights" if runtime is None else runtime.plan_summary()
+
+    def extra_repr(self) -> str:
+        s = self.kernel_settings
+        text = super().extra_repr()  # type: ignore[misc]
+        return (f"{text}, schedule={s.schedule!r}, threads={s.threads or None}, weight_dtype={s.weight_dtype!r}, "
+                f"grad_mode={self.grad_mode!r}")
+
+    # ------------------------------------------------------------------------------ forward
+
+    def forward(self, input: Any, hx: Any = None) -> Any:
+        """torch's forward contract, computed by the kernel in float32: float16, bfloat16 and float64
+        input is converted to float32 and the outputs back to the input's dtype. CPU tensors only.
+
+        Runs torch's own implementation instead when dropout is active (training mode, dropout > 0,
+        more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
+        ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
+        come from torch's implementation recomputed in backward."""
+        self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
+        self._check_parameters()
+        if isinstance(input, PackedSequence):
+            check_packed(input, self.input_size)  # type: ignore[attr-defined]
+            batch = int(input.batch_sizes[0])
+            states = self._initial_states(hx, batch, batched=True, dtype=input.data.dtype)
+            if self._torch_runs(input.data, states):
+                return self._torch_forward(input, hx)  # type: ignore[attr-defined]
+            output, finals = run_packed(self._run_sequence_first, input, states)
+            return output, self._public_states(finals)
+        check_cpu_float(input, "input")
+        if input.dim() not in (2, 3):
+            raise InvalidParameterError("input", tuple(input.shape),
+                                        "must have 2 (T, X) or 3 dimensions ((T, N, X), or (N, T, X) with batch_first)")
+        if input.shape[-1] != self.input_size:  # type: ignore[attr-defined]
+            raise InvalidParameterError("input", tuple(input.shape), f"last dimension must be input_size={self.input_size}")  # type: ignore[attr-defined]
+        batched = input.dim() == 3
+        x = input.unsqueeze(1) if not batched else (input.transpose(0, 1) if self.batch_first else input)  # type: ignore[attr-defined]
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise InvalidParameterError("input", tuple(input.shape), "needs at least one step and one sequence")
+        states = self._initial_states(hx, x.shape[1], batched=batched, dtype=input.dtype)
+        if self._torch_runs(input, states):
+            return self._torch_forward(input, hx)  # type: ignore[attr-defined]
+        out, finals = self._run_sequence_first(x, states)
+        if not batched:
+            out, finals = out.squeeze(1), tuple(f.squeeze(1) for f in finals)
+        elif self.batch_first:  # type: ignore[attr-defined]
+            out = out.transpose(0, 1)
+        return out, self._public_states(finals)
+
+    def _check_parameters(self) -> None:
+        for name, weight in zip(self._flat_weights_names, self._flat_weights):  # type: ignore[attr-defined]
+            if weight.device.type != "cpu":
+                raise InvalidParameterError(f"module parameter {name}", f"a tensor on device {weight.device}",
+                                            "must be on the CPU: tsilstm runs on the CPU only (call .cpu() on the module)")
+
+    def _torch_runs(self, input: torch.Tensor, states: States) -> bool:
+        """True when this call must run torch's own implementation (dropout active, or gradients
+        needed with grad_mode='torch'); raises when gradients are needed with grad_mode='error'."""
+        if self.training and self.dropout > 0 and self.num_layers > 1:  # type: ignore[attr-defined]
+            return True
+        if not torch.is_grad_enabled():
+            return False
+        needs_grad = input.requires_grad or any(s.requires_grad for s in states) or any(
+            w.requires_grad for w in self._flat_weights)  # type: ignore[attr-defined]
+        if needs_grad and self.grad_mode == "error":
+            raise InvalidParameterError(
+                "grad_mode", "error",
+                "gradients are needed here (grad is enabled and the input, hx or a parameter requires grad): run "
+                "under torch.no_grad() / torch.inference_mode(), or use grad_mode='recompute' or 'torch'")
+        return needs_grad and self.grad_mode == "torch"
+
+    def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
+        raise NotImplementedError
+
+    def _initial_states(self, hx: Any, batch: int, *, batched: bool, dtype: torch.dtype) -> States:
+        """The initial states as batched (L*D, N, *) tensors: zeros of ``dtype`` when ``hx`` is None,
+        else ``hx`` checked (and given a batch axis for unbatched input)."""
+        shapes = self._state_shapes(batch)
+        if hx is None:
+            return tuple(torch.zeros(shape, dtype=dtype) for shape in shapes)
+        given = self._split_hx(hx)
+        states = []
+        for name, state, shape in zip(("hx[0]", "hx[1]") if len(shapes) == 2 else ("hx",), given, shapes):
+            check_cpu_float(state, name)
+            if batched:
+                states.append(check_shape(state, name, shape))
+            else:
+                states.append(check_shape(state, name, (shape[0], shape[2])).unsqueeze(1))
+        return tuple(states)
+
+    def _split_hx(self, hx: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _public_states(self, finals: States) -> Any:
+        raise NotImplementedError
+
+    def _run_sequence_first(self, x: torch.Tensor, states: States) -> tuple[torch.Tensor, States]:
+        """Run (T, N, X) input of any float dtype from batched states; returns the (T, N, D*P)
+        output and final states in the input's dtype."""
+        dtype = x.dtype
+        x32 = x.to(torch.float32).contiguous()
+        states32 = [s.to(torch.float32).contiguous() for s in states]
+        s = self.kernel_settings
+        weights = list(self._flat_weights)  # type: ignore[attr-defined]
+        if self._cell == "lstm":
+            out, h_n, c_n = torch.ops.tsilstm.lstm_forward(
+                x32, states32[0], states32[1], weights, self._pack_key, self.num_layers, self.bidirectional,  # type: ignore[attr-defined]
+                self.proj_size, self.bias, s.schedule, s.threads, s.weight_dtype, s.tuning)  # type: ignore[attr-defined]
+            finals: tuple[torch.Tensor, ...] = (h_n, c_n)
+        else:
+            out, h_n = torch.ops.tsilstm.gru_forward(
+                x32, states32[0], weights, self._pack_key, self.num_layers, self.bidirectional, self.bias,  # type: ignore[attr-defined]
+                s.schedule, s.threads, s.weight_dtype, s.tuning)
+            finals = (h_n,)
+        return out.to(dtype), tuple(f.to(dtype) for f in finals)
+
+
+class LSTM(KernelRecurrent, torch.nn.RNNBase):
+    """``torch.nn.LSTM`` (same constructor, parameters, state_dict and forward) run by tsilstm's
+    kernel. Extra keyword arguments: ``schedule`` ("auto": measured on the first call; or "tsi",
+    "conventional", ...), ``threads`` (None: all usable cores), ``weight_dtype`` (None: float32;
+    "bfloat16" halves the recurrent weight bytes), ``grad_mode`` (see GRAD_MODES) and ``tuning``.
+
+    ``lstm(input, (h_0, c_0))`` returns ``output, (h_n, c_n)`` like torch; computed in float32
+    whatever the input's floating dtype (the outputs come back in the input's dtype)."""
+
+    _cell = "lstm"
+    _mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: Any = None, *, schedule: str = "auto", threads: int | None = None,
+                 weight_dtype: str | None = None, grad_mode: str = "recompute", tuning: str | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
+                         device, dtype, schedule=schedule, threads=threads, weight_dtype=weight_dtype,
+                         grad_mode=grad_mode, tuning=tuning)
+    get_expected_cell_size = torch.nn.LSTM.get_expected_cell_size
+    check_forward_args = torch.nn.LSTM.check_forward_args
+    permute_hidden = torch.nn.LSTM.permute_hidden
+    _torch_forward = torch.nn.LSTM.forward
+
+    def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        return [(layers, batch, self.proj_size or self.hidden_size), (layers, batch, self.hidden_size)]
+
+    def _split_hx(self, hx: Any) -> tuple[Any, ...]:
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            raise InvalidParameterError("hx", type(hx).__name__, "must be None or a tuple (h_0, c_0) of tensors")
+        return tuple(hx)
+
+    def _public_states(self, finals: States) -> Any:
+        return finals[0], finals[1]
+
+
+class GRU(KernelRecurrent, torch.nn.RNNBase):
+    """``torch.nn.GRU`` (same constructor, parameters, state_dict and forward) run by tsilstm's
+    kernel; ``gru(input, h_0)`` returns ``output, h_n``. See ``LSTM`` for the extra arguments."""
+
+    _cell = "gru"
+    _mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: Any = None, *, schedule: str = "auto", threads: int | None = None,
+                 weight_dtype: str | None = None, grad_mode: str = "recompute", tuning: str | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device,
+                         dtype, schedule=schedule, threads=threads, weight_dtype=weight_dtype, grad_mode=grad_mode,
+                         tuning=tuning)
+    _torch_forward = torch.nn.GRU.forward
+
+    def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
+        return [(self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)]
+
+    def _split_hx(self, hx: Any) -> tuple[Any, ...]:
+        if isinstance(hx, (tuple, list)):
+            raise InvalidParameterError("hx", type(hx).__name__, "must be None or one tensor h_0 for a GRU")
+        return (hx,)
+
+    def _public_states(self, finals: States) -> Any:
+        return finals[0]

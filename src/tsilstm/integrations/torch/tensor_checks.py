@@ -1,0 +1,29 @@
+"""Checks of the tensors the torch modules receive: CPU, floating point, the right shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from tsilstm.errors import InvalidParameterError
+
+
+def check_cpu_float(value: Any, name: str) -> torch.Tensor:
+    """``value`` if it is a floating-point tensor on the CPU, else an error naming ``name`` (and the
+    device, for tensors elsewhere: the kernel runs on the CPU only)."""
+    if not isinstance(value, torch.Tensor):
+        raise InvalidParameterError(name, type(value).__name__, "must be a torch.Tensor")
+    if value.device.type != "cpu":
+        raise InvalidParameterError(name, f"a tensor on device {value.device}",
+                                    "must be on the CPU: tsilstm runs on the CPU only (use .cpu(), or torch.nn.LSTM/GRU on this device)")
+    if not value.dtype.is_floating_point:
+        raise InvalidParameterError(name, str(value.dtype), "must be a floating-point tensor (float16, bfloat16, float32 or float64)")
+    return value
+
+
+def check_shape(value: torch.Tensor, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """``value`` if its shape is ``shape``, else an error naming ``name`` and the shape expected."""
+    if tuple(value.shape) != tuple(shape):
+        raise InvalidParameterError(name, tuple(value.shape), f"must have shape {tuple(shape)}")
+    return value
