@@ -18,6 +18,7 @@ from tsilstm.accel.workloads import LayerShape, Workload, workload_from_model
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import RecurrentModel
 from tsilstm.plan import SCHEDULES, Program, Tiling, make_program
+from tsilstm.plan.ops import LOAD
 from tsilstm.validation import require_choice
 
 WEIGHTS_MEANING = (
@@ -52,6 +53,8 @@ class ScheduleResult:
     cycles: float
     energy_breakdown_pj: dict[str, float]
     layers: tuple[LayerResult, ...] = field(repr=False, default=())
+    stands_for: str = ""
+    """For a baseline row (``best-non-interleaved``): the schedule whose figures it repeats."""
 
     @property
     def seconds(self) -> float:
@@ -88,6 +91,7 @@ class ScheduleResult:
         timing = [layer.timing for layer in self.layers]
         return {
             "schedule": self.schedule,
+            **({"stands_for": self.stands_for} if self.stands_for else {}),
             "executed_schedules": list(self.executed_schedules),
             "fell_back": self.fell_back,
             "workload": self.workload.name,
@@ -132,12 +136,23 @@ def layer_tiling(shape: LayerShape, arch: ArchConfig) -> Tiling:
 
 
 def layer_program(shape: LayerShape, schedule: str, steps: int, arch: ArchConfig) -> Program:
-    """The program of ``schedule`` for one direction of ``shape`` on ``arch`` (double-buffer room
-    taken off the buffer, see ``plan_buffer_bytes``)."""
+    """The program of ``schedule`` for one direction of ``shape`` on ``arch``. The load-ahead room
+    (``prefetch_tiles``, see ``plan_buffer_bytes``) is taken off the buffer only when needed: when the
+    schedule, given the whole buffer, keeps every recurrent weight resident (nothing of W_h or W_hr
+    streams), it gets the whole buffer; a W_h that fits is never counted as streamed."""
     tiling = layer_tiling(shape, arch)
+    whole = make_program(schedule, tiling, arch.weight_buffer_bytes, variant=shape.variant, steps=steps)
+    if keeps_recurrent_weights(whole):
+        return whole
     return make_program(
         schedule, tiling, plan_buffer_bytes(arch, tiling.max_tile_bytes), variant=shape.variant, steps=steps
     )
+
+
+def keeps_recurrent_weights(program: Program) -> bool:
+    """True when ``program`` loads no recurrent tile (W_h, W_hr, reset rows) in its periodic body:
+    they are all pinned, loaded once before the first step."""
+    return not any(op.kind == LOAD and op.src != "x" for op in program.body)
 
 
 def evaluate_layer(

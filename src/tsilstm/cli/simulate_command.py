@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.baselines import BASELINE_SCHEDULES, baseline_schedules_for, with_baselines
 from tsilstm.accel.evaluate import WEIGHTS_MEANING, ScheduleResult, evaluate_workload
 from tsilstm.accel.workloads import Workload, get_workload, single_layer_workload
 from tsilstm.cli.accel_options import arch_with_overrides
@@ -59,17 +60,17 @@ def simulate(
         arch, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
     )
     names = schedules_to_run(schedule)
-    results = evaluate_workload(workload, arch, names, full_timing=full_timing)
+    results = with_baselines(evaluate_workload(workload, arch, names, full_timing=full_timing))
     echo_results(workload, arch, results, schedule, as_json)
 
 
 def schedules_to_run(schedule: str) -> tuple[str, ...]:
-    """The schedules ``--schedule`` asks for, with conventional added as the baseline of the gains."""
+    """The schedules ``--schedule`` asks for, with the non-interleaved ones added as baselines."""
     if schedule == "all":
         return SCHEDULES
     if schedule not in SCHEDULES:
         raise InvalidParameterError("--schedule", schedule, "one of " + ", ".join(SCHEDULES) + ", or all")
-    return (schedule,) if schedule == "conventional" else ("conventional", schedule)
+    return baseline_schedules_for(schedule)
 
 
 def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleResult], schedule: str, as_json: bool) -> None:
@@ -77,7 +78,7 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
     JSON (``{"workload", "arch", "weights_meaning", "results": [...]}``) with ``as_json``. The rows
     shown are those of ``schedule`` (or all); ``--model`` front ends call this after
     ``tsilstm.accel.evaluate_model``."""
-    shown = [r for r in results if schedule in ("all", "conventional") or r.schedule == schedule]
+    shown = [r for r in results if schedule == "all" or r.schedule in (*BASELINE_SCHEDULES, schedule)]
     if as_json:
         names = {r.schedule for r in shown}
         payload = {
@@ -88,14 +89,17 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    console = Console(width=max(Console().width, 170))  # the table needs ~160 columns; never truncate names
+    console = Console(width=max(Console().width, 220))  # the table needs ~200 columns; never truncate names
     console.print(
         f"{workload.name}: {workload.describe()}, {workload.steps} steps, batch {workload.batch} on {arch.name}: "
         f"{arch.mac_units} MACs at {arch.clock_hz / 1e6:.0f} MHz, {arch.weight_bits}-bit weights, weight buffer "
         f"{format_bytes(arch.weight_buffer_bytes)}, DRAM {arch.dram_bandwidth_bytes_per_s / 1e9:.1f} GB/s"
     )
-    console.print(rich_table(results))
-    console.print("W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights).")
+    console.print(rich_table(shown))
+    console.print(
+        "W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights). conv = "
+        "conventional; best = best-non-interleaved, the least-energy of conventional, snake and pinned on this design."
+    )
     for result in shown:
         for note in result.notes:
             console.print(f"[dim]{result.schedule}: {note}[/dim]")
