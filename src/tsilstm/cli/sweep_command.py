@@ -13,7 +13,6 @@ from tsilstm.cli.param_types import (
     ARCH, BYTES, BYTES_PER_S, CONTEXT_SETTINGS, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME, CommaListType,
 )
 from tsilstm.plan import SCHEDULES
-from tsilstm.report.accel_plots import plot_energy_breakdown, plot_vs_bandwidth, plot_vs_buffer
 from tsilstm.report.sweep_run import bind, run_parallel, write_csv
 
 DEFAULT_BUFFERS = "128KiB,256KiB,512KiB,1MiB,2MiB,4MiB,8MiB,16MiB,32MiB"
@@ -40,6 +39,8 @@ def sweep(
 ) -> None:
     """Sweep the accelerator model; write sweep.csv, traffic/energy vs buffer plots (with the
     (M - B)/2 line), steps/s vs bandwidth plots and energy breakdown bars."""
+    from tsilstm.report.accel_plots import plot_energy_breakdown, plot_vs_bandwidth, plot_vs_buffer  # matplotlib: slow import
+
     if not schedules:
         raise click.BadParameter("give at least one schedule", param_hint="'--schedules'")
     points = sweep_grid(

@@ -12,7 +12,7 @@ from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.baselines import BEST_NON_INTERLEAVED
 from tsilstm.accel.evaluate import WEIGHTS_MEANING
 from tsilstm.accel.sweep import SweepPoint
-from tsilstm.report.accel_plots import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN
+from tsilstm.report.paper_figures import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN
 from tsilstm.report.accel_tables import markdown_table
 
 REPORT_WORKLOADS = (
