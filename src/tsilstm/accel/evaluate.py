@@ -12,7 +12,8 @@ from typing import Any, Iterable
 from tsilstm.accel.activation_traffic import activation_traffic
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.counts import DRAM_KINDS, Counts, count_events
-from tsilstm.accel.energy import energy_breakdown_pj
+from tsilstm.accel.energy import energy_breakdown_pj, static_power_w
+from tsilstm.accel.hardware_cost import design_cost
 from tsilstm.accel.timing import Timing, plan_buffer_bytes, simulate_layer_timing
 from tsilstm.accel.workloads import LayerShape, Workload, workload_from_model
 from tsilstm.errors import InvalidParameterError
@@ -115,6 +116,8 @@ class ScheduleResult:
             "mac_utilization": sum(t.mac_busy_cycles for t in timing) / self.cycles,
             "dram_utilization": sum(t.dram_busy_cycles for t in timing) / self.cycles,
             "mac_wait_dependency_cycles": sum(t.mac_wait_dependency_cycles for t in timing),
+            **design_cost(self.arch).as_dict(),
+            "static_power_w": static_power_w(self.arch),
             "notes": list(self.notes),
         }
 

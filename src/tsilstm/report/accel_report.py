@@ -10,6 +10,8 @@ from typing import Any
 
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.baselines import BEST_NON_INTERLEAVED
+from tsilstm.accel.energy import static_power_w
+from tsilstm.accel.hardware_cost import design_cost
 from tsilstm.accel.evaluate import WEIGHTS_MEANING
 from tsilstm.accel.sweep import SweepPoint
 from tsilstm.report.paper_figures import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN
@@ -117,7 +119,9 @@ def arch_table(archs: list[ArchConfig]) -> str:
         ("DRAM bandwidth / latency", lambda a: f"{a.dram_bandwidth_bytes_per_s / 1e9:.1f} GB/s / {a.dram_latency_ns:.0f} ns"),
         ("DRAM energy", lambda a: f"{a.dram_pj_per_bit} pJ/bit"),
         ("MAC energy", lambda a: f"{a.mac_energy_pj:.2f} pJ"),
-        ("static power", lambda a: f"{a.static_power_w * 1e3:.0f} mW"),
+        ("technology node", lambda a: f"{a.node_nm} nm"),
+        ("area (buffers, MACs, cell unit)", lambda a: f"{design_cost(a).total_area_mm2:.2f} mm^2"),
+        ("static power", lambda a: f"{static_power_w(a) * 1e3:.1f} mW" + (" (set)" if a.static_power_w is not None else " (leakage model)")),
     ]
     return markdown_table(["parameter"] + [a.name for a in archs], [[k] + [f(a) for a in archs] for k, f in keys])
 
