@@ -51,3 +51,15 @@ def test_best_non_interleaved_is_the_least_energy_of_the_three() -> None:
     assert best.energy_pj == min(candidates.values())
     assert [r.schedule for r in with_baselines(results)][-1] == BEST_NON_INTERLEAVED
     assert best_non_interleaved([r for r in results if r.schedule == "tsi"]) is None
+
+
+def test_the_iso_traffic_buffer_matches_tsi_and_no_smaller_tile_count_does() -> None:
+    from tsilstm.accel.iso_traffic import iso_traffic_buffer_bytes, recurrent_weight_bytes
+
+    workload = Workload("w", (LayerShape("lstm", 256, 256),), 12, 1)
+    arch = load_arch("edge").with_overrides(weight_buffer_bytes=64 * 1024)
+    target = recurrent_weight_bytes(workload, "tsi", arch)
+    buffer = iso_traffic_buffer_bytes(workload, "pinned", target, arch)
+    tile = 4 * 64 * 64 * 2
+    assert recurrent_weight_bytes(workload, "pinned", arch.with_overrides(weight_buffer_bytes=buffer)) <= target
+    assert recurrent_weight_bytes(workload, "pinned", arch.with_overrides(weight_buffer_bytes=buffer - tile)) > target

@@ -33,6 +33,11 @@ def test_simulate_json_has_every_schedule_and_the_traffic_kinds() -> None:
         assert row["energy_pj"] == pytest.approx(sum(row["energy_breakdown_pj"].values()))
         assert row["cycles"] > 0 and row["seconds"] > 0 and row["steps_per_second"] > 0
     assert rows["tsi"]["vs_conventional"]["weight_traffic_ratio"] < 0.6
+    for row in rows.values():
+        assert row["area_mm2"] > 0 and row["leakage_w"] > 0
+        assert row["area_mm2"] == pytest.approx(sum(row["area_breakdown_mm2"].values()))
+    iso = rows["tsi"]["iso_traffic"]["pinned"]
+    assert iso["weight_buffer_bytes"] > 256 * 1024 and iso["extra_area_mm2"] > 0
 
 
 def test_simulate_table_for_custom_layer_and_one_schedule() -> None:
@@ -107,4 +112,5 @@ def test_report_writes_markdown_and_plots(tmp_path) -> None:  # type: ignore[no-
     text = written.read_text()
     assert "Park et al." in text and "-57.3" in text and "+110.8" in text
     assert "deepbench-lstm-256-b1" in text and "What moves our figures" in text
+    assert "What interleaving saves in silicon" in text and "buffer needed" in text
     assert (out / "gains_edge.png").exists() and (out / "traffic_vs_buffer.svg").exists()

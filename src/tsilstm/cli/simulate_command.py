@@ -9,6 +9,7 @@ from rich.console import Console
 
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.baselines import BASELINE_SCHEDULES, baseline_schedules_for, with_baselines
+from tsilstm.accel.iso_traffic import iso_traffic_view
 from tsilstm.accel.evaluate import WEIGHTS_MEANING, ScheduleResult, evaluate_workload
 from tsilstm.accel.workloads import Workload, get_workload, single_layer_workload
 from tsilstm.cli.accel_options import arch_with_overrides
@@ -85,7 +86,7 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
             "workload": {"name": workload.name, "layers": workload.describe(), "steps": workload.steps, "batch": workload.batch},
             "arch": arch.as_dict(),
             "weights_meaning": WEIGHTS_MEANING,
-            "results": [row for row in result_rows(results) if row["schedule"] in names],
+            "results": [_with_iso_traffic(row, workload, arch) for row in result_rows(results) if row["schedule"] in names],
         }
         click.echo(json.dumps(payload, indent=2))
         return
@@ -103,6 +104,14 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
     for result in shown:
         for note in result.notes:
             console.print(f"[dim]{result.schedule}: {note}[/dim]")
+
+
+def _with_iso_traffic(row: dict, workload: Workload, arch: ArchConfig) -> dict:
+    """``row`` with, for tsi and tsi-pinned, the buffer each non-interleaved schedule needs to match
+    its recurrent-weight traffic and the area and leakage that buffer adds (``iso_traffic``)."""
+    if row["schedule"] in ("tsi", "tsi-pinned"):
+        row["iso_traffic"] = iso_traffic_view(workload, arch, row["schedule"], row["dram_bytes"]["weights"])
+    return row
 
 
 def _model_workload(path: str, steps: int | None, batch: int | None) -> Workload:

@@ -12,6 +12,9 @@ from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.baselines import BEST_NON_INTERLEAVED
 from tsilstm.accel.energy import static_power_w
 from tsilstm.accel.hardware_cost import design_cost
+from tsilstm.accel.baselines import NON_INTERLEAVED
+from tsilstm.accel.iso_traffic import iso_traffic_view, recurrent_weight_bytes
+from tsilstm.accel.workloads import get_workload
 from tsilstm.accel.evaluate import WEIGHTS_MEANING
 from tsilstm.accel.sweep import SweepPoint
 from tsilstm.report.paper_figures import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN
@@ -77,6 +80,31 @@ def gains_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry[f"{target}_weight_ratio"] = schedules[target]["weight_bytes"] / conv_w if conv_w else float("nan")
         out.append(entry)
     return out
+
+
+def iso_traffic_section(workload_name: str, arch: ArchConfig) -> list[str]:
+    """Markdown lines: the weight buffer each non-interleaved schedule needs to match tsi's and
+    tsi-pinned's recurrent-weight traffic on ``arch``, and the area and leakage that adds."""
+    workload = get_workload(workload_name)
+    rows = []
+    for target in TARGETS:
+        view = iso_traffic_view(workload, arch, target, recurrent_weight_bytes(workload, target, arch))
+        for schedule in NON_INTERLEAVED:
+            entry = view[schedule]
+            rows.append([
+                target, schedule, _mib(entry["weight_buffer_bytes"]), f"{entry['extra_area_mm2']:.2f} mm^2",
+                f"{entry['extra_leakage_w'] * 1e3:.2f} mW",
+            ])
+    return [
+        f"## What interleaving saves in silicon ({workload_name}, {arch.name}, {arch.node_nm} nm)",
+        "",
+        f"The weight buffer each non-interleaved schedule needs to move no more recurrent weights than tsi does with "
+        f"{_mib(arch.weight_buffer_bytes)}, and the area and leakage that larger buffer adds (bit cells of the node, "
+        "array efficiency and leakage per bit as in `src/tsilstm/accel/technology.py`; leakage per bit is an estimate).",
+        "",
+        markdown_table(["matching", "schedule", "buffer needed", "extra area", "extra leakage"], rows),
+        "",
+    ]
 
 
 def _pct(value: float) -> str:
@@ -209,6 +237,7 @@ def render_markdown(
             "",
         ]
     lines += ["## Per workload (server preset)", "", gains_table(server), ""]
+    lines += iso_traffic_section(focus_workload, archs["edge"])
     lines += [
         f"## What moves our figures ({focus_workload} unless said otherwise)",
         "",
