@@ -34,6 +34,7 @@ from tsilstm.accel.energy_table import (
     mac_energy_pj,
     multiply_energy_pj,
 )
+from tsilstm.accel.plausible_ranges import warn_if_implausible
 from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, node_figures, require_node
 from tsilstm.errors import InvalidParameterError
 from tsilstm.optional_packages import import_optional
@@ -348,6 +349,7 @@ def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
                 raise InvalidParameterError(f"{section}.{key}", value, f"unknown key; allowed in [{section}]: {allowed}")
             name, dimension, kind, _ = _SCHEMA[(section, key)]
             fields[name] = _parse_value(f"{section}.{key}", value, dimension, kind)
+            warn_if_implausible(f"{section}.{key}", name, value, fields[name])
     for (section, key), (name, _, _, required) in _SCHEMA.items():
         if required and name not in fields:
             raise InvalidParameterError(f"{section}.{key}", None, f"missing (required in {source})")

@@ -15,7 +15,7 @@ from tsilstm.accel.workloads import Workload, get_workload, single_layer_workloa
 from tsilstm.cli.accel_options import arch_with_overrides
 from tsilstm.units import format_bytes
 from tsilstm.cli.param_types import (
-    ARCH, BYTES, BYTES_PER_S, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME,
+    ARCH, BUFFER_BYTES, DRAM_RATE, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME,
 )
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
@@ -35,9 +35,9 @@ from tsilstm.report.accel_tables import result_rows, rich_table
 @click.option("--steps", type=POSITIVE_INT, default=None, help="Time steps T [default: the workload's, 25 for a custom layer].")
 @click.option("--batch", type=POSITIVE_INT, default=None, help="Sequences per batch [default: the workload's, 1 for a custom layer].")
 @click.option("--arch", type=ARCH, default="edge", show_default=True, help="Preset (edge, server) or a TOML/YAML file.")
-@click.option("--buffer", type=BYTES, default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
-@click.option("--activation-buffer", type=BYTES, default=None, help="Override the activation buffer: bytes, or 256KiB ...")
-@click.option("--bandwidth", type=BYTES_PER_S, default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
+@click.option("--buffer", type=BUFFER_BYTES, default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
+@click.option("--activation-buffer", type=BUFFER_BYTES, default=None, help="Override the activation buffer: bytes, or 256KiB ...")
+@click.option("--bandwidth", type=DRAM_RATE, default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
 @click.option("--tile", type=POSITIVE_INT, default=None, help="Override the tile size in hidden units.")
 @click.option("--weight-bits", type=WEIGHT_BITS, default=None, help="Override the weight width in bits.")
 @click.option("--schedule", type=click.Choice((*SCHEDULES, "all")), default="all", show_default=True, help="A schedule, or all.")
