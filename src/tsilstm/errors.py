@@ -82,3 +82,8 @@ def internal_check(what: str) -> Iterator[None]:
         yield
     except PlanError as error:
         raise InternalError(f"{what} breaks a rule: {error}") from error
+
+
+class ImplausibleValueWarning(UserWarning):
+    """A bare number (read in its key's base unit) lies outside the range plausible for that key,
+    e.g. ``clock_hz = 800`` (800 Hz, most likely 800 MHz was meant)."""

@@ -35,6 +35,12 @@ DIMENSIONS: dict[str, dict[str, float]] = {
     "pj": {"": 1.0, "pj": 1.0, "fj": 1e-3, "nj": 1e3},
     "pj_per_bit": {"": 1.0, "pj/bit": 1.0, "pj/b": 1.0, "fj/bit": 1e-3},
     "count": {"": 1.0},
+    "v": {"": 1.0, "v": 1.0, "mv": 1e-3},
+    "nm": {"": 1.0, "nm": 1.0},
+    "pw": {"": 1.0, "pw": 1.0, "fw": 1e-3, "nw": 1e3},
+    "w_per_mm2": {"": 1.0, "w/mm2": 1.0, "mw/mm2": 1e-3},
+    "pj_per_bit_mm": {"": 1.0, "pj/bit/mm": 1.0, "fj/bit/mm": 1e-3},
+    "fraction": {"": 1.0},
 }
 """Accepted units per dimension (lower case), with the factor to the dimension's base unit; the empty
 unit is the base unit itself."""
@@ -48,10 +54,16 @@ EXAMPLES: dict[str, str] = {
     "pj": "8, 8pJ, 500fJ or 1nJ",
     "pj_per_bit": "20, 20pJ/bit or 500fJ/bit",
     "count": "a plain number such as 64",
+    "v": "0.9, 0.9V or 750mV",
+    "nm": "28 or 28nm",
+    "pw": "30, 30pW or 0.03nW",
+    "w_per_mm2": "0.01, 0.01W/mm2 or 10mW/mm2",
+    "pj_per_bit_mm": "0.12, 0.12pJ/bit/mm or 120fJ/bit/mm",
+    "fraction": "a plain number such as 0.7",
 }
 """Example spellings of each dimension, shown in error messages and option help."""
 
-_PATTERN = re.compile(r"^\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z/]*)\s*$")
+_PATTERN = re.compile(r"^\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*((?:[A-Za-z/][A-Za-z/0-9]*)?)\s*$")
 
 
 def allowed_text(dimension: str, *, whole: bool = False, positive: bool = True) -> str:

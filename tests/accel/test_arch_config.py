@@ -103,3 +103,24 @@ def test_overrides_are_validated() -> None:
         edge.with_overrides(dram_bandwidth_bytes_per_s=0.0)
     with pytest.raises(InvalidParameterError, match="buffer_size"):
         edge.with_overrides(buffer_size=1)
+
+
+def test_an_implausible_bare_number_warns_and_names_the_unit_assumed() -> None:
+    import warnings
+
+    from tsilstm.errors import ImplausibleValueWarning
+
+    with pytest.warns(ImplausibleValueWarning, match=r"compute\.clock_hz = 5000 was read as 5000 hz"):
+        arch_from_dict({"base": "edge", "compute": {"clock_hz": 5000}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImplausibleValueWarning)
+        arch_from_dict({"base": "edge", "compute": {"clock_hz": "800 MHz"}, "dram": {"bandwidth_bytes_per_s": 12.8e9}})
+
+
+def test_an_implausible_bare_bandwidth_option_warns() -> None:
+    from click.testing import CliRunner
+
+    from tsilstm.cli.main import cli
+
+    with pytest.warns(Warning, match="--bandwidth"):
+        CliRunner().invoke(cli, ["simulate", "--hidden", "64", "--steps", "2", "--bandwidth", "12.8"])

@@ -22,25 +22,35 @@ def test_simulate_json_has_every_schedule_and_the_traffic_kinds() -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     rows = {r["schedule"]: r for r in payload["results"]}
-    assert set(rows) == {"naive", "conventional", "snake", "pinned", "tsi", "tsi-pinned"}
+    assert set(rows) == {"naive", "conventional", "snake", "pinned", "tsi", "tsi-pinned", "best-non-interleaved"}
+    best = rows["best-non-interleaved"]
+    assert best["stands_for"] in ("conventional", "snake", "pinned")
+    assert best["energy_pj"] == min(rows[s]["energy_pj"] for s in ("conventional", "snake", "pinned"))
+    assert rows["tsi"]["vs_best-non-interleaved"]["energy_change"] < 0
     assert "W_h" in payload["weights_meaning"]
     for row in rows.values():
         assert set(row["dram_bytes"]) >= {"weights", "input_weights", "inputs", "states", "outputs"}
         assert row["energy_pj"] == pytest.approx(sum(row["energy_breakdown_pj"].values()))
         assert row["cycles"] > 0 and row["seconds"] > 0 and row["steps_per_second"] > 0
     assert rows["tsi"]["vs_conventional"]["weight_traffic_ratio"] < 0.6
+    for row in rows.values():
+        assert row["area_mm2"] > 0 and row["leakage_w"] > 0
+        assert row["area_mm2"] == pytest.approx(sum(row["area_breakdown_mm2"].values()))
+    iso = rows["tsi"]["iso_traffic"]["pinned"]
+    assert iso["weight_buffer_bytes"] > 256 * 1024 and iso["extra_area_mm2"] > 0
 
 
 def test_simulate_table_for_custom_layer_and_one_schedule() -> None:
     result = _run("simulate", "--hidden", "128", "--steps", "10", "--cell", "gru", "--schedule", "tsi", "--buffer", "64KiB")
     assert result.exit_code == 0, result.output
-    assert "tsi" in result.output and "conventional" in result.output
+    for name in ("tsi", "conventional", "pinned", "best-non-interleaved"):
+        assert name in result.output
 
 
 def test_simulate_reports_the_projection_fallback() -> None:
     result = _run("simulate", "--hidden", "128", "--proj-size", "32", "--schedule", "tsi", "--buffer", "32KiB", "--json")
-    row = json.loads(result.output)["results"][0]
-    assert row["schedule"] == "tsi" and row["fell_back"] and row["executed_schedules"] == ["snake"]
+    row = next(r for r in json.loads(result.output)["results"] if r["schedule"] == "tsi")
+    assert row["fell_back"] and row["executed_schedules"] == ["snake"]
     assert any("projection" in note for note in row["notes"])
 
 
@@ -77,7 +87,7 @@ def test_sweep_writes_csv_and_plots(tmp_path) -> None:  # type: ignore[no-untype
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((out / "sweep.csv").open()))
-    assert len(rows) == 3 * 2 * 3
+    assert len(rows) == 3 * 2 * (3 + 1)  # the three schedules and the best-non-interleaved baseline
     assert {"weight_bytes_per_step", "ideal_tsi_pinned_weight_bytes_per_step", "energy_pj", "steps_per_second"} <= set(rows[0])
     for prefix in ("traffic_vs_buffer_", "energy_vs_buffer_", "energy_breakdown_", "speed_vs_bandwidth_"):
         assert list(out.glob(prefix + "*.png")) and list(out.glob(prefix + "*.svg")), prefix
@@ -102,4 +112,5 @@ def test_report_writes_markdown_and_plots(tmp_path) -> None:  # type: ignore[no-
     text = written.read_text()
     assert "Park et al." in text and "-57.3" in text and "+110.8" in text
     assert "deepbench-lstm-256-b1" in text and "What moves our figures" in text
+    assert "What interleaving saves in silicon" in text and "buffer needed" in text
     assert (out / "gains_edge.png").exists() and (out / "traffic_vs_buffer.svg").exists()

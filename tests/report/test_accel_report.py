@@ -21,10 +21,13 @@ def _row(schedule: str, energy: float, speed: float, weights: float, buffer: int
 def test_gains_against_each_baseline_by_hand() -> None:
     rows = [
         _row("naive", 400.0, 50.0, 1000.0), _row("conventional", 200.0, 100.0, 1000.0),
-        _row("snake", 160.0, 125.0, 800.0), _row("tsi", 100.0, 200.0, 520.0),
-        _row("tsi-pinned", 80.0, 250.0, 400.0),
+        _row("snake", 160.0, 125.0, 800.0), _row("pinned", 180.0, 110.0, 900.0), _row("tsi", 100.0, 200.0, 520.0),
+        _row("tsi-pinned", 80.0, 250.0, 400.0), {**_row("best-non-interleaved", 160.0, 125.0, 800.0), "stands_for": "snake"},
     ]
     (summary,) = gains_summary(rows)
+    assert summary["best_non_interleaved_is"] == "snake"
+    assert summary["tsi_vs_pinned_energy_pct"] == pytest.approx(100 * (100 / 180 - 1))
+    assert summary["tsi_vs_best-non-interleaved_energy_pct"] == pytest.approx(-37.5)
     assert summary["tsi_vs_naive_energy_pct"] == pytest.approx(-75.0)
     assert summary["tsi_vs_conventional_energy_pct"] == pytest.approx(-50.0)
     assert summary["tsi_vs_snake_throughput_pct"] == pytest.approx(60.0)
@@ -32,13 +35,14 @@ def test_gains_against_each_baseline_by_hand() -> None:
     assert summary["tsi_weight_ratio"] == pytest.approx(0.52)
     assert summary["fallbacks"] == []
     table = gains_table([summary])
-    assert "-50.0 %" in table and "0.520" in table
+    assert "-50.0 %" in table and "0.520" in table and "-37.5 %" in table and "snake" in table
 
 
 def test_fallbacks_are_listed() -> None:
     rows = [
-        _row("naive", 1, 1, 1), _row("conventional", 1, 1, 1), _row("snake", 1, 1, 1),
+        _row("naive", 1, 1, 1), _row("conventional", 1, 1, 1), _row("snake", 1, 1, 1), _row("pinned", 1, 1, 1),
         _row("tsi", 1, 1, 1, executed="snake"), _row("tsi-pinned", 1, 1, 1, executed="pinned"),
+        {**_row("best-non-interleaved", 1, 1, 1, executed="conventional"), "stands_for": "conventional"},
     ]
     assert gains_summary(rows)[0]["fallbacks"] == ["tsi -> snake", "tsi-pinned -> pinned"]
 

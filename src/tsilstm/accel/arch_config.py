@@ -7,10 +7,17 @@ File layout (every quantity is a number in the unit its key names, or a string w
     base = "edge"                 # optional: start from a preset, override what follows
     [compute]  clock_hz, mac_units, weight_bits, activation_bits, accumulator_bits, arithmetic,
                activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window
-    [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles
+    [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles,
+               weight_buffer_banks, activation_buffer_banks
     [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
+    [technology] node_nm (45, 28 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
+               logic_leakage_w_per_mm2
     [sources]  free text per key (documentation only)
+
+Energies left out come from ``energy_table`` (45 nm, 0.9 V) scaled to the node (``technology``);
+energies given here are taken as they are. ``static_power_w`` left out is the leakage of the
+design (``hardware_cost``); given, it replaces it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from tsilstm.accel.energy_table import (
     mac_energy_pj,
     multiply_energy_pj,
 )
+from tsilstm.accel.plausible_ranges import warn_if_implausible
+from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, node_figures, require_node
 from tsilstm.errors import InvalidParameterError
 from tsilstm.optional_packages import import_optional
 from tsilstm.toml_reader import TOMLDecodeError, loads_toml
@@ -51,17 +60,25 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("memory", "activation_buffer_bytes"): ("activation_buffer_bytes", "bytes", "whole", True),
     ("memory", "tile_units"): ("tile_units", "count", "whole", False),
     ("memory", "prefetch_tiles"): ("prefetch_tiles", "count", "whole0", False),
+    ("memory", "weight_buffer_banks"): ("weight_buffer_banks", "count", "whole", False),
+    ("memory", "activation_buffer_banks"): ("activation_buffer_banks", "count", "whole", False),
     ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
     ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
     ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
-    ("energy", "static_power_w"): ("static_power_w", "w", "real0", True),
+    ("energy", "static_power_w"): ("static_power_w", "w", "real0", False),
     ("energy", "mac_pj"): ("mac_pj", "pj", "real0", False),
     ("energy", "multiply_pj"): ("multiply_pj", "pj", "real0", False),
     ("energy", "activation_pj"): ("activation_pj", "pj", "real0", False),
     ("energy", "sram_pj_per_64bit"): ("sram_table", "", "table", False),
+    ("technology", "node_nm"): ("node_nm", "nm", "whole", False),
+    ("technology", "vdd_v"): ("vdd_v", "v", "real", False),
+    ("technology", "sram_array_efficiency"): ("sram_array_efficiency", "fraction", "real", False),
+    ("technology", "sram_leakage_pw_per_bit"): ("sram_leakage_pw_per_bit", "pw", "real0", False),
+    ("technology", "logic_leakage_w_per_mm2"): ("logic_leakage_w_per_mm2", "w_per_mm2", "real0", False),
 }
 _KEY_OF_FIELD = {field: f"{section}.{key}" for (section, key), (field, *_rest) in _SCHEMA.items()}
-_SECTIONS = ("compute", "memory", "dram", "energy")
+_KEY_OF_FIELD["sram_pj_per_64bit"] = "energy.sram_pj_per_64bit"
+_SECTIONS = ("compute", "memory", "dram", "energy", "technology")
 _TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
 BIT_WIDTHS = (8, 16, 32)
 """Weight and activation widths the accelerator model supports, in bits."""
@@ -83,6 +100,9 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "mac_pipeline_cycles": (0, 2**20),
     "cell_pipeline_cycles": (0, 2**20),
     "prefetch_tiles": (0, 2**20),
+    "sram_array_efficiency": (0.05, 1.0),
+    "sram_leakage_pw_per_bit": (0.0, 1e6),
+    "logic_leakage_w_per_mm2": (0.0, 1e3),
 }
 """Physically plausible bounds of each quantity (1 kHz..1 THz, 1 kB/s..10 PB/s, ...): within them
 every cycle, byte and energy figure the model computes stays finite and no divisor is ~0."""
@@ -105,7 +125,7 @@ class ArchConfig:
     dram_bandwidth_bytes_per_s: float
     dram_latency_ns: float
     dram_pj_per_bit: float
-    static_power_w: float
+    static_power_w: float | None = None
     arithmetic: str = "int"
     mac_pipeline_cycles: int = 8
     cell_pipeline_cycles: int = 8
@@ -114,8 +134,15 @@ class ArchConfig:
     prefetch_tiles: int = 1
     mac_pj: float | None = None
     multiply_pj: float | None = None
-    activation_pj: float = ACTIVATION_PJ
+    activation_pj: float | None = None
     sram_table: tuple[tuple[float, float], ...] = SRAM_READ_PJ_PER_64BIT
+    weight_buffer_banks: int | None = None
+    activation_buffer_banks: int | None = None
+    node_nm: int = REFERENCE_NODE_NM
+    vdd_v: float | None = None
+    sram_array_efficiency: float = SRAM_ARRAY_EFFICIENCY
+    sram_leakage_pw_per_bit: float | None = None
+    logic_leakage_w_per_mm2: float | None = None
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -147,18 +174,31 @@ class ArchConfig:
         return self.dram_latency_ns * 1e-9 * self.clock_hz
 
     @property
+    def energy_scale(self) -> float:
+        """Factor from the default 45 nm, 0.9 V energies to this config's node and supply."""
+        return node_figures(self.node_nm, self.vdd_v).energy_scale
+
+    @property
     def mac_energy_pj(self) -> float:
-        """Energy per MAC in pJ: the config's ``mac_pj`` or the default table at these bit widths."""
+        """Energy per MAC in pJ: the config's ``mac_pj`` or the default table at these bit widths,
+        scaled to the node."""
         if self.mac_pj is not None:
             return self.mac_pj
-        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic)
+        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic) * self.energy_scale
 
     @property
     def multiply_energy_pj(self) -> float:
-        """Energy per element-wise multiply of the cell update in pJ (activation width)."""
+        """Energy per element-wise multiply of the cell update in pJ (activation width), scaled to the node."""
         if self.multiply_pj is not None:
             return self.multiply_pj
-        return multiply_energy_pj(self.activation_bits, self.arithmetic)
+        return multiply_energy_pj(self.activation_bits, self.arithmetic) * self.energy_scale
+
+    @property
+    def activation_energy_pj(self) -> float:
+        """Energy per sigmoid/tanh evaluation in pJ: ``activation_pj`` or the default, scaled to the node."""
+        if self.activation_pj is not None:
+            return self.activation_pj
+        return ACTIVATION_PJ * self.energy_scale
 
     def with_overrides(self, **changes: Any) -> "ArchConfig":
         """A copy with fields replaced (validated again), e.g. ``weight_buffer_bytes=2**20``."""
@@ -173,6 +213,7 @@ class ArchConfig:
         out["sram_table"] = [list(point) for point in self.sram_table]
         out["mac_energy_pj"] = self.mac_energy_pj
         out["multiply_energy_pj"] = self.multiply_energy_pj
+        out["activation_energy_pj"] = self.activation_energy_pj
         return out
 
 
@@ -197,11 +238,11 @@ def _check_fields(arch: ArchConfig) -> None:
             raise InvalidParameterError(
                 key, value, f"must be in [{low:g}, {high:g}] (values outside make the model's arithmetic overflow or divide by ~0)"
             )
-    for key in ("dram_latency_ns", "dram_pj_per_bit", "static_power_w", "activation_pj"):
+    for key in ("dram_latency_ns", "dram_pj_per_bit"):
         value = getattr(arch, key)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
-    for key in ("mac_pj", "multiply_pj"):
+    for key in ("mac_pj", "multiply_pj", "static_power_w", "activation_pj", "sram_leakage_pw_per_bit", "logic_leakage_w_per_mm2"):
         value = getattr(arch, key)
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
@@ -209,12 +250,31 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameterError(key, value, "must be an integer >= 1")
+    for key in ("weight_buffer_banks", "activation_buffer_banks"):
+        value = getattr(arch, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise InvalidParameterError(key, value, "must be an integer >= 1")
+    node_figures(require_node(arch.node_nm), arch.vdd_v)  # raises naming technology.node_nm / vdd_v
     for key in ("mac_pipeline_cycles", "cell_pipeline_cycles", "prefetch_tiles"):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidParameterError(key, value, "must be an integer >= 0")
     if not arch.sram_table:
         raise InvalidParameterError("sram_pj_per_64bit", [], "needs at least one [bytes, pJ] point")
+    _check_sram_table(arch.sram_table)
+
+
+def _check_sram_table(table: tuple[tuple[float, float], ...]) -> None:
+    """Sizes strictly increasing (no duplicate rows) and energies not decreasing with the size."""
+    points = sorted(table)
+    for (size0, pj0), (size1, pj1) in zip(points, points[1:]):
+        if size1 == size0:
+            raise InvalidParameterError("sram_pj_per_64bit", [list(p) for p in table], f"has two rows for {size0:g} bytes; one row per size")
+        if pj1 < pj0:
+            raise InvalidParameterError(
+                "sram_pj_per_64bit", [list(p) for p in table],
+                f"energy falls from {pj0:g} pJ at {size0:g} B to {pj1:g} pJ at {size1:g} B; a larger SRAM never costs less per access",
+            )
 
 
 def load_arch(spec: str | Path) -> ArchConfig:
@@ -289,6 +349,7 @@ def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
                 raise InvalidParameterError(f"{section}.{key}", value, f"unknown key; allowed in [{section}]: {allowed}")
             name, dimension, kind, _ = _SCHEMA[(section, key)]
             fields[name] = _parse_value(f"{section}.{key}", value, dimension, kind)
+            warn_if_implausible(f"{section}.{key}", name, value, fields[name])
     for (section, key), (name, _, _, required) in _SCHEMA.items():
         if required and name not in fields:
             raise InvalidParameterError(f"{section}.{key}", None, f"missing (required in {source})")

@@ -1,11 +1,12 @@
 """Energy = sum(count x energy per event) + static power x time, with a breakdown that sums to the
-total (docs/design.md section 5). All energies in pJ."""
+total (docs/design.md section 5). All energies in pJ. Static power is the design's leakage
+(``hardware_cost``) unless the config sets ``static_power_w``."""
 
 from __future__ import annotations
 
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.counts import Counts
-from tsilstm.accel.energy_table import sram_pj_per_byte
+from tsilstm.accel.hardware_cost import design_cost
 
 ENERGY_PARTS = (
     "dram_weights", "dram_input_weights", "dram_activations", "sram_weights", "sram_activations",
@@ -16,8 +17,14 @@ outputs; weight-buffer and activation-buffer accesses; MACs; activation function
 products of the cell update; static (leakage) energy over the run time."""
 
 
+def static_power_w(arch: ArchConfig) -> float:
+    """Static power of ``arch`` in W: ``static_power_w`` when the config sets it, else the design's leakage."""
+    return arch.static_power_w if arch.static_power_w is not None else design_cost(arch).total_leakage_w
+
+
 def energy_breakdown_pj(counts: Counts, seconds: float, arch: ArchConfig) -> dict[str, float]:
     """The energy of a run by part (``ENERGY_PARTS``), in pJ; the total is the sum of the parts."""
+    cost = design_cost(arch)
     pj_per_dram_byte = 8.0 * arch.dram_pj_per_bit
     dram = counts.dram_bytes
     activation_dram = sum(v for k, v in dram.items() if k not in ("weights", "input_weights"))
@@ -27,9 +34,9 @@ def energy_breakdown_pj(counts: Counts, seconds: float, arch: ArchConfig) -> dic
         "dram_weights": dram["weights"] * pj_per_dram_byte,
         "dram_input_weights": dram["input_weights"] * pj_per_dram_byte,
         "dram_activations": activation_dram * pj_per_dram_byte,
-        "sram_weights": weight_sram * sram_pj_per_byte(arch.weight_buffer_bytes, arch.sram_table),
-        "sram_activations": act_sram * sram_pj_per_byte(arch.activation_buffer_bytes, arch.sram_table),
+        "sram_weights": weight_sram * cost.weight_sram.pj_per_byte,
+        "sram_activations": act_sram * cost.activation_sram.pj_per_byte,
         "mac": counts.macs * arch.mac_energy_pj,
-        "cell": counts.activation_evaluations * arch.activation_pj + counts.cell_multiplies * arch.multiply_energy_pj,
-        "static": arch.static_power_w * seconds * 1e12,
+        "cell": counts.activation_evaluations * arch.activation_energy_pj + counts.cell_multiplies * arch.multiply_energy_pj,
+        "static": static_power_w(arch) * seconds * 1e12,
     }

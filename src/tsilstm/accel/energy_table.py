@@ -17,6 +17,13 @@ INT_ADD_PJ = {8: 0.03, 32: 0.1}  # Horowitz ISSCC 2014: 8-bit / 32-bit integer a
 FLOAT_MULT_PJ = {16: 1.1, 32: 3.7}  # Horowitz ISSCC 2014: fp16 / fp32 multiply
 FLOAT_ADD_PJ = {16: 0.4, 32: 0.9}  # Horowitz ISSCC 2014: fp16 / fp32 add
 
+# Areas at 45 nm in um^2, same source (Horowitz ISSCC 2014, as tabulated by Sze et al., "Efficient
+# processing of deep neural networks: a tutorial and survey", Proc. IEEE 2017):
+INT_MULT_UM2 = {8: 282.0, 32: 3495.0}  # 8-bit / 32-bit integer multiply
+INT_ADD_UM2 = {8: 36.0, 32: 137.0}  # 8-bit / 32-bit integer add
+FLOAT_MULT_UM2 = {16: 1640.0, 32: 7700.0}  # fp16 / fp32 multiply
+FLOAT_ADD_UM2 = {16: 1360.0, 32: 4184.0}  # fp16 / fp32 add
+
 SRAM_READ_PJ_PER_64BIT = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0))
 """(SRAM bytes, pJ per 64-bit read): Horowitz ISSCC 2014, 8 KB / 32 KB / 1 MB arrays. Writes are
 counted at the read energy (the table gives reads only; writes of a 6T array are similar)."""
@@ -28,7 +35,8 @@ small table (~0.2 pJ) plus one 16-bit multiply and one 32-bit add (~0.9 pJ, Horo
 law). An estimate, not a measurement; override ``energy.activation_pj`` in the config."""
 
 
-def _power_law(table: dict[int, float], bits: float, name: str) -> float:
+def power_law(table: dict[int, float], bits: float, name: str) -> float:
+    """``table`` (bits -> value, two points) at ``bits`` by the power law through its points."""
     points = sorted(table.items())
     if bits <= 0:
         raise InvalidParameterError(name, bits, "must be > 0 bits")
@@ -48,30 +56,9 @@ def mac_energy_pj(weight_bits: int, activation_bits: int, accumulator_bits: int,
     else:
         raise InvalidParameterError("arithmetic", arithmetic, "one of int, float")
     width = math.sqrt(weight_bits * activation_bits)
-    return _power_law(mult, width, "weight_bits") + _power_law(add, accumulator_bits, "accumulator_bits")
+    return power_law(mult, width, "weight_bits") + power_law(add, accumulator_bits, "accumulator_bits")
 
 
 def multiply_energy_pj(bits: int, arithmetic: str = "int") -> float:
     """Energy of one ``bits`` x ``bits`` multiply in pJ (the cell update's element-wise products)."""
-    return _power_law(INT_MULT_PJ if arithmetic == "int" else FLOAT_MULT_PJ, bits, "activation_bits")
-
-
-def sram_pj_per_byte(buffer_bytes: float, table: tuple[tuple[float, float], ...] = SRAM_READ_PJ_PER_64BIT) -> float:
-    """Energy per byte read from (or written to) an SRAM of ``buffer_bytes``, in pJ: the table's
-    pJ per 64 bit, interpolated linearly in log2(size) between its points and extrapolated along
-    the nearest segment outside them (never below 10 % of the smallest entry)."""
-    points = sorted(table)
-    if buffer_bytes <= 0:
-        raise InvalidParameterError("buffer_bytes", buffer_bytes, "must be > 0")
-    x = math.log2(buffer_bytes)
-    xs = [math.log2(size) for size, _ in points]
-    ys = [pj for _, pj in points]
-    if len(points) == 1:
-        per_64 = ys[0]
-    else:
-        index = 1
-        while index < len(xs) - 1 and x > xs[index]:
-            index += 1
-        x0, x1, y0, y1 = xs[index - 1], xs[index], ys[index - 1], ys[index]
-        per_64 = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return max(per_64, 0.1 * ys[0]) / 8.0
+    return power_law(INT_MULT_PJ if arithmetic == "int" else FLOAT_MULT_PJ, bits, "activation_bits")

@@ -12,12 +12,14 @@ from typing import Any, Iterable
 from tsilstm.accel.activation_traffic import activation_traffic
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.counts import DRAM_KINDS, Counts, count_events
-from tsilstm.accel.energy import energy_breakdown_pj
+from tsilstm.accel.energy import energy_breakdown_pj, static_power_w
+from tsilstm.accel.hardware_cost import design_cost
 from tsilstm.accel.timing import Timing, plan_buffer_bytes, simulate_layer_timing
 from tsilstm.accel.workloads import LayerShape, Workload, workload_from_model
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import RecurrentModel
 from tsilstm.plan import SCHEDULES, Program, Tiling, make_program
+from tsilstm.plan.ops import LOAD
 from tsilstm.validation import require_choice
 
 WEIGHTS_MEANING = (
@@ -52,6 +54,8 @@ class ScheduleResult:
     cycles: float
     energy_breakdown_pj: dict[str, float]
     layers: tuple[LayerResult, ...] = field(repr=False, default=())
+    stands_for: str = ""
+    """For a baseline row (``best-non-interleaved``): the schedule whose figures it repeats."""
 
     @property
     def seconds(self) -> float:
@@ -88,6 +92,7 @@ class ScheduleResult:
         timing = [layer.timing for layer in self.layers]
         return {
             "schedule": self.schedule,
+            **({"stands_for": self.stands_for} if self.stands_for else {}),
             "executed_schedules": list(self.executed_schedules),
             "fell_back": self.fell_back,
             "workload": self.workload.name,
@@ -111,6 +116,8 @@ class ScheduleResult:
             "mac_utilization": sum(t.mac_busy_cycles for t in timing) / self.cycles,
             "dram_utilization": sum(t.dram_busy_cycles for t in timing) / self.cycles,
             "mac_wait_dependency_cycles": sum(t.mac_wait_dependency_cycles for t in timing),
+            **design_cost(self.arch).as_dict(),
+            "static_power_w": static_power_w(self.arch),
             "notes": list(self.notes),
         }
 
@@ -132,12 +139,23 @@ def layer_tiling(shape: LayerShape, arch: ArchConfig) -> Tiling:
 
 
 def layer_program(shape: LayerShape, schedule: str, steps: int, arch: ArchConfig) -> Program:
-    """The program of ``schedule`` for one direction of ``shape`` on ``arch`` (double-buffer room
-    taken off the buffer, see ``plan_buffer_bytes``)."""
+    """The program of ``schedule`` for one direction of ``shape`` on ``arch``. The load-ahead room
+    (``prefetch_tiles``, see ``plan_buffer_bytes``) is taken off the buffer only when needed: when the
+    schedule, given the whole buffer, keeps every recurrent weight resident (nothing of W_h or W_hr
+    streams), it gets the whole buffer; a W_h that fits is never counted as streamed."""
     tiling = layer_tiling(shape, arch)
+    whole = make_program(schedule, tiling, arch.weight_buffer_bytes, variant=shape.variant, steps=steps)
+    if keeps_recurrent_weights(whole):
+        return whole
     return make_program(
         schedule, tiling, plan_buffer_bytes(arch, tiling.max_tile_bytes), variant=shape.variant, steps=steps
     )
+
+
+def keeps_recurrent_weights(program: Program) -> bool:
+    """True when ``program`` loads no recurrent tile (W_h, W_hr, reset rows) in its periodic body:
+    they are all pinned, loaded once before the first step."""
+    return not any(op.kind == LOAD and op.src != "x" for op in program.body)
 
 
 def evaluate_layer(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.baselines import with_baselines
 from tsilstm.accel.evaluate import ScheduleResult, evaluate_workload
 from tsilstm.accel.energy import ENERGY_PARTS
 from tsilstm.accel.workloads import Workload, get_workload
@@ -72,6 +73,7 @@ def result_row(point: SweepPoint, result: ScheduleResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "workload": workload.name,
         "schedule": result.schedule,
+        "stands_for": result.stands_for,
         "executed": "+".join(result.executed_schedules),
         "steps": workload.steps,
         "batch": workload.batch,
@@ -96,6 +98,7 @@ def result_row(point: SweepPoint, result: ScheduleResult) -> dict[str, Any]:
 
 
 def evaluate_point(point: SweepPoint, base: ArchConfig, schedules: tuple[str, ...] = SCHEDULES) -> list[dict[str, Any]]:
-    """The rows of every schedule at ``point`` (a pure function; the CLI maps it over processes)."""
+    """The rows of every schedule at ``point``, then the ``best-non-interleaved`` baseline row (a
+    pure function; the CLI maps it over processes)."""
     arch = point.arch(base)
-    return [result_row(point, result) for result in evaluate_workload(point.workload_of(), arch, schedules)]
+    return [result_row(point, result) for result in with_baselines(evaluate_workload(point.workload_of(), arch, schedules))]

@@ -80,18 +80,18 @@ class Timing:
         return Timing(**values)
 
 
-@dataclass
 class _Pending:
-    position: int
-    op: Op
-    load_ready: float
-    dep_ready: float
-    duration: float
-    later_deps: tuple[float, ...] = ()  # inputs of the use's later steps (a pass per step)
+    """A use in the issue queue: when its tile and its first step's h are ready, its MAC cycles."""
 
-    @property
-    def ready(self) -> float:
-        return max(self.load_ready, self.dep_ready)
+    __slots__ = ("position", "op", "load_ready", "dep_ready", "duration", "later_deps", "ready")
+
+    def __init__(
+        self, position: int, op: Op, load_ready: float, dep_ready: float, duration: float, later_deps: tuple[float, ...] = ()
+    ) -> None:
+        self.position, self.op, self.load_ready, self.dep_ready = position, op, load_ready, dep_ready
+        self.duration = duration
+        self.later_deps = later_deps  # inputs of the use's later steps (a pass per step)
+        self.ready = load_ready if load_ready > dep_ready else dep_ready
 
 
 class _EventModel:
@@ -314,15 +314,18 @@ class _EventModel:
         self.project_end[op.step] = self.proj_ready.get(op.step, 0.0)
         self._channel(project_dram_bytes(self.tiling, self.batch, self.arch), self.project_end[op.step])
 
-    def run(self, ops: tuple[Op, ...] | list[Op], snapshot_at: int | None = None, step_base: int = 0) -> Timing:
-        """Simulate ``ops`` and return the timing; with ``snapshot_at``, ``self.snapshot`` holds the
-        state before op ``snapshot_at`` (see ``_snapshot``; steps counted from ``step_base``)."""
-        self.snapshot: tuple | None = None
+    def run(self, ops: tuple[Op, ...] | list[Op], marks: dict[int, int] | None = None) -> Timing:
+        """Simulate ``ops`` and return the timing; ``marks`` maps op positions to step boundaries:
+        before each such op the state is recorded in ``self.snapshots`` as (boundary, floor time,
+        normalized state, counters so far), see ``_snapshot``."""
+        marks = marks or {}
+        self.snapshots: list[tuple[int, float, tuple, Timing]] = []
         self._channel(boundary_state_bytes(self.traffic, self.batch))
         handlers = {USE: None, LOAD: self._load, EVICT: self._evict, FINISH: self._finish, PROJECT: self._project, RESET: self._reset}
         for position, op in enumerate(ops):
-            if position == snapshot_at:
-                self.snapshot = self._snapshot(step_base)
+            if position in marks:
+                floor, state = self._snapshot(marks[position])
+                self.snapshots.append((marks[position], floor, state, self._counters(floor)))
             kind = op.kind
             if kind == USE:
                 self._use(position, op)
@@ -332,8 +335,12 @@ class _EventModel:
         self._channel(boundary_state_bytes(self.traffic, self.batch), max(self.finish_end.values(), default=0.0))
         self._serve_transfers(math.inf)
         ends = [self.dram_free, self.mac_free + self.arch.mac_pipeline_cycles, *self.finish_end.values()]
+        return self._counters(max(ends))
+
+    def _counters(self, cycles: float) -> Timing:
+        """The figures so far, with ``cycles`` as the time."""
         return Timing(
-            cycles=max(ends), dram_busy_cycles=self.busy["dram"], mac_busy_cycles=self.busy["mac"],
+            cycles=cycles, dram_busy_cycles=self.busy["dram"], mac_busy_cycles=self.busy["mac"],
             cell_busy_cycles=self.busy["cell"], mac_wait_dependency_cycles=self.wait["dependency"],
             mac_wait_load_cycles=self.wait["load"], weight_bytes_loaded=self.weight_bytes,
             other_dram_bytes=self.other_bytes,
@@ -403,60 +410,53 @@ def simulate_layer_timing(
     program: Program, steps: int, batch: int, arch: ArchConfig, traffic: ActivationTraffic, *, full: bool = False
 ) -> Timing:
     """Cycles of ``program`` over ``steps`` steps: the full event model for short sequences (or
-    with ``full``), else short runs extended by the per-period increment once the steady state is
-    proven: the runs of ``short``, ``short + period`` and ``short + 2 period`` steps must reach the
-    same complete state (``_EventModel._snapshot``) before their common last periods, shifted by
-    one increment each. Then every further period adds exactly that increment (the event model is
-    max-plus: a state shifted in time evolves shifted in time)."""
+    with ``full``), else one short run extended by the per-period increment once the steady state
+    is proven. The short run has ``short`` steps (``short`` = ``steps`` modulo the period); its
+    complete state (``_EventModel._snapshot``) is recorded at every period boundary before its
+    last two periods. When the states at two consecutive boundaries agree (times shifted by one
+    increment, steps by one period), every further period adds exactly that increment (the event
+    model is max-plus: a state shifted in time evolves shifted in time), so the time for ``steps``
+    is the short run's plus one increment per missing period. Without such a pair the run doubles,
+    up to a bound, and then the full sequence is simulated."""
     tiling = program.tiling
-
-    def run(short: int) -> tuple[Timing, tuple | None]:
-        ops = _hoisted_ops(program, short, steps, batch)
-        model = _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes)
-        timing = model.run(ops, snapshot_at=_tail_start(ops, short, program.period), step_base=short)
-        return timing, model.snapshot
-
     period = program.period
     warmup = _WARMUP_PERIODS
     while not full and warmup <= _MAX_WARMUP_PERIODS:
         short = steps % period + warmup * period
-        if steps <= short + 2 * period:
+        if steps <= short:
             break
-        (first, snap1), (second, snap2), (third, snap3) = run(short), run(short + period), run(short + 2 * period)
-        increment = second.minus(first)
-        if (
-            snap1 is not None and snap2 is not None and snap3 is not None
-            and snap1[1] == snap2[1] == snap3[1]
-            and math.isclose(snap2[0] - snap1[0], increment.cycles, rel_tol=1e-9, abs_tol=1e-6)
-            and _same(increment, third.minus(second))
-        ):
-            return first.plus(increment, (steps - short) // period)
+        ops = _hoisted_ops(program, short, steps, batch)
+        model = _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes)
+        timing = model.run(ops, marks=_period_marks(ops, short, period))
+        for (bound0, floor0, state0, seen0), (bound1, floor1, state1, seen1) in zip(model.snapshots, model.snapshots[1:]):
+            if bound1 - bound0 == period and state0 == state1:
+                increment = seen1.minus(seen0)
+                increment = Timing(**{**{f.name: getattr(increment, f.name) for f in fields(increment)}, "cycles": floor1 - floor0})
+                return timing.plus(increment, (steps - short) // period)
         warmup *= 2
     model = _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes)
     return model.run(_hoisted_ops(program, steps, steps, batch))
 
 
-def _tail_start(ops: tuple[Op, ...], steps: int, period: int) -> int | None:
-    """Index of the first op of the run's last two periods: the first step-bearing op (use,
-    finish, project, reset) touching a step >= steps - 2 period, moved back over the loads and
-    evicts just before it. None when the sequence is too short."""
-    bound = steps - 2 * period
-    if bound < 1:
-        return None
+def _period_marks(ops: tuple[Op, ...], steps: int, period: int) -> dict[int, int]:
+    """Op positions of the step boundaries b = steps mod period + k period (k >= 1, b <= steps - 2
+    period), each mapped to b: the first step-bearing op (use, finish, project, reset; not the
+    hoisted W_x product) touching a step >= b, moved back over the loads and evicts just before it.
+    Boundaries past ``steps - 2 period`` are left out: the end of the sequence clips what follows."""
+    last_bound = steps - 2 * period
+    bound = steps % period + period
+    marks: dict[int, int] = {}
     for index, op in enumerate(ops):
-        if op.kind in (LOAD, EVICT):
+        if bound > last_bound:
+            break
+        if op.kind in (LOAD, EVICT) or (op.kind == USE and op.src == "x" and op.nsteps > 2):
             continue
-        if op.kind == USE and op.src == "x" and op.nsteps > 2:
-            continue
-        if op.step + (op.nsteps if op.kind == USE else 1) - 1 >= bound:
-            while index > 0 and ops[index - 1].kind in (LOAD, EVICT):
-                index -= 1
-            return index
-    return None
-
-
-def _same(a: Timing, b: Timing) -> bool:
-    return all(
-        math.isclose(getattr(a, f.name), getattr(b, f.name), rel_tol=1e-9, abs_tol=1e-6)
-        for f in fields(a) if f.name != "extrapolated"
-    )
+        reached = op.step + (op.nsteps if op.kind == USE else 1) - 1
+        if reached >= bound:
+            start = index
+            while start > 0 and ops[start - 1].kind in (LOAD, EVICT):
+                start -= 1
+            while bound <= min(reached, last_bound):
+                marks[start] = bound
+                bound += period
+    return marks

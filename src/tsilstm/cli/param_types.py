@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tsilstm.accel.arch_config import BIT_WIDTHS
+from tsilstm.accel.plausible_ranges import warn_if_implausible
 from tsilstm.errors import InvalidParameterError, TsilstmError
 from tsilstm.units import parse_quantity, parse_whole
 
@@ -17,10 +18,11 @@ class QuantityType(click.ParamType):
     """A physical quantity of ``dimension`` (see ``tsilstm.units``), converted to its base unit: an
     int with ``whole`` (bytes), else a float (bytes/s, Hz, ...)."""
 
-    def __init__(self, dimension: str, *, whole: bool = False) -> None:
+    def __init__(self, dimension: str, *, whole: bool = False, plausible_field: str | None = None) -> None:
         self.dimension = dimension
         self.whole = whole
         self.name = dimension
+        self.plausible_field = plausible_field  # warn when a bare number is implausible for this accelerator field
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The value in the dimension's base unit; a bad value fails with the units' allowed text."""
@@ -28,11 +30,12 @@ class QuantityType(click.ParamType):
             return value
         name = param.name if param is not None and param.name else self.dimension
         try:
-            if self.whole:
-                return parse_whole(name, value, self.dimension)
-            return parse_quantity(name, value, self.dimension)
+            number = parse_whole(name, value, self.dimension) if self.whole else parse_quantity(name, value, self.dimension)
         except InvalidParameterError as error:
             self.fail(f"{value!r}: {error.allowed}", param, ctx)
+        if self.plausible_field is not None:
+            warn_if_implausible("--" + name.replace("_", "-"), self.plausible_field, value, number)
+        return number
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """SIZE for bytes, RATE for bytes/s, QUANTITY otherwise."""
@@ -86,6 +89,10 @@ BYTES = QuantityType("bytes", whole=True)
 """A byte size: 4096, 512k, 512KiB, 2MiB, 64kB ... (int bytes)."""
 BYTES_PER_S = QuantityType("bytes_per_s")
 """A data rate: 12.8e9, 12.8GB/s, 800MiB/s ... (float bytes per second)."""
+BUFFER_BYTES = QuantityType("bytes", whole=True, plausible_field="weight_buffer_bytes")
+"""An accelerator buffer size (as ``BYTES``, with a warning when a bare number is implausible)."""
+DRAM_RATE = QuantityType("bytes_per_s", plausible_field="dram_bandwidth_bytes_per_s")
+"""A DRAM bandwidth (as ``BYTES_PER_S``, with a warning when a bare number is implausible)."""
 POSITIVE_INT = click.IntRange(min=1)
 """An integer >= 1."""
 NON_NEGATIVE_INT = click.IntRange(min=0)

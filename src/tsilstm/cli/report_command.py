@@ -10,7 +10,6 @@ import click
 from tsilstm.accel.arch_config import load_arch
 from tsilstm.accel.sweep import SweepPoint, evaluate_point
 from tsilstm.cli.param_types import CONTEXT_SETTINGS, POSITIVE_INT
-from tsilstm.report.accel_plots import plot_energy_breakdown, plot_gains, plot_vs_bandwidth, plot_vs_buffer
 from tsilstm.report.accel_report import FOCUS_WORKLOAD, gains_summary, render_markdown, report_points
 from tsilstm.report.sweep_run import run_parallel, write_csv
 
@@ -31,6 +30,8 @@ def write_report(
     """Evaluate every point of ``sections`` (``report_points``: edge, server, buffer, bandwidth,
     batch) on ``jobs`` worker processes, write the CSVs, plots and REPORT.md (which quotes
     ``command``) to ``out`` and return the REPORT.md path; the sweep sections are of ``focus_workload``."""
+    from tsilstm.report.accel_plots import plot_energy_breakdown, plot_gains, plot_vs_bandwidth, plot_vs_buffer  # matplotlib: slow import
+
     started = time.perf_counter()
     archs = {"edge": load_arch("edge"), "server": load_arch("server")}
     tasks = [(name, index) for name, points in sections.items() for index in range(len(points))]

@@ -8,12 +8,14 @@ import click
 from rich.console import Console
 
 from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.baselines import BASELINE_SCHEDULES, baseline_schedules_for, with_baselines
+from tsilstm.accel.iso_traffic import iso_traffic_view
 from tsilstm.accel.evaluate import WEIGHTS_MEANING, ScheduleResult, evaluate_workload
 from tsilstm.accel.workloads import Workload, get_workload, single_layer_workload
 from tsilstm.cli.accel_options import arch_with_overrides
 from tsilstm.units import format_bytes
 from tsilstm.cli.param_types import (
-    ARCH, BYTES, BYTES_PER_S, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME,
+    ARCH, BUFFER_BYTES, DRAM_RATE, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME,
 )
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
@@ -33,9 +35,9 @@ from tsilstm.report.accel_tables import result_rows, rich_table
 @click.option("--steps", type=POSITIVE_INT, default=None, help="Time steps T [default: the workload's, 25 for a custom layer].")
 @click.option("--batch", type=POSITIVE_INT, default=None, help="Sequences per batch [default: the workload's, 1 for a custom layer].")
 @click.option("--arch", type=ARCH, default="edge", show_default=True, help="Preset (edge, server) or a TOML/YAML file.")
-@click.option("--buffer", type=BYTES, default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
-@click.option("--activation-buffer", type=BYTES, default=None, help="Override the activation buffer: bytes, or 256KiB ...")
-@click.option("--bandwidth", type=BYTES_PER_S, default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
+@click.option("--buffer", type=BUFFER_BYTES, default=None, help="Override the weight buffer: bytes, or 512KiB, 2MiB ...")
+@click.option("--activation-buffer", type=BUFFER_BYTES, default=None, help="Override the activation buffer: bytes, or 256KiB ...")
+@click.option("--bandwidth", type=DRAM_RATE, default=None, help="Override the DRAM bandwidth: bytes/s, or 12.8GB/s, 25.6 GB/s ...")
 @click.option("--tile", type=POSITIVE_INT, default=None, help="Override the tile size in hidden units.")
 @click.option("--weight-bits", type=WEIGHT_BITS, default=None, help="Override the weight width in bits.")
 @click.option("--schedule", type=click.Choice((*SCHEDULES, "all")), default="all", show_default=True, help="A schedule, or all.")
@@ -59,17 +61,17 @@ def simulate(
         arch, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
     )
     names = schedules_to_run(schedule)
-    results = evaluate_workload(workload, arch, names, full_timing=full_timing)
+    results = with_baselines(evaluate_workload(workload, arch, names, full_timing=full_timing))
     echo_results(workload, arch, results, schedule, as_json)
 
 
 def schedules_to_run(schedule: str) -> tuple[str, ...]:
-    """The schedules ``--schedule`` asks for, with conventional added as the baseline of the gains."""
+    """The schedules ``--schedule`` asks for, with the non-interleaved ones added as baselines."""
     if schedule == "all":
         return SCHEDULES
     if schedule not in SCHEDULES:
         raise InvalidParameterError("--schedule", schedule, "one of " + ", ".join(SCHEDULES) + ", or all")
-    return (schedule,) if schedule == "conventional" else ("conventional", schedule)
+    return baseline_schedules_for(schedule)
 
 
 def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleResult], schedule: str, as_json: bool) -> None:
@@ -77,28 +79,39 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
     JSON (``{"workload", "arch", "weights_meaning", "results": [...]}``) with ``as_json``. The rows
     shown are those of ``schedule`` (or all); ``--model`` front ends call this after
     ``tsilstm.accel.evaluate_model``."""
-    shown = [r for r in results if schedule in ("all", "conventional") or r.schedule == schedule]
+    shown = [r for r in results if schedule == "all" or r.schedule in (*BASELINE_SCHEDULES, schedule)]
     if as_json:
         names = {r.schedule for r in shown}
         payload = {
             "workload": {"name": workload.name, "layers": workload.describe(), "steps": workload.steps, "batch": workload.batch},
             "arch": arch.as_dict(),
             "weights_meaning": WEIGHTS_MEANING,
-            "results": [row for row in result_rows(results) if row["schedule"] in names],
+            "results": [_with_iso_traffic(row, workload, arch) for row in result_rows(results) if row["schedule"] in names],
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    console = Console(width=max(Console().width, 170))  # the table needs ~160 columns; never truncate names
+    console = Console(width=max(Console().width, 220))  # the table needs ~200 columns; never truncate names
     console.print(
         f"{workload.name}: {workload.describe()}, {workload.steps} steps, batch {workload.batch} on {arch.name}: "
         f"{arch.mac_units} MACs at {arch.clock_hz / 1e6:.0f} MHz, {arch.weight_bits}-bit weights, weight buffer "
         f"{format_bytes(arch.weight_buffer_bytes)}, DRAM {arch.dram_bandwidth_bytes_per_s / 1e9:.1f} GB/s"
     )
-    console.print(rich_table(results))
-    console.print("W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights).")
+    console.print(rich_table(shown))
+    console.print(
+        "W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights). conv = "
+        "conventional; best = best-non-interleaved, the least-energy of conventional, snake and pinned on this design."
+    )
     for result in shown:
         for note in result.notes:
             console.print(f"[dim]{result.schedule}: {note}[/dim]")
+
+
+def _with_iso_traffic(row: dict, workload: Workload, arch: ArchConfig) -> dict:
+    """``row`` with, for tsi and tsi-pinned, the buffer each non-interleaved schedule needs to match
+    its recurrent-weight traffic and the area and leakage that buffer adds (``iso_traffic``)."""
+    if row["schedule"] in ("tsi", "tsi-pinned"):
+        row["iso_traffic"] = iso_traffic_view(workload, arch, row["schedule"], row["dram_bytes"]["weights"])
+    return row
 
 
 def _model_workload(path: str, steps: int | None, batch: int | None) -> Workload:

@@ -10,10 +10,9 @@ import click
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.sweep import evaluate_point, sweep_grid
 from tsilstm.cli.param_types import (
-    ARCH, BYTES, BYTES_PER_S, CONTEXT_SETTINGS, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME, CommaListType,
+    ARCH, BUFFER_BYTES, DRAM_RATE, CONTEXT_SETTINGS, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME, CommaListType,
 )
 from tsilstm.plan import SCHEDULES
-from tsilstm.report.accel_plots import plot_energy_breakdown, plot_vs_bandwidth, plot_vs_buffer
 from tsilstm.report.sweep_run import bind, run_parallel, write_csv
 
 DEFAULT_BUFFERS = "128KiB,256KiB,512KiB,1MiB,2MiB,4MiB,8MiB,16MiB,32MiB"
@@ -23,9 +22,9 @@ DEFAULT_BUFFERS = "128KiB,256KiB,512KiB,1MiB,2MiB,4MiB,8MiB,16MiB,32MiB"
 @click.option("--workload", "workload_names", type=WORKLOAD_NAME, multiple=True, default=("deepbench-lstm-2048-b1",),
               show_default=True, help="Named workload (repeatable).")
 @click.option("--arch", type=ARCH, default="edge", show_default=True, help="Preset (edge, server) or a TOML/YAML file.")
-@click.option("--buffers", type=CommaListType(BYTES), default=DEFAULT_BUFFERS, show_default=True,
+@click.option("--buffers", type=CommaListType(BUFFER_BYTES), default=DEFAULT_BUFFERS, show_default=True,
               help="Comma-separated weight buffer sizes.")
-@click.option("--bandwidths", type=CommaListType(BYTES_PER_S), default=None,
+@click.option("--bandwidths", type=CommaListType(DRAM_RATE), default=None,
               help="Comma-separated DRAM bandwidths (e.g. 6.4GB/s,12.8GB/s) [default: the arch's].")
 @click.option("--weight-bits", type=CommaListType(WEIGHT_BITS), default=None,
               help="Comma-separated weight widths (8,16,32) [default: the arch's].")
@@ -40,6 +39,8 @@ def sweep(
 ) -> None:
     """Sweep the accelerator model; write sweep.csv, traffic/energy vs buffer plots (with the
     (M - B)/2 line), steps/s vs bandwidth plots and energy breakdown bars."""
+    from tsilstm.report.accel_plots import plot_energy_breakdown, plot_vs_bandwidth, plot_vs_buffer  # matplotlib: slow import
+
     if not schedules:
         raise click.BadParameter("give at least one schedule", param_hint="'--schedules'")
     points = sweep_grid(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE, Op, Plan, Program, load, use
-from tsilstm.plan.tiling import Tile
 from tsilstm.validation import require_int
 
 
@@ -38,17 +37,19 @@ def _clip(op: Op, steps: int) -> Op | None:
     if op.kind == USE:
         first = max(op.step, 0)
         last = min(op.step + op.nsteps, steps)
-        return op._replace(step=first, nsteps=last - first) if last > first else None
+        if first == op.step and last == op.step + op.nsteps:
+            return op
+        return Op(USE, op.src, op.row, op.col, first, last - first) if last > first else None
     if op.kind in (FINISH, PROJECT, RESET):
         return op if 0 <= op.step < steps else None
     return op
 
 
 def _normalize_residency(ops: list[Op]) -> list[Op]:
-    resident: set[Tile] = set()
+    resident: set[tuple] = set()
     out: list[Op] = []
     for op in ops:
-        tile = op.tile
+        tile = op[1:4]  # (src, row, col): a Tile's fields, without building one (hot loop)
         if op.kind == LOAD:
             if tile in resident:
                 continue
@@ -58,7 +59,7 @@ def _normalize_residency(ops: list[Op]) -> list[Op]:
                 continue
             resident.discard(tile)
         elif op.kind == USE and tile not in resident:
-            out.append(load(tile))
+            out.append(Op(LOAD, op.src, op.row, op.col))
             resident.add(tile)
         out.append(op)
     return out
@@ -66,17 +67,17 @@ def _normalize_residency(ops: list[Op]) -> list[Op]:
 
 def _drop_dead_loads(ops: list[Op]) -> list[Op]:
     keep = [True] * len(ops)
-    used_later: dict[Tile, bool] = {}
-    pending_evict: dict[Tile, int] = {}
+    used_later: dict[tuple, bool] = {}
+    pending_evict: dict[tuple, int] = {}
     for index in range(len(ops) - 1, -1, -1):
         op = ops[index]
         if op.kind == USE:
-            used_later[op.tile] = True
+            used_later[op[1:4]] = True
         elif op.kind == EVICT:
-            used_later[op.tile] = False
-            pending_evict[op.tile] = index
+            used_later[op[1:4]] = False
+            pending_evict[op[1:4]] = index
         elif op.kind == LOAD:
-            tile = op.tile
+            tile = op[1:4]
             if not used_later.get(tile, False):
                 keep[index] = False
                 if tile in pending_evict:

@@ -47,7 +47,7 @@ class Op(NamedTuple):
 
     def shifted(self, base: int) -> "Op":
         """This op with its step moved by ``base``."""
-        return self._replace(step=self.step + base)
+        return Op(self[0], self[1], self[2], self[3], self[4] + base, self[5])  # not _replace: hot in expansion
 
     def describe(self) -> str:
         """A short human form, e.g. ``use h(2,1) steps 4..5``."""

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from tsilstm.accel.energy import ENERGY_PARTS  # noqa: E402
+from tsilstm.report.paper_figures import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN  # noqa: E402
 
 SCHEDULE_STYLE = {
     "naive": ("tab:gray", "x"),
@@ -20,8 +21,6 @@ SCHEDULE_STYLE = {
     "tsi": ("tab:blue", "D"),
     "tsi-pinned": ("tab:green", "v"),
 }
-PAPER_ENERGY_BAND = (-57.3, -28.4)  # Park et al., ISLPED 2020: energy change vs conventional, %
-PAPER_THROUGHPUT_GAIN = 110.8  # Park et al., ISLPED 2020: throughput gain vs conventional, %
 
 
 def save_figure(fig: plt.Figure, base: Path) -> list[Path]:

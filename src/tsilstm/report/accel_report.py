@@ -9,9 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.baselines import BEST_NON_INTERLEAVED
+from tsilstm.accel.energy import static_power_w
+from tsilstm.accel.hardware_cost import design_cost
+from tsilstm.accel.baselines import NON_INTERLEAVED
+from tsilstm.accel.iso_traffic import iso_traffic_view, recurrent_weight_bytes
+from tsilstm.accel.workloads import get_workload
 from tsilstm.accel.evaluate import WEIGHTS_MEANING
 from tsilstm.accel.sweep import SweepPoint
-from tsilstm.report.accel_plots import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN
+from tsilstm.report.paper_figures import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN
 from tsilstm.report.accel_tables import markdown_table
 
 REPORT_WORKLOADS = (
@@ -29,7 +35,9 @@ BUFFER_SWEEP_BYTES = tuple(2**k * 1024 for k in range(7, 16))  # 128 KiB .. 32 M
 BANDWIDTH_SWEEP = (3.2e9, 6.4e9, 12.8e9, 25.6e9, 51.2e9, 102.4e9, 204.8e9)
 BATCH_SWEEP = (1, 4, 16, 64)
 TARGETS = ("tsi", "tsi-pinned")
-BASELINES = ("naive", "conventional", "snake")
+BASELINES = ("naive", "conventional", "snake", "pinned", BEST_NON_INTERLEAVED)
+TABLE_BASELINES = ("conventional", "pinned", BEST_NON_INTERLEAVED)
+"""The baselines of the per-workload tables (naive and snake are in the summary rows too)."""
 
 
 def report_points(focus_workload: str = FOCUS_WORKLOAD) -> dict[str, list[SweepPoint]]:
@@ -56,7 +64,10 @@ def gains_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
             "workload": workload, "batch": batch, "weight_buffer_bytes": buffer, "dram_bandwidth_bytes_per_s": bandwidth,
             "recurrent_matrix_bytes": schedules["conventional"]["recurrent_matrix_bytes"],
-            "fallbacks": sorted({f"{s} -> {r['executed']}" for s, r in schedules.items() if r["executed"] != s}),
+            "fallbacks": sorted({
+                f"{s} -> {r['executed']}" for s, r in schedules.items() if r["executed"] != s and not r.get("stands_for")
+            }),
+            "best_non_interleaved_is": schedules[BEST_NON_INTERLEAVED]["stands_for"],
         }
         for target in TARGETS:
             for base in BASELINES:
@@ -71,6 +82,31 @@ def gains_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def iso_traffic_section(workload_name: str, arch: ArchConfig) -> list[str]:
+    """Markdown lines: the weight buffer each non-interleaved schedule needs to match tsi's and
+    tsi-pinned's recurrent-weight traffic on ``arch``, and the area and leakage that adds."""
+    workload = get_workload(workload_name)
+    rows = []
+    for target in TARGETS:
+        view = iso_traffic_view(workload, arch, target, recurrent_weight_bytes(workload, target, arch))
+        for schedule in NON_INTERLEAVED:
+            entry = view[schedule]
+            rows.append([
+                target, schedule, _mib(entry["weight_buffer_bytes"]), f"{entry['extra_area_mm2']:.2f} mm^2",
+                f"{entry['extra_leakage_w'] * 1e3:.2f} mW",
+            ])
+    return [
+        f"## What interleaving saves in silicon ({workload_name}, {arch.name}, {arch.node_nm} nm)",
+        "",
+        f"The weight buffer each non-interleaved schedule needs to move no more recurrent weights than tsi does with "
+        f"{_mib(arch.weight_buffer_bytes)}, and the area and leakage that larger buffer adds (bit cells of the node, "
+        "array efficiency and leakage per bit as in `src/tsilstm/accel/technology.py`; leakage per bit is an estimate).",
+        "",
+        markdown_table(["matching", "schedule", "buffer needed", "extra area", "extra leakage"], rows),
+        "",
+    ]
+
+
 def _pct(value: float) -> str:
     return f"{value:+.1f} %"
 
@@ -80,16 +116,22 @@ def _mib(num: float) -> str:
 
 
 def gains_table(summary: list[dict[str, Any]]) -> str:
-    """Markdown: one row per workload, energy and throughput of tsi / tsi-pinned vs each baseline."""
-    headers = ["workload", "M", "W_h tsi/conv"]
+    """Markdown: one row per workload, energy and throughput of tsi / tsi-pinned vs each of
+    ``TABLE_BASELINES`` (best = best-non-interleaved, with the schedule it stands for)."""
+    short = {BEST_NON_INTERLEAVED: "best"}
+    headers = ["workload", "M", "W_h tsi/conv", "best is"]
     for target in TARGETS:
-        headers += [f"{target} energy vs {b}" for b in BASELINES] + [f"{target} speed vs {b}" for b in BASELINES]
+        headers += [f"{target} energy vs {short.get(b, b)}" for b in TABLE_BASELINES]
+        headers += [f"{target} speed vs {short.get(b, b)}" for b in TABLE_BASELINES]
     rows = []
     for s in summary:
-        row = [s["workload"] + (" (fallback)" if s["fallbacks"] else ""), _mib(s["recurrent_matrix_bytes"]), f"{s['tsi_weight_ratio']:.3f}"]
+        row = [
+            s["workload"] + (" (fallback)" if s["fallbacks"] else ""), _mib(s["recurrent_matrix_bytes"]),
+            f"{s['tsi_weight_ratio']:.3f}", s["best_non_interleaved_is"],
+        ]
         for target in TARGETS:
-            row += [_pct(s[f"{target}_vs_{b}_energy_pct"]) for b in BASELINES]
-            row += [_pct(s[f"{target}_vs_{b}_throughput_pct"]) for b in BASELINES]
+            row += [_pct(s[f"{target}_vs_{b}_energy_pct"]) for b in TABLE_BASELINES]
+            row += [_pct(s[f"{target}_vs_{b}_throughput_pct"]) for b in TABLE_BASELINES]
         rows.append(row)
     return markdown_table(headers, rows)
 
@@ -105,7 +147,9 @@ def arch_table(archs: list[ArchConfig]) -> str:
         ("DRAM bandwidth / latency", lambda a: f"{a.dram_bandwidth_bytes_per_s / 1e9:.1f} GB/s / {a.dram_latency_ns:.0f} ns"),
         ("DRAM energy", lambda a: f"{a.dram_pj_per_bit} pJ/bit"),
         ("MAC energy", lambda a: f"{a.mac_energy_pj:.2f} pJ"),
-        ("static power", lambda a: f"{a.static_power_w * 1e3:.0f} mW"),
+        ("technology node", lambda a: f"{a.node_nm} nm"),
+        ("area (buffers, MACs, cell unit)", lambda a: f"{design_cost(a).total_area_mm2:.2f} mm^2"),
+        ("static power", lambda a: f"{static_power_w(a) * 1e3:.1f} mW" + (" (set)" if a.static_power_w is not None else " (leakage model)")),
     ]
     return markdown_table(["parameter"] + [a.name for a in archs], [[k] + [f(a) for a in archs] for k, f in keys])
 
@@ -176,7 +220,8 @@ def render_markdown(
         "",
         "## Per workload (edge preset)",
         "",
-        "Energy and throughput of tsi and tsi-pinned against naive, conventional and snake; "
+        "Energy and throughput of tsi and tsi-pinned against conventional, pinned and the best non-interleaved "
+        "schedule on the same design (`best`: the least-energy of conventional, snake and pinned; `best is` names it); "
         "`W_h tsi/conv` is the recurrent-weight DRAM traffic ratio.",
         "",
         gains_table(edge),
@@ -192,6 +237,7 @@ def render_markdown(
             "",
         ]
     lines += ["## Per workload (server preset)", "", gains_table(server), ""]
+    lines += iso_traffic_section(focus_workload, archs["edge"])
     lines += [
         f"## What moves our figures ({focus_workload} unless said otherwise)",
         "",

@@ -6,6 +6,7 @@ from tsilstm.plan.ops import Program
 from tsilstm.plan.schedules.step_order import (
     emit_streamed,
     pin_prefix,
+    recurrent_if_fits,
     step_items,
     stream_reserve_bytes,
     tiles_of,
@@ -15,9 +16,10 @@ from tsilstm.plan.tiling import Tile, Tiling
 
 def naive(tiling: Tiling, buffer_bytes: int) -> Program:
     """Per step stream [W_x | W_h] row-block by row-block, no hoisting (a weak baseline). When all
-    of it fits in the buffer it is loaded once."""
+    of it fits in the buffer it is loaded once; when the recurrent weights fit beside one tile of
+    streaming room, they are loaded once and only W_x streams."""
     items = step_items(tiling, with_inputs=True)
-    pinned = _all_if_fits(tiles_of(items), tiling, buffer_bytes)
+    pinned = _all_if_fits(tiles_of(items), tiling, buffer_bytes) or recurrent_if_fits(tiles_of(items), tiling, buffer_bytes)
     body = emit_streamed(items, 0, keep=set(), pinned=set(pinned))
     return Program("naive", tiling, tuple(body), 1, 0, False, tuple(pinned), buffer_bytes)
 

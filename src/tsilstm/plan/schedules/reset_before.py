@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan.ops import Op, Program, finish, reset
-from tsilstm.plan.schedules.step_order import emit_streamed, pin_prefix, row_pass, step_ranges, tiles_of
+from tsilstm.plan.schedules.step_order import emit_streamed, pin_prefix, recurrent_if_fits, row_pass, step_ranges, tiles_of
 from tsilstm.plan.tiling import Tile, Tiling
 
 FALLBACK = {"tsi": "snake", "tsi-pinned": "pinned"}
@@ -56,8 +56,9 @@ def reset_before_program(schedule: str, tiling: Tiling, buffer_bytes: int) -> Pr
         body = emit_streamed(forward, 0, keep=set(), pinned=set(everything))
         program = Program(chosen, tiling, tuple(body), 1, 0, hoist, tuple(everything), buffer_bytes)
     elif chosen in ("naive", "conventional"):
-        body = emit_streamed(forward, 0, keep=set(), pinned=set())
-        program = Program(chosen, tiling, tuple(body), 1, 0, hoist, (), buffer_bytes)
+        pin = recurrent_if_fits(everything, tiling, buffer_bytes) if chosen == "naive" else []
+        body = emit_streamed(forward, 0, keep=set(), pinned=set(pin))
+        program = Program(chosen, tiling, tuple(body), 1, 0, hoist, tuple(pin), buffer_bytes)
     elif chosen == "snake":
         backward = two_pass_items(tiling, with_inputs=False, reverse=True)
         budget = buffer_bytes - tiling.max_tile_bytes  # pass 1 streams next to what is carried

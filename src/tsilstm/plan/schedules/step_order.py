@@ -85,3 +85,11 @@ def stream_reserve_bytes(tiling: Tiling) -> int:
     """Buffer kept for streaming next to pinned tiles: one of the largest tiles, all a plan needs
     (a consumer that wants double-buffered loads generates the plan for a buffer one tile smaller)."""
     return tiling.max_tile_bytes
+
+
+def recurrent_if_fits(tiles: list[Tile], tiling: Tiling, buffer_bytes: int) -> list[Tile]:
+    """The recurrent tiles (every source but W_x) of ``tiles`` when they fit in ``buffer_bytes``
+    beside one tile of streaming room for W_x, else none: a schedule never streams a W_h that fits."""
+    recurrent = [t for t in tiles if t.src != "x"]
+    total = sum(tiling.tile_bytes(t) for t in recurrent)
+    return recurrent if total + stream_reserve_bytes(tiling) <= buffer_bytes else []

@@ -1,0 +1,76 @@
+"""Area, leakage and SRAM energy by capacity and node, and the config keys that set them."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tsilstm.accel.arch_config import arch_from_dict, load_arch
+from tsilstm.accel.energy import static_power_w
+from tsilstm.accel.hardware_cost import design_cost, table_pj_per_64bit
+from tsilstm.accel.technology import BITCELL_UM2, NODES_NM, node_figures, sources_table
+from tsilstm.cli.main import cli
+from tsilstm.errors import InvalidParameterError
+
+
+def _edge(**changes: object):  # type: ignore[no-untyped-def]
+    return load_arch("edge").with_overrides(**changes)
+
+
+def test_the_reference_node_leaves_horowitz_energies_unchanged() -> None:
+    assert node_figures(45).energy_scale == pytest.approx(1.0)
+    assert node_figures(45, 0.9).energy_scale == 1.0
+
+
+def test_smaller_nodes_cost_less_area_and_energy() -> None:
+    costs = [design_cost(_edge(node_nm=n)) for n in NODES_NM]  # 45, 28, 7
+    areas = [c.total_area_mm2 for c in costs]
+    energies = [c.weight_sram.pj_per_byte for c in costs]
+    assert areas[0] > areas[1] > areas[2] and energies[0] > energies[1] > energies[2]
+
+
+def test_sram_area_is_bits_times_the_bit_cell_over_the_array_efficiency() -> None:
+    cost = design_cost(_edge(node_nm=28, weight_buffer_bytes=2**20))
+    assert cost.area_mm2["weight_buffer"] == pytest.approx(2**23 * BITCELL_UM2[28] / 0.7 / 1e6)
+
+
+def test_buffers_beyond_the_table_are_banked_not_extrapolated() -> None:
+    small, large = design_cost(_edge(weight_buffer_bytes=2**20)), design_cost(_edge(weight_buffer_bytes=2**25))
+    assert small.weight_sram.banks == 1 and large.weight_sram.banks == 32
+    # a bank of 1 MiB costs what the table says; the 32 MiB buffer adds only the H-tree wire
+    per_64_bank = 100.0 * node_figures(28).energy_scale
+    assert small.weight_sram.pj_per_byte * 8 == pytest.approx(per_64_bank)
+    assert per_64_bank < large.weight_sram.pj_per_byte * 8 < 2 * per_64_bank
+    with pytest.raises(InvalidParameterError, match="banks"):
+        table_pj_per_64bit(2**21, ((8192, 10.0), (2**20, 100.0)))
+
+
+def test_leakage_grows_with_the_buffer_and_enters_the_static_energy() -> None:
+    assert static_power_w(_edge(weight_buffer_bytes=2**25)) > 10 * static_power_w(_edge(weight_buffer_bytes=2**20)) / 4
+    assert static_power_w(_edge(static_power_w=0.5)) == 0.5
+    assert design_cost(_edge(weight_buffer_bytes=2**25)).total_area_mm2 > 10 * design_cost(_edge()).total_area_mm2
+
+
+def test_every_node_lists_its_sources() -> None:
+    rows = sources_table()
+    assert [r["node_nm"] for r in rows] == list(NODES_NM)
+    assert all(r["bitcell_source"] and r["energy_scale_source"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("technology", "named"),
+    [({"node_nm": 14}, "technology.node_nm"), ({"vdd_v": "3 V"}, "technology.vdd_v"),
+     ({"sram_array_efficiency": 2}, "technology.sram_array_efficiency"), ({"color": 1}, "technology.color")],
+)
+def test_bad_technology_keys_are_named(technology: dict, named: str) -> None:
+    with pytest.raises(InvalidParameterError, match=named.replace(".", r"\.")):
+        arch_from_dict({"base": "edge", "technology": technology})
+
+
+@pytest.mark.parametrize("table", [[[8192, 10], [8192, 5]], [[8192, 10], [32768, 5]]])
+def test_duplicate_or_falling_sram_rows_exit_2_naming_the_key(tmp_path, table) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.toml"
+    path.write_text(f'base = "edge"\n[energy]\nsram_pj_per_64bit = {table}\n')
+    result = CliRunner().invoke(cli, ["simulate", "--hidden", "64", "--arch", str(path)])
+    assert result.exit_code == 2 and "energy.sram_pj_per_64bit" in result.output
+    assert "Traceback" not in result.output
