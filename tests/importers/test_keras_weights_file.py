@@ -224,3 +224,22 @@ def test_describe_lists_groups_and_writes_an_architecture_that_loads(tmp_path):
     models = load_models(path, architecture=tmp_path / "example.toml")
     assert [(m.name, m.layers[0].variant) for m in models] == [
         ("lstm", "standard"), ("gru", "reset_before"), ("gru_1", "reset_after"), ("bidirectional", "standard")]
+
+
+def test_an_architecture_for_another_kind_of_source_is_refused(tmp_path):
+    onnx_file = tmp_path / "m.onnx"
+    onnx_file.write_bytes(b"\x08\x07")
+    with pytest.raises(ModelFileError, match="architecture: was given for a file of format onnx"):
+        load_models(onnx_file, architecture=ARCHITECTURE)
+    with pytest.raises(ModelFileError, match="architecture: was given for an in-memory object"):
+        load_models({"weight_ih_l0": np.zeros((4, 2), np.float32)}, architecture=ARCHITECTURE)
+
+
+def test_objects_of_the_wrong_kind_are_refused_naming_them(tmp_path):
+    w = keras_cell_weights("LSTM", INPUT, UNITS)
+    path = write_keras3_weights_file(tmp_path / "odd.weights.h5", [("lstm", "lstm", [[w["kernel"]]])])
+    with h5py.File(path, "a") as handle:
+        handle.create_group("layers/lstm/cell/vars/1")  # a group where the recurrent kernel belongs
+        handle["layers/stray"] = np.zeros(3, np.float32)  # a dataset where a layer's group belongs
+    with pytest.raises(ModelFileError, match="layers/lstm/cell/vars/1: is a Group, not a dataset"):
+        describe_weights_file(path)

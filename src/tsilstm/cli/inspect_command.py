@@ -45,7 +45,10 @@ def inspect(model_file: str, as_json: bool, trust_code: bool, architecture: str 
         from tsilstm.importers.keras_weights_file import describe_weights_file
 
         summary = describe_weights_file(model_file)
-        click.echo(weights_only_json(summary)) if as_json else print_weights_only(summary)
+        if as_json:
+            click.echo(weights_only_json(summary))
+        else:
+            print_weights_only(summary)
         return
     caches = cache_bytes()
     buffers = accelerator_buffers()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 
 import click
 from rich.console import Console
@@ -35,7 +36,7 @@ def weights_only_json(summary: WeightsFileSummary) -> str:
     read without an architecture); ``groups``, ``needs`` and ``example_architecture`` say why."""
     groups = [{"path": g.path, "layer": g.name,
                "datasets": [{"name": name, "shape": list(shape)} for name, shape in g.datasets],
-               "implies": None if g.implied is None else {**g.implied.__dict__, "architecture_name": summary.unambiguous_name(g)}}
+               "implies": None if g.implied is None else {**asdict(g.implied), "architecture_name": summary.unambiguous_name(g)}}
               for g in summary.groups]
     return json.dumps({"file": summary.path, "weights_only": True, "layout": summary.layout,
                        "keras_version": summary.keras_version or None, "groups": groups, "layers": [],

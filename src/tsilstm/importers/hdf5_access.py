@@ -83,6 +83,16 @@ def resolve_in_file(group, name: str, path: Path, where: str, missing: str = "")
     return node
 
 
+def declared_shape(dataset, path: Path, where: str) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+    """The shape ``dataset`` declares (metadata only, no data read); ``ModelFileError`` naming
+    ``where`` when the object is not a dataset."""
+    import h5py
+
+    if not isinstance(dataset, h5py.Dataset):
+        raise ModelFileError(path, where, f"is a {type(dataset).__name__}, not a dataset", "a weight array")
+    return tuple(int(extent) for extent in dataset.shape)
+
+
 def read_weight_dataset(dataset, path: Path, where: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The contents of ``dataset`` after checking its storage (see module doc); raises
     ``ModelFileError`` naming ``where`` for anything refused, before reading a byte of data."""

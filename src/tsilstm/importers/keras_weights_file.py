@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tsilstm.errors import ArchitectureNeededError, ModelFileError
-from tsilstm.importers.hdf5_access import open_hdf5, resolve_in_file
+from tsilstm.importers.hdf5_access import declared_shape, open_hdf5, resolve_in_file
 from tsilstm.importers.keras_architecture import KerasArchitecture, KerasArchitectureSource, KerasLayerSpec, as_architecture
 from tsilstm.importers.keras_hdf5 import (
     CELL_CLASSES,
@@ -215,7 +215,8 @@ def _keras2_groups(handle: Any, path: Path) -> list[_FoundGroup]:
         where = f"layer {name!r}"
         group = resolve_in_file(handle, name, path, where, "is listed in layer_names but has no group")
         arrays = listed_weights(group, path, where)
-        datasets = tuple((f"{name}/{weight}", tuple(dataset.shape)) for weight, dataset in arrays)
+        datasets = tuple((f"{name}/{weight}", declared_shape(dataset, path, f"{where} weight {weight!r}"))
+                         for weight, dataset in arrays)
         bidirectional = any("backward" in weight for weight, _ in arrays)
         try:
             parts = [weights_by_role(part, path, where) for part in split_directions(arrays, bidirectional)]
@@ -230,11 +231,13 @@ def _keras2_groups(handle: Any, path: Path) -> list[_FoundGroup]:
 def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> list[_FoundGroup]:
     if depth > MAX_NESTED_MODELS:
         raise ModelFileError(path, container_path, f"nests models more than {MAX_NESTED_MODELS} deep; refused")
-    container = resolve_in_file(handle, container_path, path, container_path)
-    found = []
-    for key in container.keys():
+    container = _child(handle, container_path, path, container_path)
+    found: list[_FoundGroup] = []
+    for key in container.keys() if container is not None else ():
         group_path = f"{container_path}/{key}"
-        group = resolve_in_file(handle, group_path, path, group_path)
+        group = _child(container, key, path, group_path)
+        if group is None:  # a dataset where a layer's group belongs: not a layer
+            continue
         variables = _child(group, "vars", path, group_path)
         name = text_value(variables.attrs.get("name", key)) if variables is not None else key
         cells = [f"{group_path}/cell/vars"]
@@ -244,10 +247,10 @@ def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> 
         for cell_path in cells:
             cell_vars = _child(handle, cell_path, path, group_path)
             variables_here = _numbered(cell_vars, path, cell_path) if cell_vars is not None else []
-            datasets += [(p, tuple(d.shape)) for p, d in variables_here]
+            datasets += [(p, declared_shape(d, path, p)) for p, d in variables_here]
             parts.append({role: variables_here[i] for i, role in enumerate(WEIGHT_ROLES) if i < len(variables_here)})
         if not datasets and variables is not None:
-            datasets = [(p, tuple(d.shape)) for p, d in _numbered(variables, path, f"{group_path}/vars")]
+            datasets = [(p, declared_shape(d, path, p)) for p, d in _numbered(variables, path, f"{group_path}/vars")]
         implied, problem = _implied(parts) if all(len(p) >= 2 for p in parts) else (None, "no cell weights: not a recurrent layer")
         if any(len(p) > len(WEIGHT_ROLES) for p in parts):
             implied, problem = None, "its cell has more than kernel, recurrent_kernel and bias"
@@ -258,14 +261,16 @@ def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> 
 
 
 def _child(group: Any, name: str, path: Path, where: str) -> Any:
-    """The object ``name`` under ``group`` if a link of that name exists (checked without following
-    it), through ``resolve_in_file``; else None."""
+    """The group ``name`` ('/'-separated) under ``group`` through ``resolve_in_file``, or None when a
+    link on the way does not exist (checked without following it) or the object is not a group."""
+    import h5py
+
     node = group
     for part in name.split("/"):
-        if node.get(part, getlink=True) is None:
+        if not isinstance(node, h5py.Group) or node.get(part, getlink=True) is None:
             return None
         node = resolve_in_file(node, part, path, where)
-    return node
+    return node if isinstance(node, h5py.Group) else None
 
 
 def _numbered(group: Any, path: Path, where: str) -> list[tuple[str, Any]]:
@@ -279,7 +284,7 @@ def _implied(parts: list[RoleMap]) -> tuple[ImpliedLayer | None, str]:
     first = parts[0]
     if "kernel" not in first or "recurrent_kernel" not in first:
         return None, "no recurrent_kernel: not a recurrent layer"
-    recurrent, kernel = tuple(first["recurrent_kernel"][1].shape), tuple(first["kernel"][1].shape)
+    recurrent, kernel = (tuple(first[role][1].shape) for role in ("recurrent_kernel", "kernel"))  # datasets: checked on listing
     if len(recurrent) != 2 or not recurrent[0] or recurrent[1] % recurrent[0] or recurrent[1] // recurrent[0] not in (3, 4):
         return None, f"recurrent_kernel has shape {recurrent}, not (units, 3*units) or (units, 4*units)"
     units, gates = recurrent[0], recurrent[1] // recurrent[0]

@@ -53,7 +53,7 @@ def load_models(source: str | Path | Any, *, format: str | None = None, **option
             raise ModelFileError(source, "", f"allow_code={allow_code!r} is invalid", "True or False")
         architecture = options.pop("architecture", None)
         if architecture is not None and kind != "keras":
-            raise ModelFileError(source, "architecture", f"was given for a {kind} file",
+            raise ModelFileError(source, "architecture", f"was given for a file of format {kind}",
                                  "architecture= only for Keras weights-only files (save_weights output)")
         if kind == "onnx":
             from tsilstm.importers.onnx_graph import models_from_onnx
@@ -68,6 +68,9 @@ def load_models(source: str | Path | Any, *, format: str | None = None, **option
 
             return models_from_keras_h5(source, architecture=architecture, **options)
         raise ModelFileError(source, "", f"format={kind!r} is unknown", "one of " + ", ".join(FORMATS))
+    if options.get("architecture") is not None:
+        raise ModelFileError(_label(source), "architecture", "was given for an in-memory object",
+                             "architecture= only with the path of a Keras weights-only file")
     if isinstance(source, Mapping):
         from tsilstm.importers.torch_state_dict import find_state_dict, models_from_state_dict
 
