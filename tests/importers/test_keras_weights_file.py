@@ -243,3 +243,12 @@ def test_objects_of_the_wrong_kind_are_refused_naming_them(tmp_path):
         handle["layers/stray"] = np.zeros(3, np.float32)  # a dataset where a layer's group belongs
     with pytest.raises(ModelFileError, match="layers/lstm/cell/vars/1: is a Group, not a dataset"):
         describe_weights_file(path)
+
+
+def test_a_cell_with_more_variables_than_a_keras_lstm_is_not_read_as_one(tmp_path):
+    w = keras_cell_weights("LSTM", INPUT, UNITS)
+    arrays = [w["kernel"], w["recurrent_kernel"], w["bias"], w["bias"]]
+    path = write_keras3_weights_file(tmp_path / "peep.weights.h5", [("lstm", "lstm", [arrays])])
+    assert describe_weights_file(path).groups[0].implied is None
+    with pytest.raises(ModelFileError, match="layer 'lstm': is not a recurrent layer in the file .*more variables"):
+        load_models(path, architecture={"layers": [{"name": "lstm", "cell": "LSTM", "units": UNITS}]})

@@ -243,17 +243,23 @@ def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> 
         cells = [f"{group_path}/cell/vars"]
         if _child(group, "forward_layer", path, group_path) is not None:
             cells = [f"{group_path}/forward_layer/cell/vars", f"{group_path}/backward_layer/cell/vars"]
-        parts, datasets = [], []
+        parts: list[RoleMap] = []
+        datasets: list[tuple[str, tuple[int, ...]]] = []
+        counts: list[int] = []
         for cell_path in cells:
             cell_vars = _child(handle, cell_path, path, group_path)
-            variables_here = _numbered(cell_vars, path, cell_path) if cell_vars is not None else []
-            datasets += [(p, declared_shape(d, path, p)) for p, d in variables_here]
-            parts.append({role: variables_here[i] for i, role in enumerate(WEIGHT_ROLES) if i < len(variables_here)})
+            numbered = _numbered(cell_vars, path, cell_path) if cell_vars is not None else []
+            datasets += [(p, declared_shape(d, path, p)) for p, d in numbered]
+            parts.append(dict(zip(WEIGHT_ROLES, numbered)))
+            counts.append(len(numbered))
         if not datasets and variables is not None:
             datasets = [(p, declared_shape(d, path, p)) for p, d in _numbered(variables, path, f"{group_path}/vars")]
-        implied, problem = _implied(parts) if all(len(p) >= 2 for p in parts) else (None, "no cell weights: not a recurrent layer")
-        if any(len(p) > len(WEIGHT_ROLES) for p in parts):
-            implied, problem = None, "its cell has more than kernel, recurrent_kernel and bias"
+        if any(count > len(WEIGHT_ROLES) for count in counts):
+            implied, problem = None, "its cell has more variables than kernel, recurrent_kernel and bias"
+        elif all(count >= 2 for count in counts):
+            implied, problem = _implied(parts)
+        else:
+            implied, problem = None, "no cell weights: not a recurrent layer"
         found.append(_FoundGroup(WeightsGroup(group_path, name, tuple(datasets), implied, problem), parts))
         if _child(group, "layers", path, group_path) is not None:
             found += _keras3_groups(handle, path, f"{group_path}/layers", depth + 1)
