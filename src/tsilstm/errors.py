@@ -56,6 +56,11 @@ class ModelFileError(TsilstmError):
         super().__init__(text)
 
 
+class ArchitectureNeededError(ModelFileError):
+    """A weights-only model file (Keras ``save_weights`` output) was given without the architecture
+    that says how to read its weights; ``tsilstm inspect FILE`` shows what the file holds."""
+
+
 class MissingPackageError(TsilstmError):
     """An optional package a feature needs is not installed; the message names the package, what it
     is needed for and the tsilstm extra that installs it."""

@@ -131,12 +131,44 @@ def write_keras_h5(path: Path, layers: list[tuple[dict, list[tuple[str, np.ndarr
         handle.attrs["keras_version"] = version
         handle.attrs["backend"] = b"tensorflow"
         handle.attrs["model_config"] = json.dumps(config).encode()
-        root = handle.create_group("model_weights")
-        root.attrs["layer_names"] = [name.encode() for name, _ in groups]
+        _write_layer_groups(handle.create_group("model_weights"), groups, version)
+    return path
+
+
+def write_keras2_weights_file(path: Path, groups: list[tuple[str, list[tuple[str, np.ndarray]]]],
+                              version: bytes | None = b"2.15.0") -> Path:
+    """Write a weights-only file as Keras 2's ``model.save_weights("w.h5")`` does: ``groups`` are
+    (layer name, [(weight name, array)]) at the root, with ``layer_names`` and ``keras_version``
+    (left out when ``version`` is None) as root attributes; no model_config."""
+    with h5py.File(path, "w") as handle:
+        handle.attrs["backend"] = b"tensorflow"
+        _write_layer_groups(handle, groups, version)
+    return path
+
+
+def _write_layer_groups(root, groups: list[tuple[str, list[tuple[str, np.ndarray]]]], version: bytes | None) -> None:  # type: ignore[no-untyped-def]
+    root.attrs["layer_names"] = [name.encode() for name, _ in groups]
+    if version is not None:
         root.attrs["keras_version"] = version
-        for name, weights in groups:
-            group = root.create_group(name)
-            group.attrs["weight_names"] = [n.encode() for n, _ in weights]
-            for weight_name, array in weights:
-                group.create_dataset(weight_name, data=array)
+    for name, weights in groups:
+        group = root.create_group(name)
+        group.attrs["weight_names"] = [n.encode() for n, _ in weights]
+        for weight_name, array in weights:
+            group.create_dataset(weight_name, data=array)
+
+
+def write_keras3_weights_file(path: Path, layers: list[tuple[str, str, list[list[np.ndarray]]]]) -> Path:
+    """Write a weights-only file in Keras 3's ``.weights.h5`` layout (as ``model.save_weights``
+    writes it): ``layers`` are (group key, layer name, one [kernel, recurrent_kernel, bias?] list per
+    direction; two directions are written as a Bidirectional's forward_layer / backward_layer)."""
+    with h5py.File(path, "w") as handle:
+        handle.create_group("vars").attrs["name"] = "sequential"
+        for key, name, directions in layers:
+            group = handle.create_group(f"layers/{key}")
+            group.create_group("vars").attrs["name"] = name
+            scopes = ["cell"] if len(directions) == 1 else ["forward_layer/cell", "backward_layer/cell"]
+            for scope, arrays in zip(scopes, directions):
+                variables = group.create_group(f"{scope}/vars")
+                for index, array in enumerate(arrays):
+                    variables.create_dataset(str(index), data=array)
     return path

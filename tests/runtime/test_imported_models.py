@@ -140,3 +140,81 @@ def test_keras3_hard_sigmoid_and_relu_equal_keras(tmp_path, keras, layer_kind, e
     assert module.model.layers[0].activations[0].describe() == "hard_sigmoid(alpha=0.166667, beta=0.5)"
     out, _ = module(x)
     assert float(np.max(np.abs(out - want))) <= 1e-4 * max(1.0, float(np.max(np.abs(want))))
+
+
+def _weights_only_module(path, spec, **kwargs):  # type: ignore[no-untyped-def]
+    from tsilstm.importers import KerasArchitecture
+
+    model = load_model(path, architecture=KerasArchitecture((spec,)))
+    kind = tsilstm.LSTM if model.cell == "lstm" else tsilstm.GRU
+    return kind.from_model(model, threads=2, tile=8, schedule="tsi", batch_first=True, **kwargs)
+
+
+WEIGHTS_ONLY_CASES = [
+    ("LSTM", {}, False), ("GRU", {"reset_after": True}, False), ("GRU", {"reset_after": False}, False),
+    ("LSTM", {}, True), ("GRU", {"reset_after": False}, True),
+    ("LSTM", {"recurrent_activation": "hard_sigmoid"}, False),
+    ("GRU", {"reset_after": False, "recurrent_activation": "hard_sigmoid"}, True),
+]
+
+
+@pytest.mark.parametrize("layer_kind, options, bidirectional", WEIGHTS_ONLY_CASES,
+                         ids=["lstm", "gru-reset-after", "gru-reset-before", "bi-lstm", "bi-gru-reset-before",
+                              "lstm-hard-sigmoid", "bi-gru-hard-sigmoid"])
+def test_keras3_weights_only_file_with_an_architecture_equals_keras(tmp_path, keras, layer_kind, options, bidirectional) -> None:  # type: ignore[no-untyped-def]
+    """``save_weights`` (Keras 3 .weights.h5: no config) + the caller's architecture, schedule tsi."""
+    from tsilstm.importers import KerasLayerSpec
+
+    keras.utils.set_random_seed(9)
+    layer = getattr(keras.layers, layer_kind)(HIDDEN, return_sequences=True, bias_initializer="glorot_uniform",
+                                             name="rnn", **options)
+    if bidirectional:
+        layer = keras.layers.Bidirectional(layer, name="bi_rnn")
+    net = keras.Sequential([keras.Input((STEPS, INPUT)), layer, keras.layers.Dense(2, name="head")])
+    path = tmp_path / "model.weights.h5"
+    net.save_weights(path)
+    x = np.random.default_rng(5).standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
+    want = keras.ops.convert_to_numpy(net.layers[0](x))  # the recurrent layer's output (the Dense is not loaded)
+    spec = KerasLayerSpec("bi_rnn" if bidirectional else "rnn", layer_kind, HIDDEN, bidirectional=bidirectional, **options)
+    out, _ = _weights_only_module(path, spec)(x)
+    assert out.shape == want.shape
+    assert float(np.max(np.abs(out - want))) <= TOLERANCE
+
+
+def test_keras2_layout_weights_file_from_keras_equals_keras(tmp_path, keras) -> None:  # type: ignore[no-untyped-def]
+    """Keras 3's writer of the Keras 2 save_weights layout (layer_names, weight_names), a TOML architecture."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras.utils.set_random_seed(10)
+    layer = keras.layers.Bidirectional(keras.layers.GRU(HIDDEN, return_sequences=True, reset_after=False,
+                                                        bias_initializer="glorot_uniform"), name="encoder")
+    net = keras.Sequential([keras.Input((STEPS, INPUT)), layer])
+    with h5py.File(tmp_path / "weights.h5", "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, net)
+    (tmp_path / "arch.toml").write_text('[[layers]]\nname = "encoder"\ncell = "GRU"\nunits = 20\nreset_after = false\n'
+                                        'bidirectional = true\nrecurrent_activation = "sigmoid"\n')
+    model = load_model(tmp_path / "weights.h5", architecture=tmp_path / "arch.toml")
+    assert model.metadata["keras_version"] == "3.6.0"
+    module = tsilstm.GRU.from_model(model, threads=2, tile=8, schedule="tsi", batch_first=True)
+    x = np.random.default_rng(6).standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
+    out, _ = module(x)
+    assert float(np.max(np.abs(out - np.asarray(net.predict(x, verbose=0))))) <= TOLERANCE
+
+
+def test_keras2_weights_only_hard_sigmoid_equals_keras2_equations(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Keras 2 save_weights file (written with h5py) with Keras 2's hard_sigmoid, public path, tsi."""
+    pytest.importorskip("h5py")
+    from tests.importers.keras_files import (
+        hard_sigmoid_keras2, keras_cell_weights, keras_direction, weight_names, write_keras2_weights_file,
+    )
+    from tsilstm.importers import KerasLayerSpec
+
+    w = keras_cell_weights("LSTM", INPUT, HIDDEN, seed=11)
+    arrays = [w["kernel"], w["recurrent_kernel"], w["bias"]]
+    path = write_keras2_weights_file(tmp_path / "w.h5", [("lstm", list(zip(weight_names("lstm", "LSTM", False), arrays)))])
+    module = _weights_only_module(path, KerasLayerSpec("lstm", "LSTM", HIDDEN, recurrent_activation="hard_sigmoid"))
+    x = np.random.default_rng(8).standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
+    out, _ = module(x)
+    want = keras_direction("LSTM", w, x.astype(np.float64), True, recurrent=hard_sigmoid_keras2)
+    assert float(np.max(np.abs(out - want))) <= TOLERANCE

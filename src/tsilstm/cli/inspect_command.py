@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from tsilstm.cli.inspect_weights_only import PIPE_WIDTH
 from tsilstm.cli.param_types import CONTEXT_SETTINGS
 from tsilstm.hardware import CACHE_SYSFS, cache_sizes_bytes
 from tsilstm.model import RecurrentModel
@@ -19,7 +20,6 @@ CACHE_LEVELS = ("L2", "L3")
 """The cache levels a layer's W_h is placed in (smallest first)."""
 ACCELERATOR_PRESETS = ("edge", "server")
 
-_PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 otherwise)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -27,14 +27,29 @@ _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 o
 @click.option("--json", "as_json", is_flag=True, help="Print JSON ({\"layers\": [...]}) instead of a table.")
 @click.option("--trust-code", is_flag=True,
               help="Load TorchScript archives, which RUNS THE CODE THEY CONTAIN. Only for files you trust; refused without it.")
-def inspect(model_file: str, as_json: bool, trust_code: bool) -> None:
+@click.option("--architecture", type=click.Path(dir_okay=False), default=None,
+              help="TOML or JSON file describing the recurrent layers of a Keras weights-only file (save_weights output).")
+def inspect(model_file: str, as_json: bool, trust_code: bool, architecture: str | None) -> None:
     """List the LSTM/GRU layers of MODEL_FILE (ONNX, PyTorch .pt/.pth, Keras .h5): cell, variant,
     directions, sizes, weight bytes, and where one direction's W_h fits (L2 / L3 / DRAM here; weight
     buffer or DRAM on the edge and server accelerator presets). No code from the file runs unless
-    --trust-code is given (TorchScript archives only)."""
+    --trust-code is given (TorchScript archives only). A Keras weights-only file needs
+    --architecture; without it, inspect lists the weight groups it found and prints an example."""
+    from tsilstm.errors import ArchitectureNeededError
     from tsilstm.importers import load_models
 
-    models = load_models(model_file, allow_code=trust_code)
+    try:
+        models = load_models(model_file, allow_code=trust_code, architecture=architecture)
+    except ArchitectureNeededError:
+        from tsilstm.cli.inspect_weights_only import print_weights_only, weights_only_json
+        from tsilstm.importers.keras_weights_file import describe_weights_file
+
+        summary = describe_weights_file(model_file)
+        if as_json:
+            click.echo(weights_only_json(summary))
+        else:
+            print_weights_only(summary)
+        return
     caches = cache_bytes()
     buffers = accelerator_buffers()
     rows = [row for model in models for row in layer_rows(model, caches, buffers)]
@@ -100,7 +115,7 @@ def fits_in(num_bytes: int, caches: dict[str, int]) -> str:
 
 
 def _print_table(path: str, rows: list[dict[str, object]], caches: dict[str, int], buffers: dict[str, tuple[int, int]]) -> None:
-    console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
+    console = Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
     here = ", ".join(f"{k} {format_bytes(v)}" for k, v in caches.items()) or "unknown"
     accel = "; ".join(f"{name} buffer {format_bytes(b)} at {8 * w} bit" for name, (b, w) in buffers.items())
     console.print(f"{path}: {len(rows)} recurrent layer(s). Caches here: {here}." + (f" Accelerators: {accel}." if accel else ""))

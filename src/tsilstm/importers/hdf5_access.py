@@ -7,17 +7,43 @@ object."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tsilstm.errors import ModelFileError
 from tsilstm.importers.read_budget import check_read_budget
+from tsilstm.optional_packages import import_optional
 
 MAX_SOFT_LINK_HOPS = 32
 """Soft links followed while resolving one name (a longer chain is refused: it may be a cycle)."""
 BUILTIN_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit", 6: "scaleoffset", 32000: "lzf"}
 """Filters HDF5 and h5py implement themselves; any other id would make libhdf5 look for a plugin."""
+
+
+@contextmanager
+def open_hdf5(path: Path, expected: str) -> Iterator[Any]:
+    """The HDF5 file at ``path`` open for reading (an ``h5py.File``), closed on leaving. A missing or
+    unreadable file, and h5py's errors on a corrupt or truncated one while it is read, become a
+    ``ModelFileError`` naming the file and what was ``expected`` (e.g. "a Keras .h5 model file")."""
+    h5py = import_optional("h5py", "read HDF5 model files")
+    if not path.is_file():
+        raise ModelFileError(path, "", "no such file")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise ModelFileError(path, "", f"is not a readable HDF5 file ({str(error)[:200]})", expected) from error
+    try:
+        with handle:
+            yield handle
+    except (OSError, RuntimeError, KeyError) as error:  # h5py on a corrupt or truncated file
+        if isinstance(error, KeyError) and "Unable to" not in str(error):  # not h5py's: a bug, let it show
+            raise
+        raise ModelFileError(path, "", f"could not be read, the HDF5 file is corrupt ({str(error)[:200]})",
+                             "an intact " + expected.removeprefix("a ").removeprefix("an ")) from error
 
 
 def resolve_in_file(group, name: str, path: Path, where: str, missing: str = ""):  # type: ignore[no-untyped-def]
@@ -55,6 +81,16 @@ def resolve_in_file(group, name: str, path: Path, where: str, missing: str = "")
                                  "hard or soft links inside the file")
         node = node[part]
     return node
+
+
+def declared_shape(dataset, path: Path, where: str) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+    """The shape ``dataset`` declares (metadata only, no data read); ``ModelFileError`` naming
+    ``where`` when the object is not a dataset."""
+    import h5py
+
+    if not isinstance(dataset, h5py.Dataset):
+        raise ModelFileError(path, where, f"is a {type(dataset).__name__}, not a dataset", "a weight array")
+    return tuple(int(extent) for extent in dataset.shape)
 
 
 def read_weight_dataset(dataset, path: Path, where: str) -> np.ndarray:  # type: ignore[no-untyped-def]

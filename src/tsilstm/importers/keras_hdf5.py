@@ -5,8 +5,9 @@ Supported layouts: the whole-model HDF5 file of Keras 2 (standalone Keras 2.x an
 TensorFlow 1.x/2.x) and of Keras 3's legacy HDF5 saving (``model.save("x.h5")``): a root attribute
 ``model_config`` (JSON) and a group ``model_weights`` with one group per layer whose attribute
 ``weight_names`` lists its datasets (``.../kernel:0`` in Keras 2, ``.../kernel`` in Keras 3).
-Attributes split into ``name0``, ``name1`` ... (large models) are joined. Not supported: weights-only
-files (``save_weights``, no config), the Keras 3 ``.keras`` zip format, layers inside nested models.
+Attributes split into ``name0``, ``name1`` ... (large models) are joined. Weights-only files
+(``save_weights``, no config) load with an architecture from the caller: ``keras_weights_file``.
+Not supported: the Keras 3 ``.keras`` zip format, layers inside nested models.
 
 Layers: ``LSTM``, ``GRU`` (``reset_after`` True -> variant ``reset_after``, False ->
 ``reset_before``), ``CuDNNLSTM`` / ``CuDNNGRU`` (bias = input biases then recurrent biases), and
@@ -17,57 +18,54 @@ the gates): tanh, sigmoid, hard_sigmoid (Keras 2: clip(0.2 x + 0.5, 0, 1); Keras
 0, 1): the version is read from the file), relu, linear, elu, softsign, softplus; a config without
 ``recurrent_activation`` takes the default of the file's Keras version (hard_sigmoid before 2.3 and
 in TensorFlow 1's tf.keras, sigmoid since) and is refused when the file does not say its version.
-``go_backwards`` outside a ``Bidirectional`` wrapper is rejected.
+``go_backwards`` outside a ``Bidirectional`` wrapper, or on the layer a ``Bidirectional`` wraps, is
+rejected.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
 from tsilstm.errors import ModelFileError
-from tsilstm.importers.hdf5_access import read_weight_dataset, resolve_in_file
+from tsilstm.importers.hdf5_access import open_hdf5, read_weight_dataset, resolve_in_file
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
-from tsilstm.optional_packages import import_optional
+
+if TYPE_CHECKING:
+    from tsilstm.importers.keras_architecture import KerasArchitectureSource
 
 CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
 _NESTED_MODELS = ("Sequential", "Functional", "Model")
 
 
-def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[RecurrentModel]:
+def models_from_keras_h5(path: str | Path, *, layer: str | None = None,
+                         architecture: KerasArchitectureSource | None = None) -> list[RecurrentModel]:
     """One ``RecurrentModel`` per recurrent layer of the Keras HDF5 file at ``path`` (or only the
-    layer named ``layer``). Raises ``ModelFileError`` naming the file and layer."""
-    h5py = import_optional("h5py", "import Keras HDF5 models")
+    layer named ``layer``). A weights-only file (``save_weights``) needs ``architecture`` (see
+    ``tsilstm.importers.keras_weights_file``); a whole-model file refuses one. Raises
+    ``ModelFileError`` naming the file and layer."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(path, "", "no such file")
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as error:
-        raise ModelFileError(path, "", f"is not a readable HDF5 file ({str(error)[:200]})", "a Keras .h5 model file") from error
-    try:
-        with handle:
-            config = _model_config(handle, path)
-            weights_root = resolve_in_file(handle, "model_weights", path, "model_weights") if "model_weights" in handle else None
-            if weights_root is None:
-                raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
-            keras_version = _text(handle.attrs.get("keras_version", b"")) or _text(weights_root.attrs.get("keras_version", b""))
-            layer_configs = _layer_configs(config, path)
-            models = []
-            for entry in layer_configs:
-                name, class_name, cfg = entry
-                if layer is not None and name != layer:
-                    continue
-                models.append(_layer_model(weights_root, name, class_name, cfg, path, keras_version))
-    except (OSError, RuntimeError, KeyError) as error:  # h5py on a corrupt or truncated file
-        if isinstance(error, KeyError) and "Unable to" not in str(error):  # not h5py's: a bug, let it show
-            raise
-        raise ModelFileError(path, "", f"could not be read, the HDF5 file is corrupt ({str(error)[:200]})",
-                             "an intact Keras .h5 model file") from error
+    with open_hdf5(path, "a Keras .h5 model file") as handle:
+        if "model_config" not in handle.attrs:
+            from tsilstm.importers.keras_weights_file import models_from_weights_file
+
+            return models_from_weights_file(handle, path, architecture, layer)
+        if architecture is not None:
+            raise ModelFileError(path, "architecture", "was given but the file holds its own model_config",
+                                 "architecture= only for weights-only files (save_weights output)")
+        config = _model_config(handle, path)
+        weights_root = resolve_in_file(handle, "model_weights", path, "model_weights") if "model_weights" in handle else None
+        if weights_root is None:
+            raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
+        keras_version = text_value(handle.attrs.get("keras_version", b"")) or text_value(weights_root.attrs.get("keras_version", b""))
+        layer_configs = _layer_configs(config, path)
+        models = [_layer_model(weights_root, name, class_name, cfg, path, keras_version)
+                  for name, class_name, cfg in layer_configs if layer is None or name == layer]
     if not models:
         if layer is not None:
             raise ModelFileError(path, f"layer {layer!r}", "not found among the recurrent layers",
@@ -79,13 +77,8 @@ def models_from_keras_h5(path: str | Path, *, layer: str | None = None) -> list[
 
 
 def _model_config(handle, path: Path) -> dict:  # type: ignore[no-untyped-def]
-    raw = handle.attrs.get("model_config")
-    if raw is None:
-        hint = " (it looks like a weights-only file from save_weights)" if "layer_names" in handle.attrs else ""
-        raise ModelFileError(path, "", "has no 'model_config' attribute" + hint,
-                             "a whole-model Keras HDF5 file written by model.save('model.h5')")
     try:
-        config = json.loads(_text(raw))
+        config = json.loads(text_value(handle.attrs["model_config"]))
     except ValueError as error:
         raise ModelFileError(path, "model_config", f"is not valid JSON ({error})") from error
     if not isinstance(config, dict) or "config" not in config:
@@ -141,26 +134,73 @@ def _contains_recurrent(cfg: dict) -> bool:
 def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path, keras_version: str) -> RecurrentModel:  # type: ignore[no-untyped-def]
     where = f"layer {name!r}"
     group = resolve_in_file(weights_root, name, path, where, "has no weights group under model_weights")
-    weight_names = _attribute_list(group, "weight_names")
-    arrays = []  # (name, dataset): checked against the config below before any is read
-    for weight_name in weight_names:
-        arrays.append((weight_name, resolve_in_file(group, weight_name, path, f"{where} weight {weight_name!r}",
-                                                    "listed in weight_names but missing")))
-    if class_name == "Bidirectional":
+    arrays = listed_weights(group, path, where)
+    bidirectional = class_name == "Bidirectional"
+    if bidirectional:
         inner = cfg["layer"]
         inner_class, inner_cfg = inner["class_name"], inner.get("config", {})
         if cfg.get("backward_layer"):
             _check_cell_config(cfg["backward_layer"].get("class_name", ""), cfg["backward_layer"].get("config", {}),
                                path, f"{where} (backward layer)", wrapped=True)
-        half = len(arrays) // 2
-        forward = [a for a in arrays if "backward" not in a[0]] if any("backward" in a[0] for a in arrays) else arrays[:half]
-        backward = [a for a in arrays if "backward" in a[0]] if any("backward" in a[0] for a in arrays) else arrays[half:]
-        parts = [forward, backward]
     else:
         inner_class, inner_cfg = class_name, cfg
-        parts = [arrays]
+    _check_cell_config(inner_class, inner_cfg, path, where, wrapped=bidirectional)
+    parts = [weights_by_role(part, path, where) for part in split_directions(arrays, bidirectional)]
+    metadata = {"class_name": class_name, "merge_mode": cfg.get("merge_mode", "concat") if bidirectional else None}
+    return keras_layer_model(parts, inner_class, inner_cfg, name=name, path=path, keras_version=keras_version,
+                             bidirectional=bidirectional, metadata=metadata)
+
+
+def listed_weights(group, path: Path, where: str) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    """(name, h5py dataset) of every weight the layer group's ``weight_names`` attribute lists, in
+    order (the Keras 2 layout of whole-model and ``save_weights`` files); nothing is read yet."""
+    arrays = []
+    for weight_name in attribute_list(group, "weight_names"):
+        arrays.append((weight_name, resolve_in_file(group, weight_name, path, f"{where} weight {weight_name!r}",
+                                                    "listed in weight_names but missing")))
+    return arrays
+
+
+def split_directions(arrays: list[tuple[str, object]], bidirectional: bool) -> list[list[tuple[str, object]]]:
+    """The weights of each direction: all of them for a plain layer; for a Bidirectional wrapper the
+    forward layer's then the backward layer's (by ``backward`` in their names, else by halves)."""
+    if not bidirectional:
+        return [arrays]
+    if any("backward" in name for name, _ in arrays):
+        return [[a for a in arrays if "backward" not in a[0]], [a for a in arrays if "backward" in a[0]]]
+    half = len(arrays) // 2
+    return [arrays[:half], arrays[half:]]
+
+
+WEIGHT_ROLES = ("kernel", "recurrent_kernel", "bias")
+"""The weights of a Keras LSTM/GRU cell, in the order Keras creates (and Keras 3 numbers) them."""
+
+
+def weights_by_role(part: list[tuple[str, object]], path: Path, where: str) -> dict[str, tuple[str, object]]:
+    """kernel / recurrent_kernel / bias -> (name, dataset) from Keras weight names such as
+    ``lstm/lstm_cell/kernel:0``; an unknown or repeated role is refused naming the weight."""
+    by_role: dict[str, tuple[str, object]] = {}
+    for name, array in part:
+        role = name.rsplit("/", 1)[-1].split(":", 1)[0]
+        if role in by_role or role not in WEIGHT_ROLES:
+            raise ModelFileError(path, f"{where} weight {name!r}", "is unexpected", "kernel, recurrent_kernel and bias once each")
+        by_role[role] = (name, array)
+    return by_role
+
+
+def keras_layer_model(
+    parts: list[dict[str, tuple[str, object]]], inner_class: str, inner_cfg: dict, *, name: str, path: Path,
+    keras_version: str, bidirectional: bool, metadata: dict[str, object],
+) -> RecurrentModel:
+    """The one-layer ``RecurrentModel`` of a Keras layer of class ``inner_class`` (LSTM, GRU, CuDNN*;
+    wrapped in Bidirectional when ``bidirectional``) with config ``inner_cfg`` (units, activations,
+    reset_after, use_bias, go_backwards) and one role -> (name, dataset) map per direction. Every
+    declared shape is checked against the config before a dataset is read; errors name the layer."""
+    where = f"layer {name!r}"
+    if bidirectional and inner_cfg.get("go_backwards"):
+        raise ModelFileError(path, where, "is a Bidirectional wrapper around a go_backwards=True layer (its directions "
+                             "swapped), which is not supported", "go_backwards=False inside Bidirectional")
     cell = CELL_CLASSES[inner_class]
-    _check_cell_config(inner_class, inner_cfg, path, where, wrapped=class_name == "Bidirectional")
     activations = keras_activations(cell, inner_class, inner_cfg, keras_version, path, where)
     units = inner_cfg.get("units")
     if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units <= 0):
@@ -179,11 +219,9 @@ def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path
         variant = "reset_after" if inner_class == "CuDNNGRU" or inner_cfg.get("reset_after", False) else "reset_before"
     layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
                            activations=activations)
-    metadata = {
-        "format": "keras", "path": str(path), "layer": name, "class_name": class_name, "cell_class": inner_class,
-        "keras_version": keras_version, "merge_mode": cfg.get("merge_mode", "concat") if class_name == "Bidirectional" else None,
-    }
-    return RecurrentModel((layer,), name=name, source="keras", metadata=metadata)
+    full_metadata = {"format": "keras", "path": str(path), "layer": name, "class_name": inner_class,
+                     "cell_class": inner_class, "keras_version": keras_version, "merge_mode": None, **metadata}
+    return RecurrentModel((layer,), name=name, source="keras", metadata=full_metadata)
 
 
 def _check_cell_config(class_name: str, cfg: dict, path: Path, where: str, wrapped: bool) -> None:
@@ -203,7 +241,7 @@ def keras_activations(cell: str, class_name: str, cfg: dict, keras_version: str,
     recurrent, activation), hard_sigmoid as the file's Keras version defines it."""
     if class_name.startswith("CuDNN"):
         return DEFAULT_ACTIVATIONS[cell]  # cuDNN layers have fixed tanh / sigmoid activations
-    major_minor = _version(keras_version)
+    major_minor = keras_version_number(keras_version)
     if "recurrent_activation" in cfg:
         recurrent_name = _activation_name(cfg["recurrent_activation"])
     elif major_minor is None:
@@ -231,11 +269,11 @@ def _keras_activation(name: str, keras3: bool, path: Path, where: str, key: str)
     raise ModelFileError(path, where, f"uses {key}={name!r}", "one of " + ", ".join(KERAS_ACTIVATIONS))
 
 
-def _version(text: str) -> tuple[int, int] | None:
+def keras_version_number(text: str) -> tuple[int, int] | None:
     """(major, minor) of a Keras version string such as ``2.15.0`` or ``2.2.4-tf``; None if unreadable."""
     parts = text.split("-")[0].split(".")
     try:
-        return int(parts[0]), int(parts[1])
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except (ValueError, IndexError):
         return None
 
@@ -249,20 +287,14 @@ def _activation_name(value: object) -> str:
 
 
 def _direction(
-    part: list[tuple[str, object]], class_name: str, cfg: dict, cell: str, path: Path, where: str, units: int | None,
+    by_role: dict[str, tuple[str, object]], class_name: str, cfg: dict, cell: str, path: Path, where: str, units: int | None,
 ) -> tuple[DirectionWeights, int, int]:
-    """One direction's weights from its (name, h5py dataset) pairs: every declared shape is checked
-    against the config before any dataset is read."""
-    by_role: dict[str, object] = {}
-    for name, array in part:
-        role = name.rsplit("/", 1)[-1].split(":", 1)[0]
-        if role in by_role or role not in ("kernel", "recurrent_kernel", "bias"):
-            raise ModelFileError(path, f"{where} weight {name!r}", "is unexpected", "kernel, recurrent_kernel and bias once each")
-        by_role[role] = array
+    """One direction's weights from its role -> (name, h5py dataset) map: every declared shape is
+    checked against the config before any dataset is read."""
     for role in ("kernel", "recurrent_kernel"):
         if role not in by_role:
-            raise ModelFileError(path, where, f"has no {role} weight (found {[n for n, _ in part]})")
-    kernel_set, recurrent_set = by_role["kernel"], by_role["recurrent_kernel"]
+            raise ModelFileError(path, where, f"has no {role} weight (found {[n for n, _ in by_role.values()]})")
+    kernel_set, recurrent_set = by_role["kernel"][1], by_role["recurrent_kernel"][1]
     gates = gate_count(cell)
     recurrent_shape, kernel_shape = tuple(recurrent_set.shape), tuple(kernel_set.shape)  # type: ignore[attr-defined]
     if len(recurrent_shape) != 2 or recurrent_shape[1] != gates * recurrent_shape[0]:
@@ -274,7 +306,7 @@ def _direction(
     if len(kernel_shape) != 2 or kernel_shape[1] != rows:
         raise ModelFileError(path, f"{where} kernel", f"has shape {kernel_shape}", f"(input, {rows})")
     zeros = np.zeros(rows, dtype=np.float32)
-    bias_set = by_role.get("bias")
+    bias_set = by_role["bias"][1] if "bias" in by_role else None
     if bias_set is None:
         if cfg.get("use_bias", True) and not class_name.startswith("CuDNN"):
             raise ModelFileError(path, where, "has no bias weight but use_bias is not False")
@@ -300,7 +332,7 @@ def _direction(
     return weights, kernel.shape[0], hidden
 
 
-def _attribute_list(group, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+def attribute_list(group, name: str) -> list[str]:  # type: ignore[no-untyped-def]
     """A list attribute as Keras writes it: ``name``, or chunks ``name0``, ``name1`` ... when large."""
     if name in group.attrs:
         values = list(group.attrs[name])
@@ -310,8 +342,8 @@ def _attribute_list(group, name: str) -> list[str]:  # type: ignore[no-untyped-d
         while f"{name}{index}" in group.attrs:
             values += list(group.attrs[f"{name}{index}"])
             index += 1
-    return [_text(v) for v in values]
+    return [text_value(v) for v in values]
 
 
-def _text(value: object) -> str:
+def text_value(value: object) -> str:
     return value.decode("utf8") if isinstance(value, bytes) else str(value)

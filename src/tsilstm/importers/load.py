@@ -41,14 +41,20 @@ def detect_format(path: str | Path) -> str:
 def load_models(source: str | Path | Any, *, format: str | None = None, **options: Any) -> list[RecurrentModel]:
     """Every recurrent model in ``source``: a file path (ONNX, PyTorch ``.pt``/``.pth``, Keras
     ``.h5``), a ``torch.nn.Module`` or a state_dict mapping. ``options`` go to the importer:
-    ``node=`` (ONNX), ``key=`` and ``prefix=`` (PyTorch), ``layer=`` (Keras), and
-    ``allow_code=True`` (PyTorch): let TorchScript archives load, which RUNS THE CODE THEY CONTAIN
-    (refused by default; only for files you trust). No other file type ever runs code."""
+    ``node=`` (ONNX), ``key=`` and ``prefix=`` (PyTorch), ``layer=`` and ``architecture=`` (Keras:
+    what a weights-only file from ``save_weights`` needs, a ``KerasArchitecture`` or a .toml / .json
+    file, see ``tsilstm.importers.keras_architecture``), and ``allow_code=True`` (PyTorch): let
+    TorchScript archives load, which RUNS THE CODE THEY CONTAIN (refused by default; only for files
+    you trust). No other file type ever runs code."""
     if isinstance(source, (str, Path)):
         kind = format or detect_format(source)
         allow_code = options.pop("allow_code", False)
         if not isinstance(allow_code, bool):
             raise ModelFileError(source, "", f"allow_code={allow_code!r} is invalid", "True or False")
+        architecture = options.pop("architecture", None)
+        if architecture is not None and kind != "keras":
+            raise ModelFileError(source, "architecture", f"was given for a file of format {kind}",
+                                 "architecture= only for Keras weights-only files (save_weights output)")
         if kind == "onnx":
             from tsilstm.importers.onnx_graph import models_from_onnx
 
@@ -60,8 +66,11 @@ def load_models(source: str | Path | Any, *, format: str | None = None, **option
         if kind == "keras":
             from tsilstm.importers.keras_hdf5 import models_from_keras_h5
 
-            return models_from_keras_h5(source, **options)
+            return models_from_keras_h5(source, architecture=architecture, **options)
         raise ModelFileError(source, "", f"format={kind!r} is unknown", "one of " + ", ".join(FORMATS))
+    if options.get("architecture") is not None:
+        raise ModelFileError(_label(source), "architecture", "was given for an in-memory object",
+                             "architecture= only with the path of a Keras weights-only file")
     if isinstance(source, Mapping):
         from tsilstm.importers.torch_state_dict import find_state_dict, models_from_state_dict
 
