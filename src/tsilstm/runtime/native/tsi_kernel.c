@@ -605,6 +605,103 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+/* ---------------------------------------------------------------- persistent workers */
+
+/* Worker threads kept between calls, so a call does not pay for thread creation (tens of us, as
+ * much as a whole step of a small layer). One caller at a time uses the pool (try-lock; a second
+ * concurrent caller starts threads of its own, as before). A job is published by bumping
+ * `generation` (release); workers spin on it for a while after each job (a stream of calls hands
+ * off in well under a microsecond), then sleep on a condition variable. Worker i runs thread
+ * index i of the job when i < nthreads; every worker then counts `remaining` down (release); the
+ * caller runs index 0 and waits for remaining == 0 (acquire). After fork() the child starts with
+ * an empty pool. */
+#define MAX_POOL_WORKERS 255
+#define POOL_SPINS_BEFORE_SLEEP 20000
+
+typedef struct {
+    pthread_mutex_t use;   /* held by the caller whose job the pool runs */
+    pthread_mutex_t sleep; /* with `wake`: where idle workers sleep */
+    pthread_cond_t wake;
+    int size;              /* workers started: indices 1..size */
+    job_t *job;
+    _Atomic long generation;
+    _Atomic int remaining;
+    long born_at[MAX_POOL_WORKERS + 1]; /* the generation before a worker's first job */
+} pool_t;
+
+static pool_t pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0, 0, {0}};
+
+static void *pool_worker(void *arg) {
+    const int index = (int)(intptr_t)arg;
+    long seen = pool.born_at[index]; /* written before this thread was created */
+    for (;;) {
+        int spins = 0;
+        while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen) {
+            if (++spins < POOL_SPINS_BEFORE_SLEEP) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&pool.sleep);
+            while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen)
+                pthread_cond_wait(&pool.wake, &pool.sleep);
+            pthread_mutex_unlock(&pool.sleep);
+        }
+        seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
+        job_t *job = pool.job;
+        if (index < job->nthreads) run_thread(job, index);
+        /* every worker acknowledges every job, so none can still be reading this one when the
+         * caller returns (and its job, on the caller's stack, is gone) or publishes the next */
+        atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_acq_rel);
+    }
+    return NULL;
+}
+
+static void pool_after_fork_in_child(void) {
+    pthread_mutex_init(&pool.use, NULL);
+    pthread_mutex_init(&pool.sleep, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pool.size = 0; /* the workers were not copied into the child */
+    pool.job = NULL;
+}
+
+/* Run job J on the pool (thread 0 here); returns 0 when the pool is busy or cannot grow to
+ * J->nthreads - 1 workers (the caller then starts threads itself). Called without the GIL. */
+static int pool_run(job_t *J) {
+    if (J->nthreads - 1 > MAX_POOL_WORKERS || pthread_mutex_trylock(&pool.use) != 0) return 0;
+    while (pool.size < J->nthreads - 1) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pool.born_at[pool.size + 1] = atomic_load_explicit(&pool.generation, memory_order_relaxed);
+        const int ok = pthread_create(&thread, &attr, pool_worker, (void *)(intptr_t)(pool.size + 1)) == 0;
+        pthread_attr_destroy(&attr);
+        if (!ok) {
+            pthread_mutex_unlock(&pool.use);
+            return 0;
+        }
+        pool.size++;
+    }
+    pool.job = J;
+    atomic_store_explicit(&pool.remaining, pool.size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+    pthread_mutex_lock(&pool.sleep);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.sleep);
+    run_thread(J, 0);
+    int spins = 0;
+    while (atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0) {
+        if (++spins < SPINS_BEFORE_YIELD)
+            cpu_relax();
+        else {
+            sched_yield();
+            spins = 0;
+        }
+    }
+    pthread_mutex_unlock(&pool.use);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- validation */
 
 static int check_len(Py_buffer *buf, size_t need_bytes, const char *name) {
@@ -852,9 +949,10 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     J.rhring = rhring;
     J.rprog = rprog;
 
-    int started = 0, failed = 0;
+    int started = 0, failed = 0, pooled = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (int p = 1; p < J.nthreads; p++) {
+    if (J.nthreads > 1) pooled = pool_run(&J);
+    for (int p = 1; !pooled && p < J.nthreads; p++) {
         wargs[p].job = &J;
         wargs[p].index = p;
         if (pthread_create(&threads[p], NULL, worker_main, &wargs[p]) != 0) {
@@ -865,7 +963,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     }
     if (failed)
         atomic_store(&J.abort, 1);
-    else
+    else if (!pooled)
         run_thread(&J, 0);
     for (int p = 1; p <= started; p++) pthread_join(threads[p], NULL);
     Py_END_ALLOW_THREADS
@@ -942,6 +1040,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel",
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     chosen_isa = best_isa();
+    pthread_atfork(NULL, NULL, pool_after_fork_in_child);
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     static const struct { const char *name; long value; } constants[] = {
