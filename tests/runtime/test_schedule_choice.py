@@ -74,11 +74,11 @@ def test_import_is_cheap() -> None:
 def test_small_layers_use_fewer_threads() -> None:
     from tsilstm.runtime.modules import MIN_WEIGHT_BYTES_PER_THREAD
 
-    small = tsilstm.LSTM(8, 256, threads=2, seed=0)  # 1 MiB of W_h
+    small = tsilstm.LSTM(8, 96, threads=2, seed=0)  # 144 KiB of W_h
     assert small.schedule_info[0]["threads"] == 1
-    big = tsilstm.LSTM(8, 512, threads=2, seed=0)  # 4 MiB of W_h
+    big = tsilstm.LSTM(8, 128, threads=2, seed=0)  # 256 KiB of W_h
     assert big.schedule_info[0]["threads"] == 2
-    assert 4 * 4 * 256 * 256 < 2 * MIN_WEIGHT_BYTES_PER_THREAD <= 4 * 4 * 512 * 512
+    assert 4 * 4 * 96 * 96 < 2 * MIN_WEIGHT_BYTES_PER_THREAD <= 4 * 4 * 128 * 128
 
 
 def test_layer_run_describes_the_last_call() -> None:

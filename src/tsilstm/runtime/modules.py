@@ -46,13 +46,15 @@ see runtime/calibrate.py."""
 STREAM_BUFFER_TILES = 4
 """The plans are generated for a buffer of this many tiles: on a CPU the cache is not managed by
 the plan, so the runtime executes the streaming form of every schedule (loads are ignored)."""
-MIN_WEIGHT_BYTES_PER_THREAD = 2 * 1024 * 1024
+MIN_WEIGHT_BYTES_PER_THREAD = 128 * 1024
 """A layer runs on at most (recurrent weight bytes / this) threads, and at least one: below it the
-per-step hand-offs between threads cost more than the split saves. Measured 2026-11-25 on the
-2-core EPYC (shared, load ~4) by timing forward calls with threads=1 and threads=2 side by side
-(min of 15): LSTM hidden 256 (W_h 1 MiB, T=150) 0.015-0.020 vs 0.058-0.068 ms/step and GRU 512
-(3 MiB, T=1) 0.147 vs 0.357 ms favour 1 thread; LSTM 512 (4 MiB, T=50) 0.039-0.050 vs
-0.067-0.086 ms/step favours 2."""
+per-step hand-offs between threads cost more than the split saves. Measured 2026-12-02 on the
+2-vCPU Intel Xeon (AVX-512, 2 MiB L2 per core; quiet, load 1.2-1.5) with the kernel's persistent
+workers, threads=1 vs 2, best of 7 (`/tmp` script timing module calls side by side): LSTM 256
+(W_h 1 MiB) T=150 15.2 vs 8.0 us/step, batch 4 37.4 vs 21.7; GRU 512 T=25 129 vs 35; LSTM 512
+T=25 188 vs 61; GRU 256 T=50 11.6 vs 6.7; one-step calls LSTM 256 90 vs 38 us, GRU 512 310 vs
+173, LSTM 128 (256 KiB) 24.8 vs 23.4. (On the 2-core EPYC of 2026-11-25, with threads created
+per call, the crossover was near 2 MiB.)"""
 MAX_THREADS = 256
 """Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
 AUTO_CANDIDATES = ("tsi", "conventional")
