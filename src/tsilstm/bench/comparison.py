@@ -156,6 +156,7 @@ def compare_shape(
     x, h0, c0 = make_inputs(shape, settings.seed)
     runners, skipped, torch_runner, summaries = _build_runners(shape, settings)
     reference, reference_name = _reference_outputs(shape, settings, torch_runner, x, h0, c0)
+    tsilstm_runners = {name: runner for name, runner in runners.items() if isinstance(runner, TsilstmRunner)}
     if settings.stream:  # the reference ran the whole sequence in one call: streaming must equal it
         runners = {name: streamed(runner) for name, runner in runners.items()}
     errors: dict[str, float] = {}
@@ -165,8 +166,9 @@ def compare_shape(
         outputs = runner(x, h0, c0)
         first_call_s[name] = time.perf_counter() - start
         errors[name] = max_abs_error(outputs, reference)
-        if isinstance(runner, TsilstmRunner):  # after a call: what auto measured and ran at this batch
-            summaries[name] = {"plan_summary": runner.plan_summary(), "schedules_ran": runner.schedules_ran()}
+        if name in tsilstm_runners:  # after a call: what auto measured and ran at this batch
+            ran = tsilstm_runners[name]
+            summaries[name] = {"plan_summary": ran.plan_summary(), "schedules_ran": ran.schedules_ran()}
     results: list[dict[str, Any]] = []
     repeats = settings.repeats
     if runners:
