@@ -35,3 +35,16 @@ def test_plan_ops_estimate_is_exact_for_conventional():
         for schedule in ("naive", "snake", "pinned", "tsi"):
             built = generate_plan(schedule, hidden, input_size, steps=7, tile=tile, proj_size=proj)
             assert len(built.ops) <= estimated_plan_ops(schedule, tiling, 7) * 1.05
+
+
+def test_simulate_refuses_a_layer_with_too_many_tiles_quickly():
+    import time
+
+    from click.testing import CliRunner
+
+    from tsilstm.cli.main import cli
+
+    start = time.perf_counter()
+    result = CliRunner().invoke(cli, ["simulate", "--hidden", "1000000", "--arch", "edge"])
+    assert result.exit_code == 2 and "hidden_size" in result.output and "tiles" in result.output
+    assert time.perf_counter() - start < 10

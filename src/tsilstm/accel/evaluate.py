@@ -122,6 +122,13 @@ class ScheduleResult:
         }
 
 
+MAX_MODELLED_TILES = 250_000
+"""Most tiles (W_h and W_x, one direction) the model plans for one layer: a period of a plan lists
+each tile a few times, at ~3-4 us and ~150 bytes per op when built (2026-11-25 measurement of
+`tsilstm plan`), so this bounds one layer's planning to about 3 s and 150 MB. Hidden 16384 at the
+presets' 64-unit tiles is 131,072 tiles."""
+
+
 def layer_tiling(shape: LayerShape, arch: ArchConfig) -> Tiling:
     """The tiling of ``shape`` on ``arch``: square tiles of ``tile_units`` (at most the hidden size)
     at the config's weight width. Raises naming ``weight_buffer_bytes`` if one tile does not fit."""
@@ -134,6 +141,14 @@ def layer_tiling(shape: LayerShape, arch: ArchConfig) -> Tiling:
             "weight_buffer_bytes", arch.weight_buffer_bytes,
             f"must hold at least one tile: >= {tiling.max_tile_bytes} bytes for tile_units={tiling.tile} at "
             f"{arch.weight_bits}-bit weights (use a larger buffer or smaller tile_units)",
+        )
+    tiles = tiling.row_blocks * (len(tiling.col_bounds["h"]) + len(tiling.col_bounds["x"]))
+    if tiles > MAX_MODELLED_TILES:
+        raise InvalidParameterError(
+            "hidden_size", shape.hidden_size,
+            f"a layer of {shape.hidden_size} units (input {shape.input_size}) in tiles of {tiling.tile} units has "
+            f"{tiles} tiles, more than the {MAX_MODELLED_TILES} the model lists per period (its plans list every "
+            f"tile once per sweep): use a larger tile_units or a smaller layer",
         )
     return tiling
 
