@@ -187,3 +187,15 @@ def test_calibrate_fills_shows_and_clears_the_store(store_dir) -> None:  # type:
     assert len(json.loads(shown.output)["decisions"]) == 2
     assert runner.invoke(cli, ["calibrate", "--clear"]).exit_code == 0
     assert not (store_dir / STORE_FILE).exists()
+
+
+def test_one_step_calls_are_decided_apart(store_dir) -> None:  # type: ignore[no-untyped-def]
+    """Streaming calls (one step each) get their own measurement: tsi's sweeps serve one step then."""
+    gru = tsilstm.GRU(8, 24, tile=8, threads=2)
+    gru(np.zeros((1, 1, 8), dtype=np.float32))
+    one_step = gru.layer_runs[0].choice
+    _call(gru)
+    keys = sorted(decision_store().decisions())
+    assert len(keys) == 2 and keys[0].endswith("/float32") and keys[1].endswith("/s1")
+    assert "measured now" in one_step.reason
+    assert json.loads((store_dir / STORE_FILE).read_text())["machines"]

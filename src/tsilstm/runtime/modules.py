@@ -103,23 +103,26 @@ class LayerRun:
     """The layer configuration a measured decision is recorded under (batch bucket 0: set per call)."""
     tuning: str = "on"
     """How ``auto`` decides (schedule_tuning.TUNING_MODES)."""
-    decided: dict[int, ScheduleChoice] = field(default_factory=dict)
-    """Measured (or recorded) choices of ``auto``, by batch bucket."""
+    decided: dict[tuple[int, bool], ScheduleChoice] = field(default_factory=dict)
+    """Measured (or recorded) choices of ``auto``, by (batch bucket, one-step call)."""
+    last_steps: int | None = None
+    """Steps of the last call (None before the first)."""
 
     @property
     def program(self) -> Program:
         """The program of the last call (for batch 1 before any call)."""
-        return self.choose(self.last_batch or 1)[1]
+        return self.choose(self.last_batch or 1, self.last_steps)[1]
 
     @property
     def choice(self) -> ScheduleChoice:
         """The schedule choice of the last call (for batch 1 before any call)."""
-        return self.choose(self.last_batch or 1)[0]
+        return self.choose(self.last_batch or 1, self.last_steps)[0]
 
-    def choose(self, batch: int) -> tuple[ScheduleChoice, Program]:
-        """The schedule for a call of ``batch`` sequences, and the program that runs it: for ``auto``
-        the measured decision of its batch bucket, else (no measurement) the cache-size rule."""
-        choice = self.decided.get(batch_bucket(batch)) if self.requested == "auto" else None
+    def choose(self, batch: int, steps: int | None = None) -> tuple[ScheduleChoice, Program]:
+        """The schedule for a call of ``batch`` sequences over ``steps`` steps (None: many), and the
+        program that runs it: for ``auto`` the measured decision of its batch bucket (one-step calls
+        apart), else (no measurement) the cache-size rule."""
+        choice = self.decided.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
         if choice is None:
             choice = choose_schedule(self.requested, self.recurrent_bytes, self.llc_bytes, batch)
             if self.requested == "auto":
@@ -129,14 +132,14 @@ class LayerRun:
         key = choice.schedule if choice.schedule in self.programs else next(iter(self.programs))
         return choice, self.programs[key]
 
-    def decide(self, batch: int, packed: PackedDirection, isa: str | None) -> None:
-        """Make sure ``auto`` has a measured decision for ``batch``'s bucket: from this process, from
-        the decision store, or (tuning ``on``) by timing every packed program on ``packed`` now and
-        recording the result."""
-        bucket = batch_bucket(batch)
+    def decide(self, batch: int, steps: int, packed: PackedDirection, isa: str | None) -> None:
+        """Make sure ``auto`` has a measured decision for ``batch``'s bucket and a call of ``steps``
+        steps (one-step calls are decided apart): from this process, from the decision store, or
+        (tuning ``on``) by timing every packed program on ``packed`` now and recording the result."""
+        bucket = (batch_bucket(batch), steps == 1)
         if self.requested != "auto" or self.tuning == "off" or bucket in self.decided or self.config is None:
             return
-        config = replace(self.config, batch_bucket=bucket)
+        config = replace(self.config, batch_bucket=bucket[0], single_step=bucket[1])
         store = decision_store()
         memo = (str(store.path), store.signature, config.key)
         decision = _PROCESS_DECISIONS.get(memo) or store.get(config)
@@ -146,7 +149,7 @@ class LayerRun:
             _PROCESS_DECISIONS[memo] = decision
             self._adopt(bucket, decision, "on record")
         elif self.tuning == "on":
-            self.measure(batch, packed, isa)
+            self.measure(batch, packed, isa, steps=1 if steps == 1 else TUNING_STEPS)
 
     def measure(self, batch: int, packed: PackedDirection, isa: str | None, *, steps: int = TUNING_STEPS,
                 repeats: int = TUNING_REPEATS) -> Decision:
@@ -154,15 +157,15 @@ class LayerRun:
         runs of ``steps`` steps), record the decision in the store and adopt it; returns it."""
         if self.config is None or self.requested != "auto":
             raise InvalidParameterError("schedule", self.requested, "only schedule='auto' measures its candidates")
-        config = replace(self.config, batch_bucket=batch_bucket(batch))
+        config = replace(self.config, batch_bucket=batch_bucket(batch), single_step=steps == 1)
         decision = measured_decision(_timed_runs(packed, self.programs, batch, steps, isa), steps, batch, repeats)
         store = decision_store()
         store.put(config, decision)
         _PROCESS_DECISIONS[(str(store.path), store.signature, config.key)] = decision
-        self._adopt(config.batch_bucket, decision, "measured now")
+        self._adopt((config.batch_bucket, config.single_step), decision, "measured now")
         return decision
 
-    def _adopt(self, bucket: int, decision: Decision, source: str) -> None:
+    def _adopt(self, bucket: tuple[int, bool], decision: Decision, source: str) -> None:
         self.decided[bucket] = ScheduleChoice(
             "auto", decision.schedule,
             f"measured on this machine at batch {decision.batch} ({source}, {decision.measured_at}): {decision.describe()}",
@@ -177,7 +180,7 @@ class LayerRun:
         lines = [f"layer {self.index}: {layer.cell.upper()} {sizes}, {dirs}"]
         batches = (last_batch,) if last_batch is not None else (1, 4)
         for batch in batches:
-            choice, program = self.choose(batch)
+            choice, program = self.choose(batch, self.last_steps if last_batch is not None else None)
             when = f"last call, batch {batch}" if last_batch is not None else f"batch {batch}"
             lines.append(f"  schedule ({when}): {program.schedule} (requested {self.requested}; {choice.reason})")
         for program in self.programs.values():
@@ -331,7 +334,7 @@ class RecurrentModule:
         info = []
         for run in self.layer_runs:
             batch = self._last_batch if self._last_batch is not None else 1
-            choice, program = run.choose(batch)
+            choice, program = run.choose(batch, run.last_steps)
             info.append({
                 "layer": run.index,
                 "requested": run.requested,
@@ -373,7 +376,7 @@ class RecurrentModule:
         h0, c0 = (self._state_array(state, name) for state, name in ((h0, "h_0"), (c0, "c_0")))
         batch = x.shape[1] if x.ndim == 3 and not self.batch_first else (x.shape[0] if x.ndim == 3 else 1)
         for run in self.layer_runs:  # before any direction runs, so two concurrent directions never measure
-            run.decide(batch, self._first_packed(run.index), self.isa)
+            run.decide(batch, steps, self._first_packed(run.index), self.isa)
         out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first,
                                   concurrent=self._direction_executor)
         if like_torch:
@@ -408,9 +411,10 @@ class RecurrentModule:
     def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
         index, packed = self._packed[id(weights)]
         run = self.layer_runs[index]
-        run.decide(x.shape[1], packed, self.isa)
-        _, program = run.choose(x.shape[1])
+        run.decide(x.shape[1], x.shape[0], packed, self.isa)
+        _, program = run.choose(x.shape[1], x.shape[0])
         run.last_batch = self._last_batch = x.shape[1]
+        run.last_steps = x.shape[0]
         return run_packed(
             packed,
             np.ascontiguousarray(x, dtype=np.float32),

@@ -86,12 +86,14 @@ class LayerConfig:
     batch_bucket: int
     threads: int
     weight_dtype: str
+    single_step: bool = False
+    """Calls of one time step (streaming) are decided apart: tsi's sweeps then serve one step only."""
 
     @property
     def key(self) -> str:
         """The record key, e.g. ``lstm/standard/h2048/x2048/p0/b1/t2/float32``."""
         return (f"{self.cell}/{self.variant}/h{self.hidden}/x{self.input}/p{self.proj}/b{self.batch_bucket}/"
-                f"t{self.threads}/{self.weight_dtype}")
+                f"t{self.threads}/{self.weight_dtype}" + ("/s1" if self.single_step else ""))
 
 
 @dataclass(frozen=True)
