@@ -3,7 +3,6 @@ same model description (hence the same weights) as the torch and ONNX Runtime ba
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 

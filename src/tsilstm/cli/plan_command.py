@@ -92,7 +92,7 @@ def _print_table(summaries: list[dict]) -> None:
     first = summaries[0]
     console = Console()
     console.print(
-        f"LSTM layer" if first["gates"] == 4 else "GRU layer",
+        "LSTM layer" if first["gates"] == 4 else "GRU layer",
         f"hidden={first['hidden']} input={first['input']} steps={first['steps']} batch={first['batch']} "
         f"tile={first['tile']} ({first['row_blocks']} row-blocks) buffer={format_bytes(first['buffer_bytes'])}; "
         f"M = bytes(W_h) = {format_bytes(first['recurrent_matrix_bytes'])}",
