@@ -51,6 +51,8 @@ class LayerShape:
     proj_size: int = 0
     bidirectional: bool = False
     variant: str = "standard"
+    peepholes: bool = False
+    """LSTM peepholes (three more multiply-adds per unit and step in the cell update)."""
 
     def __post_init__(self) -> None:
         require_choice("cell", self.cell, CELLS)
@@ -63,6 +65,8 @@ class LayerShape:
             require_choice("variant", self.variant, GRU_VARIANTS)
             if self.proj_size:
                 raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
+            if self.peepholes:
+                raise InvalidParameterError("peepholes", True, "apply to an LSTM only")
         else:
             require_choice("variant", self.variant, ("standard",))
             if self.proj_size >= self.hidden_size:
@@ -167,7 +171,8 @@ class RecurrentLayer:
     @cached_property
     def shape(self) -> LayerShape:
         """The layer's shape (sizes, directions, variant) without its weights."""
-        return LayerShape(self.cell, self.input_size, self.hidden_size, self.proj_size, len(self.directions) == 2, self.variant)
+        return LayerShape(self.cell, self.input_size, self.hidden_size, self.proj_size, len(self.directions) == 2,
+                          self.variant, any(weights.peepholes is not None for weights in self.directions))
 
     @property
     def standard_cell(self) -> bool:

@@ -95,3 +95,15 @@ def test_bidirectional_and_layers_add_up() -> None:
     assert both.counts.dram_bytes["weights"] == 2 * one.counts.dram_bytes["weights"]
     assert both.cycles == 2 * one.cycles
     assert both.energy_pj == pytest.approx(2 * one.energy_pj)
+
+
+def test_peepholes_add_three_cell_multiplies_per_unit_and_step():
+    from tsilstm.accel.arch_config import load_arch
+    from tsilstm.accel.evaluate import evaluate_layer
+    from tsilstm.model import LayerShape
+
+    arch = load_arch("edge")
+    plain = evaluate_layer(LayerShape("lstm", 64, 128), "tsi", 10, 2, arch).counts
+    peep = evaluate_layer(LayerShape("lstm", 64, 128, peepholes=True), "tsi", 10, 2, arch).counts
+    assert peep.cell_multiplies - plain.cell_multiplies == 10 * 2 * 128 * 3
+    assert peep.macs == plain.macs
