@@ -411,8 +411,7 @@ class RecurrentModule:
     def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
         index, packed = self._packed[id(weights)]
         run = self.layer_runs[index]
-        run.decide(x.shape[1], x.shape[0], packed, self.isa)
-        _, program = run.choose(x.shape[1], x.shape[0])
+        _, program = run.choose(x.shape[1], x.shape[0])  # decided in _forward, before any direction ran
         run.last_batch = self._last_batch = x.shape[1]
         run.last_steps = x.shape[0]
         return run_packed(
