@@ -57,4 +57,4 @@ def test_bfloat16_equals_reference_with_rounded_weights(cell, proj, schedule, is
 
 def test_bad_weight_dtype() -> None:
     with pytest.raises(tsilstm.runtime.modules.InvalidParameterError, match="weight_dtype"):
-        tsilstm.LSTM(4, 16, weight_dtype="int8")
+        tsilstm.LSTM(4, 16, weight_dtype="int4")

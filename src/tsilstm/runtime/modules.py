@@ -18,6 +18,7 @@ from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import available_isas, run_packed
 from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGHT_DTYPES
+from tsilstm.runtime.precision import arithmetic_note
 from tsilstm.runtime.memory_budget import check_packing_fits, check_shapes_fit, stacked_layer_shapes, stored_weight_bytes
 from tsilstm.runtime.packing import PackedDirection, pack_direction
 from tsilstm.runtime.schedule_choice import (
@@ -171,8 +172,9 @@ class LayerRun:
             f"measured on this machine at batch {decision.batch} ({source}, {decision.measured_at}): {decision.describe()}",
         )
 
-    def describe(self, layer: RecurrentLayer, last_batch: int | None) -> str:
-        """One paragraph on this layer: sizes, schedule and why, fallbacks, threads, tile."""
+    def describe(self, layer: RecurrentLayer, last_batch: int | None, isa: str) -> str:
+        """One paragraph on this layer: sizes, schedule and why, fallbacks, threads, tile, and the
+        arithmetic of its weight type on ``isa``."""
         sizes = f"input {layer.input_size}, hidden {layer.hidden_size}"
         if layer.proj_size:
             sizes += f", proj {layer.proj_size}"
@@ -190,7 +192,7 @@ class LayerRun:
         lines.append(
             f"  kernel: {self.threads} thread(s), tile {self.tile} units, packed recurrent weights "
             f"{self.packed_bytes / 2**20:.2f} MiB per direction, {self.weight_dtype}"
-            + (" (W_ih float32; products and sums float32)" if self.weight_dtype != "float32" else "")
+            + arithmetic_note(self.weight_dtype, isa, self.tile, layer.variant)
         )
         return "\n".join(lines)
 
@@ -358,7 +360,7 @@ class RecurrentModule:
             f"threads={self.threads}, last-level cache "
             + ("unknown" if self.llc_bytes is None else f"{self.llc_bytes / 2**20:.0f} MiB") + f", tile product {isa}"
         )
-        body = [run.describe(layer, self._last_batch) for run, layer in zip(self.layer_runs, self.model.layers)]
+        body = [run.describe(layer, self._last_batch, isa) for run, layer in zip(self.layer_runs, self.model.layers)]
         return "\n".join([head, *body])
 
     # ------------------------------------------------------------------ forward

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tsilstm.errors import UnsupportedModelError
+from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE, Program
 from tsilstm.plan.tiling import Tiling
@@ -17,6 +17,8 @@ from tsilstm.runtime.kernel_abi import (
     ALIGN_BYTES,
     CELL_ACTIVATIONS,
     GROUP_ROWS,
+    INT8_ACT_OFFSET,
+    INT8_K_GROUP,
     MAX_BODY_SPAN_STEPS,
     OP_FIELDS,
     OP_FINISH,
@@ -115,7 +117,8 @@ def pack_direction(
     thread gets the body's ops of its rows in body order, and its tiles are stored in the order of
     their first use. ``extra_programs`` (same tiling) get op lists over the same packed weights, so
     the runtime can switch schedule per call without a second copy. ``dtype`` (WEIGHT_DTYPES) is
-    the element type of the packed W_h / W_hr tiles (bfloat16: rounded to nearest even). Uses of
+    the element type of the packed W_h / W_hr tiles (bfloat16: rounded to nearest even; int8:
+    symmetric, one scale per row of each tile, see ``quantize_rows``). Uses of
     W_x tiles (the naive schedule, which does not hoist) are not supported. For an original-form
     GRU the plan's ``r`` tiles (reset rows) and ``h`` tiles (update rows, then candidate rows) are
     packed as the kernel's reset and update/candidate tiles.
@@ -135,7 +138,7 @@ def pack_direction(
                 woff = 0
                 if key is not None:
                     if key not in placed[p]:
-                        packed = _pack_tile(w, tiling, *key)
+                        packed = _encode_tile(_tile_parts(w, tiling, *key), dtype)
                         placed[p][key] = offset
                         chunks.append(packed)
                         offset += packed.size
@@ -146,15 +149,12 @@ def pack_direction(
             np.asarray(rows_out, dtype=np.int64).reshape(-1, OP_FIELDS),
             np.asarray(op_start, dtype=np.int64),
         )
-    flat = _aligned_empty(offset, np.float32 if dtype == "float32" else np.uint16)
+    flat = _aligned_empty(offset, _STORAGE[dtype])
     if chunks:
-        if dtype == "float32":
-            np.concatenate(chunks, out=flat)
-        else:
-            flat[:] = to_bfloat16_bits(np.concatenate(chunks))
+        np.concatenate(chunks, out=flat)
     bias_h = _row_block_vectors(tiling, layer.variant, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
     bias_x = _row_block_vectors(tiling, layer.variant, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
-    wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads)
+    wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads, input_weight_dtype(dtype))
     ops, op_start = op_lists[program.schedule]
     return PackedDirection(
         cell=layer.cell,
@@ -238,9 +238,16 @@ def _row_block_vectors(tiling: Tiling, variant: str, vector: np.ndarray) -> np.n
     return out
 
 
-def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
-    """W_ih as tiles (r, xc), thread by thread (row-blocks r % threads == p ascending, xc ascending),
-    with the offset (floats) of each tile."""
+def input_weight_dtype(dtype: str) -> str:
+    """The element type of the packed W_ih for recurrent weights of ``dtype``: int8 with int8 (the
+    hoisted input product then runs on integer dot products too), float32 otherwise."""
+    return "int8" if dtype == "int8" else "float32"
+
+
+def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads: int,
+                      dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """W_ih as tiles (r, xc) of ``dtype``, thread by thread (row-blocks r % threads == p ascending,
+    xc ascending), with the offset (elements) of each tile."""
     rows = tiling.row_blocks
     cols = len(tiling.col_bounds["x"])
     xoff = np.zeros((rows, cols), dtype=np.int64)
@@ -250,11 +257,11 @@ def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads
         for r in range(p, rows, threads):
             for xc in range(cols):
                 c0, c1 = tiling.col_bounds["x"][xc]
-                packed = _column_major_groups(_gate_grouped(tiling, variant, r, w.w_ih[:, c0:c1]))
+                packed = _encode_tile([_gate_grouped(tiling, variant, r, w.w_ih[:, c0:c1])], dtype)
                 xoff[r, xc] = offset
                 chunks.append(packed)
                 offset += packed.size
-    flat = _aligned_empty(offset, np.float32)
+    flat = _aligned_empty(offset, _STORAGE[dtype])
     np.concatenate(chunks, out=flat)
     return flat, xoff
 
@@ -272,29 +279,78 @@ def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
     return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
-def _pack_tile(w: DirectionWeights, tiling: Tiling, src: str, row: int, col: int) -> np.ndarray:
-    """One recurrent tile in the kernel's layout: W_h tile (r, c) with every gate of its row-block
-    (``h``), or for an original-form GRU its reset rows (``r``) or its update rows followed by its
-    candidate rows (``h``, each part padded apart); W_hr tile (``p``)."""
+_STORAGE: dict[str, type] = {"float32": np.float32, "bfloat16": np.uint16, "int8": np.int8}
+"""numpy element type of the packed weights of each WEIGHT_DTYPES entry (bfloat16 as its bits)."""
+assert set(_STORAGE) == set(WEIGHT_DTYPES), "a kernel weight type has no packing"
+
+
+def _tile_parts(w: DirectionWeights, tiling: Tiling, src: str, row: int, col: int) -> list[np.ndarray]:
+    """One recurrent tile as the float blocks (rows x K) the kernel stores one after another: W_h
+    tile (r, c) with every gate of its row-block (``h``), or for an original-form GRU its reset rows
+    (``r``) or its update rows and its candidate rows (``h``, two parts: the kernel accumulates them
+    apart); W_hr tile (``p``)."""
     c0, c1 = tiling.col_bounds[src][col]
     if src == "p":
         p0, p1 = tiling.proj_row_bounds[row]
-        return _column_major_groups(w.w_hr[p0:p1, c0:c1])
+        return [w.w_hr[p0:p1, c0:c1]]
     u0, u1 = tiling.row_bounds[row]
     hidden = tiling.hidden
     gates = {"r": (0,), "h": (1, 2) if tiling.reset_before else tuple(range(tiling.gates))}[src]
-    if tiling.reset_before:  # one padded part per gate: the kernel accumulates them apart
-        return np.concatenate([_column_major_groups(w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1]) for g in gates])
-    return _column_major_groups(np.concatenate([w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1] for g in gates]))
+    if tiling.reset_before:
+        return [w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1] for g in gates]
+    return [np.concatenate([w.w_hh[g * hidden + u0 : g * hidden + u1, c0:c1] for g in gates])]
+
+
+def _encode_tile(parts: list[np.ndarray], dtype: str) -> np.ndarray:
+    """``parts`` (float blocks, rows x K) in the kernel's tile layout for weights of ``dtype``."""
+    if dtype == "int8":
+        return np.concatenate([_int8_tile(part) for part in parts])
+    packed = np.concatenate([_column_major_groups(part) for part in parts])
+    return to_bfloat16_bits(packed) if dtype == "bfloat16" else packed
+
+
+def _padded_rows(block: np.ndarray) -> np.ndarray:
+    """``block`` (rows x K) as float32 with its rows padded with zeros to a multiple of VEC_FLOATS."""
+    padded = np.zeros((pad_rows(block.shape[0]), block.shape[1]), dtype=np.float32)
+    padded[: block.shape[0]] = block
+    return padded
 
 
 def _column_major_groups(block: np.ndarray) -> np.ndarray:
     """``block`` (rows x K) in the kernel's tile layout: rows padded to VEC_FLOATS, groups of
     GROUP_ROWS rows, each group stored column-major ([K][group rows])."""
-    rows = pad_rows(block.shape[0])
-    padded = np.zeros((rows, block.shape[1]), dtype=np.float32)
-    padded[: block.shape[0]] = block
-    return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, rows, GROUP_ROWS)])
+    padded = _padded_rows(block)
+    return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, padded.shape[0], GROUP_ROWS)])
+
+
+def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 quantization of each row of ``block`` (rows x K, finite): (q int8, scale
+    float32 per row) with weight ~= q * scale, scale = max|row| / 127 and q = round(weight / scale)
+    (ties to even); an all-zero row has scale 0 and q 0, so it stays exactly zero."""
+    block = np.asarray(block, dtype=np.float32)
+    if not np.isfinite(block).all():
+        raise InvalidParameterError("weights", "non-finite values", "int8 quantization needs finite weights")
+    top = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(block.shape[0], dtype=np.float32)
+    scale = (top / np.float32(127.0)).astype(np.float32)
+    safe = np.where(scale > 0, scale, np.float32(1.0))
+    q = np.clip(np.rint(block / safe[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def _int8_tile(block: np.ndarray) -> np.ndarray:
+    """One float block (rows x K) as an int8 tile (the kernel's header describes the layout): row
+    groups of [K4][group rows][INT8_K_GROUP] int8, then the int32 offset corrections and the
+    float32 row scales, as bytes."""
+    padded = _padded_rows(block)
+    rows, k = padded.shape
+    q, scale = quantize_rows(padded)
+    k4 = -(-k // INT8_K_GROUP)
+    wide = np.zeros((rows, k4 * INT8_K_GROUP), dtype=np.int8)
+    wide[:, :k] = q
+    lanes = wide.reshape(rows, k4, INT8_K_GROUP)
+    groups = [lanes[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)]
+    corr = (INT8_ACT_OFFSET * q.astype(np.int32).sum(axis=1)).astype(np.int32)
+    return np.concatenate(groups + [corr.view(np.int8), scale.view(np.int8)])
 
 
 def _aligned_empty(count: int, dtype: type) -> np.ndarray:

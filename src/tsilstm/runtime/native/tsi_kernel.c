@@ -9,15 +9,17 @@
  * Layout contract:
  *   ops      int64 [n_ops][OP_FIELDS] per thread, concatenated; op_start[p] .. op_start[p+1] are
  *            thread p's ops. Fields: kind, row, col, step offset, nsteps, weight offset (elements).
- *   weights  packed W_h / W_hr (float32 or bfloat16), 64-byte aligned; a tile (rows padded to VEC,
- *            K columns) is stored as groups of up to GROUP_ROWS rows, each group [K][group rows]
- *            (column-major inside the group), so one use reads the tile as one sequential stream.
+ *   weights  packed W_h / W_hr (float32, bfloat16 or int8), 64-byte aligned; a float tile (rows
+ *            padded to VEC, K columns) is stored as groups of up to GROUP_ROWS rows, each group
+ *            [K][group rows] (column-major inside the group), so one use reads the tile as one
+ *            sequential stream; int8 tiles as described at INT8_K_GROUP below.
  *   Row-block layout (block_layout): the gate rows of row-block r (br units) are gate-grouped. For
  *            the standard cells gate g starts at g*br and a block has pad(G*br) rows; for the
  *            original-form GRU (VARIANT_RESET_BEFORE) gate g starts at g*pad(b) and a block has
  *            3*pad(b) rows, so the reset, update and candidate rows can be accumulated apart.
  *   x        float32 [T][N][X]: the layer input.
- *   wx       float32, 64-byte aligned: W_ih tiles (r, xc), rows in the row-block layout, at xoff[r][xc].
+ *   wx       float32 or int8 (input_weight_dtype), 64-byte aligned: W_ih tiles (r, xc), rows in the
+ *            row-block layout, at xoff[r][xc] (elements).
  *   bias_x   float32 [R][RP]: gate-grouped b_ih (+ b_hh for LSTM) of each row-block.
  *   Each thread first hoists the input part of its own row-blocks for all steps,
  *   gx[t][r][n][RP] = W_ih x_t + bias_x (the same tile product, every step as a column), then
@@ -74,11 +76,29 @@ static const char *const ACTIVATION_NAMES[ACT_COUNT] = {
     "softsign", "softplus"};
 #define CELL_ACTIVATIONS 3 /* LSTM: f (i, f, o gates), g (candidate), h (output); GRU: f (r, z), g */
 enum { VARIANT_STANDARD = 0, VARIANT_RESET_BEFORE = 1 };
-enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
-static const char *const ISA_NAMES[ISA_COUNT] = {"generic", "avx2", "avx512"};
-enum { DTYPE_F32 = 0, DTYPE_BF16 = 1, DTYPE_COUNT = 2 }; /* packed W_h / W_hr element type (W_ih stays float32) */
-static const char *const DTYPE_NAMES[DTYPE_COUNT] = {"float32", "bfloat16"};
-static const int DTYPE_BYTES[DTYPE_COUNT] = {4, 2};
+/* Instruction sets, each including the ones before it. avx512_vnni only changes int8 weights: their
+ * products with h_{t-1} become integer dot products (vpdpbusd) on h quantized per step. */
+enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512_VNNI = 3, ISA_COUNT = 4 };
+static const char *const ISA_NAMES[ISA_COUNT] = {"generic", "avx2", "avx512", "avx512_vnni"};
+enum { DTYPE_F32 = 0, DTYPE_BF16 = 1, DTYPE_INT8 = 2, DTYPE_COUNT = 3 }; /* packed W_h / W_hr element type (W_ih stays float32) */
+static const char *const DTYPE_NAMES[DTYPE_COUNT] = {"float32", "bfloat16", "int8"};
+static const int DTYPE_BYTES[DTYPE_COUNT] = {4, 2, 1};
+/* int8 tiles. A tile of `rows` rows (a multiple of VEC) and K columns is stored as
+ *   groups of up to GROUP_ROWS rows, each [K4][group rows][INT8_K_GROUP] int8 (K4 = ceil(K / 4): the
+ *   four consecutive k of a row share one 32-bit lane; k beyond K are zero), then
+ *   int32 corr[rows] = INT8_ACT_OFFSET * (sum over k of the row's int8 weights), then
+ *   float32 scale[rows]: weight = int8 * scale (symmetric, per row of the tile).
+ * h quantized for the integer path is stored as uint8 q + INT8_ACT_OFFSET (q in -127..127), so
+ * sum((q + 128) * w) - corr = sum(q * w). Every int8 tile is a multiple of 64 bytes. */
+#define INT8_K_GROUP 4
+#define INT8_ACT_OFFSET 128
+#define INT8_TILE_ALIGN 64 /* offsets of int8 tiles (bytes) are multiples of this */
+
+/* Elements (of the weight type) one tile of `rows` x K occupies in the packed weights. */
+static inline size_t tile_elements(int dtype, int K, int rows) {
+    if (dtype == DTYPE_INT8) return (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP * rows + 8 * (size_t)rows;
+    return (size_t)K * rows;
+}
 
 typedef float vf __attribute__((vector_size(64)));
 
@@ -165,21 +185,166 @@ TILE_PRODUCT(tile_product_bf16_avx2, __attribute__((target("avx2,fma"))), uint16
 TILE_PRODUCT(tile_product_bf16_avx512, __attribute__((target("avx512f,fma"))), uint16_t, block_product_bf16)
 #endif
 
+/* int8 weights, h kept in float: each 32-bit lane holds four k of one row; shifting byte q to the
+ * top and back (arithmetic) sign-extends it, which is converted to float and multiplied as usual.
+ * The partial sums start at zero and are scaled by the rows' scales once, at the end. */
+typedef int32_t i32v __attribute__((vector_size(64)));
+
+static inline __attribute__((always_inline)) void block_product_i8(const int8_t *restrict w, int K, int nv, int nc,
+                                                                   const float *const *hcol, float *const *acc,
+                                                                   const float *scale) {
+    vf a[COL_CHUNK][GROUP_VECS];
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) a[j][i] = (vf){0};
+    const int full = K / INT8_K_GROUP, K4 = (K + INT8_K_GROUP - 1) / INT8_K_GROUP;
+    for (int k4 = 0; k4 < K4; k4++) {
+        const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
+        i32v raw[GROUP_VECS];
+        for (int i = 0; i < nv; i++) raw[i] = *(const i32v *)(wk + VEC * INT8_K_GROUP * i);
+        const int nq = k4 < full ? INT8_K_GROUP : K - INT8_K_GROUP * k4; /* h beyond K is not read */
+        for (int q = 0; q < nq; q++) {
+            vf wv[GROUP_VECS];
+            for (int i = 0; i < nv; i++) wv[i] = __builtin_convertvector((raw[i] << (24 - 8 * q)) >> 24, vf);
+            for (int j = 0; j < nc; j++) {
+                const float s = hcol[j][INT8_K_GROUP * k4 + q];
+                for (int i = 0; i < nv; i++) a[j][i] += wv[i] * s;
+            }
+        }
+    }
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) += a[j][i] * *(const vf *)(scale + VEC * i);
+}
+
+#define CASE_NC_X(BLOCK, NV, NC, ...) \
+    case NC: BLOCK(wg, K, NV, NC, __VA_ARGS__); break;
+#define CASE_NV_X(BLOCK, NV, ...)                                                                        \
+    case NV:                                                                                             \
+        switch (nc) {                                                                                    \
+            CASE_NC_X(BLOCK, NV, 1, __VA_ARGS__) CASE_NC_X(BLOCK, NV, 2, __VA_ARGS__)                    \
+            CASE_NC_X(BLOCK, NV, 3, __VA_ARGS__) CASE_NC_X(BLOCK, NV, 4, __VA_ARGS__)                    \
+        }                                                                                                \
+        break;
+#define SWITCH_NV(BLOCK, ...)                                                                            \
+    switch (nv) {                                                                                        \
+        CASE_NV_X(BLOCK, 1, __VA_ARGS__) CASE_NV_X(BLOCK, 2, __VA_ARGS__) CASE_NV_X(BLOCK, 3, __VA_ARGS__) \
+        CASE_NV_X(BLOCK, 4, __VA_ARGS__)                                                                 \
+    }
+
+#define TILE_PRODUCT_I8(NAME, ATTR)                                                                      \
+    ATTR static void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol,         \
+                          float *const *acc) {                                                          \
+        const int8_t *w = (const int8_t *)wv;                                                           \
+        const size_t K4 = (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP;                                 \
+        const float *scale = (const float *)(w + K4 * INT8_K_GROUP * rows + 4 * (size_t)rows);           \
+        float *acc_g[MAX_COLS];                                                                         \
+        for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {                                                 \
+            int nv = (rows - g0) / VEC;                                                                 \
+            if (nv > GROUP_VECS) nv = GROUP_VECS;                                                       \
+            const int8_t *wg = w + (size_t)g0 * K4 * INT8_K_GROUP;                                      \
+            for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {                                             \
+                int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;                               \
+                for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                          \
+                SWITCH_NV(block_product_i8, hcol + j0, acc_g + j0, scale + g0)                          \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+TILE_PRODUCT_I8(tile_product_i8_generic, )
+#if defined(__x86_64__) || defined(__i386__)
+TILE_PRODUCT_I8(tile_product_i8_avx2, __attribute__((target("avx2,fma"))))
+TILE_PRODUCT_I8(tile_product_i8_avx512, __attribute__((target("avx512f,fma"))))
+#endif
+
+/* int8 weights times h quantized per step (uint8 q + INT8_ACT_OFFSET, one scale per sequence and
+ * column block): exact int32 dot products of four k at a time (vpdpbusd), then
+ * acc += (sum - corr) * weight scale * h scale. hq rows are padded with INT8_ACT_OFFSET to a
+ * multiple of four k, where the weights are zero. */
+typedef void (*tile_q_fn_t)(const void *w, int K, int rows, int ncols, const uint8_t *const *hq, const float *hs,
+                            float *const *acc);
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
+static inline __attribute__((always_inline)) VNNI_TARGET void block_product_vnni(
+    const int8_t *restrict w, int K, int nv, int nc, const uint8_t *const *hq, const float *hs, float *const *acc,
+    const int32_t *corr, const float *scale) {
+    __m512i a[COL_CHUNK][GROUP_VECS];
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) a[j][i] = _mm512_setzero_si512();
+    const int K4 = (K + INT8_K_GROUP - 1) / INT8_K_GROUP;
+    for (int k4 = 0; k4 < K4; k4++) {
+        const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
+        __m512i wv[GROUP_VECS];
+        for (int i = 0; i < nv; i++) wv[i] = _mm512_load_si512((const void *)(wk + VEC * INT8_K_GROUP * i));
+        for (int j = 0; j < nc; j++) {
+            int32_t four;
+            memcpy(&four, hq[j] + INT8_K_GROUP * k4, sizeof four);
+            const __m512i hb = _mm512_set1_epi32(four);
+            for (int i = 0; i < nv; i++) a[j][i] = _mm512_dpbusd_epi32(a[j][i], hb, wv[i]);
+        }
+    }
+    for (int i = 0; i < nv; i++) {
+        const __m512i c = _mm512_loadu_si512((const void *)(corr + VEC * i));
+        const __m512 s = _mm512_loadu_ps(scale + VEC * i);
+        for (int j = 0; j < nc; j++) {
+            const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(a[j][i], c));
+            float *out = acc[j] + VEC * i;
+            _mm512_storeu_ps(out, _mm512_fmadd_ps(sum, _mm512_mul_ps(s, _mm512_set1_ps(hs[j])), _mm512_loadu_ps(out)));
+        }
+    }
+}
+
+static VNNI_TARGET void tile_product_vnni(const void *wv, int K, int rows, int ncols, const uint8_t *const *hq,
+                                          const float *hs, float *const *acc) {
+    const int8_t *w = (const int8_t *)wv;
+    const size_t K4 = (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP;
+    const int32_t *corr = (const int32_t *)(w + K4 * INT8_K_GROUP * rows);
+    const float *scale = (const float *)(corr + rows);
+    float *acc_g[MAX_COLS];
+    for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {
+        int nv = (rows - g0) / VEC;
+        if (nv > GROUP_VECS) nv = GROUP_VECS;
+        const int8_t *wg = w + (size_t)g0 * K4 * INT8_K_GROUP;
+        for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {
+            int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;
+            for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;
+            SWITCH_NV(block_product_vnni, hq + j0, hs + j0, acc_g + j0, corr + g0, scale + g0)
+        }
+    }
+}
+#endif
+
 static int best_isa(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vnni"))
+        return ISA_AVX512_VNNI;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
 #endif
     return ISA_GENERIC;
 }
 
+/* The tile product of float h (or m) for weights of `dtype` on `isa`. */
 static tile_fn_t tile_fn_for(int isa, int dtype) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == ISA_AVX512) return dtype == DTYPE_BF16 ? tile_product_bf16_avx512 : tile_product_avx512;
-    if (isa == ISA_AVX2) return dtype == DTYPE_BF16 ? tile_product_bf16_avx2 : tile_product_avx2;
+    if (isa >= ISA_AVX512)
+        return dtype == DTYPE_BF16 ? tile_product_bf16_avx512 : dtype == DTYPE_INT8 ? tile_product_i8_avx512 : tile_product_avx512;
+    if (isa == ISA_AVX2)
+        return dtype == DTYPE_BF16 ? tile_product_bf16_avx2 : dtype == DTYPE_INT8 ? tile_product_i8_avx2 : tile_product_avx2;
 #endif
-    return dtype == DTYPE_BF16 ? tile_product_bf16_generic : tile_product_generic;
+    return dtype == DTYPE_BF16 ? tile_product_bf16_generic : dtype == DTYPE_INT8 ? tile_product_i8_generic : tile_product_generic;
+}
+
+/* The integer tile product on quantized h, or NULL where `isa` / `dtype` has none. */
+static tile_q_fn_t tile_q_fn_for(int isa, int dtype) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == ISA_AVX512_VNNI && dtype == DTYPE_INT8) return tile_product_vnni;
+#endif
+    (void)isa;
+    (void)dtype;
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- cell updates */
@@ -338,7 +503,7 @@ POINTWISE(pointwise_avx512, __attribute__((target("avx512f,fma"))))
 
 static lstm_fn_t lstm_fn_for(int isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == ISA_AVX512) return pointwise_avx512_lstm;
+    if (isa >= ISA_AVX512) return pointwise_avx512_lstm;
     if (isa == ISA_AVX2) return pointwise_avx2_lstm;
 #endif
     return pointwise_generic_lstm;
@@ -346,7 +511,7 @@ static lstm_fn_t lstm_fn_for(int isa) {
 
 static gru_fn_t gru_fn_for(int isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == ISA_AVX512) return pointwise_avx512_gru;
+    if (isa >= ISA_AVX512) return pointwise_avx512_gru;
     if (isa == ISA_AVX2) return pointwise_avx2_gru;
 #endif
     return pointwise_generic_gru;
@@ -354,7 +519,7 @@ static gru_fn_t gru_fn_for(int isa) {
 
 static gru_rb_fn_t gru_rb_fn_for(int isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == ISA_AVX512) return pointwise_avx512_gru_rb;
+    if (isa >= ISA_AVX512) return pointwise_avx512_gru_rb;
     if (isa == ISA_AVX2) return pointwise_avx2_gru_rb;
 #endif
     return pointwise_generic_gru_rb;
@@ -384,12 +549,23 @@ typedef struct {
     const int64_t *op_start;
     const char *w; /* packed W_h / W_hr tiles, w_elem bytes per weight */
     size_t w_elem;
-    const float *wx, *x, *bias_x, *bias_h, *h0;
+    const char *wx; /* packed W_ih tiles, wx_elem bytes per weight */
+    size_t wx_elem;
+    int wx_dtype;
+    const float *x, *bias_x, *bias_h, *h0;
     const int64_t *xoff;
     float *gx, *y, *c, *acc, *accp, *mring, *rhring;
     counter_t *mprog, *hprog, *rprog;
+    int w_dtype;
     tile_fn_t tile_fn;   /* for the recurrent tiles (element type of w) */
-    tile_fn_t tile_fn_x; /* for the W_ih tiles (float32) */
+    tile_q_fn_t tile_q_fn; /* int8 on quantized h_{t-1} for OP_USE_H, or NULL */
+    uint8_t *hq;  /* with tile_q_fn: h_{t-1} of step s quantized, [RING][N][HC][KQ] (slot s % RING) */
+    float *hs;    /* its scales [RING][N][HC] */
+    int HC, KQ;   /* column blocks of h; bytes per quantized block (b rounded up to INT8_K_GROUP) */
+    tile_fn_t tile_fn_x; /* for the W_ih tiles (element type of wx) on float x */
+    tile_q_fn_t tile_q_fn_x; /* int8 W_ih on quantized x, or NULL */
+    uint8_t *xq;  /* with tile_q_fn_x: x quantized, [T][N][XC][KQ] */
+    float *xs;    /* its scales [T][N][XC] */
     lstm_fn_t lstm_fn;
     gru_fn_t gru_fn;
     gru_rb_fn_t gru_rb_fn;
@@ -437,6 +613,56 @@ static const float *h_prev_row(const job_t *J, long t, int n) {
     return t == 0 ? J->h0 + (size_t)n * J->P : J->y + ((size_t)(t - 1) * J->N + n) * J->P;
 }
 
+/* v[0..n) quantized for the integer tile product: *scale = max|v| / 127, q[u] = round(v[u] / scale)
+ * + INT8_ACT_OFFSET, q[n..width) = INT8_ACT_OFFSET (0). A vector holding NaN or an infinity gets
+ * a NaN scale, so the products it feeds are NaN, as in float. */
+static void quantize_vector(const float *v, int n, int width, uint8_t *q, float *scale) {
+    float top = 0.0f;
+    int finite = 1;
+    for (int u = 0; u < n; u++) {
+        const float a = fabsf(v[u]);
+        finite &= a <= 3.4e38f; /* false for NaN and infinities */
+        top = a > top ? a : top;
+    }
+    memset(q, INT8_ACT_OFFSET, (size_t)width);
+    if (!finite) {
+        *scale = NAN;
+        return;
+    }
+    *scale = top / 127.0f;
+    if (top == 0.0f) return;
+    const float inv = 127.0f / top;
+    for (int u = 0; u < n; u++) {
+        float r = rintf(v[u] * inv);
+        r = r > 127.0f ? 127.0f : (r < -127.0f ? -127.0f : r);
+        q[u] = (uint8_t)((int)r + INT8_ACT_OFFSET);
+    }
+}
+
+/* h_t of column block `block` (units block*b ..) of every sequence, quantized into ring slot
+ * (t + 1) % RING (h0 is t = -1), one scale per sequence and block. */
+static void quantize_h(job_t *J, int block, long t) {
+    const int N = J->N, u0 = block * J->b, bw = imin(J->b, J->P - u0);
+    const int slot = (int)((t + 1) % RING);
+    for (int n = 0; n < N; n++) {
+        const float *h = t < 0 ? J->h0 + (size_t)n * J->P + u0 : J->y + ((size_t)t * N + n) * J->P + u0;
+        const size_t at = ((size_t)slot * N + n) * J->HC + block;
+        quantize_vector(h, bw, J->KQ, J->hq + at * J->KQ, J->hs + at);
+    }
+}
+
+/* The whole input x quantized per (step, sequence, column block of b features) for the integer
+ * W_ih product: xq [T][N][XC][KQ], xs [T][N][XC]. */
+static void quantize_inputs(job_t *J) {
+    const long columns = (long)J->T * J->N;
+    for (long j = 0; j < columns; j++)
+        for (int xc = 0; xc < J->XC; xc++) {
+            const size_t at = (size_t)j * J->XC + xc;
+            quantize_vector(J->x + (size_t)j * J->X + (size_t)xc * J->b, imin(J->b, J->X - xc * J->b), J->KQ,
+                            J->xq + at * J->KQ, J->xs + at);
+        }
+}
+
 static void finish_rows(job_t *J, int r, long t) {
     const int H = J->H, N = J->N;
     const int u0 = r * J->b, br = imin(J->b, H - u0);
@@ -461,6 +687,7 @@ static void finish_rows(job_t *J, int r, long t) {
         }
         memcpy(acc, J->bias_h + (size_t)r * J->RP, sizeof(float) * J->RP);
     }
+    if (J->tile_q_fn && !J->proj) quantize_h(J, r, t);
 }
 
 /* Original-form GRU: r_t of row-block r (its reset rows' partial sums are complete for step t)
@@ -490,6 +717,7 @@ static void project_rows(job_t *J, int pr, long t) {
         memcpy(J->y + ((size_t)t * N + n) * J->P + p0, acc, sizeof(float) * bw);
         memset(acc, 0, sizeof(float) * J->RPp);
     }
+    if (J->tile_q_fn) quantize_h(J, pr, t);
 }
 
 /* gx of the row-blocks of thread p for all steps: bias, then every W_ih tile applied to every
@@ -498,6 +726,8 @@ static void hoist_inputs(job_t *J, int p) {
     const int N = J->N, T = J->T, R = J->R;
     const float *hcol[MAX_COLS];
     float *acc[MAX_COLS];
+    const uint8_t *xq[MAX_COLS];
+    float xs[MAX_COLS];
     const long columns = (long)T * N;
     for (int r = p; r < R; r += J->nthreads) {
         int gate_stride, rows;
@@ -507,7 +737,7 @@ static void hoist_inputs(job_t *J, int p) {
                    J->bias_x + (size_t)r * J->RP, sizeof(float) * J->RP);
         for (int xc = 0; xc < J->XC; xc++) {
             const int c0 = xc * J->b, K = imin(J->b, J->X - c0);
-            const float *w = J->wx + J->xoff[(size_t)r * J->XC + xc];
+            const char *w = J->wx + (size_t)J->xoff[(size_t)r * J->XC + xc] * J->wx_elem;
             for (long j0 = 0; j0 < columns; j0 += MAX_COLS) {
                 int ncols = (int)(columns - j0 < MAX_COLS ? columns - j0 : MAX_COLS);
                 for (int j = 0; j < ncols; j++) {
@@ -515,7 +745,15 @@ static void hoist_inputs(job_t *J, int p) {
                     hcol[j] = J->x + ((size_t)t * N + n) * J->X + c0;
                     acc[j] = J->gx + (((size_t)t * R + r) * N + n) * J->RP;
                 }
-                J->tile_fn_x(w, K, rows, ncols, hcol, acc);
+                if (J->tile_q_fn_x) {
+                    for (int j = 0; j < ncols; j++) {
+                        const size_t at = (size_t)(j0 + j) * J->XC + xc;
+                        xq[j] = J->xq + at * J->KQ;
+                        xs[j] = J->xs[at];
+                    }
+                    J->tile_q_fn_x(w, K, rows, ncols, xq, xs, acc);
+                } else
+                    J->tile_fn_x(w, K, rows, ncols, hcol, acc);
             }
         }
     }
@@ -528,6 +766,8 @@ static void run_thread(job_t *J, int p) {
     const int N = J->N, T = J->T;
     const float *hcol[MAX_COLS];
     float *acc[MAX_COLS];
+    const uint8_t *hq[MAX_COLS];
+    float hs[MAX_COLS];
     for (long k = J->k_first; k <= J->k_last; k++) {
         const long base = k * J->period;
         for (long i = 0; i < n_ops; i++) {
@@ -555,6 +795,15 @@ static void run_thread(job_t *J, int p) {
                             acc[ncols] = a + (size_t)n * stride_rows;
                         }
                     }
+                    if (kind == OP_USE_H && J->tile_q_fn) {
+                        for (int j = 0; j < ncols; j++) {
+                            const size_t at = ((size_t)((t0 + j / N) % RING) * N + j % N) * J->HC + col;
+                            hq[j] = J->hq + at * J->KQ;
+                            hs[j] = J->hs[at];
+                        }
+                        J->tile_q_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hq, hs, acc);
+                        continue;
+                    }
                 } else {
                     if (!wait_for(J, &J->mprog[col], t1)) return;
                     K = imin(J->b, J->H - c0);
@@ -578,7 +827,8 @@ static void run_thread(job_t *J, int p) {
                         hcol[j] = J->rhring + ((size_t)(s % RING) * N + j % N) * J->H + c0;
                         acc[j] += J->GS;
                     }
-                    J->tile_fn(J->w + ((size_t)op[5] + (size_t)rows * K) * J->w_elem, K, rows, ncols, hcol, acc);
+                    J->tile_fn(J->w + ((size_t)op[5] + tile_elements(J->w_dtype, K, rows)) * J->w_elem, K, rows, ncols,
+                               hcol, acc);
                 } else {
                     J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc);
                 }
@@ -715,6 +965,7 @@ static int check_len(Py_buffer *buf, size_t need_bytes, const char *name) {
 
 static int check_ops(const job_t *J, size_t n_weights, Py_ssize_t n_ops_total) {
     long lo = LONG_MAX, hi = LONG_MIN; /* steps touched by one body instance, relative to its base */
+    const long tile_align = J->w_dtype == DTYPE_INT8 ? INT8_TILE_ALIGN : VEC; /* elements */
     for (int p = 0; p < J->nthreads; p++) {
         if (J->op_start[p] < 0 || J->op_start[p] > J->op_start[p + 1] || J->op_start[p + 1] > n_ops_total) {
             PyErr_SetString(PyExc_ValueError, "op_start: offsets must be ascending and within the ops");
@@ -738,18 +989,18 @@ static int check_ops(const job_t *J, size_t n_weights, Py_ssize_t n_ops_total) {
             if (ok) {
                 size_t K = (size_t)imin(J->b, J->P - (int)col * J->b);
                 const int br = imin(J->b, J->H - (int)row * J->b);
-                size_t rows = kind == OP_USE_H ? (size_t)pad_vec(J->G * br)
-                                               : (size_t)pad_vec(br) * (kind == OP_USE_ZN ? 2 : 1);
-                ok = op[5] >= 0 && op[5] % VEC == 0 && (size_t)op[5] + K * rows <= n_weights;
+                const int rows = kind == OP_USE_H ? pad_vec(J->G * br) : pad_vec(br);
+                const size_t need = tile_elements(J->w_dtype, (int)K, rows) * (kind == OP_USE_ZN ? 2 : 1);
+                ok = op[5] >= 0 && op[5] % tile_align == 0 && (size_t)op[5] + need <= n_weights;
             }
         } else if (kind == OP_RESET) {
             ok = ok && rb && row >= 0 && row < J->R;
         } else if (kind == OP_USE_P) {
             ok = ok && J->proj && row >= 0 && row < J->PR && col >= 0 && col < J->R;
             if (ok) {
-                size_t K = (size_t)imin(J->b, J->H - (int)col * J->b);
-                size_t rows = (size_t)pad_vec(imin(J->b, J->P - (int)row * J->b));
-                ok = op[5] >= 0 && op[5] % VEC == 0 && (size_t)op[5] + K * rows <= n_weights;
+                const int K = imin(J->b, J->H - (int)col * J->b);
+                const int rows = pad_vec(imin(J->b, J->P - (int)row * J->b));
+                ok = op[5] >= 0 && op[5] % tile_align == 0 && (size_t)op[5] + tile_elements(J->w_dtype, K, rows) <= n_weights;
             }
         } else if (kind == OP_FINISH) {
             ok = ok && row >= 0 && row < J->R;
@@ -779,19 +1030,20 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     static char *kwlist[] = {"cell", "hidden", "recurrent", "proj", "batch", "steps", "tile",
                              "threads", "period", "k_first", "k_last", "ops", "op_start", "weights",
                              "input", "x", "wx", "xoff", "bias_x", "bias_h", "h0", "y", "c", "isa",
-                             "weight_dtype", "variant", "activations", "clip", "input_forget", "peepholes", NULL};
+                             "weight_dtype", "variant", "activations", "clip", "input_forget", "peepholes",
+                             "input_weight_dtype", NULL};
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
-    int weight_dtype = DTYPE_F32;
+    int weight_dtype = DTYPE_F32, input_weight_dtype = DTYPE_F32;
     Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
     Py_buffer activations = {0}, peepholes = {0};
     double clip = 0.0;
     int input_forget = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|iiiy*dpy*", kwlist, &J.cell, &J.H,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiiiiiiillly*y*y*iy*y*y*y*y*y*w*w*|iiiy*dpy*i", kwlist, &J.cell, &J.H,
                                      &J.P, &J.proj, &J.N, &J.T, &J.b, &J.nthreads, &J.period, &J.k_first,
                                      &J.k_last, &ops, &op_start, &w, &J.X, &x, &wx, &xoff, &bias_x, &bias_h, &h0, &y, &c, &isa, &weight_dtype, &J.variant, &activations, &clip,
-                                     &input_forget, &peepholes))
+                                     &input_forget, &peepholes, &input_weight_dtype))
         return NULL;
     PyObject *result = NULL;
     float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL, *rhring = NULL;
@@ -858,6 +1110,13 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.w_elem = (size_t)DTYPE_BYTES[weight_dtype];
+    J.w_dtype = weight_dtype;
+    if (input_weight_dtype != DTYPE_F32 && input_weight_dtype != DTYPE_INT8) {
+        PyErr_SetString(PyExc_ValueError, "input_weight_dtype: W_ih is float32 or int8");
+        goto done;
+    }
+    J.wx_dtype = input_weight_dtype;
+    J.wx_elem = (size_t)DTYPE_BYTES[input_weight_dtype];
     if (ops.len % (OP_FIELDS * 8) != 0) {
         PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
         goto done;
@@ -871,7 +1130,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         !check_len(&y, sizeof(float) * (size_t)J.T * J.N * J.P, "y") ||
         (J.cell == CELL_LSTM && !check_len(&c, sizeof(float) * (size_t)J.N * J.H, "c")))
         goto done;
-    if (((uintptr_t)w.buf) % 64 != 0 || ((uintptr_t)wx.buf) % 64 != 0) {
+    if (((uintptr_t)w.buf) % ALIGN_BYTES != 0 || ((uintptr_t)wx.buf) % ALIGN_BYTES != 0) {
         PyErr_SetString(PyExc_ValueError, "weights: buffer must be 64-byte aligned");
         goto done;
     }
@@ -884,8 +1143,9 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
             int64_t off = J.xoff[(size_t)r * J.XC + xc];
             int gate_stride, rows;
             block_layout(J.G, J.variant, J.b, imin(J.b, J.H - r * J.b), &gate_stride, &rows);
-            size_t need = (size_t)rows * imin(J.b, J.X - xc * J.b);
-            if (off < 0 || off % VEC != 0 || (size_t)off + need > (size_t)wx.len / sizeof(float)) {
+            const size_t need = tile_elements(J.wx_dtype, imin(J.b, J.X - xc * J.b), rows);
+            const long align = J.wx_dtype == DTYPE_INT8 ? INT8_TILE_ALIGN : VEC;
+            if (off < 0 || off % align != 0 || (size_t)off + need > (size_t)wx.len / J.wx_elem) {
                 PyErr_Format(PyExc_ValueError, "xoff: tile (%d, %d) lies outside wx", r, xc);
                 goto done;
             }
@@ -896,13 +1156,17 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.tile_fn = tile_fn_for(isa, weight_dtype);
-    J.tile_fn_x = tile_fn_for(isa, DTYPE_F32);
+    /* the integer path needs h quantized per column block; the original-form GRU's second operand
+     * (r * h) and the projection's m stay float (int8 weights widened) */
+    J.tile_q_fn = J.variant == VARIANT_STANDARD ? tile_q_fn_for(isa, weight_dtype) : NULL;
+    J.tile_fn_x = tile_fn_for(isa, J.wx_dtype);
+    J.tile_q_fn_x = tile_q_fn_for(isa, J.wx_dtype);
     J.lstm_fn = lstm_fn_for(isa);
     J.gru_fn = gru_fn_for(isa);
     J.gru_rb_fn = gru_rb_fn_for(isa);
     J.w = (const char *)w.buf;
     J.x = (const float *)x.buf;
-    J.wx = (const float *)wx.buf;
+    J.wx = (const char *)wx.buf;
     J.bias_x = (const float *)bias_x.buf;
     J.bias_h = (const float *)bias_h.buf;
     J.h0 = (const float *)h0.buf;
@@ -924,6 +1188,24 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     if (J.variant == VARIANT_RESET_BEFORE) {
         rhring = alloc64(sizeof(float) * (size_t)RING * J.N * J.H);
         rprog = alloc64(sizeof(counter_t) * J.R);
+    }
+    J.KQ = (J.b + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP;
+    if (J.tile_q_fn_x) {
+        J.xq = alloc64((size_t)J.T * J.N * J.XC * J.KQ);
+        J.xs = alloc64(sizeof(float) * (size_t)J.T * J.N * J.XC);
+        if (!J.xq || !J.xs) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    if (J.tile_q_fn) {
+        J.HC = (J.P + J.b - 1) / J.b;
+        J.hq = alloc64((size_t)RING * J.N * J.HC * J.KQ);
+        J.hs = alloc64(sizeof(float) * (size_t)RING * J.N * J.HC);
+        if (!J.hq || !J.hs) {
+            PyErr_NoMemory();
+            goto done;
+        }
     }
     threads = calloc((size_t)J.nthreads, sizeof(pthread_t));
     wargs = calloc((size_t)J.nthreads, sizeof(worker_arg_t));
@@ -951,6 +1233,9 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
 
     int started = 0, failed = 0, pooled = 0;
     Py_BEGIN_ALLOW_THREADS
+    if (J.tile_q_fn_x) quantize_inputs(&J);
+    if (J.tile_q_fn)
+        for (int block = 0; block < J.HC; block++) quantize_h(&J, block, -1);
     if (J.nthreads > 1) pooled = pool_run(&J);
     for (int p = 1; !pooled && p < J.nthreads; p++) {
         wargs[p].job = &J;
@@ -975,6 +1260,10 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     result = Py_None;
     Py_INCREF(result);
 done:
+    free(J.hq);
+    free(J.hs);
+    free(J.xq);
+    free(J.xs);
     free(acc);
     free(accp);
     free(mring);
@@ -1050,6 +1339,7 @@ PyMODINIT_FUNC PyInit__kernel(void) {
         {"OP_USE_R", OP_USE_R}, {"OP_RESET", OP_RESET}, {"OP_USE_ZN", OP_USE_ZN},
         {"CELL_LSTM", CELL_LSTM}, {"CELL_GRU", CELL_GRU},
         {"VARIANT_STANDARD", VARIANT_STANDARD}, {"VARIANT_RESET_BEFORE", VARIANT_RESET_BEFORE},
+        {"INT8_K_GROUP", INT8_K_GROUP}, {"INT8_ACT_OFFSET", INT8_ACT_OFFSET}, {"INT8_TILE_ALIGN", INT8_TILE_ALIGN},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0) goto fail;

@@ -1,0 +1,24 @@
+"""What each weight type computes with, in words for plan_summary(): the one description of the
+kernel's arithmetic per (weight type, instruction set)."""
+
+from __future__ import annotations
+
+INTEGER_DOT_ISAS = ("avx512_vnni",)
+"""Instruction sets on which int8 weights meet quantized activations in integer dot products."""
+
+
+def arithmetic_note(weight_dtype: str, isa: str, tile_units: int, variant: str) -> str:
+    """A parenthesised note on how a layer with ``weight_dtype`` weights computes on ``isa`` (empty
+    for float32). ``tile_units`` is the block over which activations share one scale."""
+    if weight_dtype == "bfloat16":
+        return " (W_ih float32; weights widened to float32 in registers, products and sums float32)"
+    if weight_dtype != "int8":
+        return ""
+    head = " (W_ih int8 too; symmetric int8, one scale per row of each tile"
+    if isa in INTEGER_DOT_ISAS:
+        if variant == "reset_before":
+            return (f"{head}; x_t quantized per step to 8 bits, one scale per {tile_units} units, exact int32 dot "
+                    f"products ({isa}); h_{{t-1}} and r_t*h_{{t-1}} stay float32, the recurrent weights widened)")
+        return (f"{head}; x_t and h_{{t-1}} quantized per step to 8 bits, one scale per {tile_units} units; "
+                f"exact int32 dot products ({isa}), float32 cell)")
+    return f"{head}; weights widened to float32 in registers, products and sums float32)"
