@@ -85,3 +85,19 @@ def test_verify_file_refuses_random_model_options(torch_file):
     assert result.exit_code == 2 and "--hidden" in result.output and "MODEL_FILE" in result.output
     result = CliRunner().invoke(cli, ["verify", str(torch_file), "--steps", "0"])
     assert result.exit_code == 2 and "steps" in result.output
+
+
+@pytest.mark.parametrize("weight_dtype", ["int8", "bfloat16"])
+def test_verify_file_with_low_precision_weights_checks_each_layer(torch_file, weight_dtype):
+    result = CliRunner().invoke(cli, ["verify", str(torch_file), "--json", "--steps", "5", "--schedule", "tsi",
+                                      "--weight-dtype", weight_dtype])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["results"]
+    runtime = [r for r in rows if r["engine"] == "runtime"]
+    assert [r["model"].rsplit(" ", 2)[-2:] for r in runtime[1:]] == [["layer", "0"], ["layer", "1"]]
+    assert all(r["against"] == "reference" for r in runtime[1:]) and runtime[0]["against"] == "torch"
+    # the weights' rounding shows, within the documented tolerance; float replay stays exact
+    assert all(1e-6 < r["max_abs_error"] <= r["tolerance"] for r in runtime)
+    assert all(r["max_abs_error"] < 1e-4 for r in rows if r["engine"] == "replay")
+    result = CliRunner().invoke(cli, ["verify", "--weight-dtype", weight_dtype])
+    assert result.exit_code == 2 and "--weight-dtype" in result.output and "MODEL_FILE" in result.output

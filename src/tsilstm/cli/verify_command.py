@@ -15,6 +15,8 @@ from tsilstm.model import gate_count, random_model
 from tsilstm.plan import SCHEDULES
 from tsilstm.plan.verification import TOLERANCE, VerifyResult, verify_schedule
 from tsilstm.validation import require_int
+from tsilstm.errors import InvalidParameterError
+from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -33,11 +35,13 @@ from tsilstm.validation import require_int
 @click.option("--dtype", type=click.Choice(tuple(TOLERANCE)), default="float32", show_default=True,
               help="float32 (tolerance 1e-5) or float64 (1e-12).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--weight-dtype", type=click.Choice(WEIGHT_DTYPES), default="float32", show_default=True,
+              help="With MODEL_FILE: the runtime's weight type; low precision also checks each layer alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def verify(
     model_file: str | None, hidden: int, input_size: int | None, steps: int, batch: int, cell: str, schedule: str, layers: int,
     bidirectional: bool, proj_size: int, tile: int | None, buffer_bytes: int | None, dtype: str, seed: int,
-    as_json: bool,
+    weight_dtype: str, as_json: bool,
 ) -> None:
     """Replay each schedule on random weights and compare with the reference; exit 1 on a mismatch.
     With MODEL_FILE (ONNX, PyTorch, Keras .h5): replay every schedule on the file's own weights and
@@ -46,7 +50,10 @@ def verify(
         from tsilstm.cli.verify_file import verify_file
 
         return verify_file(model_file, steps=steps, batch=batch, schedule=schedule, tile=tile,
-                           buffer_bytes=buffer_bytes, seed=seed, as_json=as_json)
+                           buffer_bytes=buffer_bytes, seed=seed, as_json=as_json, weight_dtype=weight_dtype)
+    if weight_dtype != "float32":
+        raise InvalidParameterError("--weight-dtype", weight_dtype, "applies to a MODEL_FILE (the random-model check "
+                                    "replays plans in float)")
     input_size = hidden if input_size is None else input_size
     cells = ("lstm", "gru") if cell == "all" else (cell,)
     names = SCHEDULES if schedule == "all" else (schedule,)

@@ -20,7 +20,7 @@ _PIPE_WIDTH = 120  # columns of tables written to a pipe or file (rich uses 80 o
 
 def verify_file(
     path: str, *, steps: int, batch: int, schedule: str, tile: int | None, buffer_bytes: int | None, seed: int,
-    as_json: bool,
+    as_json: bool, weight_dtype: str = "float32",
 ) -> None:
     """Verify every recurrent model in ``path``, print a table (or ``{"results": [...]}``) and exit 1
     if any comparison is outside tolerance."""
@@ -29,21 +29,22 @@ def verify_file(
     _refuse_random_model_options()
     names = SCHEDULES if schedule == "all" else (schedule,)
     results = verify_model_file(path, steps=steps, batch=batch, seed=seed, schedules=names, tile=tile,
-                                buffer_bytes=buffer_bytes)
+                                buffer_bytes=buffer_bytes, weight_dtype=weight_dtype)
     if as_json:
         click.echo(json.dumps({"file": path, "results": [r.as_dict() for r in results]}, indent=2))
     else:
         tolerance = results[0].tolerance if results else 0.0
         console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
-        console.print(f"{path}: tsilstm vs the original framework ({steps} steps, batch {batch}, tolerance {tolerance:.0e})")
+        weights = "" if weight_dtype == "float32" else f", runtime with {weight_dtype} weights"
+        console.print(f"{path}: tsilstm vs the original framework ({steps} steps, batch {batch}, tolerance {tolerance:.0e}{weights})")
         table = Table()
-        for column in ("model", "engine", "schedule", "ran", "against", "max abs error", "ok"):
+        for column in ("model", "engine", "schedule", "ran", "against", "max abs error", "tolerance", "ok"):
             table.add_column(column)
         for r in results:
             ran = "" if r.executed_schedule in ("", r.schedule) else r.executed_schedule
             table.add_row(
                 r.model, r.engine, r.schedule or "-", ran, r.against, "-" if r.skipped else f"{r.max_abs_error:.2e}",
-                "skipped" if r.skipped else "[green]ok[/green]" if r.ok else "[red]FAIL[/red]",
+                f"{r.tolerance:.2g}", "skipped" if r.skipped else "[green]ok[/green]" if r.ok else "[red]FAIL[/red]",
             )
         console.print(table)
         for note in sorted({n for r in results for n in r.notes if n.startswith("not run")} | {r.skipped for r in results if r.skipped}):
@@ -63,5 +64,5 @@ def _refuse_random_model_options() -> None:
             flag = "--" + name.replace("_size", "").replace("_", "-") if name != "proj_size" else "--proj-size"
             raise InvalidParameterError(
                 flag, context.params.get(name), "describes a random model; a MODEL_FILE brings its own sizes "
-                "(with a file only --steps, --batch, --schedule, --tile, --buffer, --seed, --json apply; it runs float32)",
+                "(with a file only --steps, --batch, --schedule, --tile, --buffer, --seed, --weight-dtype, --json apply)",
             )

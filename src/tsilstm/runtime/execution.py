@@ -8,7 +8,7 @@ import numpy as np
 
 from tsilstm.runtime import kernel_abi
 from tsilstm.runtime.kernel_abi import CELL_CODES, ISAS, MAX_KERNEL_BATCH, VARIANT_CODES, WEIGHT_DTYPE_CODES
-from tsilstm.runtime.packing import PackedDirection, input_weight_dtype
+from tsilstm.runtime.packing import PackedDirection
 
 GX_CHUNK_BYTES = 64 * 1024 * 1024
 """Upper bound on the hoisted input part held at once (bytes); longer sequences run in time chunks."""
@@ -77,7 +77,7 @@ def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None) -
             "bias_h": packed.bias_h, "isa": -1 if isa is None else ISAS.index(isa),
             "weight_dtype": WEIGHT_DTYPE_CODES[packed.dtype], "activations": packed.options.activations,
             "clip": packed.options.clip, "input_forget": packed.options.input_forget,
-            "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[input_weight_dtype(packed.dtype)],
+            "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype],
         }
     return found
 

@@ -30,10 +30,12 @@ OP_RESET: int = kernel.OP_RESET
 """Original-form GRU: r_t * h_{t-1} of a row-block is complete for one step."""
 OP_USE_ZN: int = kernel.OP_USE_ZN
 """Original-form GRU: apply a tile's update rows to h_{t-1} and its candidate rows to r_t * h_{t-1}."""
+BF16_K_GROUP: int = kernel.BF16_K_GROUP
+"""Consecutive k of one row that a bfloat16 tile stores together (one 32-bit lane, AMX's pair layout)."""
+BF16_OVERREAD: int = kernel.BF16_OVERREAD
+"""Zero elements after a bfloat16 W_ih buffer run on AMX (its tile loads read past a tile's end)."""
 INT8_K_GROUP: int = kernel.INT8_K_GROUP
 """Consecutive k of one row that an int8 tile stores together (one 32-bit lane)."""
-INT8_ACT_OFFSET: int = kernel.INT8_ACT_OFFSET
-"""Offset of the uint8 codes of quantized h (q + offset); int8 tiles carry offset * row sums."""
 MAX_BODY_SPAN_STEPS: int = kernel.MAX_BODY_SPAN
 """Steps one body instance may touch (half the kernel's ring of partial sums)."""
 MAX_KERNEL_BATCH: int = kernel.MAX_BATCH

@@ -17,7 +17,8 @@ from tsilstm.runtime.kernel_abi import (
     ALIGN_BYTES,
     CELL_ACTIVATIONS,
     GROUP_ROWS,
-    INT8_ACT_OFFSET,
+    BF16_K_GROUP,
+    BF16_OVERREAD,
     INT8_K_GROUP,
     MAX_BODY_SPAN_STEPS,
     OP_FIELDS,
@@ -69,6 +70,8 @@ class PackedDirection:
     programs: dict[str, Program] = field(default_factory=dict)
     op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dtype: str = "float32"
+    input_dtype: str = "float32"
+    """Element type of the packed W_ih (``wx``), see ``input_weight_dtype``."""
     options: "CellOptions" = field(default_factory=lambda: CellOptions())
     """The cell's options beyond PyTorch's (activations, clip, input_forget, peepholes)."""
     call_arguments: dict[tuple[str, str | None], dict[str, object]] = field(default_factory=dict, compare=False)
@@ -110,6 +113,7 @@ def pack_direction(
     threads: int,
     extra_programs: tuple[Program, ...] = (),
     dtype: str = "float32",
+    isa: str = "generic",
 ) -> PackedDirection:
     """Pack ``weights`` of one direction of ``layer`` for ``program`` run by ``threads`` threads.
 
@@ -118,7 +122,8 @@ def pack_direction(
     their first use. ``extra_programs`` (same tiling) get op lists over the same packed weights, so
     the runtime can switch schedule per call without a second copy. ``dtype`` (WEIGHT_DTYPES) is
     the element type of the packed W_h / W_hr tiles (bfloat16: rounded to nearest even; int8:
-    symmetric, one scale per row of each tile, see ``quantize_rows``). Uses of
+    symmetric, one scale per row of each tile, see ``quantize_rows``); W_ih's type follows from
+    ``dtype`` and the ``isa`` it will run on (``input_weight_dtype``). Uses of
     W_x tiles (the naive schedule, which does not hoist) are not supported. For an original-form
     GRU the plan's ``r`` tiles (reset rows) and ``h`` tiles (update rows, then candidate rows) are
     packed as the kernel's reset and update/candidate tiles.
@@ -154,7 +159,8 @@ def pack_direction(
         np.concatenate(chunks, out=flat)
     bias_h = _row_block_vectors(tiling, layer.variant, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
     bias_x = _row_block_vectors(tiling, layer.variant, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
-    wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads, input_weight_dtype(dtype))
+    input_dtype = input_weight_dtype(dtype, isa)
+    wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads, input_dtype)
     ops, op_start = op_lists[program.schedule]
     return PackedDirection(
         cell=layer.cell,
@@ -174,6 +180,7 @@ def pack_direction(
         bias_x=bias_x,
         input_size=tiling.input,
         dtype=dtype,
+        input_dtype=input_dtype,
         programs={prog.schedule: prog for prog in (program, *extra_programs)},
         op_lists=op_lists,
         options=cell_options(layer, weights),
@@ -238,10 +245,18 @@ def _row_block_vectors(tiling: Tiling, variant: str, vector: np.ndarray) -> np.n
     return out
 
 
-def input_weight_dtype(dtype: str) -> str:
-    """The element type of the packed W_ih for recurrent weights of ``dtype``: int8 with int8 (the
-    hoisted input product then runs on integer dot products too), float32 otherwise."""
-    return "int8" if dtype == "int8" else "float32"
+AMX_ISA = "amx"
+"""The instruction set whose tile dot products make a bfloat16 W_ih pay (the kernel's ISAS)."""
+
+
+def input_weight_dtype(dtype: str, isa: str) -> str:
+    """The element type of the packed W_ih for recurrent weights of ``dtype`` run on ``isa``: int8
+    with int8 (the hoisted input product then runs on integer dot products where the CPU has them);
+    bfloat16 with bfloat16 on AMX (tile dot products, x split into two bfloat16 halves; elsewhere a
+    bfloat16 W_ih would only add rounding); float32 otherwise."""
+    if dtype == "int8":
+        return "int8"
+    return "bfloat16" if dtype == "bfloat16" and isa == AMX_ISA else "float32"
 
 
 def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads: int,
@@ -261,8 +276,10 @@ def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads
                 xoff[r, xc] = offset
                 chunks.append(packed)
                 offset += packed.size
-    flat = _aligned_empty(offset, _STORAGE[dtype])
-    np.concatenate(chunks, out=flat)
+    overread = BF16_OVERREAD if dtype == "bfloat16" else 0  # zeros an AMX tile load may read past the last tile
+    flat = _aligned_empty(offset + overread, _STORAGE[dtype])
+    np.concatenate(chunks, out=flat[:offset])
+    flat[offset:] = 0
     return flat, xoff
 
 
@@ -271,7 +288,9 @@ def to_bfloat16_bits(values: np.ndarray) -> np.ndarray:
     finite inputs only (model weights are checked finite on load)."""
     bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
     rounded = bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1))
-    return (rounded >> np.uint32(16)).astype(np.uint16)
+    # a finite value that would round past the largest bfloat16 is cut instead (never infinite)
+    near_max = (bits & np.uint32(0x7FFFFFFF)) >= np.uint32(0x7F7F8000)
+    return (np.where(near_max, bits, rounded) >> np.uint32(16)).astype(np.uint16)
 
 
 def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
@@ -305,8 +324,9 @@ def _encode_tile(parts: list[np.ndarray], dtype: str) -> np.ndarray:
     """``parts`` (float blocks, rows x K) in the kernel's tile layout for weights of ``dtype``."""
     if dtype == "int8":
         return np.concatenate([_int8_tile(part) for part in parts])
-    packed = np.concatenate([_column_major_groups(part) for part in parts])
-    return to_bfloat16_bits(packed) if dtype == "bfloat16" else packed
+    if dtype == "bfloat16":
+        return np.concatenate([_bfloat16_tile(part) for part in parts])
+    return np.concatenate([_column_major_groups(part) for part in parts])
 
 
 def _padded_rows(block: np.ndarray) -> np.ndarray:
@@ -321,6 +341,17 @@ def _column_major_groups(block: np.ndarray) -> np.ndarray:
     GROUP_ROWS rows, each group stored column-major ([K][group rows])."""
     padded = _padded_rows(block)
     return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, padded.shape[0], GROUP_ROWS)])
+
+
+def _bfloat16_tile(block: np.ndarray) -> np.ndarray:
+    """One float block (rows x K) as a bfloat16 tile (bit patterns): row groups of
+    [ceil(K / 2)][group rows][BF16_K_GROUP] (the pair layout; an odd K's last pair ends in a zero)."""
+    padded = _padded_rows(block)
+    rows, k = padded.shape
+    wide = np.zeros((rows, -(-k // BF16_K_GROUP) * BF16_K_GROUP), dtype=np.float32)
+    wide[:, :k] = padded
+    pairs = to_bfloat16_bits(wide).reshape(rows, -1, BF16_K_GROUP)
+    return np.concatenate([pairs[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)])
 
 
 def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -339,8 +370,7 @@ def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _int8_tile(block: np.ndarray) -> np.ndarray:
     """One float block (rows x K) as an int8 tile (the kernel's header describes the layout): row
-    groups of [K4][group rows][INT8_K_GROUP] int8, then the int32 offset corrections and the
-    float32 row scales, as bytes."""
+    groups of [K4][group rows][INT8_K_GROUP] int8, then the float32 row scales, as bytes."""
     padded = _padded_rows(block)
     rows, k = padded.shape
     q, scale = quantize_rows(padded)
@@ -349,8 +379,7 @@ def _int8_tile(block: np.ndarray) -> np.ndarray:
     wide[:, :k] = q
     lanes = wide.reshape(rows, k4, INT8_K_GROUP)
     groups = [lanes[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)]
-    corr = (INT8_ACT_OFFSET * q.astype(np.int32).sum(axis=1)).astype(np.int32)
-    return np.concatenate(groups + [corr.view(np.int8), scale.view(np.int8)])
+    return np.concatenate(groups + [scale.view(np.int8)])
 
 
 def _aligned_empty(count: int, dtype: type) -> np.ndarray:

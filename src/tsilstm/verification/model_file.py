@@ -22,6 +22,11 @@ from tsilstm.validation import require_choice, require_int
 TOLERANCE_VS_FRAMEWORK = 1e-4
 """Max abs difference allowed between tsilstm (float32 replay, float64 reference) and a float32
 framework on unit-scale inputs: the acceptance figure of the model-file check."""
+LOW_PRECISION_TOLERANCE = {"bfloat16": 5e-2, "int8": 0.5}
+"""Max abs difference accepted from the runtime with low-precision weights (``weight_dtype``) on
+unit-scale inputs over DEFAULT_STEPS steps: the rounding of the weights (and, for int8 on CPUs with
+integer dot products, of x and h) grows through the recurrence; docs/design.md lists the errors
+measured on the trained fixture models."""
 DEFAULT_STEPS = 9
 DEFAULT_BATCH = 2
 Outputs = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
@@ -83,6 +88,7 @@ def verify_model(
     buffer_bytes: int | None = None,
     tolerance: float = TOLERANCE_VS_FRAMEWORK,
     runtime: bool = True,
+    weight_dtype: str = "float32",
 ) -> list[FileCheck]:
     """Compare ``model`` run by tsilstm with its framework on a random unit-scale input of ``steps``
     x ``batch`` and random initial states (seeded by ``seed``).
@@ -90,7 +96,11 @@ def verify_model(
     Engines: the float64 reference (not for Keras, whose framework stand-in is the reference
     itself), the float32 replay of each of ``schedules`` with ``tile`` units per tile (default
     min(64, ceil(H/4))) and a weight buffer of ``buffer_bytes`` (default a third of W_h), every plan
-    checked first; and, with ``runtime``, the native kernel on each schedule it runs.
+    checked first; and, with ``runtime``, the native kernel on each schedule it runs with
+    ``weight_dtype`` weights. With low-precision weights the runtime is held to
+    LOW_PRECISION_TOLERANCE and each layer is also checked alone (engine ``runtime``, model
+    ``NAME layer i``): fed the float64 reference's input to that layer, against the reference
+    layer, so the error a layer adds is seen apart from what it inherits.
     """
     steps = require_int("steps", steps)
     batch = require_int("batch", batch)
@@ -120,13 +130,16 @@ def verify_model(
         results.append(FileCheck(engine="replay", schedule=schedule, executed_schedule=ran, max_abs_error=error,
                                  notes=tuple(notes), **base))
     if runtime:
-        results += _runtime_checks(model, x, h0, c0, schedules, expected, base)
+        low = {**base, "tolerance": LOW_PRECISION_TOLERANCE.get(weight_dtype, tolerance)}
+        results += _runtime_checks(model, x, h0, c0, schedules, expected, low, weight_dtype)
+        if weight_dtype != "float32" and results and results[-1].engine == "runtime" and not results[-1].skipped:
+            results += _layer_checks(model, x, h0, c0, weight_dtype, low)
     return results
 
 
 def _runtime_checks(
     model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, schedules: tuple[str, ...],
-    expected: Outputs, base: dict,
+    expected: Outputs, base: dict, weight_dtype: str = "float32",
 ) -> list[FileCheck]:
     """The native runtime (``tsilstm.LSTM`` / ``GRU.from_model``) on each schedule it runs; one
     skipped check saying why when the runtime is not built or rejects the model."""
@@ -140,7 +153,7 @@ def _runtime_checks(
     results = []
     for schedule in (s for s in schedules if s in RUNTIME_SCHEDULES):
         try:
-            module = kind.from_model(model, schedule=schedule)
+            module = kind.from_model(model, schedule=schedule, weight_dtype=weight_dtype)
         except TsilstmError as rejected:
             results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule="", max_abs_error=float("nan"),
                                      skipped=f"runtime rejects this model: {rejected}", **base))
@@ -154,6 +167,37 @@ def _runtime_checks(
         notes = tuple(dict.fromkeys(n for run in module.layer_runs for n in run.program.notes))
         results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule=ran,
                                  max_abs_error=_error(got, expected), notes=notes, **base))
+    return results
+
+
+def _layer_checks(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, weight_dtype: str,
+                  base: dict) -> list[FileCheck]:
+    """Each layer of ``model`` alone in the runtime (tsi) with ``weight_dtype`` weights, fed what
+    the float64 reference feeds it, against the reference layer (output, h_n, c_n)."""
+    from tsilstm.runtime import GRU, LSTM
+
+    kind = LSTM if model.cell == "lstm" else GRU
+    results = []
+    features = x.astype(np.float64)
+    state = 0
+    for index, layer in enumerate(model.layers):
+        single = RecurrentModel((layer,), name=f"{model.name} layer {index}")
+        width = len(layer.directions)
+        h_part = h0[state : state + width]
+        c_part = None if c0 is None else c0[state : state + width]
+        want = _run(single, features, h_part, c_part, None)
+        module = kind.from_model(single, schedule="tsi", weight_dtype=weight_dtype)
+        inputs = features.astype(np.float32)
+        if layer.cell == "lstm":
+            out, (h_n, c_n) = module(inputs, (h_part, c_part))
+        else:
+            (out, h_n), c_n = module(inputs, h_part), None
+        ran = module.layer_runs[0].program.schedule
+        results.append(FileCheck(**{**base, "model": single.name, "against": "reference"}, engine="runtime", schedule="tsi",
+                                 executed_schedule=ran,
+                                 max_abs_error=_error((out, h_n, c_n), want)))
+        features = want[0]
+        state += width
     return results
 
 

@@ -77,26 +77,40 @@ static const char *const ACTIVATION_NAMES[ACT_COUNT] = {
 #define CELL_ACTIVATIONS 3 /* LSTM: f (i, f, o gates), g (candidate), h (output); GRU: f (r, z), g */
 enum { VARIANT_STANDARD = 0, VARIANT_RESET_BEFORE = 1 };
 /* Instruction sets, each including the ones before it. avx512_vnni only changes int8 weights: their
- * products with h_{t-1} become integer dot products (vpdpbusd) on h quantized per step. */
-enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512_VNNI = 3, ISA_COUNT = 4 };
-static const char *const ISA_NAMES[ISA_COUNT] = {"generic", "avx2", "avx512", "avx512_vnni"};
-enum { DTYPE_F32 = 0, DTYPE_BF16 = 1, DTYPE_INT8 = 2, DTYPE_COUNT = 3 }; /* packed W_h / W_hr element type (W_ih stays float32) */
+ * products with h_{t-1} and x_t become integer dot products (vpdpbusd) on h and x quantized per
+ * step. amx (AMX-BF16 and AMX-INT8 tiles, granted by the kernel to this process) only changes the
+ * hoisted input product of bfloat16 weights: x_t split into two bfloat16 (hi + lo) times bfloat16
+ * W_ih in tile dot products (tdpbf16ps). */
+enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512_VNNI = 3, ISA_AMX = 4, ISA_COUNT = 5 };
+static const char *const ISA_NAMES[ISA_COUNT] = {"generic", "avx2", "avx512", "avx512_vnni", "amx"};
+enum { DTYPE_F32 = 0, DTYPE_BF16 = 1, DTYPE_INT8 = 2, DTYPE_COUNT = 3 }; /* packed weight element types */
 static const char *const DTYPE_NAMES[DTYPE_COUNT] = {"float32", "bfloat16", "int8"};
 static const int DTYPE_BYTES[DTYPE_COUNT] = {4, 2, 1};
 /* int8 tiles. A tile of `rows` rows (a multiple of VEC) and K columns is stored as
  *   groups of up to GROUP_ROWS rows, each [K4][group rows][INT8_K_GROUP] int8 (K4 = ceil(K / 4): the
  *   four consecutive k of a row share one 32-bit lane; k beyond K are zero), then
- *   int32 corr[rows] = INT8_ACT_OFFSET * (sum over k of the row's int8 weights), then
  *   float32 scale[rows]: weight = int8 * scale (symmetric, per row of the tile).
- * h quantized for the integer path is stored as uint8 q + INT8_ACT_OFFSET (q in -127..127), so
- * sum((q + 128) * w) - corr = sum(q * w). Every int8 tile is a multiple of 64 bytes. */
+ * h quantized for the integer path is stored as uint8 q + INT8_ACT_OFFSET (q in -127..127); the
+ * product subtracts INT8_ACT_OFFSET * (sum of the row's weights), accumulated alongside (the
+ * integer units have time to spare while the weights stream), so sum((q + 128) * w) - that = sum(q * w).
+ * Every int8 tile is a multiple of 64 bytes. */
 #define INT8_K_GROUP 4
 #define INT8_ACT_OFFSET 128
 #define INT8_TILE_ALIGN 64 /* offsets of int8 tiles (bytes) are multiples of this */
+/* bfloat16 tiles: groups of up to GROUP_ROWS rows, each [K2][group rows][BF16_K_GROUP] (two
+ * consecutive k of a row in one 32-bit lane, the pair layout of AMX's bf16 tiles; K2 = ceil(K / 2),
+ * an odd K's last pair padded with a zero weight). An AMX load takes BF16_K_PAD k at once, so near
+ * the end of a tile it reads up to BF16_OVERREAD elements past it: a W_ih buffer run on AMX ends in
+ * that many zeros. What it reads there meets activations that are zero (the bfloat16 halves of x
+ * are zero-padded to BF16_K_PAD) and weights are finite, so it adds exact zeros. */
+#define BF16_K_GROUP 2
+#define BF16_K_PAD 32
+#define BF16_OVERREAD (BF16_K_PAD * GROUP_ROWS)
 
 /* Elements (of the weight type) one tile of `rows` x K occupies in the packed weights. */
 static inline size_t tile_elements(int dtype, int K, int rows) {
-    if (dtype == DTYPE_INT8) return (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP * rows + 8 * (size_t)rows;
+    if (dtype == DTYPE_INT8) return (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP * rows + 4 * (size_t)rows;
+    if (dtype == DTYPE_BF16) return (size_t)(K + BF16_K_GROUP - 1) / BF16_K_GROUP * BF16_K_GROUP * rows;
     return (size_t)K * rows;
 }
 
@@ -112,16 +126,11 @@ typedef void (*tile_fn_t)(const void *w, int K, int rows, int ncols, const float
 
 /* ---------------------------------------------------------------- tile product (microkernel) */
 
-typedef uint16_t bf16v __attribute__((vector_size(32)));  /* 16 bfloat16 weights */
 typedef uint32_t u32v __attribute__((vector_size(64)));
 
-/* 16 weights starting at p as floats: float32 as is; bfloat16 widened (its bits are the top half
- * of a float32), so the products and sums are float32 either way. */
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
 static inline __attribute__((always_inline)) vf load_f32(const float *p) { return *(const vf *)p; }
-static inline __attribute__((always_inline)) vf load_bf16(const uint16_t *p) {
-    u32v wide = __builtin_convertvector(*(const bf16v *)p, u32v) << 16;
-    return (vf)wide;
-}
 
 /* acc[j][0..nv*16) += W (nv*16 x K, stored [K][nv*16]) @ hcol[j][0..K) for j < nc. nv and nc are
  * compile-time constants at every call site (see TILE_PRODUCT), so the accumulators stay in
@@ -148,7 +157,39 @@ static inline __attribute__((always_inline)) vf load_bf16(const uint16_t *p) {
     }
 
 BLOCK_PRODUCT(block_product_f32, float, load_f32)
-BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
+
+/* bfloat16 weights in the pair layout: a 32-bit lane holds k (low half) and k + 1 (high half) of
+ * one row; a bfloat16 is the top half of a float32, so shifting the low half up, or masking the
+ * low half off, gives the two float32 weights. Products and sums are float32. */
+static inline __attribute__((always_inline)) void block_product_bf16(const uint16_t *restrict w, int K, int nv, int nc,
+                                                                     const float *const *hcol, float *const *acc) {
+    vf a[COL_CHUNK][GROUP_VECS];
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) a[j][i] = *(const vf *)(acc[j] + VEC * i);
+    const int pairs = K / BF16_K_GROUP;
+    for (int k2 = 0; k2 < pairs; k2++) {
+        const uint16_t *wk = w + (size_t)k2 * nv * VEC * BF16_K_GROUP;
+        vf w0[GROUP_VECS], w1[GROUP_VECS];
+        for (int i = 0; i < nv; i++) {
+            const u32v raw = *(const u32v *)(wk + VEC * BF16_K_GROUP * i);
+            w0[i] = (vf)(raw << 16);
+            w1[i] = (vf)(raw & 0xFFFF0000u);
+        }
+        for (int j = 0; j < nc; j++) {
+            const float s0 = hcol[j][2 * k2], s1 = hcol[j][2 * k2 + 1];
+            for (int i = 0; i < nv; i++) a[j][i] += w0[i] * s0 + w1[i] * s1;
+        }
+    }
+    if (K % BF16_K_GROUP) { /* the last k alone: h beyond K is not read */
+        const uint16_t *wk = w + (size_t)pairs * nv * VEC * BF16_K_GROUP;
+        for (int i = 0; i < nv; i++) {
+            const vf w0 = (vf)(*(const u32v *)(wk + VEC * BF16_K_GROUP * i) << 16);
+            for (int j = 0; j < nc; j++) a[j][i] += w0 * hcol[j][K - 1];
+        }
+    }
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) = a[j][i];
+}
 
 #define CASE_NC(BLOCK, NV, NC) \
     case NC: BLOCK(wg, K, NV, NC, hcol + j0, acc_g + j0); break;
@@ -158,7 +199,7 @@ BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
         break;
 
 /* One tile use: all row groups, all columns in chunks of COL_CHUNK. */
-#define TILE_PRODUCT(NAME, ATTR, WT, BLOCK)                                                   \
+#define TILE_PRODUCT(NAME, ATTR, WT, BLOCK, KSTORED)                                          \
     ATTR static void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol, \
                           float *const *acc) {                                                \
         const WT *w = (const WT *)wv;                                                         \
@@ -166,7 +207,7 @@ BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
         for (int g0 = 0; g0 < rows; g0 += GROUP_VECS * VEC) {                                 \
             int nv = (rows - g0) / VEC;                                                       \
             if (nv > GROUP_VECS) nv = GROUP_VECS;                                             \
-            const WT *wg = w + (size_t)g0 * K;                                                \
+            const WT *wg = w + (size_t)g0 * (KSTORED);                                        \
             for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {                                   \
                 int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;                     \
                 for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                \
@@ -176,13 +217,14 @@ BLOCK_PRODUCT(block_product_bf16, uint16_t, load_bf16)
     }
 
 
-TILE_PRODUCT(tile_product_generic, , float, block_product_f32)
-TILE_PRODUCT(tile_product_bf16_generic, , uint16_t, block_product_bf16)
+#define BF16_K_STORED ((K + BF16_K_GROUP - 1) / BF16_K_GROUP * BF16_K_GROUP)
+TILE_PRODUCT(tile_product_generic, , float, block_product_f32, K)
+TILE_PRODUCT(tile_product_bf16_generic, , uint16_t, block_product_bf16, BF16_K_STORED)
 #if defined(__x86_64__) || defined(__i386__)
-TILE_PRODUCT(tile_product_avx2, __attribute__((target("avx2,fma"))), float, block_product_f32)
-TILE_PRODUCT(tile_product_avx512, __attribute__((target("avx512f,fma"))), float, block_product_f32)
-TILE_PRODUCT(tile_product_bf16_avx2, __attribute__((target("avx2,fma"))), uint16_t, block_product_bf16)
-TILE_PRODUCT(tile_product_bf16_avx512, __attribute__((target("avx512f,fma"))), uint16_t, block_product_bf16)
+TILE_PRODUCT(tile_product_avx2, __attribute__((target("avx2,fma"))), float, block_product_f32, K)
+TILE_PRODUCT(tile_product_avx512, __attribute__((target("avx512f,fma"))), float, block_product_f32, K)
+TILE_PRODUCT(tile_product_bf16_avx2, __attribute__((target("avx2,fma"))), uint16_t, block_product_bf16, BF16_K_STORED)
+TILE_PRODUCT(tile_product_bf16_avx512, __attribute__((target("avx512f,fma"))), uint16_t, block_product_bf16, BF16_K_STORED)
 #endif
 
 /* int8 weights, h kept in float: each 32-bit lane holds four k of one row; shifting byte q to the
@@ -235,7 +277,7 @@ static inline __attribute__((always_inline)) void block_product_i8(const int8_t 
                           float *const *acc) {                                                          \
         const int8_t *w = (const int8_t *)wv;                                                           \
         const size_t K4 = (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP;                                 \
-        const float *scale = (const float *)(w + K4 * INT8_K_GROUP * rows + 4 * (size_t)rows);           \
+        const float *scale = (const float *)(w + K4 * INT8_K_GROUP * rows);                             \
         float *acc_g[MAX_COLS];                                                                         \
         for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {                                                 \
             int nv = (rows - g0) / VEC;                                                                 \
@@ -267,15 +309,18 @@ typedef void (*tile_q_fn_t)(const void *w, int K, int rows, int ncols, const uin
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
 static inline __attribute__((always_inline)) VNNI_TARGET void block_product_vnni(
     const int8_t *restrict w, int K, int nv, int nc, const uint8_t *const *hq, const float *hs, float *const *acc,
-    const int32_t *corr, const float *scale) {
-    __m512i a[COL_CHUNK][GROUP_VECS];
+    const float *scale) {
+    __m512i a[COL_CHUNK][GROUP_VECS], corr[GROUP_VECS];
     for (int j = 0; j < nc; j++)
         for (int i = 0; i < nv; i++) a[j][i] = _mm512_setzero_si512();
+    for (int i = 0; i < nv; i++) corr[i] = _mm512_setzero_si512();
+    const __m512i offset = _mm512_set1_epi8((char)INT8_ACT_OFFSET);
     const int K4 = (K + INT8_K_GROUP - 1) / INT8_K_GROUP;
     for (int k4 = 0; k4 < K4; k4++) {
         const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
         __m512i wv[GROUP_VECS];
         for (int i = 0; i < nv; i++) wv[i] = _mm512_load_si512((const void *)(wk + VEC * INT8_K_GROUP * i));
+        for (int i = 0; i < nv; i++) corr[i] = _mm512_dpbusd_epi32(corr[i], offset, wv[i]);
         for (int j = 0; j < nc; j++) {
             int32_t four;
             memcpy(&four, hq[j] + INT8_K_GROUP * k4, sizeof four);
@@ -284,10 +329,9 @@ static inline __attribute__((always_inline)) VNNI_TARGET void block_product_vnni
         }
     }
     for (int i = 0; i < nv; i++) {
-        const __m512i c = _mm512_loadu_si512((const void *)(corr + VEC * i));
         const __m512 s = _mm512_loadu_ps(scale + VEC * i);
         for (int j = 0; j < nc; j++) {
-            const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(a[j][i], c));
+            const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(a[j][i], corr[i]));
             float *out = acc[j] + VEC * i;
             _mm512_storeu_ps(out, _mm512_fmadd_ps(sum, _mm512_mul_ps(s, _mm512_set1_ps(hs[j])), _mm512_loadu_ps(out)));
         }
@@ -298,8 +342,7 @@ static VNNI_TARGET void tile_product_vnni(const void *wv, int K, int rows, int n
                                           const float *hs, float *const *acc) {
     const int8_t *w = (const int8_t *)wv;
     const size_t K4 = (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP;
-    const int32_t *corr = (const int32_t *)(w + K4 * INT8_K_GROUP * rows);
-    const float *scale = (const float *)(corr + rows);
+    const float *scale = (const float *)(w + K4 * INT8_K_GROUP * rows);
     float *acc_g[MAX_COLS];
     for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {
         int nv = (rows - g0) / VEC;
@@ -308,22 +351,126 @@ static VNNI_TARGET void tile_product_vnni(const void *wv, int K, int rows, int n
         for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {
             int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;
             for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;
-            SWITCH_NV(block_product_vnni, hq + j0, hs + j0, acc_g + j0, corr + g0, scale + g0)
+            SWITCH_NV(block_product_vnni, hq + j0, hs + j0, acc_g + j0, scale + g0)
         }
     }
 }
 #endif
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define ARCH_REQ_XCOMP_PERM 0x1023 /* Linux arch_prctl: ask for an extended state component */
+#define XFEATURE_XTILEDATA 18      /* the AMX tile data */
+#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,amx-int8,avx512f,avx512bw")))
+
+/* AMX-TILE, AMX-BF16 and AMX-INT8 present (CPUID.7.0:EDX bits 24, 22, 25) and the tile data granted
+ * to this process by the kernel (Linux >= 5.16 asks each process to request it). */
+static int amx_usable(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (!((d >> 24) & 1) || !((d >> 22) & 1) || !((d >> 25) & 1)) return 0;
+#ifdef SYS_arch_prctl
+    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#else
+    return 0;
+#endif
+}
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config_t;
+
+/* Tiles 0-3: float32 sums (16 columns x 16 rows of W each), 4 and 5: the hi and lo bfloat16 halves
+ * of 16 columns x 32 k, 6: 32 k x 16 rows of W (pair layout); every tile 16 rows of 64 bytes. A
+ * static object: GCC drops stores to a local one that only ldtilecfg reads. */
+static const tile_config_t AMX_CONFIG = {
+    .palette = 1,
+    .colsb = {64, 64, 64, 64, 64, 64, 64},
+    .rows = {16, 16, 16, 16, 16, 16, 16},
+};
+
+static AMX_TARGET void amx_configure(void) { _tile_loadconfig(&AMX_CONFIG); }
+
+/* acc[j][0..rows) += W (bfloat16 pair layout, rows x K) @ (hi + lo)[j] for j < ncols, where the
+ * bfloat16 halves of column j start at xhi / xlo + j * xstride (elements), zero from K up to a
+ * multiple of BF16_K_PAD, and 16 more columns are readable (their sums are dropped). The tiles must
+ * be configured (amx_configure). */
+static AMX_TARGET void tile_product_amx_bf16(const uint16_t *w, int K, int rows, int ncols, const uint16_t *xhi,
+                                             const uint16_t *xlo, size_t xstride, float *const *acc) {
+    const int KS = BF16_K_STORED;
+    float out[GROUP_VECS][16][16] __attribute__((aligned(64)));
+    for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {
+        const int nv = imin((rows - g0) / VEC, GROUP_VECS);
+        const uint16_t *wg = w + (size_t)g0 * KS;
+        const size_t wstride = (size_t)nv * VEC * BF16_K_GROUP * sizeof(uint16_t); /* bytes between k pairs */
+        for (int m0 = 0; m0 < ncols; m0 += 16) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int k0 = 0; k0 < K; k0 += BF16_K_PAD) {
+                _tile_loadd(4, xhi + (size_t)m0 * xstride + k0, xstride * sizeof(uint16_t));
+                _tile_loadd(5, xlo + (size_t)m0 * xstride + k0, xstride * sizeof(uint16_t));
+                const uint16_t *wk = wg + (size_t)(k0 / BF16_K_GROUP) * nv * VEC * BF16_K_GROUP;
+#define AMX_SLICE(I)                                                  \
+    _tile_loadd(6, wk + (I) * VEC * BF16_K_GROUP, wstride);           \
+    _tile_dpbf16ps(I, 4, 6);                                          \
+    _tile_dpbf16ps(I, 5, 6);
+                AMX_SLICE(0)
+                if (nv > 1) { AMX_SLICE(1) }
+                if (nv > 2) { AMX_SLICE(2) }
+                if (nv > 3) { AMX_SLICE(3) }
+#undef AMX_SLICE
+            }
+            _tile_stored(0, out[0], 64);
+            if (nv > 1) _tile_stored(1, out[1], 64);
+            if (nv > 2) _tile_stored(2, out[2], 64);
+            if (nv > 3) _tile_stored(3, out[3], 64);
+            const int M = imin(16, ncols - m0);
+            for (int m = 0; m < M; m++)
+                for (int i = 0; i < nv; i++) *(vf *)(acc[m0 + m] + g0 + VEC * i) += *(const vf *)out[i][m];
+        }
+    }
+}
+
+static AMX_TARGET void amx_release(void) { _tile_release(); }
+#endif
+
+/* f as bfloat16, rounded to nearest even (NaN stays NaN; a value that would round past the
+ * largest bfloat16 is cut instead, so no finite value becomes infinite). */
+static inline uint16_t bf16_round(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    if (f != f) return 0x7FC0;
+    if ((bits & 0x7FFFFFFFu) >= 0x7F7F8000u) return (uint16_t)(bits >> 16);
+    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+static inline float bf16_value(uint16_t h) {
+    const uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static int best_isa_found = -1;
+
 static int best_isa(void) {
+    if (best_isa_found >= 0) return best_isa_found;
+    int isa = ISA_GENERIC;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vnni"))
-        return ISA_AVX512_VNNI;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return ISA_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa = ISA_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) isa = ISA_AVX512;
+    if (isa == ISA_AVX512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) isa = ISA_AVX512_VNNI;
+    if (isa == ISA_AVX512_VNNI && amx_usable()) isa = ISA_AMX;
 #endif
-    return ISA_GENERIC;
+    best_isa_found = isa;
+    return isa;
 }
 
 /* The tile product of float h (or m) for weights of `dtype` on `isa`. */
@@ -340,7 +487,7 @@ static tile_fn_t tile_fn_for(int isa, int dtype) {
 /* The integer tile product on quantized h, or NULL where `isa` / `dtype` has none. */
 static tile_q_fn_t tile_q_fn_for(int isa, int dtype) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == ISA_AVX512_VNNI && dtype == DTYPE_INT8) return tile_product_vnni;
+    if (isa >= ISA_AVX512_VNNI && dtype == DTYPE_INT8) return tile_product_vnni;
 #endif
     (void)isa;
     (void)dtype;
@@ -566,6 +713,9 @@ typedef struct {
     tile_q_fn_t tile_q_fn_x; /* int8 W_ih on quantized x, or NULL */
     uint8_t *xq;  /* with tile_q_fn_x: x quantized, [T][N][XC][KQ] */
     float *xs;    /* its scales [T][N][XC] */
+    int amx_x;    /* bfloat16 W_ih on AMX tiles: x split into xhi + xlo */
+    uint16_t *xhi, *xlo; /* with amx_x: [T * N + 16][XC][KB] bfloat16, zero beyond each block's features */
+    int KB;       /* b rounded up to BF16_K_PAD */
     lstm_fn_t lstm_fn;
     gru_fn_t gru_fn;
     gru_rb_fn_t gru_rb_fn;
@@ -579,7 +729,6 @@ typedef struct {
     int index;
 } worker_arg_t;
 
-static inline int imin(int a, int b) { return a < b ? a : b; }
 
 /* 64-byte aligned allocation (size rounded up to a multiple of 64, as C11 aligned_alloc wants) */
 static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
@@ -649,6 +798,23 @@ static void quantize_h(job_t *J, int block, long t) {
         const size_t at = ((size_t)slot * N + n) * J->HC + block;
         quantize_vector(h, bw, J->KQ, J->hq + at * J->KQ, J->hs + at);
     }
+}
+
+/* The whole input x as two bfloat16 halves (hi = x rounded, lo = the rest rounded: their sum is x to
+ * about 2^-16 of |x|) per (step, sequence, column block of b features) for the AMX input product. */
+static void split_inputs(job_t *J) {
+    const long columns = (long)J->T * J->N;
+    memset(J->xhi, 0, sizeof(uint16_t) * (size_t)(columns + 16) * J->XC * J->KB);
+    memset(J->xlo, 0, sizeof(uint16_t) * (size_t)(columns + 16) * J->XC * J->KB);
+    for (long j = 0; j < columns; j++)
+        for (int xc = 0; xc < J->XC; xc++) {
+            const float *v = J->x + (size_t)j * J->X + (size_t)xc * J->b;
+            uint16_t *hi = J->xhi + ((size_t)j * J->XC + xc) * J->KB, *lo = J->xlo + ((size_t)j * J->XC + xc) * J->KB;
+            for (int u = 0, n = imin(J->b, J->X - xc * J->b); u < n; u++) {
+                hi[u] = bf16_round(v[u]);
+                lo[u] = bf16_round(v[u] - bf16_value(hi[u]));
+            }
+        }
 }
 
 /* The whole input x quantized per (step, sequence, column block of b features) for the integer
@@ -724,6 +890,9 @@ static void project_rows(job_t *J, int pr, long t) {
  * (step, sequence) column, MAX_COLS columns at a time (the tile stays in L1/L2 meanwhile). */
 static void hoist_inputs(job_t *J, int p) {
     const int N = J->N, T = J->T, R = J->R;
+#if defined(__x86_64__) || defined(__i386__)
+    if (J->amx_x) amx_configure();
+#endif
     const float *hcol[MAX_COLS];
     float *acc[MAX_COLS];
     const uint8_t *xq[MAX_COLS];
@@ -745,6 +914,13 @@ static void hoist_inputs(job_t *J, int p) {
                     hcol[j] = J->x + ((size_t)t * N + n) * J->X + c0;
                     acc[j] = J->gx + (((size_t)t * R + r) * N + n) * J->RP;
                 }
+#if defined(__x86_64__) || defined(__i386__)
+                if (J->amx_x) {
+                    const size_t at = ((size_t)j0 * J->XC + xc) * J->KB, stride = (size_t)J->XC * J->KB;
+                    tile_product_amx_bf16((const uint16_t *)w, K, rows, ncols, J->xhi + at, J->xlo + at, stride, acc);
+                    continue;
+                }
+#endif
                 if (J->tile_q_fn_x) {
                     for (int j = 0; j < ncols; j++) {
                         const size_t at = (size_t)(j0 + j) * J->XC + xc;
@@ -757,6 +933,9 @@ static void hoist_inputs(job_t *J, int p) {
             }
         }
     }
+#if defined(__x86_64__) || defined(__i386__)
+    if (J->amx_x) amx_release();
+#endif
 }
 
 static void run_thread(job_t *J, int p) {
@@ -1111,8 +1290,8 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     }
     J.w_elem = (size_t)DTYPE_BYTES[weight_dtype];
     J.w_dtype = weight_dtype;
-    if (input_weight_dtype != DTYPE_F32 && input_weight_dtype != DTYPE_INT8) {
-        PyErr_SetString(PyExc_ValueError, "input_weight_dtype: W_ih is float32 or int8");
+    if (input_weight_dtype < 0 || input_weight_dtype >= DTYPE_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "input_weight_dtype: must be one of the codes in WEIGHT_DTYPES");
         goto done;
     }
     J.wx_dtype = input_weight_dtype;
@@ -1135,6 +1314,11 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         goto done;
     }
     J.ops = (const int64_t *)ops.buf;
+    if (isa < 0) isa = chosen_isa;
+    if (isa >= ISA_COUNT || isa > best_isa()) {
+        PyErr_SetString(PyExc_ValueError, "isa: this CPU does not support the requested instruction set");
+        goto done;
+    }
     J.op_start = (const int64_t *)op_start.buf;
     J.xoff = (const int64_t *)xoff.buf;
     if (!check_ops(&J, (size_t)w.len / J.w_elem, ops.len / (OP_FIELDS * 8))) goto done;
@@ -1144,23 +1328,20 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
             int gate_stride, rows;
             block_layout(J.G, J.variant, J.b, imin(J.b, J.H - r * J.b), &gate_stride, &rows);
             const size_t need = tile_elements(J.wx_dtype, imin(J.b, J.X - xc * J.b), rows);
-            const long align = J.wx_dtype == DTYPE_INT8 ? INT8_TILE_ALIGN : VEC;
-            if (off < 0 || off % align != 0 || (size_t)off + need > (size_t)wx.len / J.wx_elem) {
+            const long align = J.wx_dtype == DTYPE_INT8 ? INT8_TILE_ALIGN : VEC; /* elements */
+            const size_t overread = J.wx_dtype == DTYPE_BF16 && isa >= ISA_AMX ? BF16_OVERREAD : 0;
+            if (off < 0 || off % align != 0 || (size_t)off + need + overread > (size_t)wx.len / J.wx_elem) {
                 PyErr_Format(PyExc_ValueError, "xoff: tile (%d, %d) lies outside wx", r, xc);
                 goto done;
             }
         }
-    if (isa < 0) isa = chosen_isa;
-    if (isa >= ISA_COUNT || isa > best_isa()) {
-        PyErr_SetString(PyExc_ValueError, "isa: this CPU does not support the requested instruction set");
-        goto done;
-    }
     J.tile_fn = tile_fn_for(isa, weight_dtype);
     /* the integer path needs h quantized per column block; the original-form GRU's second operand
      * (r * h) and the projection's m stay float (int8 weights widened) */
     J.tile_q_fn = J.variant == VARIANT_STANDARD ? tile_q_fn_for(isa, weight_dtype) : NULL;
     J.tile_fn_x = tile_fn_for(isa, J.wx_dtype);
     J.tile_q_fn_x = tile_q_fn_for(isa, J.wx_dtype);
+    J.amx_x = isa >= ISA_AMX && J.wx_dtype == DTYPE_BF16;
     J.lstm_fn = lstm_fn_for(isa);
     J.gru_fn = gru_fn_for(isa);
     J.gru_rb_fn = gru_rb_fn_for(isa);
@@ -1190,6 +1371,16 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         rprog = alloc64(sizeof(counter_t) * J.R);
     }
     J.KQ = (J.b + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP;
+    J.KB = (J.b + BF16_K_PAD - 1) / BF16_K_PAD * BF16_K_PAD;
+    if (J.amx_x) {
+        const size_t halves = (size_t)((long)J.T * J.N + 16) * J.XC * J.KB;
+        J.xhi = alloc64(sizeof(uint16_t) * halves);
+        J.xlo = alloc64(sizeof(uint16_t) * halves);
+        if (!J.xhi || !J.xlo) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
     if (J.tile_q_fn_x) {
         J.xq = alloc64((size_t)J.T * J.N * J.XC * J.KQ);
         J.xs = alloc64(sizeof(float) * (size_t)J.T * J.N * J.XC);
@@ -1234,6 +1425,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     int started = 0, failed = 0, pooled = 0;
     Py_BEGIN_ALLOW_THREADS
     if (J.tile_q_fn_x) quantize_inputs(&J);
+    if (J.amx_x) split_inputs(&J);
     if (J.tile_q_fn)
         for (int block = 0; block < J.HC; block++) quantize_h(&J, block, -1);
     if (J.nthreads > 1) pooled = pool_run(&J);
@@ -1264,6 +1456,8 @@ done:
     free(J.hs);
     free(J.xq);
     free(J.xs);
+    free(J.xhi);
+    free(J.xlo);
     free(acc);
     free(accp);
     free(mring);
@@ -1340,6 +1534,7 @@ PyMODINIT_FUNC PyInit__kernel(void) {
         {"CELL_LSTM", CELL_LSTM}, {"CELL_GRU", CELL_GRU},
         {"VARIANT_STANDARD", VARIANT_STANDARD}, {"VARIANT_RESET_BEFORE", VARIANT_RESET_BEFORE},
         {"INT8_K_GROUP", INT8_K_GROUP}, {"INT8_ACT_OFFSET", INT8_ACT_OFFSET}, {"INT8_TILE_ALIGN", INT8_TILE_ALIGN},
+        {"BF16_K_GROUP", BF16_K_GROUP}, {"BF16_OVERREAD", BF16_OVERREAD},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0) goto fail;
