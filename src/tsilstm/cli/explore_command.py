@@ -22,7 +22,7 @@ from tsilstm.cli.simulate_command import model_file_workload, options_workload
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
 from tsilstm.report.explore_outputs import front_summary, plot_fronts, write_summary, write_tables
-from tsilstm.report.explore_run import run_chunks
+from tsilstm.report.explore_run import CONNECT_TIMEOUT_S, run_chunks
 from tsilstm.report.explore_store import ChunkStore, fingerprint
 
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
@@ -55,6 +55,8 @@ MAX_REASONS_SHOWN = 5
               help="Designs per task; each finished task is saved (the unit of resume).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Address of a running Dask scheduler (tcp://HOST:8786) [default: start a local cluster].")
+@click.option("--scheduler-timeout", type=click.FloatRange(min=0, min_open=True), default=CONNECT_TIMEOUT_S, show_default=True,
+              help="Seconds to wait for --scheduler before giving up.")
 @click.option("--workers", type=POSITIVE_INT, default=DEFAULT_WORKERS, show_default=True, help="Local cluster: worker processes.")
 @click.option("--threads", "use_threads", is_flag=True,
               help="Local cluster: workers as threads of this process (lighter to start; no parallel speed-up).")
@@ -65,7 +67,7 @@ def explore(
     workload_name: str | None, model_file: str | None, steps: int | None, batch: int | None, arch: ArchConfig,
     buffers: tuple[int, ...], tiles: tuple[int, ...], macs: tuple[int, ...], clocks: tuple[float, ...], weight_bits: tuple[int, ...],
     drams: tuple[str, ...], nodes: tuple[int, ...], schedules: tuple[str, ...], chunk_size: int, scheduler: str | None,
-    workers: int, use_threads: bool, out_dir: str, quiet: bool,
+    scheduler_timeout: float, workers: int, use_threads: bool, out_dir: str, quiet: bool,
 ) -> None:
     """Explore accelerator designs for a workload on Dask and write the Pareto front (energy per
     step, latency per step, area) of every schedule: designs.csv, pareto_front.csv, explore.json
@@ -103,7 +105,8 @@ def explore(
     )
     evaluate = partial(evaluate_designs, workload=workload, base=arch, schedules=schedules)
     rows, resumed = run_chunks(
-        evaluate, chunks, store, scheduler=scheduler, workers=workers, processes=not use_threads, show_progress=not quiet
+        evaluate, chunks, store, scheduler=scheduler, workers=workers, processes=not use_threads, show_progress=not quiet,
+        connect_timeout_s=scheduler_timeout,
     )
     fronts = fronts_by_schedule(rows)
     written = write_tables(rows, fronts, out)

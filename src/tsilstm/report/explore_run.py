@@ -15,17 +15,17 @@ from tsilstm.report.explore_store import ChunkStore
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10.0
-"""How long to wait for an existing scheduler (``--scheduler``) before giving up, in seconds."""
+"""How long to wait for an existing scheduler (``--scheduler``) before giving up by default, in seconds."""
 
 
 def run_chunks(
     evaluate: Callable[[T], list[dict[str, Any]]], chunks: Sequence[T], store: ChunkStore, *, scheduler: str | None = None,
-    workers: int = 2, processes: bool = True, show_progress: bool = True,
+    workers: int = 2, processes: bool = True, show_progress: bool = True, connect_timeout_s: float = CONNECT_TIMEOUT_S,
 ) -> tuple[list[dict[str, Any]], int]:
     """``evaluate`` over every chunk not yet in ``store`` on a Dask cluster; each result is stored as
     soon as it arrives. Returns the rows of all chunks in chunk order and how many chunks were
     resumed from ``store`` (not recomputed). ``scheduler``: address of an existing cluster (an
-    unreachable one raises naming ``--scheduler``); else a local cluster of ``workers`` workers
+    unreachable one raises naming ``--scheduler`` after ``connect_timeout_s``); else a local cluster of ``workers`` workers
     (processes, or threads with ``processes=False``), one thread each."""
     done = store.finished()
     resumed = len([index for index in done if index < len(chunks)])
@@ -35,7 +35,7 @@ def run_chunks(
         task = progress.add_task("explore", total=len(chunks), completed=resumed)
         if todo:
             distributed = import_optional("distributed", "run design-space exploration on Dask")
-            client, cluster = _connect(distributed, scheduler, workers, processes)
+            client, cluster = _connect(distributed, scheduler, workers, processes, connect_timeout_s)
             try:
                 futures = {client.submit(evaluate, chunks[index], pure=False): index for index in todo}
                 for future in distributed.as_completed(list(futures), loop=client.loop):
@@ -50,11 +50,11 @@ def run_chunks(
     return [row for index in range(len(chunks)) for row in done[index]], resumed
 
 
-def _connect(distributed: Any, scheduler: str | None, workers: int, processes: bool) -> tuple[Any, Any]:
+def _connect(distributed: Any, scheduler: str | None, workers: int, processes: bool, timeout_s: float) -> tuple[Any, Any]:
     """A client of the cluster at ``scheduler``, or of a new local cluster (then also returned)."""
     if scheduler is not None:
         try:
-            return distributed.Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False), None
+            return distributed.Client(scheduler, timeout=f"{timeout_s}s", set_as_default=False), None
         except (OSError, TimeoutError, ValueError) as error:
             raise InvalidParameterError(
                 "--scheduler", scheduler,
