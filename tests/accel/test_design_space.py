@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsilstm.accel.arch_config import load_arch
-from tsilstm.accel.design_space import OBJECTIVES, DesignPoint, DesignSpace, design_rows, fronts_by_schedule, split_valid
+from tsilstm.accel.design_space import OBJECTIVES, DesignPoint, DesignSpace, design_rows, fronts_by_schedule, iso_area_view, split_valid
 from tsilstm.accel.dram_types import DRAM_TYPES, get_dram_type
 from tsilstm.accel.pareto import pareto_front, pareto_mask
 from tsilstm.accel.workloads import get_workload, single_layer_workload
@@ -94,3 +94,17 @@ def test_fronts_are_per_schedule_and_a_larger_buffer_costs_area() -> None:
         assert energies == sorted(energies)
     areas = sorted({r["area_mm2"] for r in rows})
     assert len(areas) == 3
+
+
+def test_the_iso_area_view_gives_each_schedule_its_best_within_each_area() -> None:
+    rows = [
+        {"schedule": s, "area_mm2": area, "energy_pj_per_step": energy, "seconds_per_step": seconds,
+         **{key: 0 for key in DesignPoint.__dataclass_fields__}}
+        for s, area, energy, seconds in (
+            ("conventional", 1.0, 10.0, 5.0), ("tsi", 1.0, 6.0, 3.0), ("conventional", 2.0, 7.0, 4.0), ("tsi", 2.0, 8.0, 2.0),
+        )
+    ]
+    small, large = iso_area_view(rows)
+    assert small["area_mm2"] == 1.0 and small["tsi"]["energy_pj_per_step"] == 6.0 and small["conventional"]["energy_pj_per_step"] == 10.0
+    assert large["conventional"]["energy_pj_per_step"] == 7.0 and large["conventional"]["seconds_per_step"] == 4.0
+    assert large["tsi"]["energy_pj_per_step"] == 6.0 and large["tsi"]["seconds_per_step"] == 2.0

@@ -36,6 +36,7 @@ def test_explore_writes_the_front_of_every_schedule_and_a_rerun_recomputes_nothi
     summary = json.loads((out / "explore.json").read_text())
     assert summary["valid_designs"] == 4 and summary["chunks"] == {"total": 4, "resumed": 0, "computed": 4}
     assert set(summary["pareto_front"]) == {"conventional", "tsi"}
+    assert summary["iso_area"] and {"conventional", "tsi"} <= set(summary["iso_area"][-1])
     with (out / "designs.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 8  # 4 designs x 2 schedules
     with (out / "pareto_front.csv").open() as handle:

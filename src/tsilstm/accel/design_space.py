@@ -150,3 +150,23 @@ def fronts_by_schedule(rows: Sequence[dict[str, Any]], objectives: Sequence[str]
 
 DRAM_NAMES = tuple(DRAM_TYPES)
 """The DRAM types an exploration may name."""
+
+
+def iso_area_view(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At equal area: for each distinct design area A (mm^2, ascending), per schedule the least
+    energy per step (pJ) and the least latency per step (s) any design of area <= A achieves, with
+    the design that achieves the energy. What each schedule gets from the same silicon."""
+    out = []
+    for budget in sorted({row["area_mm2"] for row in rows}):
+        entry: dict[str, Any] = {"area_mm2": budget}
+        for schedule in dict.fromkeys(row["schedule"] for row in rows):
+            within = [row for row in rows if row["schedule"] == schedule and row["area_mm2"] <= budget]
+            if within:
+                best = min(within, key=lambda row: row["energy_pj_per_step"])
+                entry[schedule] = {
+                    "energy_pj_per_step": best["energy_pj_per_step"],
+                    "seconds_per_step": min(row["seconds_per_step"] for row in within),
+                    "design": {key: best[key] for key in DesignPoint.__dataclass_fields__},
+                }
+        out.append(entry)
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from tsilstm.accel.arch_config import ArchConfig
-from tsilstm.accel.design_space import OBJECTIVES, DRAM_NAMES, DesignSpace, evaluate_designs, fronts_by_schedule, split_valid
+from tsilstm.accel.design_space import OBJECTIVES, DRAM_NAMES, DesignSpace, evaluate_designs, fronts_by_schedule, iso_area_view, split_valid
 from tsilstm.accel.technology import NODES_NM
 from tsilstm.cli.param_types import (
     ARCH, BUFFER_BYTES, CONTEXT_SETTINGS, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME, CommaListType, IntChoiceType, QuantityType,
@@ -121,6 +121,7 @@ def explore(
         "chunks": {"total": len(chunks), "resumed": resumed, "computed": len(chunks) - resumed},
         "fronts": front_summary(fronts),
         "pareto_front": fronts,
+        "iso_area": iso_area_view(rows),
     }
     written.append(write_summary(summary, out))
     click.echo(
