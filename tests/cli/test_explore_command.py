@@ -92,3 +92,8 @@ def test_an_unreachable_scheduler_is_an_error_naming_the_option(tmp_path: Path) 
 def test_explore_needs_a_workload_or_a_model_file(tmp_path: Path) -> None:
     result = _run("explore", "--out", str(tmp_path))
     assert result.exit_code == 2 and "--workload" in result.output
+
+
+def test_a_scheduler_address_without_a_port_is_refused_before_connecting(tmp_path: Path) -> None:
+    result = _run(*TINY, "--out", str(tmp_path / "s"), "--scheduler", "my-cluster")
+    assert result.exit_code == 2 and "--scheduler" in result.output and "HOST:PORT" in result.output

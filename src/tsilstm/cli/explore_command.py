@@ -16,7 +16,7 @@ from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.design_space import OBJECTIVES, DRAM_NAMES, DesignSpace, evaluate_designs, fronts_by_schedule, iso_area_view, split_valid
 from tsilstm.accel.technology import NODES_NM
 from tsilstm.cli.param_types import (
-    ARCH, BUFFER_BYTES, CONTEXT_SETTINGS, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME, CommaListType, IntChoiceType, QuantityType,
+    ARCH, BUFFER_BYTES, CONTEXT_SETTINGS, POSITIVE_INT, SCHEDULER_ADDRESS, WEIGHT_BITS, WORKLOAD_NAME, CommaListType, IntChoiceType, QuantityType,
 )
 from tsilstm.cli.simulate_command import model_file_workload, options_workload
 from tsilstm.errors import InvalidParameterError
@@ -53,7 +53,7 @@ MAX_REASONS_SHOWN = 5
               help="Schedules to evaluate on every design.")
 @click.option("--chunk-size", type=POSITIVE_INT, default=4, show_default=True,
               help="Designs per task; each finished task is saved (the unit of resume).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
+@click.option("--scheduler", type=SCHEDULER_ADDRESS, default=None,
               help="Address of a running Dask scheduler (tcp://HOST:8786) [default: start a local cluster].")
 @click.option("--scheduler-timeout", type=click.FloatRange(min=0, min_open=True), default=CONNECT_TIMEOUT_S, show_default=True,
               help="Seconds to wait for --scheduler before giving up.")
