@@ -9,9 +9,11 @@ from types import ModuleType
 from tsilstm.errors import MissingPackageError
 
 EXTRA_OF_MODULE = {"torch": "torch", "onnx": "onnx", "onnxruntime": "onnx", "onnxruntime_extensions": "onnx",
-                   "h5py": "keras", "yaml": "yaml"}
+                   "h5py": "keras", "yaml": "yaml",
+                   "distributed": "explore"}
 """The extra of pyproject.toml that installs each optional module."""
-DISTRIBUTION_OF_MODULE = {"yaml": "PyYAML", "onnxruntime_extensions": "onnxruntime-extensions"}
+DISTRIBUTION_OF_MODULE = {"yaml": "PyYAML", "onnxruntime_extensions": "onnxruntime-extensions",
+                          "distributed": "dask[distributed]"}
 """Modules whose package on PyPI has another name."""
 
 

@@ -114,3 +114,32 @@ def test_report_writes_markdown_and_plots(tmp_path) -> None:  # type: ignore[no-
     assert "deepbench-lstm-256-b1" in text and "What moves our figures" in text
     assert "What interleaving saves in silicon" in text and "buffer needed" in text
     assert (out / "gains_edge.png").exists() and (out / "traffic_vs_buffer.svg").exists()
+
+
+def test_report_scenario_paper_states_its_assumptions_and_lands_in_the_band(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run("report", "--scenario", "paper", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "inside the paper's band" in result.output
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "## Assumptions" in text and "Baseline: `naive`" in text and "## Where the figures do not hold" in text
+    payload = json.loads((tmp_path / "scenario.json").read_text())
+    assert payload["holds"] and all(r["in_paper_band"] for r in payload["results"])
+
+
+def test_report_of_a_designers_own_design(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    arch_file = tmp_path / "mine.toml"
+    arch_file.write_text('name = "mine"\nbase = "edge"\n[memory]\nweight_buffer_bytes = "256 KiB"\n')
+    result = _run("report", "--arch", str(arch_file), "--workload", "deepbench-lstm-256-b1", "--workload", "lm-2x650",
+                  "--out", str(tmp_path / "r"), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "r" / "REPORT.md").read_text()
+    assert "on mine" in text and "deepbench-lstm-256-b1" in text and "lm-2x650" in text and "buffer needed" in text
+    with (tmp_path / "r" / "design.csv").open() as handle:
+        assert {"pinned", "best-non-interleaved", "tsi"} <= {row["schedule"] for row in csv.DictReader(handle)}
+
+
+def test_report_workload_without_arch_and_scenario_with_arch_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    alone = CliRunner().invoke(cli, ["report", "--workload", "lm-2x650", "--out", str(tmp_path)])
+    assert alone.exit_code == 2 and "--arch" in alone.output
+    both = CliRunner().invoke(cli, ["report", "--scenario", "paper", "--arch", "edge", "--out", str(tmp_path)])
+    assert both.exit_code == 2 and "--scenario" in both.output

@@ -64,6 +64,9 @@ def _register() -> None:
     from tsilstm.cli import convert_onnx_command
 
     cli.add_command(convert_onnx_command.convert_onnx)
+    from tsilstm.cli import explore_command
+
+    cli.add_command(explore_command.explore)
 
 
 _register()

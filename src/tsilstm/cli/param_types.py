@@ -159,6 +159,29 @@ class FeedsType(click.ParamType):
         self.fail(f"{text!r} is neither 'auto' nor an existing .npz file", param, ctx)
 
 
+class SchedulerAddressType(click.ParamType):
+    """The address of a Dask scheduler: ``[tcp://|tls://|inproc://]HOST:PORT`` (checked for form
+    here; whether it answers is checked when connecting)."""
+
+    name = "address"
+    SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """``value`` if it has the form of a scheduler address."""
+        text = str(value).strip()
+        rest = next((text[len(scheme):] for scheme in self.SCHEMES if text.startswith(scheme)), text)
+        host, _, port = rest.rpartition(":")
+        if "://" in rest or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            self.fail(f"{value!r} is not a scheduler address: [tcp://]HOST:PORT, e.g. tcp://10.0.0.5:8786", param, ctx)
+        return text
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """ADDRESS."""
+        return "ADDRESS"
+
+
+SCHEDULER_ADDRESS = SchedulerAddressType()
+"""A Dask scheduler address (``tsilstm explore --scheduler``)."""
 FEEDS = FeedsType()
 WORKLOAD_NAME = WorkloadNameType()
 """A named workload of ``tsilstm.accel.workloads``."""

@@ -2,26 +2,90 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import click
 
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_config import ArchConfig, load_arch
 from tsilstm.accel.sweep import SweepPoint, evaluate_point
-from tsilstm.cli.param_types import CONTEXT_SETTINGS, POSITIVE_INT
-from tsilstm.report.accel_report import FOCUS_WORKLOAD, gains_summary, render_markdown, report_points
+from tsilstm.cli.param_types import ARCH, CONTEXT_SETTINGS, POSITIVE_INT, WORKLOAD_NAME
+from tsilstm.errors import InvalidParameterError
+from tsilstm.report.accel_report import (
+    FOCUS_WORKLOAD, arch_table, gains_summary, gains_table, iso_traffic_section, render_markdown, report_points,
+)
+from tsilstm.report.paper_scenario import SCENARIOS, get_scenario, run_scenario
+from tsilstm.report.scenario_report import render_scenario
 from tsilstm.report.sweep_run import run_parallel, write_csv
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report-out", show_default=True, help="Output directory.")
 @click.option("--jobs", type=POSITIVE_INT, default=2, show_default=True, help="Worker processes.")
-def report(out_dir: str, jobs: int) -> None:
+@click.option("--scenario", type=click.Choice(tuple(SCENARIOS)), default=None,
+              help="A named scenario: its stated assumptions, the computed figures beside the paper's, and where they do not hold.")
+@click.option("--arch", "arch", type=ARCH, default=None, help="Your design (preset or TOML/YAML file): report it for --workload.")
+@click.option("--workload", "workload_names", type=WORKLOAD_NAME, multiple=True, help="Workload of --arch (repeatable).")
+def report(out_dir: str, jobs: int, scenario: str | None, arch: ArchConfig | None, workload_names: tuple[str, ...]) -> None:
     """Energy reduction and throughput gain of tsi and tsi-pinned against naive, conventional and
     snake for every report workload on the edge and server presets, beside the paper's band; writes
-    REPORT.md, CSVs and plots (PNG and SVG)."""
-    write_report(Path(out_dir), jobs, report_points(FOCUS_WORKLOAD), FOCUS_WORKLOAD, f"tsilstm report --out {out_dir}")
+    REPORT.md, CSVs and plots (PNG and SVG). With --scenario paper: the paper's figures under stated
+    assumptions; with --arch FILE --workload NAME...: the same comparison on your design."""
+    out = Path(out_dir)
+    if scenario is not None:
+        if arch is not None or workload_names:
+            raise InvalidParameterError("--scenario", scenario, "give either --scenario or --arch with --workload, not both")
+        write_scenario_report(out, scenario, f"tsilstm report --scenario {scenario} --out {out_dir}")
+    elif arch is not None or workload_names:
+        if arch is None or not workload_names:
+            raise InvalidParameterError("--arch" if arch is None else "--workload", None, "give --arch FILE with at least one --workload NAME")
+        command = f"tsilstm report --arch {arch.name} " + " ".join(f"--workload {w}" for w in workload_names) + f" --out {out_dir}"
+        write_design_report(out, jobs, arch, workload_names, command)
+    else:
+        write_report(out, jobs, report_points(FOCUS_WORKLOAD), FOCUS_WORKLOAD, f"tsilstm report --out {out_dir}")
+
+
+def write_scenario_report(out: Path, name: str, command: str) -> Path:
+    """Run scenario ``name`` and write REPORT.md and scenario.json to ``out``; return REPORT.md's path."""
+    scenario = get_scenario(name)
+    result = run_scenario(scenario)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scenario.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    (out / "REPORT.md").write_text(render_scenario(result, scenario.design(), command), encoding="utf-8")
+    figures = ", ".join(
+        f"{r['workload']}: energy {r['energy_change_pct']:+.1f} %, throughput {r['throughput_gain_pct']:+.1f} %" for r in result["results"]
+    )
+    click.echo(f"scenario {name} ({'inside' if result['holds'] else 'NOT inside'} the paper's band): {figures}")
+    click.echo(f"wrote {out / 'REPORT.md'} and {out / 'scenario.json'}")
+    return out / "REPORT.md"
+
+
+def write_design_report(out: Path, jobs: int, arch: ArchConfig, workload_names: tuple[str, ...], command: str) -> Path:
+    """Every schedule of each workload on ``arch`` beside the baselines (conventional, pinned, best
+    non-interleaved), the iso-traffic buffers, a CSV and a gains plot; return REPORT.md's path."""
+    from tsilstm.report.accel_plots import plot_gains  # matplotlib: slow import
+
+    started = time.perf_counter()
+    rows = run_parallel(_evaluate_pair, [(SweepPoint(w), arch) for w in workload_names], jobs=jobs, label="report")
+    write_csv(rows, out / "design.csv")
+    summary = gains_summary(rows)
+    plots = plot_gains(summary, out / "gains", f"tsi and tsi-pinned vs conventional, {arch.name}")
+    lines = [
+        f"# Time-step interleaving on {arch.name}: model report", "",
+        f"Generated by `{command}` in {time.perf_counter() - started:.0f} s from the accelerator model (`tsilstm.accel`).", "",
+        "## Design", "", arch_table([arch]), "",
+        "## Per workload", "",
+        "Energy and throughput of tsi and tsi-pinned against conventional, pinned and the best non-interleaved schedule "
+        "on this design (`best`: the least-energy of conventional, snake and pinned).", "",
+        gains_table(summary), "",
+    ]
+    for name in workload_names:
+        lines += iso_traffic_section(name, arch)
+    lines += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots if p.suffix == ".png"] + [""]
+    (out / "REPORT.md").write_text("\n".join(lines), encoding="utf-8")
+    click.echo(f"wrote {out / 'REPORT.md'}, design.csv and {len(plots)} plot files")
+    return out / "REPORT.md"
 
 
 def write_report(

@@ -54,9 +54,9 @@ def simulate(
     if model_file is not None:
         if workload_name or hidden:
             raise InvalidParameterError("--model", model_file, "give one of --model, --workload or --hidden")
-        workload = _model_workload(model_file, steps, batch)
+        workload = model_file_workload(model_file, steps, batch)
     else:
-        workload = _workload(workload_name, hidden, input_size, cell, proj_size, num_layers, bidirectional, steps, batch)
+        workload = options_workload(workload_name, hidden, input_size, cell, proj_size, num_layers, bidirectional, steps, batch)
     arch = arch_with_overrides(
         arch, buffer=buffer, bandwidth=bandwidth, tile=tile, weight_bits=weight_bits, activation_buffer=activation_buffer
     )
@@ -114,7 +114,7 @@ def _with_iso_traffic(row: dict, workload: Workload, arch: ArchConfig) -> dict:
     return row
 
 
-def _model_workload(path: str, steps: int | None, batch: int | None) -> Workload:
+def model_file_workload(path: str, steps: int | None, batch: int | None) -> Workload:
     """Every recurrent layer found in the file at ``path``, run one after the other, as one workload."""
     from pathlib import Path
 
@@ -125,10 +125,12 @@ def _model_workload(path: str, steps: int | None, batch: int | None) -> Workload
                                 name=Path(path).name, source=str(path))
 
 
-def _workload(
+def options_workload(
     name: str | None, hidden: int | None, input_size: int | None, cell: str, proj_size: int, num_layers: int,
     bidirectional: bool, steps: int | None, batch: int | None,
 ) -> Workload:
+    """The workload of the options: the named one (with ``steps`` / ``batch`` replaced when given),
+    or a custom stack of ``hidden``-unit layers; raises naming ``--workload`` when neither or both."""
     if name and hidden:
         raise InvalidParameterError("--workload", name, "give either --workload or --hidden, not both")
     if name:

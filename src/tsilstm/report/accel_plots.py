@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from tsilstm.accel.energy import ENERGY_PARTS  # noqa: E402
 from tsilstm.report.paper_figures import PAPER_ENERGY_BAND, PAPER_THROUGHPUT_GAIN  # noqa: E402
+from tsilstm.units import format_bytes  # noqa: E402
 
 SCHEDULE_STYLE = {
     "naive": ("tab:gray", "x"),
@@ -21,6 +22,20 @@ SCHEDULE_STYLE = {
     "tsi": ("tab:blue", "D"),
     "tsi-pinned": ("tab:green", "v"),
 }
+
+ENERGY_PART_LABELS = {
+    "dram_weights": "DRAM: recurrent weights W_h",
+    "dram_input_weights": "DRAM: input weights W_x",
+    "dram_activations": "DRAM: inputs, states, spills",
+    "sram_weights": "weight buffer (SRAM)",
+    "sram_activations": "activation buffer (SRAM)",
+    "mac": "MAC array",
+    "cell": "cell unit (activations, products)",
+    "static": "leakage x time",
+}
+"""Readable names of the energy breakdown's parts (``ENERGY_PARTS``) in plots."""
+LEGEND_BESIDE = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0}
+"""Legend placement beside the axes, off the data."""
 
 
 def save_figure(fig: plt.Figure, base: Path) -> list[Path]:
@@ -37,8 +52,14 @@ def _finish_line_plot(fig: plt.Figure, ax: plt.Axes, title: str, base: Path) -> 
     """Title, grid and legend of a line plot, then write it (PNG and SVG)."""
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, **LEGEND_BESIDE)
     return save_figure(fig, base)
+
+
+def _ticks_at(ax: plt.Axes, values: list[float], labels: list[str]) -> None:
+    """x tick labels at the data points only (no minor ticks of a log axis)."""
+    ax.set_xticks(values, labels, fontsize=7, rotation=30)
+    ax.minorticks_off()
 
 
 def _by_schedule(rows: list[dict[str, Any]], x_key: str) -> dict[str, list[dict[str, Any]]]:
@@ -68,24 +89,33 @@ def plot_vs_buffer(rows: list[dict[str, Any]], metric: str, base: Path, title: s
         ax.plot(xs, [ideal / scale for _, ideal, _ in ref], "k--", linewidth=1, label="(M - B)/2")
         ax.plot(xs, [m / scale for _, _, m in ref], "k:", linewidth=1, label="M")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("weight buffer B (KiB)")
+    buffers = sorted({r["weight_buffer_bytes"] for r in rows})
+    _ticks_at(ax, [b / 1024 for b in buffers], [format_bytes(b).replace(".0 ", " ") for b in buffers])
+    ax.set_xlabel("weight buffer B")
     ax.set_ylabel(("recurrent weight DRAM traffic per step (" if metric == "weight_bytes_per_step" else "energy per step (") + unit + ")")
     return _finish_line_plot(fig, ax, title, base)
 
 
 def plot_vs_bandwidth(rows: list[dict[str, Any]], base: Path, title: str) -> list[Path]:
-    """Steps per second against DRAM bandwidth, one line per schedule."""
+    """Speedup (steps per second over conventional's at the same bandwidth; over the first schedule
+    when conventional is not among the rows) against DRAM bandwidth, one line per schedule."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for schedule, points in _by_schedule(rows, "dram_bandwidth_bytes_per_s").items():
+    series = _by_schedule(rows, "dram_bandwidth_bytes_per_s")
+    reference = "conventional" if "conventional" in series else next(iter(series))
+    speed_of = {p["dram_bandwidth_bytes_per_s"]: p["steps_per_second"] for p in series[reference]}
+    for schedule, points in series.items():
         color, marker = SCHEDULE_STYLE.get(schedule, ("black", "."))
         ax.plot(
-            [p["dram_bandwidth_bytes_per_s"] / 1e9 for p in points], [p["steps_per_second"] for p in points],
+            [p["dram_bandwidth_bytes_per_s"] / 1e9 for p in points],
+            [p["steps_per_second"] / speed_of[p["dram_bandwidth_bytes_per_s"]] for p in points],
             marker=marker, color=color, label=schedule, linewidth=1.4, markersize=4,
         )
+    ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    bandwidths = sorted(speed_of)
+    _ticks_at(ax, [b / 1e9 for b in bandwidths], [f"{b / 1e9:g}" for b in bandwidths])
     ax.set_xlabel("DRAM bandwidth (GB/s)")
-    ax.set_ylabel("time steps per second")
+    ax.set_ylabel(f"speedup over {reference} (x)")
     return _finish_line_plot(fig, ax, title, base)
 
 
@@ -97,11 +127,11 @@ def plot_energy_breakdown(rows: list[dict[str, Any]], base: Path, title: str) ->
     colors = plt.get_cmap("tab10").colors
     for index, part in enumerate(ENERGY_PARTS):
         values = [r[f"energy_{part}_pj"] / 1e6 for r in rows]
-        ax.bar(labels, values, bottom=bottoms, label=part, color=colors[index % len(colors)])
+        ax.bar(labels, values, bottom=bottoms, label=ENERGY_PART_LABELS.get(part, part), color=colors[index % len(colors)])
         bottoms = [b + v for b, v in zip(bottoms, values)]
     ax.set_ylabel("energy (uJ)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, **LEGEND_BESIDE)
     ax.tick_params(axis="x", labelrotation=20)
     return save_figure(fig, base)
 
@@ -130,6 +160,9 @@ def plot_gains(summary: list[dict[str, Any]], base: Path, title: str) -> list[Pa
     right.set_xlabel("throughput gain vs conventional (%)")
     for ax in (left, right):
         ax.grid(True, axis="x", alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+    handles, labels = left.get_legend_handles_labels()
+    more_handles, more_labels = right.get_legend_handles_labels()
+    fig.legend(handles + more_handles[-1:], labels + more_labels[-1:], fontsize=7, ncol=4, loc="upper center",
+               bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title, fontsize=10)
     return save_figure(fig, base)
