@@ -120,6 +120,18 @@ def test_int8_integer_path_equals_its_emulation(schedule) -> None:  # type: igno
     assert np.abs(out - exact).max() <= 2e-2
 
 
+@pytest.mark.parametrize("cell, proj, variant", [("lstm", 0, "standard"), ("lstm", 9, "standard"), ("gru", 0, "standard"),
+                                                  ("gru", 0, "reset_before")])
+def test_int8_amx_equals_vnni(cell, proj, variant) -> None:  # type: ignore[no-untyped-def]
+    """AMX tiles (the hoisted input product) and VNNI dot products compute the same exact int32 sums."""
+    if "amx" not in available_isas():
+        pytest.skip("this CPU (or its kernel) gives no AMX tiles")
+    model = random_model(cell, 70, 90, 1, proj_size=proj, variant=variant, seed=8, dtype=np.float32)
+    x = np.random.default_rng(9).standard_normal((33, 3, 70)).astype(np.float32)  # 99 columns: 7 AMX row chunks
+    outs = [_module(model, schedule="tsi", threads=2, tile=48, isa=isa)(x)[0] for isa in ("avx512_vnni", "amx")]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=0, atol=1e-6)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cell=st.sampled_from(["lstm", "gru"]),

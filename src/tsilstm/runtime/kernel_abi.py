@@ -32,8 +32,8 @@ OP_USE_ZN: int = kernel.OP_USE_ZN
 """Original-form GRU: apply a tile's update rows to h_{t-1} and its candidate rows to r_t * h_{t-1}."""
 BF16_K_GROUP: int = kernel.BF16_K_GROUP
 """Consecutive k of one row that a bfloat16 tile stores together (one 32-bit lane, AMX's pair layout)."""
-BF16_OVERREAD: int = kernel.BF16_OVERREAD
-"""Zero elements after a bfloat16 W_ih buffer run on AMX (its tile loads read past a tile's end)."""
+AMX_OVERREAD_BYTES: int = kernel.AMX_OVERREAD_BYTES
+"""Zero bytes after a low-precision W_ih buffer (an AMX tile load reads past a tile's end)."""
 INT8_K_GROUP: int = kernel.INT8_K_GROUP
 """Consecutive k of one row that an int8 tile stores together (one 32-bit lane)."""
 MAX_BODY_SPAN_STEPS: int = kernel.MAX_BODY_SPAN

@@ -18,7 +18,7 @@ from tsilstm.runtime.kernel_abi import (
     CELL_ACTIVATIONS,
     GROUP_ROWS,
     BF16_K_GROUP,
-    BF16_OVERREAD,
+    AMX_OVERREAD_BYTES,
     INT8_K_GROUP,
     MAX_BODY_SPAN_STEPS,
     OP_FIELDS,
@@ -276,7 +276,8 @@ def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads
                 xoff[r, xc] = offset
                 chunks.append(packed)
                 offset += packed.size
-    overread = BF16_OVERREAD if dtype == "bfloat16" else 0  # zeros an AMX tile load may read past the last tile
+    # zeros an AMX tile load may read past the last tile
+    overread = 0 if dtype == "float32" else AMX_OVERREAD_BYTES // np.dtype(_STORAGE[dtype]).itemsize
     flat = _aligned_empty(offset + overread, _STORAGE[dtype])
     np.concatenate(chunks, out=flat[:offset])
     flat[offset:] = 0

@@ -99,13 +99,15 @@ static const int DTYPE_BYTES[DTYPE_COUNT] = {4, 2, 1};
 #define INT8_TILE_ALIGN 64 /* offsets of int8 tiles (bytes) are multiples of this */
 /* bfloat16 tiles: groups of up to GROUP_ROWS rows, each [K2][group rows][BF16_K_GROUP] (two
  * consecutive k of a row in one 32-bit lane, the pair layout of AMX's bf16 tiles; K2 = ceil(K / 2),
- * an odd K's last pair padded with a zero weight). An AMX load takes BF16_K_PAD k at once, so near
- * the end of a tile it reads up to BF16_OVERREAD elements past it: a W_ih buffer run on AMX ends in
- * that many zeros. What it reads there meets activations that are zero (the bfloat16 halves of x
- * are zero-padded to BF16_K_PAD) and weights are finite, so it adds exact zeros. */
+ * an odd K's last pair padded with a zero weight). */
 #define BF16_K_GROUP 2
-#define BF16_K_PAD 32
-#define BF16_OVERREAD (BF16_K_PAD * GROUP_ROWS)
+#define BF16_K_PAD 32 /* k of one AMX bf16 tile load (64 bytes of a row) */
+#define INT8_K_PAD 64 /* k of one AMX int8 tile load; quantized activation blocks are padded to it */
+/* An AMX weight load takes 16 rows of 64 bytes (32 k of bfloat16, 64 k of int8), so near the end of
+ * a tile it reads up to this many bytes past it: a low-precision W_ih buffer ends in that many zeros.
+ * What it reads there meets activations that are zero (the activation blocks are zero-padded) and
+ * weights are finite, so it adds exact zeros. */
+#define AMX_OVERREAD_BYTES (16 * GROUP_ROWS * 4)
 
 /* Elements (of the weight type) one tile of `rows` x K occupies in the packed weights. */
 static inline size_t tile_elements(int dtype, int K, int rows) {
@@ -363,7 +365,7 @@ static VNNI_TARGET void tile_product_vnni(const void *wv, int K, int rows, int n
 #include <unistd.h>
 #define ARCH_REQ_XCOMP_PERM 0x1023 /* Linux arch_prctl: ask for an extended state component */
 #define XFEATURE_XTILEDATA 18      /* the AMX tile data */
-#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,amx-int8,avx512f,avx512bw")))
+#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,amx-int8,avx512f,avx512bw,avx512vnni,fma")))
 
 /* AMX-TILE, AMX-BF16 and AMX-INT8 present (CPUID.7.0:EDX bits 24, 22, 25) and the tile data granted
  * to this process by the kernel (Linux >= 5.16 asks each process to request it). */
@@ -433,6 +435,72 @@ static AMX_TARGET void tile_product_amx_bf16(const uint16_t *w, int K, int rows,
             const int M = imin(16, ncols - m0);
             for (int m = 0; m < M; m++)
                 for (int i = 0; i < nv; i++) *(vf *)(acc[m0 + m] + g0 + VEC * i) += *(const vf *)out[i][m];
+        }
+    }
+}
+
+/* corr[0..rows) = INT8_ACT_OFFSET * (sum of each row's int8 weights) of an int8 tile. */
+static AMX_TARGET void int8_row_offsets(const int8_t *w, int K, int rows, int32_t *corr) {
+    const size_t K4 = (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP;
+    const __m512i offset = _mm512_set1_epi8((char)INT8_ACT_OFFSET);
+    for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {
+        const int nv = imin((rows - g0) / VEC, GROUP_VECS);
+        const int8_t *wg = w + (size_t)g0 * K4 * INT8_K_GROUP;
+        for (int i = 0; i < nv; i++) {
+            __m512i sum = _mm512_setzero_si512();
+            for (size_t k4 = 0; k4 < K4; k4++)
+                sum = _mm512_dpbusd_epi32(sum, offset, _mm512_load_si512((const void *)(wg + (k4 * nv + i) * VEC * INT8_K_GROUP)));
+            _mm512_storeu_si512((void *)(corr + g0 + VEC * i), sum);
+        }
+    }
+}
+
+/* acc[j][0..rows) += W (int8 tile, rows x K) @ x_j for j < ncols, x_j quantized: column j's bytes
+ * at xq + j * xstride (q + INT8_ACT_OFFSET, zero from K up to a multiple of INT8_K_PAD; 16 more
+ * columns readable), its scale xs[j * xs_stride]. Tile dot products (tdpbusd), then the same correction and
+ * scaling as the VNNI product. The tiles must be configured (amx_configure). */
+static AMX_TARGET void tile_product_amx_int8(const int8_t *w, int K, int rows, int ncols, const uint8_t *xq,
+                                             size_t xstride, const float *xs, size_t xs_stride, float *const *acc) {
+    const size_t K4 = (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP;
+    const float *scale = (const float *)(w + K4 * INT8_K_GROUP * rows);
+    int32_t corr[MAX_TILE * 4] __attribute__((aligned(64)));
+    int32_t out[GROUP_VECS][16][16] __attribute__((aligned(64)));
+    int8_row_offsets(w, K, rows, corr);
+    for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {
+        const int nv = imin((rows - g0) / VEC, GROUP_VECS);
+        const int8_t *wg = w + (size_t)g0 * K4 * INT8_K_GROUP;
+        const size_t wstride = (size_t)nv * VEC * INT8_K_GROUP; /* bytes between groups of four k */
+        for (int m0 = 0; m0 < ncols; m0 += 16) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int k0 = 0; k0 < K; k0 += INT8_K_PAD) {
+                _tile_loadd(4, xq + (size_t)m0 * xstride + k0, xstride);
+                const int8_t *wk = wg + (size_t)(k0 / INT8_K_GROUP) * nv * VEC * INT8_K_GROUP;
+#define AMX_SLICE(I)                                                  \
+    _tile_loadd(6, wk + (I) * VEC * INT8_K_GROUP, wstride);           \
+    _tile_dpbusd(I, 4, 6);
+                AMX_SLICE(0)
+                if (nv > 1) { AMX_SLICE(1) }
+                if (nv > 2) { AMX_SLICE(2) }
+                if (nv > 3) { AMX_SLICE(3) }
+#undef AMX_SLICE
+            }
+            _tile_stored(0, out[0], 64);
+            if (nv > 1) _tile_stored(1, out[1], 64);
+            if (nv > 2) _tile_stored(2, out[2], 64);
+            if (nv > 3) _tile_stored(3, out[3], 64);
+            const int M = imin(16, ncols - m0);
+            for (int i = 0; i < nv; i++) {
+                const __m512i c = _mm512_load_si512((const void *)(corr + g0 + VEC * i));
+                const __m512 s = _mm512_loadu_ps(scale + g0 + VEC * i);
+                for (int m = 0; m < M; m++) {
+                    const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512((const void *)out[i][m]), c));
+                    float *dst = acc[m0 + m] + g0 + VEC * i;
+                    _mm512_storeu_ps(dst, _mm512_fmadd_ps(sum, _mm512_mul_ps(s, _mm512_set1_ps(xs[(size_t)(m0 + m) * xs_stride])), _mm512_loadu_ps(dst)));
+                }
+            }
         }
     }
 }
@@ -716,6 +784,7 @@ typedef struct {
     int amx_x;    /* bfloat16 W_ih on AMX tiles: x split into xhi + xlo */
     uint16_t *xhi, *xlo; /* with amx_x: [T * N + 16][XC][KB] bfloat16, zero beyond each block's features */
     int KB;       /* b rounded up to BF16_K_PAD */
+    int amx_q;    /* int8 W_ih on AMX tiles (on the quantized x of tile_q_fn_x) */
     lstm_fn_t lstm_fn;
     gru_fn_t gru_fn;
     gru_rb_fn_t gru_rb_fn;
@@ -763,7 +832,8 @@ static const float *h_prev_row(const job_t *J, long t, int n) {
 }
 
 /* v[0..n) quantized for the integer tile product: *scale = max|v| / 127, q[u] = round(v[u] / scale)
- * + INT8_ACT_OFFSET, q[n..width) = INT8_ACT_OFFSET (0). A vector holding NaN or an infinity gets
+ * + INT8_ACT_OFFSET, q[n..width) = 0 (no feature there: the weights are zero, or an AMX load's
+ * overread meets it). A vector holding NaN or an infinity gets
  * a NaN scale, so the products it feeds are NaN, as in float. */
 static void quantize_vector(const float *v, int n, int width, uint8_t *q, float *scale) {
     float top = 0.0f;
@@ -773,7 +843,7 @@ static void quantize_vector(const float *v, int n, int width, uint8_t *q, float 
         finite &= a <= 3.4e38f; /* false for NaN and infinities */
         top = a > top ? a : top;
     }
-    memset(q, INT8_ACT_OFFSET, (size_t)width);
+    for (int u = 0; u < width; u++) q[u] = u < n ? INT8_ACT_OFFSET : 0; /* zero bytes beyond: AMX reads them */
     if (!finite) {
         *scale = NAN;
         return;
@@ -821,6 +891,7 @@ static void split_inputs(job_t *J) {
  * W_ih product: xq [T][N][XC][KQ], xs [T][N][XC]. */
 static void quantize_inputs(job_t *J) {
     const long columns = (long)J->T * J->N;
+    memset(J->xq + (size_t)columns * J->XC * J->KQ, 0, (size_t)16 * J->XC * J->KQ);
     for (long j = 0; j < columns; j++)
         for (int xc = 0; xc < J->XC; xc++) {
             const size_t at = (size_t)j * J->XC + xc;
@@ -891,7 +962,7 @@ static void project_rows(job_t *J, int pr, long t) {
 static void hoist_inputs(job_t *J, int p) {
     const int N = J->N, T = J->T, R = J->R;
 #if defined(__x86_64__) || defined(__i386__)
-    if (J->amx_x) amx_configure();
+    if (J->amx_x || J->amx_q) amx_configure();
 #endif
     const float *hcol[MAX_COLS];
     float *acc[MAX_COLS];
@@ -921,6 +992,14 @@ static void hoist_inputs(job_t *J, int p) {
                     continue;
                 }
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+                if (J->amx_q) {
+                    const size_t at = (size_t)j0 * J->XC + xc;
+                    tile_product_amx_int8((const int8_t *)w, K, rows, ncols, J->xq + at * J->KQ, (size_t)J->XC * J->KQ,
+                                          J->xs + at, (size_t)J->XC, acc);
+                    continue;
+                }
+#endif
                 if (J->tile_q_fn_x) {
                     for (int j = 0; j < ncols; j++) {
                         const size_t at = (size_t)(j0 + j) * J->XC + xc;
@@ -934,7 +1013,7 @@ static void hoist_inputs(job_t *J, int p) {
         }
     }
 #if defined(__x86_64__) || defined(__i386__)
-    if (J->amx_x) amx_release();
+    if (J->amx_x || J->amx_q) amx_release();
 #endif
 }
 
@@ -1329,7 +1408,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
             block_layout(J.G, J.variant, J.b, imin(J.b, J.H - r * J.b), &gate_stride, &rows);
             const size_t need = tile_elements(J.wx_dtype, imin(J.b, J.X - xc * J.b), rows);
             const long align = J.wx_dtype == DTYPE_INT8 ? INT8_TILE_ALIGN : VEC; /* elements */
-            const size_t overread = J.wx_dtype == DTYPE_BF16 && isa >= ISA_AMX ? BF16_OVERREAD : 0;
+            const size_t overread = J.wx_dtype != DTYPE_F32 && isa >= ISA_AMX ? AMX_OVERREAD_BYTES / J.wx_elem : 0;
             if (off < 0 || off % align != 0 || (size_t)off + need + overread > (size_t)wx.len / J.wx_elem) {
                 PyErr_Format(PyExc_ValueError, "xoff: tile (%d, %d) lies outside wx", r, xc);
                 goto done;
@@ -1342,6 +1421,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     J.tile_fn_x = tile_fn_for(isa, J.wx_dtype);
     J.tile_q_fn_x = tile_q_fn_for(isa, J.wx_dtype);
     J.amx_x = isa >= ISA_AMX && J.wx_dtype == DTYPE_BF16;
+    J.amx_q = isa >= ISA_AMX && J.wx_dtype == DTYPE_INT8;
     J.lstm_fn = lstm_fn_for(isa);
     J.gru_fn = gru_fn_for(isa);
     J.gru_rb_fn = gru_rb_fn_for(isa);
@@ -1370,7 +1450,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         rhring = alloc64(sizeof(float) * (size_t)RING * J.N * J.H);
         rprog = alloc64(sizeof(counter_t) * J.R);
     }
-    J.KQ = (J.b + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP;
+    J.KQ = (J.b + INT8_K_PAD - 1) / INT8_K_PAD * INT8_K_PAD;
     J.KB = (J.b + BF16_K_PAD - 1) / BF16_K_PAD * BF16_K_PAD;
     if (J.amx_x) {
         const size_t halves = (size_t)((long)J.T * J.N + 16) * J.XC * J.KB;
@@ -1382,7 +1462,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         }
     }
     if (J.tile_q_fn_x) {
-        J.xq = alloc64((size_t)J.T * J.N * J.XC * J.KQ);
+        J.xq = alloc64(((size_t)J.T * J.N + 16) * J.XC * J.KQ); /* 16 more columns: an AMX load reads them */
         J.xs = alloc64(sizeof(float) * (size_t)J.T * J.N * J.XC);
         if (!J.xq || !J.xs) {
             PyErr_NoMemory();
@@ -1534,7 +1614,7 @@ PyMODINIT_FUNC PyInit__kernel(void) {
         {"CELL_LSTM", CELL_LSTM}, {"CELL_GRU", CELL_GRU},
         {"VARIANT_STANDARD", VARIANT_STANDARD}, {"VARIANT_RESET_BEFORE", VARIANT_RESET_BEFORE},
         {"INT8_K_GROUP", INT8_K_GROUP}, {"INT8_ACT_OFFSET", INT8_ACT_OFFSET}, {"INT8_TILE_ALIGN", INT8_TILE_ALIGN},
-        {"BF16_K_GROUP", BF16_K_GROUP}, {"BF16_OVERREAD", BF16_OVERREAD},
+        {"BF16_K_GROUP", BF16_K_GROUP}, {"AMX_OVERREAD_BYTES", AMX_OVERREAD_BYTES},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0) goto fail;
