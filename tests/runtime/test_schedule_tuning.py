@@ -9,20 +9,23 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import tsilstm
 from tsilstm.errors import InvalidParameterError
-from tsilstm.runtime.modules import decision_store
+from tsilstm.runtime.modules import _PROCESS_DECISIONS, decision_store
 from tsilstm.runtime.schedule_tuning import (
     CACHE_DIR_ENV,
     STORE_FILE,
     TUNING_ENV,
+    Decision,
     TuningWarning,
     batch_bucket,
     measured_decision,
+    parse_candidate,
     tuning_mode,
 )
 
@@ -50,9 +53,29 @@ def test_first_call_measures_records_and_runs_the_winner(store_dir) -> None:  # 
     recorded = json.loads((store_dir / STORE_FILE).read_text())
     (machine,) = recorded["machines"].values()
     (entry,) = machine["decisions"].values()
-    assert set(entry["ms_per_step"]) == {"tsi", "conventional"}
+    # both schedules, on the layer's two threads and on one (the same packed weights)
+    assert set(entry["ms_per_step"]) == {"tsi", "conventional", "tsi@1", "conventional@1"}
     assert entry["schedule"] == min(entry["ms_per_step"], key=entry["ms_per_step"].get) == choice.schedule
-    assert run.program.schedule == choice.schedule
+    schedule, threads = parse_candidate(choice.schedule)
+    assert run.program.schedule == schedule and run.last_threads == (threads or 2)
+
+
+def test_a_decision_for_fewer_threads_runs_them_with_the_same_result(store_dir) -> None:  # type: ignore[no-untyped-def]
+    lstm = tsilstm.LSTM(24, 40, tile=8, threads=2, seed=3)
+    x = np.random.default_rng(0).standard_normal((9, 2, 24)).astype(np.float32)
+    config = replace(lstm.layer_runs[0].config, batch_bucket=2)
+    for name in ("tsi@1", "tsi"):
+        timings = {"tsi": 1.0, "tsi@1": 1.0, "conventional": 2.0, "conventional@1": 2.0}
+        decision_store().put(config, Decision(name, timings, "now", 16, 2))
+        _PROCESS_DECISIONS.clear()
+        module = tsilstm.LSTM(24, 40, tile=8, threads=2, seed=3)
+        out = module(x)[0]
+        run = module.layer_runs[0]
+        assert run.last_threads == (1 if name == "tsi@1" else 2) and run.program.schedule == "tsi"
+        assert ("1 thread(s) (packed for 2)" in module.plan_summary()) == (name == "tsi@1")
+        if name == "tsi@1":
+            one_thread = out
+    np.testing.assert_array_equal(out, one_thread)  # each row-block has one owner: bitwise the same
 
 
 def test_a_new_module_of_the_same_configuration_reuses_the_record(store_dir) -> None:  # type: ignore[no-untyped-def]

@@ -32,26 +32,29 @@ def run_packed(
     *,
     isa: str | None = None,
     schedule: str | None = None,
+    threads: int | None = None,
     chunk_bytes: int = GX_CHUNK_BYTES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``packed`` forward over ``x`` (T, N, X), from states ``h0`` (N, P) and ``c0`` (N, H),
-    with ``schedule`` (one of the packed programs; default: the primary one), in time chunks
-    whose hoisted input part takes at most ``chunk_bytes``.
+    with ``schedule`` (one of the packed programs; default: the primary one) on ``threads`` (one of
+    ``packed.thread_options``; default: ``packed.threads``), in time chunks whose hoisted input part
+    takes at most ``chunk_bytes``.
 
     Every array must already be checked by the caller (float32, right shapes); returns
     (y (T, N, P), h_T (N, P), c_T (N, H) or None), all float32.
     """
     steps, batch, _ = x.shape
     schedule = schedule or packed.program.schedule
+    static = _static_arguments(packed, schedule, isa, threads or packed.threads)
     if batch <= MAX_KERNEL_BATCH:  # one kernel call's batch: no slices to gather
-        return _run_slice(packed, x, h0, c0, isa, schedule, chunk_bytes)
+        return _run_slice(packed, x, h0, c0, static, schedule, chunk_bytes)
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h_last = np.empty((batch, packed.recurrent), dtype=np.float32)
     c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
     for n0 in range(0, batch, MAX_KERNEL_BATCH):
         n1 = min(batch, n0 + MAX_KERNEL_BATCH)
         y_part, h_part, c_part = _run_slice(
-            packed, np.ascontiguousarray(x[:, n0:n1]), h0[n0:n1], None if c0 is None else c0[n0:n1], isa, schedule,
+            packed, np.ascontiguousarray(x[:, n0:n1]), h0[n0:n1], None if c0 is None else c0[n0:n1], static, schedule,
             chunk_bytes,
         )
         y[:, n0:n1] = y_part
@@ -61,17 +64,17 @@ def run_packed(
     return y, h_last, c_last
 
 
-def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None) -> dict[str, object]:
+def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int) -> dict[str, object]:
     """The kernel arguments that do not change from call to call for ``packed`` run with
-    ``schedule`` on ``isa`` (kept with the packed direction: a call only adds its data)."""
-    key = (schedule, isa)
+    ``schedule`` on ``isa`` and ``threads`` (kept with the packed direction: a call only adds its data)."""
+    key = (schedule, isa, threads)
     found = packed.call_arguments.get(key)
     if found is None:
         program = packed.programs[schedule]
-        ops, op_start = packed.op_lists[schedule]
+        ops, op_start = packed.op_lists[(schedule, threads)]
         found = packed.call_arguments[key] = {
             "cell": CELL_CODES[packed.cell], "variant": VARIANT_CODES[packed.variant], "hidden": packed.hidden,
-            "recurrent": packed.recurrent, "proj": packed.proj, "tile": packed.tile, "threads": packed.threads,
+            "recurrent": packed.recurrent, "proj": packed.proj, "tile": packed.tile, "threads": threads,
             "period": program.period, "ops": ops, "op_start": op_start, "weights": packed.weights,
             "input": packed.input_size, "wx": packed.wx, "xoff": packed.xoff, "bias_x": packed.bias_x,
             "bias_h": packed.bias_h, "isa": -1 if isa is None else ISAS.index(isa),
@@ -82,8 +85,8 @@ def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None) -
     return found
 
 
-def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, isa: str | None,  # type: ignore[no-untyped-def]
-               schedule: str, chunk_bytes: int):
+def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,  # type: ignore[no-untyped-def]
+               static: dict[str, object], schedule: str, chunk_bytes: int):
     kernel = kernel_module()
     steps, batch, _ = x.shape
     width = packed.bias_x.size  # row-blocks x padded gate rows: the hoisted floats per (step, sequence)
@@ -93,7 +96,6 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
     h = np.ascontiguousarray(h0, dtype=np.float32)
     c = np.array(c0, dtype=np.float32, copy=True) if c0 is not None else np.zeros((1,), dtype=np.float32)
     program = packed.programs[schedule]
-    static = _static_arguments(packed, schedule, isa)
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         y_part = y[t0:t1]

@@ -33,9 +33,11 @@ from tsilstm.runtime.schedule_tuning import (
     DecisionStore,
     LayerConfig,
     batch_bucket,
+    candidate_name,
     default_store_path,
     machine_signature,
     measured_decision,
+    parse_candidate,
     tuning_mode,
 )
 from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array
@@ -114,6 +116,12 @@ class LayerRun:
     """How ``auto`` decides (schedule_tuning.TUNING_MODES)."""
     decided: dict[tuple[int, bool], ScheduleChoice] = field(default_factory=dict)
     """Measured (or recorded) choices of ``auto``, by (batch bucket, one-step call)."""
+    thread_options: tuple[int, ...] = ()
+    """Thread counts the packed op lists serve (``threads`` first); ``auto`` measures each."""
+    default_threads: int = 0
+    """Threads without a measured decision (the size rule; 0: ``threads``)."""
+    last_threads: int | None = None
+    """Threads of the last call (None before the first)."""
     last_steps: int | None = None
     """Steps of the last call (None before the first)."""
 
@@ -138,8 +146,29 @@ class LayerRun:
                 why = {"off": "tuning is off", "read-only": "tuning is read-only and no decision is on record",
                        "on": "not measured yet: the first call measures"}[self.tuning]
                 choice = replace(choice, reason=f"untuned ({why}); {choice.reason}")
-        key = choice.schedule if choice.schedule in self.programs else next(iter(self.programs))
+        schedule = parse_candidate(choice.schedule)[0]
+        key = schedule if schedule in self.programs else next(iter(self.programs))
         return choice, self.programs[key]
+
+    def candidates(self) -> set[str]:
+        """Names of what ``auto`` times: every program on every thread option (``candidate_name``)."""
+        return {candidate_name(schedule, threads, self.threads) for schedule in self.programs
+                for threads in self.thread_options or (self.threads,)}
+
+    def thread_text(self) -> str:
+        """``N thread(s)``: of the last call, or what a call of batch 1 would use, with the packed count
+        when ``auto`` packed for more."""
+        used = self.last_threads or self.threads_for(self.last_batch or 1, self.last_steps)
+        return f"{used} thread(s)" + (f" (packed for {self.threads})" if used != self.threads else "")
+
+    def threads_for(self, batch: int, steps: int | None = None) -> int:
+        """The threads a call of ``batch`` sequences over ``steps`` steps runs on: those of the
+        measured candidate of ``auto`` (``tsi@1``: one; a bare name: the layer's threads), else
+        the layer's default (the size rule)."""
+        decided = self.decided.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
+        if decided is None:
+            return self.default_threads or self.threads
+        return parse_candidate(decided.schedule)[1] or self.threads
 
     def decide(self, batch: int, steps: int, packed: PackedDirection, isa: str | None) -> None:
         """Make sure ``auto`` has a measured decision for ``batch``'s bucket and a call of ``steps``
@@ -152,7 +181,7 @@ class LayerRun:
         store = decision_store()
         memo = (str(store.path), store.signature, config.key)
         decision = _PROCESS_DECISIONS.get(memo) or store.get(config)
-        if decision is not None and not set(decision.ms_per_step) <= set(self.programs):
+        if decision is not None and set(decision.ms_per_step) != self.candidates():
             decision = None  # recorded by a version with other candidates: measure again
         if decision is not None:
             _PROCESS_DECISIONS[memo] = decision
@@ -198,7 +227,7 @@ class LayerRun:
                 lines.append(f"  fallback: {program.requested_schedule} -> {program.schedule}")
             lines += [f"  note ({program.schedule}): {note}" for note in program.notes]
         lines.append(
-            f"  kernel: {self.threads} thread(s), tile {self.tile} units, packed recurrent weights "
+            f"  kernel: {self.thread_text()}, tile {self.tile} units, packed recurrent weights "
             f"{self.packed_bytes / 2**20:.2f} MiB per direction, {self.weight_dtype}"
             + arithmetic_note(self.weight_dtype, isa, self.tile, layer.variant)
         )
@@ -291,17 +320,22 @@ class RecurrentModule:
         programs = {name: make_program(name, tiling, buffer_bytes, variant=layer.variant) for name in candidates}
         first, *rest = programs.values()
         by_size = max(1, recurrent_bytes // MIN_WEIGHT_BYTES_PER_THREAD) if MIN_WEIGHT_BYTES_PER_THREAD else threads
-        layer_threads = min(threads, tiling.row_blocks, by_size)
+        rule_threads = min(threads, tiling.row_blocks, by_size)
+        # auto packs for every thread it may use and measures fewer too; an explicit schedule
+        # runs the size rule's count
+        layer_threads = min(threads, tiling.row_blocks) if schedule == "auto" else rule_threads
+        fewer = tuple(sorted({rule_threads, 1} - {layer_threads}, reverse=True))
         packed_bytes = 0
         for weights in layer.directions:
             packed = pack_direction(first, layer, weights, layer_threads, tuple(rest), self.weight_dtype,
-                                    self.isa or available_isas()[-1])
+                                    self.isa or available_isas()[-1], fewer)
             self._packed[id(weights)] = (index, packed)
             packed_bytes = packed.weight_bytes
         config = LayerConfig(layer.cell, layer.variant, layer.hidden_size, layer.input_size, layer.proj_size, 0,
                              layer_threads, self.weight_dtype)
         return LayerRun(index, schedule, programs, layer_threads, units, packed_bytes, recurrent_bytes, self.llc_bytes,
-                        self.weight_dtype, config=config, tuning=self.tuning)
+                        self.weight_dtype, config=config, tuning=self.tuning, default_threads=rule_threads,
+                        thread_options=(layer_threads, *fewer))
 
     def tune(self, batch: int = 1, *, steps: int = TUNING_STEPS, repeats: int = TUNING_REPEATS) -> list[Decision]:
         """Measure ``auto``'s candidates for every layer at ``batch`` now (``repeats`` interleaved
@@ -354,7 +388,8 @@ class RecurrentModule:
                 "reason": choice.reason,
                 "fell_back": program.fell_back,
                 "notes": list(program.notes),
-                "threads": run.threads,
+                "threads": run.threads_for(batch, run.last_steps),
+                "packed_threads": run.threads,
                 "tile": run.tile,
                 "packed_bytes": run.packed_bytes,
             })
@@ -423,8 +458,10 @@ class RecurrentModule:
         index, packed = self._packed[id(weights)]
         run = self.layer_runs[index]
         _, program = run.choose(x.shape[1], x.shape[0])  # decided in _forward, before any direction ran
+        threads = run.threads_for(x.shape[1], x.shape[0])
         run.last_batch = self._last_batch = x.shape[1]
         run.last_steps = x.shape[0]
+        run.last_threads = threads
         return run_packed(
             packed,
             np.ascontiguousarray(x, dtype=np.float32),
@@ -432,6 +469,7 @@ class RecurrentModule:
             None if c0 is None else np.ascontiguousarray(c0, dtype=np.float32),
             isa=self.isa,
             schedule=program.schedule,
+            threads=threads,
         )
 
 
@@ -547,8 +585,9 @@ def _like_torch(states: Any) -> Any:
 
 def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: int, steps: int,
                 isa: str | None) -> dict[str, Any]:
-    """One closure per program key running ``steps`` steps of random input at ``batch`` (at most
-    one kernel call's batch) on ``packed`` with that program."""
+    """One closure per candidate (every program on every thread count ``packed`` has op lists for,
+    named by ``candidate_name``) running ``steps`` steps of random input at ``batch`` (at most one
+    kernel call's batch) on ``packed``."""
     from tsilstm.runtime.kernel_abi import MAX_KERNEL_BATCH
 
     batch = min(batch, MAX_KERNEL_BATCH)
@@ -556,8 +595,10 @@ def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: in
     h0 = np.zeros((batch, packed.recurrent), dtype=np.float32)
     c0 = np.zeros((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
     return {
-        key: (lambda schedule=program.schedule: run_packed(packed, x, h0, c0, isa=isa, schedule=schedule))
-        for key, program in programs.items()
+        candidate_name(program.schedule, threads, packed.threads):
+            (lambda schedule=program.schedule, threads=threads: run_packed(packed, x, h0, c0, isa=isa, schedule=schedule,
+                                                                            threads=threads))
+        for program in programs.values() for threads in packed.thread_options
     }
 
 

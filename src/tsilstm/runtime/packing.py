@@ -68,14 +68,18 @@ class PackedDirection:
     bias_x: np.ndarray
     input_size: int
     programs: dict[str, Program] = field(default_factory=dict)
-    op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    op_lists: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """(ops, op_start) of every packed program by (schedule, threads): ``threads`` and each of
+    ``thread_options`` (the same packed weights, row-block r run by thread r % that count)."""
+    thread_options: tuple[int, ...] = ()
+    """Thread counts the op lists are made for (``threads`` first)."""
     dtype: str = "float32"
     input_dtype: str = "float32"
     """Element type of the packed W_ih (``wx``), see ``input_weight_dtype``."""
     options: "CellOptions" = field(default_factory=lambda: CellOptions())
     """The cell's options beyond PyTorch's (activations, clip, input_forget, peepholes)."""
-    call_arguments: dict[tuple[str, str | None], dict[str, object]] = field(default_factory=dict, compare=False)
-    """The kernel's unchanging arguments per (schedule, isa), filled by the first call (execution.py)."""
+    call_arguments: dict[tuple[str, str | None, int], dict[str, object]] = field(default_factory=dict, compare=False)
+    """The kernel's unchanging arguments per (schedule, isa, threads), filled by the first call (execution.py)."""
 
     @property
     def weight_bytes(self) -> int:
@@ -114,13 +118,17 @@ def pack_direction(
     extra_programs: tuple[Program, ...] = (),
     dtype: str = "float32",
     isa: str = "generic",
+    fewer_threads: tuple[int, ...] = (),
 ) -> PackedDirection:
     """Pack ``weights`` of one direction of ``layer`` for ``program`` run by ``threads`` threads.
 
     Row-blocks (and projection row-blocks) are dealt to threads round-robin (r % threads); each
     thread gets the body's ops of its rows in body order, and its tiles are stored in the order of
     their first use. ``extra_programs`` (same tiling) get op lists over the same packed weights, so
-    the runtime can switch schedule per call without a second copy. ``dtype`` (WEIGHT_DTYPES) is
+    the runtime can switch schedule per call without a second copy; ``fewer_threads`` (each below
+    ``threads``) get op lists too, over the same weights (a thread then runs row-blocks whose tiles
+    another thread's stretch holds: the streams are less sequential, the results bitwise the same).
+    ``dtype`` (WEIGHT_DTYPES) is
     the element type of the packed W_h / W_hr tiles (bfloat16: rounded to nearest even; int8:
     symmetric, one scale per row of each tile, see ``quantize_rows``); W_ih's type follows from
     ``dtype`` and the ``isa`` it will run on (``input_weight_dtype``). Uses of
@@ -134,7 +142,10 @@ def pack_direction(
     placed: list[dict[tuple[str, int, int], int]] = [{} for _ in range(threads)]
     chunks: list[np.ndarray] = []
     offset = 0
-    op_lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    op_lists: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+    for count in fewer_threads:
+        if not 1 <= count < threads:
+            raise InvalidParameterError("fewer_threads", count, f"each must be in [1, {threads - 1}]")
     for prog in (program, *extra_programs):
         rows_out: list[list[int]] = []
         op_start = [0]
@@ -150,10 +161,15 @@ def pack_direction(
                     woff = placed[p][key]
                 rows_out.append([kind, row, col, step, nsteps, woff])
             op_start.append(len(rows_out))
-        op_lists[prog.schedule] = (
-            np.asarray(rows_out, dtype=np.int64).reshape(-1, OP_FIELDS),
-            np.asarray(op_start, dtype=np.int64),
-        )
+        op_lists[(prog.schedule, threads)] = _op_arrays(rows_out, op_start)
+    for count in fewer_threads:
+        for prog in (program, *extra_programs):
+            rows_out, op_start = [], [0]
+            for ops in _thread_ops(prog, count):
+                rows_out += [[kind, row, col, step, nsteps, 0 if key is None else placed[row % threads][key]]
+                             for kind, row, col, step, nsteps, key in ops]
+                op_start.append(len(rows_out))
+            op_lists[(prog.schedule, count)] = _op_arrays(rows_out, op_start)
     flat = _aligned_empty(offset, _STORAGE[dtype])
     if chunks:
         np.concatenate(chunks, out=flat)
@@ -161,7 +177,7 @@ def pack_direction(
     bias_x = _row_block_vectors(tiling, layer.variant, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
     input_dtype = input_weight_dtype(dtype, isa)
     wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads, input_dtype)
-    ops, op_start = op_lists[program.schedule]
+    ops, op_start = op_lists[(program.schedule, threads)]
     return PackedDirection(
         cell=layer.cell,
         variant=layer.variant,
@@ -183,8 +199,14 @@ def pack_direction(
         input_dtype=input_dtype,
         programs={prog.schedule: prog for prog in (program, *extra_programs)},
         op_lists=op_lists,
+        thread_options=(threads, *fewer_threads),
         options=cell_options(layer, weights),
     )
+
+
+def _op_arrays(rows: list[list[int]], op_start: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Op records and per-thread offsets as the kernel's int64 arrays."""
+    return np.asarray(rows, dtype=np.int64).reshape(-1, OP_FIELDS), np.asarray(op_start, dtype=np.int64)
 
 
 def _thread_ops(program: Program, threads: int) -> list[list[tuple[int, int, int, int, int, tuple[str, int, int] | None]]]:

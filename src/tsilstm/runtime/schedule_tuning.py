@@ -17,10 +17,14 @@ and an unwritable directory keeps decisions in memory only. ``TSILSTM_TUNING`` (
 recorded decisions, never measure or write) or ``off`` (ignore the store); without a measured
 decision ``auto`` falls back to the cache-size rule of ``schedule_choice`` and says so.
 
+The candidates are tsi and conventional, each on the layer's threads and on fewer (one thread,
+and the count the size rule of ``modules.MIN_WEIGHT_BYTES_PER_THREAD`` gives), all over the same
+packed weights; a candidate on fewer threads is named ``schedule@threads``.
+
 Cost of one measurement: every candidate runs once untimed and TUNING_REPEATS times timed,
-interleaved, over TUNING_STEPS steps of random input at the call's batch; for two candidates that
-is 8 runs of 16 steps (about 0.1 s for an LSTM of 2048 units at batch 1 on a 2-core machine),
-once per layer configuration and machine.
+interleaved, over TUNING_STEPS steps of random input at the call's batch; for four candidates that
+is 16 runs of 16 steps (about 0.2 s for an LSTM of 2048 units at batch 1 on a 2-core machine, a
+few times one call of 50 steps), once per layer configuration and machine.
 """
 
 from __future__ import annotations
@@ -55,6 +59,22 @@ TUNING_REPEATS = 3
 """Timed runs per candidate (the fastest counts), after one untimed run."""
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 """Batch sizes are recorded by bucket: the smallest entry >= the batch (larger batches: the last)."""
+
+
+THREADS_MARK = "@"
+"""Separates a candidate's schedule from a thread count below the layer's (``tsi@1``)."""
+
+
+def candidate_name(schedule: str, threads: int, layer_threads: int) -> str:
+    """The name a candidate is timed and recorded under: ``schedule`` on the layer's full
+    ``layer_threads``, else ``schedule@threads``."""
+    return schedule if threads == layer_threads else f"{schedule}{THREADS_MARK}{threads}"
+
+
+def parse_candidate(name: str) -> tuple[str, int | None]:
+    """(schedule, threads or None for the layer's full count) of a candidate name."""
+    schedule, mark, count = name.partition(THREADS_MARK)
+    return schedule, (int(count) if mark and count.isdigit() and int(count) > 0 else None)
 
 
 class TuningWarning(UserWarning):
