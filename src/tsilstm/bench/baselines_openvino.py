@@ -7,6 +7,7 @@ ones in the CPU plugin). openvino is imported lazily.
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
 import numpy as np
@@ -65,9 +66,9 @@ class OpenVinoRunner:
 
 
 def openvino_version() -> str | None:
-    """The installed openvino version, or None when it is not installed."""
+    """The installed openvino version (from its package metadata, without importing it), or None
+    when it is not installed."""
     try:
-        import openvino
-    except ImportError:
+        return importlib.metadata.version("openvino")
+    except importlib.metadata.PackageNotFoundError:
         return None
-    return str(openvino.__version__)

@@ -169,7 +169,7 @@ def _run_one(shape: BenchShape, settings: CompareSettings, as_json: bool) -> Non
 def _exit_on_error_mismatch(rows: list[dict[str, Any]]) -> None:
     bad = [row for row in rows if row.get("error_within_tolerance") is False]
     if bad:
-        names = ", ".join(f"{row['impl']} ({row['max_abs_error']:.2e})" for row in bad)
+        names = ", ".join(f"{row.get('label', row['impl'])} ({row['max_abs_error']:.2e} > {row.get('error_tolerance', 1e-4):.0e})" for row in bad)
         click.echo(f"error: outputs differ from the reference by more than the tolerance: {names}", err=True)
         sys.exit(1)
 
