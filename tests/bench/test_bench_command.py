@@ -185,3 +185,17 @@ def test_openvino_row_when_installed():
     rows = {row["impl"]: row for row in json.loads(result.stdout)["results"]}
     assert rows["openvino"]["precision"] in ("bf16", "f32")
     assert rows["openvino"]["max_abs_error"] < 2e-2 and rows["openvino"]["speedup_vs_openvino"] == 1.0
+
+
+def test_suite_summary_table_shows_the_low_precision_and_streaming_rows(tmp_path, monkeypatch):
+    entries = (
+        SuiteEntry("tiny-lstm", BenchShape("lstm", 32, 32, 1, 3), 3),
+        SuiteEntry("stream-lstm-32-b1", BenchShape("lstm", 32, 32, 1, 3), 3, stream=True),
+    )
+    monkeypatch.setattr(bench_command, "suite_entries", lambda suite, divisor: entries)
+    result = CliRunner().invoke(cli, ["bench", "--suite", "deepbench", "--repeats", "2", "--output", str(tmp_path / "R.md"),
+                                      "--against", "onnxruntime-int8"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    assert "streaming rows (one step per call)" in result.stdout
+    for dtype in LOW_PRECISION:
+        assert f"tsilstm-tsi-{dtype}" in result.stdout

@@ -266,14 +266,23 @@ def _run_suite(suite: str, settings: CompareSettings, gru_steps_divisor: int, ou
 
 def _print_suite_summary(result: dict[str, Any]) -> None:
     console = _wide_console()
-    table = Table(title=f"{result['suite']}: speedup against the faster of torch and ONNX Runtime")
-    for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", "below 0.9x", "max abs error"):
-        table.add_column(column)
-    for impl, s in result["summary"].items():
-        fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
-        table.add_row(
-            impl, fmt(s["geomean_speedup_hidden_ge_1536"]), fmt(s["geomean_speedup_all"]),
-            f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_0_9"])),
-            f"{s['max_abs_error']:.2e}",
-        )
-    console.print(table)
+    fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
+    for title, summary in ((f"{result['suite']}: speedup against the faster of torch and ONNX Runtime", result["summary"]),
+                           ("streaming rows (one step per call)", result.get("summary_stream") or {})):
+        if not summary:
+            continue
+        table = Table(title=title)
+        for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", "below 0.9x",
+                       "vs int8 peers, hidden >= 1536", "auto / best schedule (worst)", "max abs error"):
+            table.add_column(column, no_wrap=column == "tsilstm")
+        for label, s in summary.items():
+            worst = s.get("min_vs_best_tsilstm_schedule")
+            table.add_row(
+                label, fmt(s["geomean_speedup_hidden_ge_1536"]), fmt(s["geomean_speedup_all"]),
+                f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_0_9"])),
+                fmt(s.get("geomean_speedup_vs_int8_baselines_hidden_ge_1536")),
+                "-" if worst is None else f"{fmt(s['geomean_vs_best_tsilstm_schedule'])} ({fmt(worst)} "
+                f"{s['min_vs_best_tsilstm_schedule_shape']})",
+                f"{s['max_abs_error']:.2e}",
+            )
+        console.print(table)
