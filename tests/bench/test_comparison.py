@@ -121,12 +121,15 @@ def test_summarize_suite_geometric_means_and_floor():
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 def test_projection_runs_without_onnxruntime_and_says_why():
     shape = BenchShape("lstm", 48, 16, 1, 4, num_layers=2, proj_size=12, bidirectional=True)
-    result = compare_shape(shape, CompareSettings(threads=1, repeats=2), bandwidth_bytes_per_s=20e9)
+    against = ("torch", "onnxruntime", "torch-int8", "onnxruntime-int8")
+    result = compare_shape(shape, CompareSettings(threads=1, repeats=2, against=against), bandwidth_bytes_per_s=20e9)
     rows = {row["impl"]: row for row in result["results"]}
     assert set(rows) == {"tsilstm-tsi", "tsilstm-conventional", "torch"}
     assert rows["tsilstm-tsi"]["schedule_ran"] == "snake"  # tsi's documented fallback with a projection
     assert all(row["max_abs_error"] <= 1e-4 for row in rows.values())
-    assert "proj_size" in {s["impl"]: s["reason"] for s in result["skipped"]}["onnxruntime"]
+    reasons = {s["impl"]: s["reason"] for s in result["skipped"]}
+    assert "proj_size" in reasons["onnxruntime"] and "proj_size" in reasons["onnxruntime-int8"]
+    assert "quantized LSTM has no projection" in reasons["torch-int8"]
     assert "snake" in result["roofline"]
 
 

@@ -52,6 +52,10 @@ def quantized_torch_module(module: Any) -> Any:
     quantization API is silenced (it is still the API users reach for)."""
     import torch
 
+    if getattr(module, "proj_size", 0):
+        raise UnsupportedModelError(
+            f"proj_size={module.proj_size}: torch's dynamically quantized LSTM has no projection"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         holder = torch.ao.quantization.quantize_dynamic(
