@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from tsilstm.bench.comparison import CompareSettings, compare_shape, max_abs_error, parse_against
+from tsilstm.bench.baseline_catalog import parse_against
+from tsilstm.bench.comparison import CompareSettings, compare_shape, max_abs_error
 from tsilstm.bench.runners_tsilstm import tsilstm_weight_dtypes
 from tsilstm.bench.shapes import BenchShape
 from tsilstm.bench.speedups import add_speedups

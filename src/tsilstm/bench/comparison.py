@@ -11,9 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tsilstm.bench.baseline_catalog import (
-    BASELINES, DEFAULT_BASELINES, build_baseline, missing_package, parse_against,
-)
+from tsilstm.bench.baseline_catalog import DEFAULT_BASELINES, build_baseline, missing_package, parse_against
 from tsilstm.bench.harness import measure_interleaved, repeats_within_budget
 from tsilstm.bench.roofline import roofline
 from tsilstm.bench.runners_tsilstm import (
@@ -24,8 +22,6 @@ from tsilstm.bench.speedups import add_speedups
 from tsilstm.bench.streaming import streamed
 from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.validation import require_int
-
-__all__ = ["BASELINES", "CompareSettings", "compare_shape", "max_abs_error", "parse_against"]
 
 ERROR_TOLERANCE = 1e-4  # acceptance: tsilstm fp32 outputs equal torch within 1e-4 (max abs error)
 ERROR_TOLERANCE_BY_WEIGHT_DTYPE = {"float32": ERROR_TOLERANCE, "float16": 5e-3, "bfloat16": 1e-2, "int8": 1e-1}
