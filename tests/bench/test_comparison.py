@@ -194,3 +194,24 @@ def test_summary_of_auto_against_the_best_schedule_and_of_int8_rows():
     assert auto["geomean_vs_best_tsilstm_schedule"] == pytest.approx((1.0 * 0.8 * 0.95) ** (1 / 3))
     assert summary["tsilstm-tsi-int8"]["geomean_speedup_vs_int8_baselines_hidden_ge_1536"] == pytest.approx(1.0)
     assert "geomean_vs_best_tsilstm_schedule" not in summary["tsilstm-tsi-int8"]
+
+
+def test_an_extra_weight_dtype_the_runtime_refuses_is_skipped_with_its_reason(monkeypatch):
+    from tsilstm.bench import comparison
+    from tsilstm.errors import UnsupportedModelError
+
+    class Refusing(comparison.TsilstmRunner):
+        def __init__(self, model, schedule, threads, dtype):  # type: ignore[no-untyped-def]
+            if dtype != "float32":
+                raise UnsupportedModelError(f"weight_dtype={dtype!r} cannot serve this layer")
+            super().__init__(model, schedule, threads, dtype)
+
+    monkeypatch.setattr(comparison, "TsilstmRunner", Refusing)
+    extra = tuple(d for d in tsilstm_weight_dtypes() if d != "float32")
+    settings = CompareSettings(repeats=2, schedules=("tsi",), against=(), extra_tsi_weight_dtypes=extra)
+    result = compare_shape(BenchShape("lstm", 16, 16, 1, 2), settings)
+    assert [row["label"] for row in result["results"]] == ["tsilstm-tsi"]
+    assert [s["impl"] for s in result["skipped"]] == [f"tsilstm-tsi-{d}" for d in extra]
+    if extra:
+        with pytest.raises(UnsupportedModelError, match="weight_dtype"):
+            compare_shape(BenchShape("lstm", 16, 16, 1, 2), CompareSettings(repeats=2, against=(), weight_dtype=extra[0]))

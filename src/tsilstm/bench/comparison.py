@@ -20,7 +20,7 @@ from tsilstm.bench.runners_tsilstm import (
 from tsilstm.bench.shapes import BenchShape, make_inputs, make_model
 from tsilstm.bench.speedups import add_speedups
 from tsilstm.bench.streaming import streamed
-from tsilstm.errors import InvalidParameterError, UnsupportedModelError
+from tsilstm.errors import InvalidParameterError, TsilstmError, UnsupportedModelError
 from tsilstm.validation import require_int
 
 ERROR_TOLERANCE = 1e-4  # acceptance: tsilstm fp32 outputs equal torch within 1e-4 (max abs error)
@@ -113,7 +113,9 @@ def _build_runners(
 ) -> tuple[dict[str, Runner], dict[str, dict[str, Any]], list[dict[str, str]], Runner | None]:
     """Runners by row label, the fixed fields of each row by label (impl, and weight_dtype for
     tsilstm rows or precision and any note for baselines), skipped impls with reasons, and the
-    torch fp32 runner (the error reference)."""
+    torch fp32 runner (the error reference). A tsilstm row at an extra weight dtype that the
+    runtime refuses for this shape is skipped with the runtime's reason (a suite goes on); at the
+    main weight dtype the error is raised."""
     model = make_model(shape, settings.seed)
     runners: dict[str, Runner] = {}
     fields: dict[str, dict[str, Any]] = {}
@@ -128,7 +130,13 @@ def _build_runners(
         if unavailable is not None:
             skipped.append({"impl": label, "reason": unavailable})
             continue
-        runners[label] = TsilstmRunner(model, schedule, settings.threads, dtype)
+        try:
+            runners[label] = TsilstmRunner(model, schedule, settings.threads, dtype)
+        except TsilstmError as error:  # e.g. a layer the kernel cannot serve at an extra dtype
+            if dtype == settings.weight_dtype:
+                raise
+            skipped.append({"impl": label, "reason": str(error)})
+            continue
         fields[label] = {"impl": _tsilstm_name(schedule), "weight_dtype": dtype}
     for name in settings.against:
         missing = missing_package(name)
