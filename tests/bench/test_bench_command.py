@@ -149,7 +149,9 @@ def test_weight_dtype_runs_tsilstm_at_that_type_against_the_int8_peers(dtype):
     result = CliRunner().invoke(cli, ["bench", "--hidden", "48", "--steps", "4", "--repeats", "2", "--auto",
                                       "--against", against, "--weight-dtype", dtype, "--json"])
     assert result.exit_code == 0, result.output + str(result.exception)
-    rows = {row["impl"]: row for row in json.loads(result.stdout)["results"]}
+    report = json.loads(result.stdout)
+    assert report["weight_dtype"] == dtype
+    rows = {row["impl"]: row for row in report["results"]}
     assert list(rows) == ["tsilstm-tsi", "tsilstm-conventional", "tsilstm-auto", *against.split(",")]
     for impl in ("tsilstm-tsi", "tsilstm-conventional", "tsilstm-auto"):
         assert rows[impl]["weight_dtype"] == dtype

@@ -244,6 +244,7 @@ def compare_shape(
         "shape": shape.as_dict(),
         "threads": settings.threads,
         "mode": "stream" if settings.stream else "sequence",
+        "weight_dtype": settings.weight_dtype,
         "repeats": repeats,
         "error_reference": reference_name,
         "error_tolerance": ERROR_TOLERANCE,
