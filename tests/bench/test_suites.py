@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tsilstm.accel.workloads import WORKLOADS
-from tsilstm.bench.suites import deepbench_entries, shortened_steps, suite_entries, workload
+from tsilstm.bench.suites import deepbench_entries, shortened_steps, streaming_entries, suite_entries, workload
 from tsilstm.errors import InvalidParameterError
 
 
@@ -60,7 +60,16 @@ def test_the_bench_modules_import_neither_torch_nor_onnxruntime():
 
     code = (
         "import sys, tsilstm.cli.bench_command, tsilstm.bench.suite_run, tsilstm.bench.results_markdown; "
-        "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime') if m in sys.modules))"
+        "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'openvino') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_streaming_entries_cover_small_lstm_and_gru_layers_at_batch_1():
+    entries = streaming_entries(calls=50)
+    assert [e.name for e in entries] == [f"stream-{c}-{h}-b1" for c in ("lstm", "gru") for h in (128, 256, 512)]
+    assert all(e.stream and e.shape.batch == 1 and e.shape.steps == 50 and not e.shortened for e in entries)
+    suite = suite_entries("deepbench")
+    assert [e.name for e in suite if e.stream] == [e.name for e in streaming_entries()]
+    assert not any(e.stream for e in deepbench_entries())

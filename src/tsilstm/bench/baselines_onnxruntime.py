@@ -108,9 +108,14 @@ def build_onnx_model(model: RecurrentModel) -> Any:
 
 class OnnxRuntimeRunner:
     """A model run by ONNX Runtime on ``threads`` intra-op threads; call with torch-layout numpy
-    arrays ``(x, h0, c0)`` and get ``(output, h_n, c_n)`` (c_n None for GRU)."""
+    arrays ``(x, h0, c0)`` and get ``(output, h_n, c_n)`` (c_n None for GRU). ``onnx_model`` replaces
+    the float graph built from ``model`` (e.g. a quantized one); with ``optimized_model_path`` the
+    session writes the graph it really runs (after its optimizations) to that file."""
 
-    def __init__(self, model: RecurrentModel, threads: int) -> None:
+    precision = "float32"
+
+    def __init__(self, model: RecurrentModel, threads: int, *, onnx_model: Any = None,
+                 optimized_model_path: str | None = None) -> None:
         import onnxruntime
 
         self.is_lstm = model.cell == "lstm"
@@ -119,7 +124,10 @@ class OnnxRuntimeRunner:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        serialized = build_onnx_model(model).SerializeToString()
+        if optimized_model_path is not None:
+            options.optimized_model_filepath = optimized_model_path
+            options.log_severity_level = 3  # no warning that the saved graph is specific to this machine
+        serialized = (build_onnx_model(model) if onnx_model is None else onnx_model).SerializeToString()
         self.session = onnxruntime.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])
         self.version = onnxruntime.__version__
 

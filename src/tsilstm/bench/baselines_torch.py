@@ -1,13 +1,15 @@
-"""torch baseline: ``torch.nn.LSTM`` / ``torch.nn.GRU`` holding a model's weights, run on
-``threads`` intra-op threads under ``torch.inference_mode``. torch is imported lazily."""
+"""torch baselines: ``torch.nn.LSTM`` / ``torch.nn.GRU`` holding a model's weights, and the same
+module dynamically quantized to int8 (``torch-int8``), run on ``threads`` intra-op threads under
+``torch.inference_mode``. torch is imported lazily."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from tsilstm.errors import UnsupportedModelError
+from tsilstm.errors import InternalError, UnsupportedModelError
 from tsilstm.model import RecurrentModel
 
 
@@ -42,17 +44,42 @@ def torch_module_from_model(model: RecurrentModel) -> Any:
     return module.eval()
 
 
-class TorchRunner:
-    """A torch module run on ``threads`` threads; call with numpy ``(x, h0, c0)`` (torch layout) and
-    get numpy ``(output, h_n, c_n)`` (c_n None for GRU)."""
+def quantized_torch_module(module: Any) -> Any:
+    """``module`` (a float ``torch.nn.LSTM``/``GRU``) after
+    ``torch.ao.quantization.quantize_dynamic(..., {nn.LSTM, nn.GRU}, dtype=torch.qint8)``: int8
+    weights (per tensor), activations quantized per call. quantize_dynamic swaps child modules only,
+    so the module is quantized inside a one-child container; the deprecation warning of the eager
+    quantization API is silenced (it is still the API users reach for)."""
+    import torch
 
-    def __init__(self, module: Any, threads: int) -> None:
+    if getattr(module, "proj_size", 0):
+        raise UnsupportedModelError(
+            f"proj_size={module.proj_size}: torch's dynamically quantized LSTM has no projection"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        holder = torch.ao.quantization.quantize_dynamic(
+            torch.nn.Sequential(module), {torch.nn.LSTM, torch.nn.GRU}, dtype=torch.qint8
+        )
+    quantized = holder[0]
+    if isinstance(quantized, (torch.nn.LSTM, torch.nn.GRU)):
+        raise InternalError(f"torch.ao.quantization.quantize_dynamic left the {type(module).__name__} in float32")
+    return quantized.eval()
+
+
+class TorchRunner:
+    """A torch module (float or dynamically quantized LSTM/GRU) run on ``threads`` threads; call with
+    numpy ``(x, h0, c0)`` (torch layout) and get numpy ``(output, h_n, c_n)`` (c_n None for GRU).
+    ``precision`` says what the module computes with."""
+
+    def __init__(self, module: Any, threads: int, precision: str = "float32") -> None:
         import torch
 
         self.torch = torch
         self.module = module
         self.threads = threads
-        self.is_lstm = isinstance(module, torch.nn.LSTM)
+        self.precision = precision
+        self.is_lstm = module.mode == "LSTM"  # float and quantized RNN modules both name their cell in .mode
         self.version = torch.__version__
         torch.set_num_threads(threads)
 

@@ -11,31 +11,48 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tsilstm.bench.baseline_catalog import DEFAULT_BASELINES, build_baseline, missing_package, parse_against
 from tsilstm.bench.harness import measure_interleaved, repeats_within_budget
 from tsilstm.bench.roofline import roofline
-from tsilstm.bench.runners_tsilstm import TSILSTM_SCHEDULES, TsilstmRunner, runtime_unavailable_reason
+from tsilstm.bench.runners_tsilstm import (
+    FLOAT32, TSILSTM_SCHEDULES, TsilstmRunner, runtime_unavailable_reason, tsilstm_weight_dtypes,
+)
 from tsilstm.bench.shapes import BenchShape, make_inputs, make_model
+from tsilstm.bench.speedups import add_speedups
 from tsilstm.bench.streaming import streamed
-from tsilstm.errors import InvalidParameterError, UnsupportedModelError
+from tsilstm.errors import InvalidParameterError, TsilstmError, UnsupportedModelError
 from tsilstm.validation import require_int
 
-BASELINES = ("torch", "onnxruntime")
-ERROR_TOLERANCE = 1e-4  # acceptance: tsilstm outputs equal torch within 1e-4 (fp32 max abs error)
+ERROR_TOLERANCE = 1e-4  # acceptance: tsilstm fp32 outputs equal torch within 1e-4 (max abs error)
+ERROR_TOLERANCE_BY_WEIGHT_DTYPE = {"float32": ERROR_TOLERANCE, "float16": 5e-3, "bfloat16": 1e-2, "int8": 1e-1}
+"""Largest max abs error vs torch fp32 a tsilstm row may show at each weight dtype: a check that
+the kernel computes the right thing (a wrong kernel errs by O(1)), not an accuracy claim: bf16 and
+int8 weights err by about 1e-3 and 1e-2 on the benchmark's unit-scale data."""
 ROOFLINE_SCHEDULES = ("conventional", "tsi")
 LONG_CALL_S = 0.05  # calls at least this long (10 x the 5 ms minimum sample) need no calibration round
 
 Runner = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], tuple]
 
 
+def error_tolerance(weight_dtype: str) -> float:
+    """The max abs error vs torch fp32 accepted for a tsilstm row with ``weight_dtype`` weights."""
+    if weight_dtype not in ERROR_TOLERANCE_BY_WEIGHT_DTYPE:
+        raise InvalidParameterError("weight_dtype", weight_dtype,
+                                    "one of " + ", ".join(ERROR_TOLERANCE_BY_WEIGHT_DTYPE) + " (an error tolerance is known)")
+    return ERROR_TOLERANCE_BY_WEIGHT_DTYPE[weight_dtype]
+
+
 @dataclass(frozen=True)
 class CompareSettings:
     """How to compare: baselines ``against``, ``threads``, at most ``repeats`` timed rounds (fewer
     when ``budget_s`` seconds per implementation would be exceeded, never fewer than 3), tsilstm
-    ``schedules`` to run, ``warmup`` calls, the weight/data ``seed``, ``prime``: an untimed call
-    of the same implementation right before each timed sample (see ``measure_interleaved``), and
-    ``stream``: feed every implementation one time step per call, state carried (``streaming``)."""
+    ``schedules`` to run with ``weight_dtype`` weights, and the tsi schedule again at each of
+    ``extra_tsi_weight_dtypes`` (rows labelled ``tsilstm-tsi-<dtype>``), ``warmup`` calls, the
+    weight/data ``seed``, ``prime``: an untimed call of the same implementation right before each
+    timed sample (see ``measure_interleaved``), and ``stream``: feed every implementation one time
+    step per call, state carried (``streaming``)."""
 
-    against: tuple[str, ...] = BASELINES
+    against: tuple[str, ...] = DEFAULT_BASELINES
     threads: int = 1
     repeats: int = 5
     schedules: tuple[str, ...] = ("tsi", "conventional")
@@ -44,6 +61,8 @@ class CompareSettings:
     seed: int = 0
     prime: bool = True
     stream: bool = False
+    weight_dtype: str = FLOAT32
+    extra_tsi_weight_dtypes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         parse_against(",".join(self.against))
@@ -53,16 +72,18 @@ class CompareSettings:
         for schedule in self.schedules:
             if schedule not in TSILSTM_SCHEDULES:
                 raise InvalidParameterError("schedules", schedule, "each one of " + ", ".join(TSILSTM_SCHEDULES))
+        known = tsilstm_weight_dtypes()
+        for dtype in (self.weight_dtype, *self.extra_tsi_weight_dtypes):
+            if dtype not in known:
+                raise InvalidParameterError("weight_dtype", dtype, "one of the kernel's weight types: " + ", ".join(known))
+            error_tolerance(dtype)
 
-
-def parse_against(text: str) -> tuple[str, ...]:
-    """The baselines named in a comma-separated list (``torch,onnxruntime``; empty: none); raises
-    naming ``--against`` and the known baselines for an unknown name."""
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    for name in names:
-        if name not in BASELINES:
-            raise InvalidParameterError("--against", name, "a comma-separated list of " + ", ".join(BASELINES))
-    return tuple(dict.fromkeys(names))
+    def tsilstm_rows(self) -> list[tuple[str, str, str]]:
+        """(label, schedule, weight dtype) of every tsilstm row: the schedules at ``weight_dtype``
+        (labelled ``tsilstm-<schedule>``), then tsi at each extra dtype (``tsilstm-tsi-<dtype>``)."""
+        rows = [(_tsilstm_name(schedule), schedule, self.weight_dtype) for schedule in self.schedules]
+        extras = dict.fromkeys(d for d in self.extra_tsi_weight_dtypes if d != self.weight_dtype)
+        return rows + [(f"{_tsilstm_name('tsi')}-{dtype}", "tsi", dtype) for dtype in extras]
 
 
 def max_abs_error(outputs: tuple, reference: tuple) -> float:
@@ -89,41 +110,52 @@ def _tsilstm_name(schedule: str) -> str:
 
 def _build_runners(
     shape: BenchShape, settings: CompareSettings
-) -> tuple[dict[str, Runner], list[dict[str, str]], Runner | None, dict[str, Any]]:
-    """Runners by impl name, skipped impls with reasons, the torch runner (error reference) and
-    plan summaries of the tsilstm runners."""
-    from tsilstm.bench.baselines_torch import TorchRunner, torch_module_from_model
-
+) -> tuple[dict[str, Runner], dict[str, dict[str, Any]], list[dict[str, str]], Runner | None]:
+    """Runners by row label, the fixed fields of each row by label (impl, and weight_dtype for
+    tsilstm rows or precision and any note for baselines), skipped impls with reasons, and the
+    torch fp32 runner (the error reference). A tsilstm row at an extra weight dtype that the
+    runtime refuses for this shape is skipped with the runtime's reason (a suite goes on); at the
+    main weight dtype the error is raised."""
     model = make_model(shape, settings.seed)
     runners: dict[str, Runner] = {}
+    fields: dict[str, dict[str, Any]] = {}
     skipped: list[dict[str, str]] = []
-    summaries: dict[str, Any] = {}
-    torch_runner = None
-    try:
-        torch_runner = TorchRunner(torch_module_from_model(model), settings.threads)
-    except ImportError:
-        reason = "torch is not installed (pip install 'tsilstm[torch]')"
-        if "torch" in settings.against:
-            skipped.append({"impl": "torch", "reason": reason})
-    unavailable = runtime_unavailable_reason()
-    for schedule in settings.schedules:
-        name = _tsilstm_name(schedule)
-        if unavailable is not None:
-            skipped.append({"impl": name, "reason": unavailable})
-            continue
-        runners[name] = TsilstmRunner(model, schedule, settings.threads)
-    if torch_runner is not None and "torch" in settings.against:
-        runners["torch"] = torch_runner
-    if "onnxruntime" in settings.against:
-        try:
-            from tsilstm.bench.baselines_onnxruntime import OnnxRuntimeRunner
+    torch_module = None
+    if missing_package("torch") is None:
+        from tsilstm.bench.baselines_torch import torch_module_from_model
 
-            runners["onnxruntime"] = OnnxRuntimeRunner(model, settings.threads)
-        except ImportError:
-            skipped.append({"impl": "onnxruntime", "reason": "onnx/onnxruntime is not installed (pip install 'tsilstm[onnx]')"})
+        torch_module = torch_module_from_model(model)
+    unavailable = runtime_unavailable_reason()
+    for label, schedule, dtype in settings.tsilstm_rows():
+        if unavailable is not None:
+            skipped.append({"impl": label, "reason": unavailable})
+            continue
+        try:
+            runners[label] = TsilstmRunner(model, schedule, settings.threads, dtype)
+        except TsilstmError as error:  # e.g. a layer the kernel cannot serve at an extra dtype
+            if dtype == settings.weight_dtype:
+                raise
+            skipped.append({"impl": label, "reason": str(error)})
+            continue
+        fields[label] = {"impl": _tsilstm_name(schedule), "weight_dtype": dtype}
+    for name in settings.against:
+        missing = missing_package(name)
+        if missing is not None:
+            skipped.append({"impl": name, "reason": str(missing)})
+            continue
+        try:
+            runner = build_baseline(name, model, settings.threads, torch_module)
         except UnsupportedModelError as error:
-            skipped.append({"impl": "onnxruntime", "reason": str(error)})
-    return runners, skipped, torch_runner, summaries
+            skipped.append({"impl": name, "reason": str(error)})
+            continue
+        runners[name] = runner
+        fields[name] = {"impl": name, "precision": runner.precision}
+        if getattr(runner, "note", None):
+            fields[name]["note"] = runner.note
+    torch_runner = runners.get("torch")
+    if torch_runner is None and torch_module is not None:
+        torch_runner = build_baseline("torch", model, settings.threads, torch_module)
+    return runners, fields, skipped, torch_runner
 
 
 def _reference_outputs(shape: BenchShape, settings: CompareSettings, torch_runner: Runner | None, x, h0, c0) -> tuple[tuple, str]:
@@ -154,9 +186,10 @@ def compare_shape(
     reference), and for tsilstm rows the roofline bound at ``bandwidth_bytes_per_s``."""
     load_before = _load_average()
     x, h0, c0 = make_inputs(shape, settings.seed)
-    runners, skipped, torch_runner, summaries = _build_runners(shape, settings)
+    runners, fields, skipped, torch_runner = _build_runners(shape, settings)
     reference, reference_name = _reference_outputs(shape, settings, torch_runner, x, h0, c0)
     tsilstm_runners = {name: runner for name, runner in runners.items() if isinstance(runner, TsilstmRunner)}
+    summaries: dict[str, dict[str, Any]] = {}
     if settings.stream:  # the reference ran the whole sequence in one call: streaming must equal it
         runners = {name: streamed(runner) for name, runner in runners.items()}
     errors: dict[str, float] = {}
@@ -183,18 +216,19 @@ def compare_shape(
         warmup = settings.warmup if min(first_call_s.values()) < LONG_CALL_S else 0
         stats = measure_interleaved(calls, repeats, warmup=warmup, on_round=on_round, prime=settings.prime)
         for name in runners:
-            row: dict[str, Any] = {"impl": name, **stats[name].per_step_ms(shape.steps)}
+            row: dict[str, Any] = {**fields[name], "label": name, **stats[name].per_step_ms(shape.steps)}
             if settings.stream:  # one step per call
                 row["ms_per_call"] = row["ms_per_step"]
             row["repeats"] = len(stats[name].samples_s)
             row["calls_per_sample"] = stats[name].calls_per_sample
             row["max_abs_error"] = errors[name]
-            if name.startswith("tsilstm-"):
-                row["error_within_tolerance"] = errors[name] <= ERROR_TOLERANCE
+            if name in tsilstm_runners:
+                row["error_tolerance"] = error_tolerance(row["weight_dtype"])
+                row["error_within_tolerance"] = errors[name] <= row["error_tolerance"]
                 row["schedule_ran"] = _schedule_ran(summaries.get(name))
                 row["plan_summary"] = summaries[name]["plan_summary"]
             results.append(row)
-    _add_speedups(results)
+    add_speedups(results)
     rooflines = {}
     if bandwidth_bytes_per_s:
         ran = {row["schedule_ran"] for row in results if row.get("schedule_ran")}
@@ -202,7 +236,7 @@ def compare_shape(
         rooflines = {s: roofline(s, shape, bandwidth_bytes_per_s, llc_bytes).as_dict() for s in names}
         for row in results:
             ran = row.get("schedule_ran")
-            if ran in rooflines:
+            if ran in rooflines and row["weight_dtype"] == FLOAT32:  # the rooflines count fp32 weight bytes
                 bound = rooflines[ran]["roofline_ms_per_step"]
                 row["roofline_ms_per_step"] = bound
                 row["roofline_fraction"] = bound / row["ms_per_step"] if row["ms_per_step"] > 0 else None
@@ -210,6 +244,7 @@ def compare_shape(
         "shape": shape.as_dict(),
         "threads": settings.threads,
         "mode": "stream" if settings.stream else "sequence",
+        "weight_dtype": settings.weight_dtype,
         "repeats": repeats,
         "error_reference": reference_name,
         "error_tolerance": ERROR_TOLERANCE,
@@ -226,22 +261,3 @@ def _load_average() -> float | None:
         return os.getloadavg()[0]
     except (OSError, AttributeError):
         return None
-
-
-def _add_speedups(results: list[dict[str, Any]]) -> None:
-    """Speedups from the medians (the reported figures) and, as a check on a loaded machine, from
-    each implementation's fastest round (``..._best_rounds``)."""
-    by_name = {row["impl"]: row["ms_per_step"] for row in results}
-    baselines = {name: by_name[name] for name in BASELINES if name in by_name}
-    fastest = min(baselines.values()) if baselines else None
-    best_baseline = min((row["ms_per_step_min"] for row in results if row["impl"] in BASELINES), default=None)
-    conventional = by_name.get("tsilstm-conventional")
-    for row in results:
-        ms = row["ms_per_step"]
-        row["speedup_vs_fastest_baseline"] = fastest / ms if fastest and ms > 0 else None
-        best = row["ms_per_step_min"]
-        row["speedup_vs_fastest_baseline_best_rounds"] = best_baseline / best if best_baseline and best > 0 else None
-        for name, baseline_ms in baselines.items():
-            row[f"speedup_vs_{name}"] = baseline_ms / ms if ms > 0 else None
-        if row["impl"].startswith("tsilstm-") and conventional and row["impl"] != "tsilstm-conventional":
-            row["speedup_vs_tsilstm_conventional"] = conventional / ms if ms > 0 else None

@@ -3,12 +3,22 @@ same model description (hence the same weights) as the torch and ONNX Runtime ba
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from tsilstm.model import RecurrentModel
 
 TSILSTM_SCHEDULES = ("tsi", "conventional", "auto")
+FLOAT32 = "float32"  # the weight dtype of the reference and of the float peers
+
+
+def tsilstm_weight_dtypes() -> tuple[str, ...]:
+    """The element types the native kernel packs recurrent weights in (``kernel_abi.WEIGHT_DTYPES``,
+    e.g. float32, bfloat16, int8); just float32 when the runtime is not available."""
+    try:
+        from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
+    except ImportError:
+        return (FLOAT32,)
+    return tuple(WEIGHT_DTYPES)
 
 
 def runtime_unavailable_reason() -> str | None:
@@ -21,16 +31,18 @@ def runtime_unavailable_reason() -> str | None:
 
 
 class TsilstmRunner:
-    """``tsilstm.LSTM`` / ``tsilstm.GRU`` ``.from_model(model, schedule=..., threads=...)``; call with
-    numpy ``(x, h0, c0)`` (torch layout) and get numpy ``(output, h_n, c_n)``."""
+    """``tsilstm.LSTM`` / ``tsilstm.GRU`` ``.from_model(model, schedule=..., threads=...,
+    weight_dtype=...)``; call with numpy ``(x, h0, c0)`` (torch layout) and get numpy
+    ``(output, h_n, c_n)``."""
 
-    def __init__(self, model: RecurrentModel, schedule: str, threads: int) -> None:
+    def __init__(self, model: RecurrentModel, schedule: str, threads: int, weight_dtype: str = FLOAT32) -> None:
         from tsilstm.runtime import GRU, LSTM
 
         self.schedule = schedule
+        self.weight_dtype = weight_dtype
         self.is_lstm = model.cell == "lstm"
         module_class = LSTM if self.is_lstm else GRU
-        self.module = module_class.from_model(model, schedule=schedule, threads=threads)
+        self.module = module_class.from_model(model, schedule=schedule, threads=threads, weight_dtype=weight_dtype)
 
     def __call__(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Run the sequence ``x`` (T, N, X) from states ``h0``/``c0`` (L*D, N, H)."""

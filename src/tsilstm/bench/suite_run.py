@@ -4,6 +4,7 @@ targets are judged by (geometric-mean speedup, slowest shape under "auto")."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -14,6 +15,7 @@ import numpy as np
 import tsilstm
 from tsilstm.bench.bandwidth import measure_read_bandwidth
 from tsilstm.bench.baselines_onnxruntime import onnxruntime_version
+from tsilstm.bench.baselines_openvino import openvino_version
 from tsilstm.bench.baselines_torch import torch_version
 from tsilstm.bench.comparison import CompareSettings, compare_shape
 from tsilstm.bench.machine import describe_machine
@@ -21,16 +23,17 @@ from tsilstm.bench.suites import SuiteEntry
 
 LARGE_HIDDEN = 1536  # speed target: geometric-mean speedup over the DeepBench shapes with hidden >= 1536
 AUTO_FLOOR = 0.9  # speed target: no shape slower than 0.9 x the faster baseline with schedule="auto"
-TSILSTM_IMPLS = ("tsilstm-tsi", "tsilstm-conventional", "tsilstm-auto")
+AUTO_WITHIN_BEST = 0.9  # auto within 10 % of the faster fixed schedule (tsi or conventional) at every shape
 
 
 def versions() -> dict[str, str | None]:
-    """Versions of tsilstm, numpy, torch and onnxruntime (None: not installed)."""
+    """Versions of tsilstm, numpy, torch, onnxruntime and openvino (None: not installed)."""
     return {
         "tsilstm": tsilstm.__version__,
         "numpy": np.__version__,
         "torch": torch_version(),
         "onnxruntime": onnxruntime_version(),
+        "openvino": openvino_version(),
     }
 
 
@@ -53,26 +56,43 @@ def geometric_mean(values: Sequence[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def _row(entry: dict[str, Any], impl: str) -> dict[str, Any] | None:
-    return next((row for row in entry["results"] if row["impl"] == impl), None)
+def result_row(entry: dict[str, Any], label: str) -> dict[str, Any] | None:
+    """The row labelled ``label`` (``impl`` in results without labels) of a suite entry, or None."""
+    return next((row for row in entry["results"] if row.get("label", row["impl"]) == label), None)
+
+
+def tsilstm_labels(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """The labels of the tsilstm rows over ``entries``, in order of first appearance
+    (``tsilstm-tsi``, ``tsilstm-conventional``, ``tsilstm-auto``, ``tsilstm-tsi-bfloat16``, ...)."""
+    labels = (row.get("label", row["impl"]) for entry in entries for row in entry["results"] if row["impl"].startswith("tsilstm-"))
+    return list(dict.fromkeys(labels))
 
 
 def summarize_suite(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per tsilstm impl: geometric-mean speedup against the faster baseline over the shapes with
-    hidden >= 1536 and over all shapes, the slowest shape's speedup, the shapes below 0.9 x, and
-    the largest max_abs_error (and how many rows exceed the tolerance)."""
+    """Per tsilstm row label: geometric-mean speedup against the faster float32 baseline over the
+    shapes with hidden >= 1536 and over all shapes, the slowest shape's speedup, the shapes below
+    0.9 x, the geometric-mean speedup against the faster int8 peer over hidden >= 1536 (when int8
+    peers ran), for ``auto`` how it fares against the faster fixed schedule (geomean, worst shape,
+    shapes more than 10 % slower), and the largest max_abs_error (and how many rows exceed their
+    tolerance)."""
     summary: dict[str, Any] = {}
-    for impl in TSILSTM_IMPLS:
+    for label in tsilstm_labels(entries):
         large, every, below, worst_error, over_tolerance = [], [], [], 0.0, 0
         large_best: list[float] = []
+        large_int8: list[float] = []
+        versus_best: list[tuple[float, str]] = []
         slowest: tuple[float, str] | None = None
         for entry in entries:
-            row = _row(entry, impl)
+            row = result_row(entry, label)
             if row is None:
                 continue
             worst_error = max(worst_error, row["max_abs_error"])
             over_tolerance += 0 if row.get("error_within_tolerance", True) else 1
+            if row.get("speedup_vs_best_tsilstm_schedule") is not None:
+                versus_best.append((row["speedup_vs_best_tsilstm_schedule"], entry["name"]))
             speedup = row.get("speedup_vs_fastest_baseline")
+            if entry["shape"]["hidden"] >= LARGE_HIDDEN and row.get("speedup_vs_fastest_int8_baseline"):
+                large_int8.append(row["speedup_vs_fastest_int8_baseline"])
             if speedup is None:
                 continue
             every.append(speedup)
@@ -86,7 +106,7 @@ def summarize_suite(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 slowest = (speedup, entry["name"])
         if not every and worst_error == 0.0 and over_tolerance == 0:
             continue
-        summary[impl] = {
+        summary[label] = {
             "geomean_speedup_hidden_ge_1536": geometric_mean(large),
             "shapes_hidden_ge_1536": len(large),
             "geomean_speedup_hidden_ge_1536_best_rounds": geometric_mean(large_best),
@@ -94,9 +114,18 @@ def summarize_suite(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "min_speedup": slowest[0] if slowest else None,
             "min_speedup_shape": slowest[1] if slowest else None,
             "shapes_below_0_9": below,
+            "geomean_speedup_vs_int8_baselines_hidden_ge_1536": geometric_mean(large_int8),
             "max_abs_error": worst_error,
             "rows_over_error_tolerance": over_tolerance,
         }
+        if versus_best:
+            worst = min(versus_best)
+            summary[label].update({
+                "geomean_vs_best_tsilstm_schedule": geometric_mean([ratio for ratio, _ in versus_best]),
+                "min_vs_best_tsilstm_schedule": worst[0],
+                "min_vs_best_tsilstm_schedule_shape": worst[1],
+                "shapes_more_than_10pct_slower_than_best_schedule": [n for r, n in versus_best if r < AUTO_WITHIN_BEST],
+            })
     return summary
 
 
@@ -131,10 +160,11 @@ def run_suite(
         if on_entry is not None:
             on_entry(index, len(entries), entry.name)
         result = compare_shape(
-            entry.shape, settings, bandwidth_bytes_per_s=context["bandwidth_gbs"] * 1e9, llc_bytes=llc_bytes,
+            entry.shape, dataclasses.replace(settings, stream=entry.stream), bandwidth_bytes_per_s=context["bandwidth_gbs"] * 1e9, llc_bytes=llc_bytes,
             on_round=on_round,
         )
-        results.append({"name": entry.name, "full_steps": entry.full_steps, "shortened": entry.shortened, **result})
+        results.append({"name": entry.name, "full_steps": entry.full_steps, "shortened": entry.shortened,
+                        "stream": entry.stream, **result})
     after = measure_read_bandwidth(settings.threads)
     best_gbs = max(context["bandwidth_gbs"], after.best_gbs)
     for result in results:
@@ -155,8 +185,11 @@ def run_suite(
             "budget_s_per_impl": settings.budget_s,
             "against": list(settings.against),
             "schedules": list(settings.schedules),
+            "weight_dtype": settings.weight_dtype,
+            "extra_tsi_weight_dtypes": list(settings.extra_tsi_weight_dtypes),
             "seed": settings.seed,
         },
         "entries": results,
-        "summary": summarize_suite(results),
+        "summary": summarize_suite([result for result in results if not result["stream"]]),
+        "summary_stream": summarize_suite([result for result in results if result["stream"]]),
     }

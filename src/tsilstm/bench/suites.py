@@ -6,6 +6,10 @@ The suite shortens the GRU sequences (up to 1500 steps) by ``GRU_STEPS_DIVISOR``
 suite finishes in minutes on 2 cores: time per step is what is compared, and it hardly depends on
 the sequence length once it is more than a few dozen steps. Each entry keeps its DeepBench length
 (``full_steps``) and the report says when it ran shorter.
+
+The suite also has streaming entries (``stream``): the small layers of deployed models (speech
+enhancement, VAD, OCR: hidden ``STREAM_HIDDEN_SIZES``, batch 1) fed one time step per call with
+their state carried, ``STREAM_SUITE_CALLS`` calls.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from tsilstm.errors import InvalidParameterError
 
 GRU_STEPS_DIVISOR = 8  # suite time on 2 cores: 1500 -> 188 steps, 187 -> 24 steps
 SUITES = ("deepbench",)
+STREAM_HIDDEN_SIZES = (128, 256, 512)  # hidden units of the suite's streaming entries (LSTM and GRU, batch 1)
+STREAM_SUITE_CALLS = 100  # one-step calls per streaming sequence (time per call barely depends on it)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class SuiteEntry:
     name: str
     shape: BenchShape
     full_steps: int
+    stream: bool = False
 
     @property
     def shortened(self) -> bool:
@@ -53,11 +60,21 @@ def deepbench_entries(gru_steps_divisor: int = GRU_STEPS_DIVISOR) -> tuple[Suite
     return tuple(entries)
 
 
+def streaming_entries(calls: int = STREAM_SUITE_CALLS) -> tuple[SuiteEntry, ...]:
+    """One-step-per-call entries (``stream-<cell>-<hidden>-b1``): LSTM then GRU at each of
+    ``STREAM_HIDDEN_SIZES``, input = hidden, batch 1, ``calls`` calls."""
+    return tuple(
+        SuiteEntry(f"stream-{cell}-{h}-b1", BenchShape(cell, h, h, 1, calls), calls, stream=True)
+        for cell in ("lstm", "gru") for h in STREAM_HIDDEN_SIZES
+    )
+
+
 def suite_entries(suite: str, gru_steps_divisor: int = GRU_STEPS_DIVISOR) -> tuple[SuiteEntry, ...]:
-    """The entries of the named suite; raises naming ``suite`` and the known suites."""
+    """The entries of the named suite (DeepBench, then the streaming entries); raises naming
+    ``suite`` and the known suites."""
     if suite != "deepbench":
         raise InvalidParameterError("suite", suite, "one of " + ", ".join(SUITES))
-    return deepbench_entries(gru_steps_divisor)
+    return deepbench_entries(gru_steps_divisor) + streaming_entries()
 
 
 def workload(name: str) -> SuiteEntry:

@@ -1,5 +1,6 @@
-"""``tsilstm bench``: tsilstm's schedules against torch and ONNX Runtime, side by side in one process
-(one shape, a named workload, or the DeepBench suite written to benchmarks/RESULTS.md)."""
+"""``tsilstm bench``: tsilstm's schedules against torch, ONNX Runtime, their int8 forms and OpenVINO,
+side by side in one process (one shape, a named workload, or the DeepBench suite written to
+benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.markup import escape
 from rich.table import Table
 
-from tsilstm.bench.comparison import BASELINES, CompareSettings, compare_shape
+from tsilstm.bench.baseline_catalog import BASELINES, DEFAULT_BASELINES, FLOAT32_BASELINES, INT8_BASELINES, missing_package
+from tsilstm.bench.comparison import CompareSettings, compare_shape
+from tsilstm.bench.runners_tsilstm import FLOAT32, tsilstm_weight_dtypes
 from tsilstm.bench.shapes import BenchShape
 from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
@@ -25,6 +28,8 @@ DEFAULT_RESULTS_PATH = Path("benchmarks") / "RESULTS.md"
 SUITE_BUDGET_S = 3.0  # timed seconds per implementation and workload in the suite (keeps it < 20 min on 2 cores)
 SUITE_MAX_REPEATS = 15  # cheap workloads get many rounds (their medians suffer most from other processes)
 STREAM_CALLS = 200  # calls of one step each in a --stream run (per timed sample)
+SUITE_BASELINES = FLOAT32_BASELINES + INT8_BASELINES  # the suite's --against when not given
+WEIGHT_DTYPES = tsilstm_weight_dtypes()  # the kernel's weight types (float32, bfloat16, int8, ...)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -39,8 +44,13 @@ STREAM_CALLS = 200  # calls of one step each in a --stream run (per timed sample
 @click.option("--layers", type=POSITIVE_INT, default=1, show_default=True, help="Stacked layers.")
 @click.option("--proj-size", type=NON_NEGATIVE_INT, default=0, show_default=True, help="LSTM projection size (0: none).")
 @click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
-@click.option("--against", type=CommaListType(click.Choice(BASELINES)), default=",".join(BASELINES), show_default=True,
-              help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none).")
+@click.option("--against", type=CommaListType(click.Choice(BASELINES)), default=",".join(DEFAULT_BASELINES), show_default=True,
+              help="Comma-separated baselines: " + ", ".join(BASELINES) + " (empty: none; the suite's default adds "
+              + ", ".join(INT8_BASELINES) + ").")
+@click.option("--weight-dtype", type=click.Choice(WEIGHT_DTYPES), default=FLOAT32, show_default=True,
+              help="Element type of tsilstm's recurrent weights (one shape or workload).")
+@click.option("--weight-dtypes", type=CommaListType(click.Choice(WEIGHT_DTYPES)), default=None,
+              help="Suite: weight types tsi also runs at, besides float32 [default: " + ",".join(WEIGHT_DTYPES) + "].")
 @click.option("--threads", type=POSITIVE_INT, default=None, help="Threads of every implementation [default: all usable cores].")
 @click.option("--repeats", type=POSITIVE_INT, default=None, help="Timed interleaved rounds [default: 10; suite: at most 15, fewer for big shapes].")
 @click.option("--auto/--no-auto", "with_auto", default=None, help="Also run schedule='auto' [default: only in a suite].")
@@ -59,11 +69,13 @@ def bench(
     workload: str | None, suite: str | None, hidden: int | None, input_size: int | None, batch: int | None,
     steps: int | None, cell: str | None, layers: int, proj_size: int, bidirectional: bool, against: tuple[str, ...], threads: int | None,
     repeats: int | None, with_auto: bool | None, seed: int, gru_steps_divisor: int, output_path: Path, stream: bool,
-    as_json: bool, onnx_path: Path | None = None, feeds: str = "auto",
+    as_json: bool, onnx_path: Path | None = None, feeds: str = "auto", weight_dtype: str = FLOAT32,
+    weight_dtypes: tuple[str, ...] | None = None,
 ) -> None:
-    """Time tsilstm (tsi and conventional schedules) against torch and ONNX Runtime in one process, on
-    the same data and thread count; report ms per step, spread, speedups, errors vs torch, the
-    measured read bandwidth and the roofline of each schedule."""
+    """Time tsilstm (tsi and conventional schedules, weights of --weight-dtype) against torch, ONNX
+    Runtime, their dynamically quantized int8 forms and OpenVINO in one process, on the same data and
+    thread count; report ms per step, spread, speedups, errors vs torch fp32, the measured read
+    bandwidth and the roofline of each schedule."""
     explicit = {"--hidden": hidden, "--input": input_size, "--batch": batch, "--steps": steps, "--cell": cell}
     given = [name for name, value in explicit.items() if value is not None]
     given += [name for name, changed in (("--layers", layers != 1), ("--proj-size", proj_size != 0), ("--bidirectional", bidirectional)) if changed]
@@ -73,8 +85,17 @@ def bench(
         raise click.UsageError("--workload and --suite are exclusive")
     if stream and suite:
         raise click.UsageError("--stream runs one shape or workload; the suite has its own streaming rows")
+    if suite and weight_dtype != FLOAT32:
+        raise click.UsageError("--weight-dtype sets one run's weight type; the suite takes --weight-dtypes")
+    if weight_dtypes is not None and not suite:
+        raise click.UsageError("--weight-dtypes is for --suite; one shape or workload takes --weight-dtype")
     threads = threads or usable_cores()
+    against_given = click.get_current_context().get_parameter_source("against") != click.core.ParameterSource.DEFAULT
+    if suite and not against_given:
+        against = SUITE_BASELINES
     against = tuple(dict.fromkeys(against))
+    if against_given:
+        _require_baseline_packages(against)
     if onnx_path is not None:
         from tsilstm.cli.bench_onnx_report import run_onnx_bench
 
@@ -88,6 +109,7 @@ def bench(
             against=against, threads=threads, repeats=repeats or SUITE_MAX_REPEATS,
             schedules=("tsi", "conventional") + (("auto",) if with_auto is not False else ()),
             budget_s=SUITE_BUDGET_S, seed=seed,
+            extra_tsi_weight_dtypes=tuple(d for d in (WEIGHT_DTYPES if weight_dtypes is None else weight_dtypes) if d != FLOAT32),
         )
         _run_suite(suite, settings, gru_steps_divisor, output_path, as_json)
         return
@@ -101,8 +123,18 @@ def bench(
     settings = CompareSettings(
         against=against, threads=threads, repeats=repeats or 10,
         schedules=("tsi", "conventional") + (("auto",) if with_auto or stream else ()), seed=seed, stream=stream,
+        weight_dtype=weight_dtype,
     )
     _run_one(shape, settings, as_json)
+
+
+def _require_baseline_packages(against: tuple[str, ...]) -> None:
+    """Fail (exit 2, naming --against and the extra to install) when a baseline asked for explicitly
+    lacks its package; a default baseline whose package is missing is only reported as not run."""
+    for name in against:
+        missing = missing_package(name)
+        if missing is not None:
+            raise click.BadParameter(f"{name}: {missing}", param_hint="'--against'")
 
 
 def _progress() -> Progress:
@@ -137,15 +169,15 @@ def _run_one(shape: BenchShape, settings: CompareSettings, as_json: bool) -> Non
 def _exit_on_error_mismatch(rows: list[dict[str, Any]]) -> None:
     bad = [row for row in rows if row.get("error_within_tolerance") is False]
     if bad:
-        names = ", ".join(f"{row['impl']} ({row['max_abs_error']:.2e})" for row in bad)
+        names = ", ".join(f"{row.get('label', row['impl'])} ({row['max_abs_error']:.2e} > {row.get('error_tolerance', 1e-4):.0e})" for row in bad)
         click.echo(f"error: outputs differ from the reference by more than the tolerance: {names}", err=True)
         sys.exit(1)
 
 
 def _wide_console() -> Console:
-    """A stdout console at least 132 columns wide, so the result tables never truncate the figures."""
+    """A stdout console at least 150 columns wide, so the result tables never truncate the figures."""
     console = Console()
-    return console if console.width >= 132 else Console(width=132)
+    return console if console.width >= 150 else Console(width=150)
 
 
 def _print_table(report: dict[str, Any]) -> None:
@@ -159,24 +191,38 @@ def _print_table(report: dict[str, Any]) -> None:
         f"{machine['cpu_model']}, read bandwidth {report['bandwidth_gbs']:.1f} GB/s (measured now)"
     )
     table = Table(title="streaming: one step per call, state carried (ms/step = ms per call)" if report.get("mode") == "stream" else None)
-    for column in ("impl", "ms/step (median)", "min..max", "IQR", "vs faster baseline", "vs conventional", "max abs error",
-                   "roofline ms/step", "% of roofline"):
-        table.add_column(column, justify="left" if column == "impl" else "right", no_wrap=column == "impl")
+    with_int8 = any(row.get("speedup_vs_fastest_int8_baseline") is not None for row in report["results"])
+    columns = ["impl", "weights", "ms/step (median)", "min..max", "IQR", "vs faster fp32 baseline"]
+    columns += ["vs faster int8 peer"] if with_int8 else []
+    columns += ["vs conventional", "max abs error", "roofline ms/step", "% of roofline"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("impl", "weights") else "right", no_wrap=column == "impl")
+    fmt_x = lambda value: "-" if value is None else f"{value:.2f}x"  # noqa: E731
     for row in report["results"]:
-        speedup = row.get("speedup_vs_fastest_baseline")
         fraction = row.get("roofline_fraction")
-        table.add_row(
-            row["impl"] + (f" ({row['schedule_ran']})" if row.get("schedule_ran") and row["impl"] != f"tsilstm-{row['schedule_ran']}" else ""),
+        ran = row.get("schedule_ran")
+        cells = [
+            row.get("label", row["impl"]) + (f" ({ran})" if ran and row["impl"] != f"tsilstm-{ran}" else ""),
+            row.get("weight_dtype") or row.get("precision", ""),
             f"{row['ms_per_step']:.4f}",
             f"{row['ms_per_step_min']:.4f}..{row['ms_per_step_max']:.4f}",
             f"{row['ms_per_step_iqr']:.4f}",
-            "-" if speedup is None else f"{speedup:.2f}x",
-            "-" if row.get("speedup_vs_tsilstm_conventional") is None else f"{row['speedup_vs_tsilstm_conventional']:.2f}x",
+            fmt_x(row.get("speedup_vs_fastest_baseline")),
+        ]
+        cells += [fmt_x(row.get("speedup_vs_fastest_int8_baseline"))] if with_int8 else []
+        cells += [
+            fmt_x(row.get("speedup_vs_tsilstm_conventional")),
             f"{row['max_abs_error']:.2e}",
             "-" if "roofline_ms_per_step" not in row else f"{row['roofline_ms_per_step']:.4f}",
             "-" if fraction is None else f"{fraction:.0%}",
-        )
+        ]
+        table.add_row(*(escape(cell) for cell in cells))
     console.print(table)
+    for row in report["results"]:
+        if row.get("speedup_vs_best_tsilstm_schedule") is not None:
+            console.print(f"{row['label']}: {row['speedup_vs_best_tsilstm_schedule']:.2f}x the faster fixed schedule (tsi, conventional)")
+        if row.get("note"):
+            console.print(f"{escape(row['label'])}: {escape(row['note'])}")
     for name, bound in report["roofline"].items():
         note = " (W_h fits in the LLC: the DRAM roofline does not bind)" if bound["weights_fit_in_llc"] else ""
         console.print(f"roofline {name}: {bound['roofline_bytes_per_step'] / 2**20:.1f} MiB/step -> "
@@ -220,14 +266,23 @@ def _run_suite(suite: str, settings: CompareSettings, gru_steps_divisor: int, ou
 
 def _print_suite_summary(result: dict[str, Any]) -> None:
     console = _wide_console()
-    table = Table(title=f"{result['suite']}: speedup against the faster of torch and ONNX Runtime")
-    for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", "below 0.9x", "max abs error"):
-        table.add_column(column)
-    for impl, s in result["summary"].items():
-        fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
-        table.add_row(
-            impl, fmt(s["geomean_speedup_hidden_ge_1536"]), fmt(s["geomean_speedup_all"]),
-            f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_0_9"])),
-            f"{s['max_abs_error']:.2e}",
-        )
-    console.print(table)
+    fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
+    for title, summary in ((f"{result['suite']}: speedup against the faster of torch and ONNX Runtime", result["summary"]),
+                           ("streaming rows (one step per call)", result.get("summary_stream") or {})):
+        if not summary:
+            continue
+        table = Table(title=title)
+        for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", "below 0.9x",
+                       "vs int8 peers, hidden >= 1536", "auto / best schedule (worst)", "max abs error"):
+            table.add_column(column, no_wrap=column == "tsilstm")
+        for label, s in summary.items():
+            worst = s.get("min_vs_best_tsilstm_schedule")
+            table.add_row(
+                label, fmt(s["geomean_speedup_hidden_ge_1536"]), fmt(s["geomean_speedup_all"]),
+                f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_0_9"])),
+                fmt(s.get("geomean_speedup_vs_int8_baselines_hidden_ge_1536")),
+                "-" if worst is None else f"{fmt(s['geomean_vs_best_tsilstm_schedule'])} ({fmt(worst)} "
+                f"{s['min_vs_best_tsilstm_schedule_shape']})",
+                f"{s['max_abs_error']:.2e}",
+            )
+        console.print(table)
