@@ -111,8 +111,8 @@ def test_summarize_suite_geometric_means_and_floor():
     assert summary["tsilstm-tsi"]["geomean_speedup_hidden_ge_1536"] == pytest.approx(2.0)
     assert summary["tsilstm-tsi"]["shapes_hidden_ge_1536"] == 2
     assert summary["tsilstm-tsi"]["geomean_speedup_all"] == pytest.approx(2.0 ** (1 / 3))
-    assert summary["tsilstm-tsi"]["shapes_below_0_9"] == ["small"]
-    assert summary["tsilstm-auto"]["shapes_below_0_9"] == []
+    assert summary["tsilstm-tsi"]["shapes_below_floor"] == ["small"]
+    assert summary["tsilstm-auto"]["shapes_below_floor"] == []
     assert summary["tsilstm-auto"]["min_speedup_shape"] == "small"
     assert summary["tsilstm-auto"]["rows_over_error_tolerance"] == 1
     assert "tsilstm-conventional" not in summary

@@ -19,6 +19,7 @@ from tsilstm.bench.baseline_catalog import BASELINES, DEFAULT_BASELINES, FLOAT32
 from tsilstm.bench.comparison import CompareSettings, compare_shape
 from tsilstm.bench.runners_tsilstm import FLOAT32, tsilstm_weight_dtypes
 from tsilstm.bench.shapes import BenchShape
+from tsilstm.bench.suite_run import AUTO_FLOOR
 from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
 from tsilstm.cli.param_types import FEEDS, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME, CommaListType
@@ -272,14 +273,14 @@ def _print_suite_summary(result: dict[str, Any]) -> None:
         if not summary:
             continue
         table = Table(title=title)
-        for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", "below 0.9x",
+        for column in ("tsilstm", "geomean, hidden >= 1536", "geomean, all", "slowest shape", f"below {AUTO_FLOOR}x",
                        "vs int8 peers, hidden >= 1536", "auto / best schedule (worst)", "max abs error"):
             table.add_column(column, no_wrap=column == "tsilstm")
         for label, s in summary.items():
             worst = s.get("min_vs_best_tsilstm_schedule")
             table.add_row(
                 label, fmt(s["geomean_speedup_hidden_ge_1536"]), fmt(s["geomean_speedup_all"]),
-                f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_0_9"])),
+                f"{fmt(s['min_speedup'])} {s['min_speedup_shape'] or ''}", str(len(s["shapes_below_floor"])),
                 fmt(s.get("geomean_speedup_vs_int8_baselines_hidden_ge_1536")),
                 "-" if worst is None else f"{fmt(s['geomean_vs_best_tsilstm_schedule'])} ({fmt(worst)} "
                 f"{s['min_vs_best_tsilstm_schedule_shape']})",
