@@ -50,9 +50,9 @@ def test_python_side_time_does_not_grow_with_steps() -> None:
         def __getattr__(self, name):  # type: ignore[no-untyped-def]
             return getattr(kernel, name)
 
-        def run_direction(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            calls.append(kwargs["steps"])
-            kernel.run_direction(**kwargs)
+        def run_direction(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            calls.append(args[1] if len(args) > 1 else kwargs["steps"])  # batch, steps, ... by position
+            kernel.run_direction(*args, **kwargs)
 
     module = tsilstm.LSTM(8, 32, num_layers=2, bidirectional=True, schedule="tsi", threads=1, seed=0)
     original = execution.kernel_module

@@ -64,15 +64,23 @@ def run_packed(
     return y, h_last, c_last
 
 
-def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int) -> dict[str, object]:
+STATIC_ARGUMENTS = ("cell", "hidden", "recurrent", "proj", "tile", "threads", "period", "ops", "op_start", "weights",
+                    "input", "wx", "xoff", "bias_x", "bias_h", "isa", "weight_dtype", "variant", "activations", "clip",
+                    "input_forget", "peepholes", "input_weight_dtype")
+"""The kernel's arguments that do not change from call to call, in its order after the per-call
+ones (batch, steps, k_first, k_last, x, h0, y, c): passed by position, they parse much faster."""
+
+
+def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int) -> tuple[object, ...]:
     """The kernel arguments that do not change from call to call for ``packed`` run with
-    ``schedule`` on ``isa`` and ``threads`` (kept with the packed direction: a call only adds its data)."""
+    ``schedule`` on ``isa`` and ``threads``, in STATIC_ARGUMENTS order (kept with the packed
+    direction: a call only adds its data)."""
     key = (schedule, isa, threads)
     found = packed.call_arguments.get(key)
     if found is None:
         program = packed.programs[schedule]
         ops, op_start = packed.op_lists[(schedule, threads)]
-        found = packed.call_arguments[key] = {
+        named = {
             "cell": CELL_CODES[packed.cell], "variant": VARIANT_CODES[packed.variant], "hidden": packed.hidden,
             "recurrent": packed.recurrent, "proj": packed.proj, "tile": packed.tile, "threads": threads,
             "period": program.period, "ops": ops, "op_start": op_start, "weights": packed.weights,
@@ -82,11 +90,12 @@ def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, t
             "clip": packed.options.clip, "input_forget": packed.options.input_forget,
             "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype],
         }
+        found = packed.call_arguments[key] = tuple(named[name] for name in STATIC_ARGUMENTS)
     return found
 
 
 def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,  # type: ignore[no-untyped-def]
-               static: dict[str, object], schedule: str, chunk_bytes: int):
+               static: tuple[object, ...], schedule: str, chunk_bytes: int):
     kernel = kernel_module()
     steps, batch, _ = x.shape
     width = packed.bias_x.size  # row-blocks x padded gate rows: the hoisted floats per (step, sequence)
@@ -100,9 +109,7 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
         t1 = min(steps, t0 + chunk)
         y_part = y[t0:t1]
         sweeps = program.sweeps(t1 - t0)
-        kernel.run_direction(
-            batch=batch, steps=t1 - t0, k_first=sweeps.start, k_last=sweeps.stop - 1,
-            x=x[t0:t1] if t0 or t1 < steps else x, h0=h, y=y_part, c=c, **static,
-        )
+        kernel.run_direction(batch, t1 - t0, sweeps.start, sweeps.stop - 1, x[t0:t1] if t0 or t1 < steps else x, h, y_part,
+                             c, *static)
         h = y_part[-1]
     return y, np.array(h, copy=True), (c if c0 is not None else None)

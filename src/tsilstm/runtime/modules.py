@@ -423,11 +423,44 @@ class RecurrentModule:
         batch = x.shape[1] if x.ndim == 3 and not self.batch_first else (x.shape[0] if x.ndim == 3 else 1)
         for run in self.layer_runs:  # before any direction runs, so two concurrent directions never measure
             run.decide(batch, steps, self._first_packed(run.index), self.isa)
-        out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first,
-                                  concurrent=self._direction_executor)
+        single = self._single_direction(x, h0, c0)
+        if single is not None:
+            out, h_n, c_n = single
+        else:
+            out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first,
+                                      concurrent=self._direction_executor)
         if like_torch:
             return from_numpy_like(out), _like_torch(h_n), _like_torch(c_n)
         return out, h_n, c_n
+
+    def _single_direction(self, x: np.ndarray, h0: Any, c0: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
+        """The short way for what streaming calls mostly are: one forward layer, time-major (T, N, X)
+        input and states of exactly (1, N, P) / (1, N, H) or None. Returns what ``run_model`` would
+        (it does the same with less bookkeeping), or None when the call is not of that kind."""
+        layers = self.model.layers
+        if len(layers) != 1 or layers[0].direction != "forward" or self.batch_first or x.ndim != 3:
+            return None
+        layer = layers[0]
+        steps, batch, features = x.shape
+        if features != layer.input_size:
+            return None
+        if h0 is None:
+            h0 = np.zeros((batch, layer.recurrent_size), dtype=np.float32)
+        elif isinstance(h0, np.ndarray) and h0.shape == (1, batch, layer.recurrent_size):
+            h0 = h0[0]
+        else:
+            return None
+        if layer.cell == "lstm":
+            if c0 is None:
+                c0 = np.zeros((batch, layer.hidden_size), dtype=np.float32)
+            elif isinstance(c0, np.ndarray) and c0.shape == (1, batch, layer.hidden_size):
+                c0 = c0[0]
+            else:
+                return None
+        else:
+            c0 = None
+        y, h_last, c_last = self._run_direction(layer, layer.directions[0], x, h0, c0)
+        return y, h_last[None], None if c_last is None else c_last[None]
 
     def _first_packed(self, index: int) -> PackedDirection:
         if self._first_packed_of is None:

@@ -78,7 +78,7 @@ class PackedDirection:
     """Element type of the packed W_ih (``wx``), see ``input_weight_dtype``."""
     options: "CellOptions" = field(default_factory=lambda: CellOptions())
     """The cell's options beyond PyTorch's (activations, clip, input_forget, peepholes)."""
-    call_arguments: dict[tuple[str, str | None, int], dict[str, object]] = field(default_factory=dict, compare=False)
+    call_arguments: dict[tuple[str, str | None, int], tuple[object, ...]] = field(default_factory=dict, compare=False)
     """The kernel's unchanging arguments per (schedule, isa, threads), filled by the first call (execution.py)."""
 
     @property
