@@ -27,6 +27,7 @@ every thread count 1..4 (and 8), tsi and the per-step schedules, LSTM and GRU, b
 UNINSTRUMENTED_THREADS: dict[str, str] = {
     "tests/runtime/test_onnx_cell_options.py": "ONNX Runtime's own thread pool",
     "tests/runtime/test_imported_models.py": "ONNX Runtime's and Keras' thread pools",
+    "tests/runtime/test_low_precision_accuracy.py": "ONNX Runtime's own thread pool",
 }
 """Runtime test files left out of the ThreadSanitizer run because the framework they compare with
 runs threads of its own that TSan cannot see into (it reports races inside that library, e.g.
