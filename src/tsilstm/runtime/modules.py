@@ -444,22 +444,11 @@ class RecurrentModule:
         steps, batch, features = x.shape
         if features != layer.input_size:
             return None
-        if h0 is None:
-            h0 = np.zeros((batch, layer.recurrent_size), dtype=np.float32)
-        elif isinstance(h0, np.ndarray) and h0.shape == (1, batch, layer.recurrent_size):
-            h0 = h0[0]
-        else:
+        h_start = _one_slot_state(h0, batch, layer.recurrent_size)
+        c_start = _one_slot_state(c0, batch, layer.hidden_size) if layer.cell == "lstm" else None
+        if h_start is None or (layer.cell == "lstm" and c_start is None):
             return None
-        if layer.cell == "lstm":
-            if c0 is None:
-                c0 = np.zeros((batch, layer.hidden_size), dtype=np.float32)
-            elif isinstance(c0, np.ndarray) and c0.shape == (1, batch, layer.hidden_size):
-                c0 = c0[0]
-            else:
-                return None
-        else:
-            c0 = None
-        y, h_last, c_last = self._run_direction(layer, layer.directions[0], x, h0, c0)
+        y, h_last, c_last = self._run_direction(layer, layer.directions[0], x, h_start, c_start)
         return y, h_last[None], None if c_last is None else c_last[None]
 
     def _first_packed(self, index: int) -> PackedDirection:
@@ -614,6 +603,16 @@ def _like_torch(states: Any) -> Any:
     if isinstance(states, tuple):
         return tuple(from_numpy_like(part) for part in states)
     return from_numpy_like(states)
+
+
+def _one_slot_state(state: Any, batch: int, width: int) -> np.ndarray | None:
+    """The (batch, width) start state of a one-direction layer: zeros for None, ``state[0]`` for an
+    array of exactly (1, batch, width), else None (the general path checks and reports it)."""
+    if state is None:
+        return np.zeros((batch, width), dtype=np.float32)
+    if isinstance(state, np.ndarray) and state.shape == (1, batch, width):
+        return state[0]
+    return None
 
 
 def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: int, steps: int,

@@ -380,6 +380,19 @@ static int amx_usable(void) {
 #endif
 }
 
+/* The tile constants of an AMX product of up to GROUP_VECS slices of 16 rows (tiles 0-3 hold
+ * their sums): AMX_SLICE(I) (defined at each use) for every slice, and the sums stored to out. */
+#define AMX_EACH_SLICE(NV) \
+    AMX_SLICE(0)           \
+    if ((NV) > 1) { AMX_SLICE(1) } \
+    if ((NV) > 2) { AMX_SLICE(2) } \
+    if ((NV) > 3) { AMX_SLICE(3) }
+#define AMX_STORE_SUMS(OUT, NV)                          \
+    _tile_stored(0, (OUT)[0], 64);                       \
+    if ((NV) > 1) _tile_stored(1, (OUT)[1], 64);         \
+    if ((NV) > 2) _tile_stored(2, (OUT)[2], 64);         \
+    if ((NV) > 3) _tile_stored(3, (OUT)[3], 64);
+
 typedef struct {
     uint8_t palette, start_row, reserved[14];
     uint16_t colsb[16];
@@ -422,16 +435,10 @@ static AMX_TARGET void tile_product_amx_bf16(const uint16_t *w, int K, int rows,
     _tile_loadd(6, wk + (I) * VEC * BF16_K_GROUP, wstride);           \
     _tile_dpbf16ps(I, 4, 6);                                          \
     _tile_dpbf16ps(I, 5, 6);
-                AMX_SLICE(0)
-                if (nv > 1) { AMX_SLICE(1) }
-                if (nv > 2) { AMX_SLICE(2) }
-                if (nv > 3) { AMX_SLICE(3) }
+                AMX_EACH_SLICE(nv)
 #undef AMX_SLICE
             }
-            _tile_stored(0, out[0], 64);
-            if (nv > 1) _tile_stored(1, out[1], 64);
-            if (nv > 2) _tile_stored(2, out[2], 64);
-            if (nv > 3) _tile_stored(3, out[3], 64);
+            AMX_STORE_SUMS(out, nv)
             const int M = imin(16, ncols - m0);
             for (int m = 0; m < M; m++)
                 for (int i = 0; i < nv; i++) *(vf *)(acc[m0 + m] + g0 + VEC * i) += *(const vf *)out[i][m];
@@ -481,16 +488,10 @@ static AMX_TARGET void tile_product_amx_int8(const int8_t *w, int K, int rows, i
 #define AMX_SLICE(I)                                                  \
     _tile_loadd(6, wk + (I) * VEC * INT8_K_GROUP, wstride);           \
     _tile_dpbusd(I, 4, 6);
-                AMX_SLICE(0)
-                if (nv > 1) { AMX_SLICE(1) }
-                if (nv > 2) { AMX_SLICE(2) }
-                if (nv > 3) { AMX_SLICE(3) }
+                AMX_EACH_SLICE(nv)
 #undef AMX_SLICE
             }
-            _tile_stored(0, out[0], 64);
-            if (nv > 1) _tile_stored(1, out[1], 64);
-            if (nv > 2) _tile_stored(2, out[2], 64);
-            if (nv > 3) _tile_stored(3, out[3], 64);
+            AMX_STORE_SUMS(out, nv)
             const int M = imin(16, ncols - m0);
             for (int i = 0; i < nv; i++) {
                 const __m512i c = _mm512_load_si512((const void *)(corr + g0 + VEC * i));
