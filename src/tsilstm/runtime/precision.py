@@ -3,19 +3,28 @@ kernel's arithmetic per (weight type, instruction set)."""
 
 from __future__ import annotations
 
-INTEGER_DOT_ISAS = ("avx512_vnni",)
-"""Instruction sets on which int8 weights meet quantized activations in integer dot products."""
+from tsilstm.runtime.kernel_abi import ISAS
+from tsilstm.runtime.packing import AMX_ISA, input_weight_dtype
+
+FIRST_INTEGER_DOT_ISA = "avx512_vnni"
+"""From this instruction set on (the kernel's ISAS order), int8 weights meet quantized activations
+in integer dot products."""
 
 
 def arithmetic_note(weight_dtype: str, isa: str, tile_units: int, variant: str) -> str:
     """A parenthesised note on how a layer with ``weight_dtype`` weights computes on ``isa`` (empty
     for float32). ``tile_units`` is the block over which activations share one scale."""
-    if weight_dtype == "bfloat16":
-        return " (W_ih float32; weights widened to float32 in registers, products and sums float32)"
-    if weight_dtype != "int8":
+    if weight_dtype == "float32":
         return ""
-    head = " (W_ih int8 too; symmetric int8, one scale per row of each tile"
-    if isa in INTEGER_DOT_ISAS:
+    input_dtype = input_weight_dtype(weight_dtype, isa)
+    tiles = f", its product on {AMX_ISA} tiles" if isa == AMX_ISA else ""
+    if weight_dtype == "bfloat16":
+        if input_dtype == "bfloat16":
+            return (f" (W_ih bfloat16 too{tiles}, x split into two bfloat16 halves; recurrent weights widened to "
+                    "float32 in registers, products and sums float32)")
+        return " (W_ih float32; weights widened to float32 in registers, products and sums float32)"
+    head = f" (W_ih {input_dtype} too{tiles}; symmetric int8, one scale per row of each tile"
+    if ISAS.index(isa) >= ISAS.index(FIRST_INTEGER_DOT_ISA):
         if variant == "reset_before":
             return (f"{head}; x_t quantized per step to 8 bits, one scale per {tile_units} units, exact int32 dot "
                     f"products ({isa}); h_{{t-1}} and r_t*h_{{t-1}} stay float32, the recurrent weights widened)")
