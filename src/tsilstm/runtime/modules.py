@@ -51,9 +51,6 @@ DEFAULT_TILE_UNITS_BY_DTYPE = {"int8": 128}
 ones of 64 and halve the share of the per-row scales (4 bytes per row and tile); measured faster."""
 
 
-def default_tile_units(weight_dtype: str) -> int:
-    """The tile (hidden units) used when none is given, for weights of ``weight_dtype``."""
-    return DEFAULT_TILE_UNITS_BY_DTYPE.get(weight_dtype, DEFAULT_TILE_UNITS)
 STREAM_BUFFER_TILES = 4
 """The plans are generated for a buffer of this many tiles: on a CPU the cache is not managed by
 the plan, so the runtime executes the streaming form of every schedule (loads are ignored)."""
@@ -72,6 +69,11 @@ AUTO_CANDIDATES = ("tsi", "conventional")
 """The programs ``schedule="auto"`` packs and times (over the same packed weights)."""
 _PROCESS_DECISIONS: dict[tuple[str, str, str], Decision] = {}
 """Decisions this process has read or measured, by (store path, machine signature, configuration key)."""
+
+
+def default_tile_units(weight_dtype: str) -> int:
+    """The tile (hidden units) used when none is given, for weights of ``weight_dtype``."""
+    return DEFAULT_TILE_UNITS_BY_DTYPE.get(weight_dtype, DEFAULT_TILE_UNITS)
 
 
 @lru_cache(maxsize=1)
@@ -139,7 +141,7 @@ class LayerRun:
         """The schedule for a call of ``batch`` sequences over ``steps`` steps (None: many), and the
         program that runs it: for ``auto`` the measured decision of its batch bucket (one-step calls
         apart), else (no measurement) the cache-size rule."""
-        choice = self.decided.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
+        choice = self._decided(batch, steps)
         if choice is None:
             choice = choose_schedule(self.requested, self.recurrent_bytes, self.llc_bytes, batch)
             if self.requested == "auto":
@@ -149,6 +151,10 @@ class LayerRun:
         schedule = parse_candidate(choice.schedule)[0]
         key = schedule if schedule in self.programs else next(iter(self.programs))
         return choice, self.programs[key]
+
+    def _decided(self, batch: int, steps: int | None) -> ScheduleChoice | None:
+        """``auto``'s measured (or recorded) choice for a call of ``batch`` over ``steps`` steps, if any."""
+        return self.decided.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
 
     def candidates(self) -> set[str]:
         """Names of what ``auto`` times: every program on every thread option (``candidate_name``)."""
@@ -165,7 +171,7 @@ class LayerRun:
         """The threads a call of ``batch`` sequences over ``steps`` steps runs on: those of the
         measured candidate of ``auto`` (``tsi@1``: one; a bare name: the layer's threads), else
         the layer's default (the size rule)."""
-        decided = self.decided.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
+        decided = self._decided(batch, steps)
         if decided is None:
             return self.default_threads or self.threads
         return parse_candidate(decided.schedule)[1] or self.threads

@@ -369,12 +369,17 @@ def _column_major_groups(block: np.ndarray) -> np.ndarray:
 def _bfloat16_tile(block: np.ndarray) -> np.ndarray:
     """One float block (rows x K) as a bfloat16 tile (bit patterns): row groups of
     [ceil(K / 2)][group rows][BF16_K_GROUP] (the pair layout; an odd K's last pair ends in a zero)."""
-    padded = _padded_rows(block)
-    rows, k = padded.shape
-    wide = np.zeros((rows, -(-k // BF16_K_GROUP) * BF16_K_GROUP), dtype=np.float32)
-    wide[:, :k] = padded
-    pairs = to_bfloat16_bits(wide).reshape(rows, -1, BF16_K_GROUP)
-    return np.concatenate([pairs[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)])
+    return _lane_groups(to_bfloat16_bits(_padded_rows(block)), BF16_K_GROUP)
+
+
+def _lane_groups(values: np.ndarray, lane: int) -> np.ndarray:
+    """``values`` (rows x K, rows a multiple of VEC_FLOATS) in groups of GROUP_ROWS rows, each
+    [ceil(K / lane)][group rows][lane]: ``lane`` consecutive k of a row together (zeros past K)."""
+    rows, k = values.shape
+    wide = np.zeros((rows, -(-k // lane) * lane), dtype=values.dtype)
+    wide[:, :k] = values
+    lanes = wide.reshape(rows, -1, lane)
+    return np.concatenate([lanes[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)])
 
 
 def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -394,15 +399,8 @@ def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _int8_tile(block: np.ndarray) -> np.ndarray:
     """One float block (rows x K) as an int8 tile (the kernel's header describes the layout): row
     groups of [K4][group rows][INT8_K_GROUP] int8, then the float32 row scales, as bytes."""
-    padded = _padded_rows(block)
-    rows, k = padded.shape
-    q, scale = quantize_rows(padded)
-    k4 = -(-k // INT8_K_GROUP)
-    wide = np.zeros((rows, k4 * INT8_K_GROUP), dtype=np.int8)
-    wide[:, :k] = q
-    lanes = wide.reshape(rows, k4, INT8_K_GROUP)
-    groups = [lanes[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)]
-    return np.concatenate(groups + [scale.view(np.int8)])
+    q, scale = quantize_rows(_padded_rows(block))
+    return np.concatenate([_lane_groups(q, INT8_K_GROUP), scale.view(np.int8)])
 
 
 def _aligned_empty(count: int, dtype: type) -> np.ndarray:

@@ -158,11 +158,7 @@ def _runtime_checks(
             results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule="", max_abs_error=float("nan"),
                                      skipped=f"runtime rejects this model: {rejected}", **base))
             break
-        if model.cell == "lstm":
-            out, (h_n, c_n) = module(x, (h0, c0))
-        else:
-            (out, h_n), c_n = module(x, h0), None
-        got = (out, h_n, c_n)
+        got = _call(module, x, h0, c0)
         ran = "+".join(sorted({run.program.schedule for run in module.layer_runs}))
         notes = tuple(dict.fromkeys(n for run in module.layer_runs for n in run.program.notes))
         results.append(FileCheck(engine="runtime", schedule=schedule, executed_schedule=ran,
@@ -187,18 +183,23 @@ def _layer_checks(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.n
         c_part = None if c0 is None else c0[state : state + width]
         want = _run(single, features, h_part, c_part, None)
         module = kind.from_model(single, schedule="tsi", weight_dtype=weight_dtype)
-        inputs = features.astype(np.float32)
-        if layer.cell == "lstm":
-            out, (h_n, c_n) = module(inputs, (h_part, c_part))
-        else:
-            (out, h_n), c_n = module(inputs, h_part), None
+        got = _call(module, features.astype(np.float32), h_part, c_part)
         ran = module.layer_runs[0].program.schedule
         results.append(FileCheck(**{**base, "model": single.name, "against": "reference"}, engine="runtime", schedule="tsi",
                                  executed_schedule=ran,
-                                 max_abs_error=_error((out, h_n, c_n), want)))
+                                 max_abs_error=_error(got, want)))
         features = want[0]
         state += width
     return results
+
+
+def _call(module, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Outputs:  # type: ignore[no-untyped-def]
+    """(output, h_n, c_n or None) of a runtime LSTM (``c0`` given) or GRU module called on ``x``."""
+    if c0 is not None:
+        out, (h_n, c_n) = module(x, (h0, c0))
+        return out, h_n, c_n
+    out, h_n = module(x, h0)
+    return out, h_n, None
 
 
 def framework_outputs(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[str, Outputs]:
