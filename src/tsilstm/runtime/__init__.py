@@ -4,12 +4,14 @@ executing the plans of ``tsilstm.plan`` (tsi, conventional and the other hoistin
 Modules: ``modules`` (LSTM, GRU), ``torch_interop`` (from_torch), ``packing`` (plan body -> per-thread
 op arrays, weights in stream order), ``execution`` (calls the kernel), ``schedule_choice`` (auto
 rule), ``memory_budget`` (memory check before packing), ``calibration`` (the measurement behind the auto rule),
-``tensor_io`` (numpy / torch conversion); the kernel is ``native/tsi_kernel.c``."""
+``tensor_io`` (numpy / torch conversion), ``worker_threads`` (CPU binding of the kernel's workers); the kernel is ``native/tsi_kernel.c``."""
 
 from tsilstm.runtime.modules import GRU, LSTM, RecurrentModule
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES, choose_schedule
 from tsilstm.runtime.torch_interop import from_torch, model_from_torch
+from tsilstm.runtime.worker_threads import set_worker_pinning
 
 __all__ = [
     "LSTM", "GRU", "RecurrentModule", "RUNTIME_SCHEDULES", "choose_schedule", "from_torch", "model_from_torch",
+    "set_worker_pinning",
 ]

@@ -39,6 +39,7 @@
  * row-block one for h). A use of tile (r, c) for steps t0..t1-1 waits (acquire) until column block
  * c is finished up to step t1-2; a finish publishes (release). The GIL is released while it runs.
  */
+#define _GNU_SOURCE /* CPU_SET and pthread_setaffinity_np, for the pool's worker pinning */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -1127,6 +1128,16 @@ static void *worker_main(void *arg) {
 #define MAX_POOL_WORKERS 255
 #define POOL_SPINS_BEFORE_SLEEP 20000
 
+/* Worker pinning (on unless set_worker_pinning(False)): at the start of each job a worker binds
+ * itself, if it is not bound there already, to one of the CPUs the pool's creator may run on,
+ * other than the caller's while there are enough (worker_cpu). The caller's thread is never bound. Without it, a worker woken after an idle
+ * spell was often placed on the caller's CPU and stayed there (measured on a 2-vCPU KVM guest: one
+ * call of GRU 512 took 570 us instead of 190 us, the two lockstep threads sharing one CPU); binding
+ * workers to fixed CPUs alone was not enough, as the caller then sometimes sat on a worker's CPU.
+ * The binding changes only when the caller has moved (one system call then). Off: workers float
+ * (for a deployment that sets affinities itself). */
+static _Atomic int pin_workers = 1;
+
 typedef struct {
     pthread_mutex_t use;   /* held by the caller whose job the pool runs */
     pthread_mutex_t sleep; /* with `wake`: where idle workers sleep */
@@ -1136,13 +1147,46 @@ typedef struct {
     _Atomic long generation;
     _Atomic int remaining;
     long born_at[MAX_POOL_WORKERS + 1]; /* the generation before a worker's first job */
+    int caller_cpu;        /* the CPU the caller ran on when it published the job, or -1 */
+    cpu_set_t allowed;     /* the CPUs the pool's creator may run on (workers pick from these) */
+    _Atomic long thread_id[MAX_POOL_WORKERS + 1]; /* each worker's kernel thread id, once started */
 } pool_t;
 
-static pool_t pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0, 0, {0}};
+static pool_t pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0, 0, {0}, -1, {{0}}, {0}};
+
+/* The CPU worker `index` (1..) binds itself to while the caller runs on `caller_cpu`: the allowed
+ * CPUs are taken in order with the caller's moved last, and worker i gets the (i-1)-th (modulo
+ * their count), so workers share the caller's CPU only when there are more threads than CPUs;
+ * -1 when pinning is off or fewer than two CPUs are allowed. */
+static int worker_cpu(int index, int caller_cpu) {
+    if (!atomic_load_explicit(&pin_workers, memory_order_relaxed)) return -1;
+    const int count = CPU_COUNT(&pool.allowed);
+    if (count < 2) return -1;
+    const int callers = caller_cpu >= 0 && caller_cpu < CPU_SETSIZE && CPU_ISSET(caller_cpu, &pool.allowed);
+    const int wanted = (index - 1) % count;
+    if (callers && wanted == count - 1) return caller_cpu;
+    for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; cpu++)
+        if (cpu != caller_cpu && CPU_ISSET(cpu, &pool.allowed) && seen++ == wanted) return cpu;
+    return -1;
+}
+
+/* Bind this worker to `cpu` (-1: to every allowed CPU); best effort (a refusal leaves it as it was). */
+static void bind_worker(int cpu) {
+    cpu_set_t mask;
+    if (cpu >= 0) {
+        CPU_ZERO(&mask);
+        CPU_SET(cpu, &mask);
+    } else {
+        mask = pool.allowed;
+    }
+    (void)pthread_setaffinity_np(pthread_self(), sizeof mask, &mask);
+}
 
 static void *pool_worker(void *arg) {
     const int index = (int)(intptr_t)arg;
     long seen = pool.born_at[index]; /* written before this thread was created */
+    int bound_to = -1;                 /* the CPU this worker is bound to, -1: not bound */
+    atomic_store(&pool.thread_id[index], (long)gettid());
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen) {
@@ -1157,6 +1201,11 @@ static void *pool_worker(void *arg) {
         }
         seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
         job_t *job = pool.job;
+        const int cpu = worker_cpu(index, pool.caller_cpu);
+        if (cpu != bound_to) {
+            bind_worker(cpu);
+            bound_to = cpu;
+        }
         if (index < job->nthreads) run_thread(job, index);
         /* every worker acknowledges every job, so none can still be reading this one when the
          * caller returns (and its job, on the caller's stack, is gone) or publishes the next */
@@ -1170,6 +1219,7 @@ static void pool_after_fork_in_child(void) {
     pthread_mutex_init(&pool.sleep, NULL);
     pthread_cond_init(&pool.wake, NULL);
     pool.size = 0; /* the workers were not copied into the child */
+    for (int i = 0; i <= MAX_POOL_WORKERS; i++) atomic_store(&pool.thread_id[i], 0);
     pool.job = NULL;
 }
 
@@ -1177,6 +1227,7 @@ static void pool_after_fork_in_child(void) {
  * J->nthreads - 1 workers (the caller then starts threads itself). Called without the GIL. */
 static int pool_run(job_t *J) {
     if (J->nthreads - 1 > MAX_POOL_WORKERS || pthread_mutex_trylock(&pool.use) != 0) return 0;
+    if (pool.size == 0 && sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) != 0) CPU_ZERO(&pool.allowed);
     while (pool.size < J->nthreads - 1) {
         pthread_t thread;
         pthread_attr_t attr;
@@ -1192,6 +1243,7 @@ static int pool_run(job_t *J) {
         pool.size++;
     }
     pool.job = J;
+    pool.caller_cpu = sched_getcpu();
     atomic_store_explicit(&pool.remaining, pool.size, memory_order_relaxed);
     atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
     pthread_mutex_lock(&pool.sleep);
@@ -1209,6 +1261,11 @@ static int pool_run(job_t *J) {
     }
     pthread_mutex_unlock(&pool.use);
     return 1;
+}
+
+/* Turn worker pinning on or off (each worker applies it at its next job); returns the previous setting. */
+static int pool_set_pinning(int enabled) {
+    return atomic_exchange(&pin_workers, enabled);
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -1579,6 +1636,24 @@ static PyObject *py_isa_names(PyObject *self, PyObject *unused) {
     return out;
 }
 
+static PyObject *py_set_worker_pinning(PyObject *self, PyObject *arg) {
+    const int enabled = PyObject_IsTrue(arg);
+    if (enabled < 0) return NULL;
+    return PyBool_FromLong(pool_set_pinning(enabled));
+}
+
+static PyObject *py_worker_thread_ids(PyObject *self, PyObject *unused) {
+    PyObject *out = PyList_New(0);
+    for (int i = 1; out && i <= MAX_POOL_WORKERS; i++) {
+        const long id = atomic_load(&pool.thread_id[i]);
+        if (id <= 0) continue;
+        PyObject *value = PyLong_FromLong(id);
+        if (!value || PyList_Append(out, value) != 0) Py_CLEAR(out);
+        Py_XDECREF(value);
+    }
+    return out;
+}
+
 static PyObject *py_block_layout(PyObject *self, PyObject *args) {
     int gates, variant, tile, units;
     if (!PyArg_ParseTuple(args, "iiii", &gates, &variant, &tile, &units)) return NULL;
@@ -1598,6 +1673,11 @@ static PyMethodDef methods[] = {
     {"block_layout", py_block_layout, METH_VARARGS,
      "block_layout(gates, variant, tile, units) -> (gate_stride, rows): where gate g of a row-block of "
      "`units` hidden units starts (gate_stride * g) and how many rows its vectors and W_ih tiles have."},
+    {"set_worker_pinning", py_set_worker_pinning, METH_O,
+     "Bind the persistent worker threads to one CPU each (True, the default) or let them float "
+     "(False); each worker applies it at its next job; returns the previous setting."},
+    {"worker_thread_ids", py_worker_thread_ids, METH_NOARGS,
+     "Kernel thread ids of the persistent workers started so far (as threading.get_native_id gives)."},
     {"isa_names", py_isa_names, METH_NOARGS,
      "Instruction sets of the tile product this CPU can run, the last one is the default."},
     {NULL, NULL, 0, NULL}};
