@@ -66,6 +66,13 @@
 #define ALIGN_BYTES 64  /* alignment of the weight buffers (a cache line) */
 #define OP_FIELDS 6
 #define SPINS_BEFORE_YIELD 256
+/* The tile products ask for the weights this many bytes ahead of the row group they read (a tile
+ * is one sequential stream, and the next tile of a thread follows it), one prefetch per cache line
+ * read, so the stream from memory overlaps the products. Measured on a 2-vCPU Xeon (AVX-512, 2 MiB
+ * L2), tsi, 2 threads: LSTM 2048 batch 4 1.87 -> 1.59 ms per step, GRU 2560 batch 4 2.10 -> 1.70,
+ * LSTM 2048 batch 1 1.08 -> 0.96; 2, 4, 8 and 16 KiB ahead were alike within the noise. */
+#define PREFETCH_BYTES 4096
+#define PREFETCH_AHEAD(P) __builtin_prefetch((const char *)(P) + PREFETCH_BYTES, 0, 3)
 
 enum { OP_USE_H = 0, OP_USE_P = 1, OP_FINISH = 2, OP_PROJECT = 3, OP_USE_R = 4, OP_RESET = 5, OP_USE_ZN = 6 };
 enum { CELL_LSTM = 0, CELL_GRU = 1 };
@@ -149,6 +156,7 @@ static inline __attribute__((always_inline)) vf load_f32(const float *p) { retur
         for (int k = 0; k < K; k++) {                                                                  \
             const WT *wk = w + (size_t)k * nv * VEC;                                                   \
             vf wv[GROUP_VECS];                                                                         \
+            for (int i = 0; i < nv; i++) PREFETCH_AHEAD(wk + VEC * i);                                 \
             for (int i = 0; i < nv; i++) wv[i] = LOAD(wk + VEC * i);                                   \
             for (int j = 0; j < nc; j++) {                                                             \
                 const float s = h[j][k];                                                               \
@@ -174,6 +182,7 @@ static inline __attribute__((always_inline)) void block_product_bf16(const uint1
         const uint16_t *wk = w + (size_t)k2 * nv * VEC * BF16_K_GROUP;
         vf w0[GROUP_VECS], w1[GROUP_VECS];
         for (int i = 0; i < nv; i++) {
+            PREFETCH_AHEAD(wk + VEC * BF16_K_GROUP * i);
             const u32v raw = *(const u32v *)(wk + VEC * BF16_K_GROUP * i);
             w0[i] = (vf)(raw << 16);
             w1[i] = (vf)(raw & 0xFFFF0000u);
@@ -245,6 +254,7 @@ static inline __attribute__((always_inline)) void block_product_i8(const int8_t 
     for (int k4 = 0; k4 < K4; k4++) {
         const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
         i32v raw[GROUP_VECS];
+        for (int i = 0; i < nv; i++) PREFETCH_AHEAD(wk + VEC * INT8_K_GROUP * i);
         for (int i = 0; i < nv; i++) raw[i] = *(const i32v *)(wk + VEC * INT8_K_GROUP * i);
         const int nq = k4 < full ? INT8_K_GROUP : K - INT8_K_GROUP * k4; /* h beyond K is not read */
         for (int q = 0; q < nq; q++) {
@@ -322,6 +332,7 @@ static inline __attribute__((always_inline)) VNNI_TARGET void block_product_vnni
     for (int k4 = 0; k4 < K4; k4++) {
         const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
         __m512i wv[GROUP_VECS];
+        for (int i = 0; i < nv; i++) PREFETCH_AHEAD(wk + VEC * INT8_K_GROUP * i);
         for (int i = 0; i < nv; i++) wv[i] = _mm512_load_si512((const void *)(wk + VEC * INT8_K_GROUP * i));
         for (int i = 0; i < nv; i++) corr[i] = _mm512_dpbusd_epi32(corr[i], offset, wv[i]);
         for (int j = 0; j < nc; j++) {
@@ -1019,8 +1030,19 @@ static void hoist_inputs(job_t *J, int p) {
 #endif
 }
 
+#include <time.h>
+_Atomic long dbg_hoist_ns[4], dbg_total_ns[4];
+static long now_ns(void){struct timespec ts; clock_gettime(CLOCK_MONOTONIC,&ts); return ts.tv_sec*1000000000L+ts.tv_nsec;}
+static void run_thread_inner(job_t *J, int p);
 static void run_thread(job_t *J, int p) {
+    long t0=now_ns();
     hoist_inputs(J, p);
+    long t1=now_ns();
+    run_thread_inner(J,p);
+    long t2=now_ns();
+    if (p<4){ atomic_fetch_add(&dbg_hoist_ns[p], t1-t0); atomic_fetch_add(&dbg_total_ns[p], t2-t0);}
+}
+static void run_thread_inner(job_t *J, int p) {
     const int64_t *ops = J->ops + J->op_start[p] * OP_FIELDS;
     const long n_ops = (long)(J->op_start[p + 1] - J->op_start[p]);
     const int N = J->N, T = J->T;
@@ -1654,6 +1676,10 @@ static PyObject *py_worker_thread_ids(PyObject *self, PyObject *unused) {
     return out;
 }
 
+static PyObject *py_dbg(PyObject *self, PyObject *unused) {
+    PyObject *o = Py_BuildValue("(llll)", atomic_exchange(&dbg_hoist_ns[0],0), atomic_exchange(&dbg_hoist_ns[1],0), atomic_exchange(&dbg_total_ns[0],0), atomic_exchange(&dbg_total_ns[1],0));
+    return o;
+}
 static PyObject *py_block_layout(PyObject *self, PyObject *args) {
     int gates, variant, tile, units;
     if (!PyArg_ParseTuple(args, "iiii", &gates, &variant, &tile, &units)) return NULL;
@@ -1678,6 +1704,7 @@ static PyMethodDef methods[] = {
      "(False); each worker applies it at its next job; returns the previous setting."},
     {"worker_thread_ids", py_worker_thread_ids, METH_NOARGS,
      "Kernel thread ids of the persistent workers started so far (as threading.get_native_id gives)."},
+    {"dbg", py_dbg, METH_NOARGS, ""},
     {"isa_names", py_isa_names, METH_NOARGS,
      "Instruction sets of the tile product this CPU can run, the last one is the default."},
     {NULL, NULL, 0, NULL}};
