@@ -129,3 +129,20 @@ def test_priming_calls_each_implementation_untimed_before_its_sample():
     )
     assert log == ["a", "a", "b", "b", "b", "b", "a", "a"]
     assert stats["a"].median_s == pytest.approx(0.01) and stats["b"].median_s == pytest.approx(0.02)
+
+
+def test_settle_runs_before_each_sample_and_before_its_priming_call():
+    clock = FakeClock()
+    log: list[str] = []
+
+    def make(name):
+        def call():
+            log.append(name)
+            clock.now += 0.01
+        return call
+
+    measure_interleaved(
+        {"a": make("a"), "b": make("b")}, repeats=2, warmup=0, clock=clock, prime=True,
+        settle=lambda: log.append("settle"),
+    )
+    assert log == ["settle", "a", "a", "settle", "b", "b", "settle", "b", "b", "settle", "a", "a"]

@@ -13,6 +13,7 @@ import numpy as np
 
 from tsilstm.bench.baseline_catalog import DEFAULT_BASELINES, build_baseline, missing_package, parse_against
 from tsilstm.bench.harness import measure_interleaved, repeats_within_budget
+from tsilstm.bench.quiescence import wait_until_quiet
 from tsilstm.bench.roofline import roofline
 from tsilstm.bench.runners_tsilstm import (
     FLOAT32, TSILSTM_SCHEDULES, TsilstmRunner, runtime_unavailable_reason, tsilstm_weight_dtypes,
@@ -48,8 +49,9 @@ class CompareSettings:
     when ``budget_s`` seconds per implementation would be exceeded, never fewer than 3), tsilstm
     ``schedules`` to run with ``weight_dtype`` weights, and the tsi schedule again at each of
     ``extra_tsi_weight_dtypes`` (rows labelled ``tsilstm-tsi-<dtype>``), ``warmup`` calls, the
-    weight/data ``seed``, ``prime``: an untimed call of the same implementation right before each
-    timed sample (see ``measure_interleaved``), and ``stream``: feed every implementation one time
+    weight/data ``seed``, ``prime``: before each timed sample, wait until the other implementations'
+    threads are idle (``quiescence``), then one untimed call of the same implementation (see
+    ``measure_interleaved``), and ``stream``: feed every implementation one time
     step per call, state carried (``streaming``)."""
 
     against: tuple[str, ...] = DEFAULT_BASELINES
@@ -214,7 +216,10 @@ def compare_shape(
         # The checked call above already warmed every implementation up; a separate warm-up round is
         # only needed to calibrate calls per sample when some call is short.
         warmup = settings.warmup if min(first_call_s.values()) < LONG_CALL_S else 0
-        stats = measure_interleaved(calls, repeats, warmup=warmup, on_round=on_round, prime=settings.prime)
+        stats = measure_interleaved(
+            calls, repeats, warmup=warmup, on_round=on_round, prime=settings.prime,
+            settle=wait_until_quiet if settings.prime else None,
+        )
         for name in runners:
             row: dict[str, Any] = {**fields[name], "label": name, **stats[name].per_step_ms(shape.steps)}
             if settings.stream:  # one step per call

@@ -100,12 +100,15 @@ def measure_interleaved(
     clock: Callable[[], float] = time.perf_counter,
     on_round: Callable[[int, int], None] | None = None,
     prime: bool = False,
+    settle: Callable[[], object] | None = None,
 ) -> dict[str, TimingStats]:
     """Time every call of ``calls`` ``repeats`` times in interleaved, rotated rounds after ``warmup``
     untimed calls each; return per-call statistics in seconds by name. With ``prime`` each sample
     is preceded by one untimed call of the same implementation, so its own threads are awake and
     the previous implementation's idle threads (which may spin for a while, e.g. ONNX Runtime's)
-    have settled. ``on_round(done, total)`` is called after each round (for progress display)."""
+    have settled. ``settle()``, when given, runs before each sample (and before its priming call):
+    e.g. ``quiescence.wait_until_quiet``, so no implementation's sample runs beside the previous
+    one's spinning threads. ``on_round(done, total)`` is called after each round (for progress display)."""
     repeats = require_int("repeats", repeats)
     warmup = require_int("warmup", warmup, minimum=0)
     names = list(calls)
@@ -122,6 +125,8 @@ def measure_interleaved(
     for round_index in range(repeats):
         for name in rotated_order(names, round_index):
             call, count = calls[name], inner[name]
+            if settle is not None:
+                settle()
             if prime:
                 call()
             start = clock()

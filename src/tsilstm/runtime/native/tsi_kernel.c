@@ -51,6 +51,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RING 8          /* step slots of the partial-sum, m and r*h rings */
 #define MAX_BODY_SPAN (RING / 2) /* steps one body instance may touch, so a ring slot is never
@@ -203,6 +204,14 @@ static inline __attribute__((always_inline)) void block_product_bf16(const uint1
         for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) = a[j][i];
 }
 
+/* Columns of the next chunk when `left` remain: the chunks of COL_CHUNK or fewer are made as even as
+ * possible (25 columns: 4,4,4,4,3,3,3, not six of 4 and one of 1: a chunk of one column has too few
+ * independent sums to keep the FMA units busy). */
+static inline int chunk_columns(int left) {
+    const int chunks = (left + COL_CHUNK - 1) / COL_CHUNK;
+    return (left + chunks - 1) / chunks;
+}
+
 #define CASE_NC(BLOCK, NV, NC) \
     case NC: BLOCK(wg, K, NV, NC, hcol + j0, acc_g + j0); break;
 #define CASE_NV(BLOCK, NV)                                                                                   \
@@ -220,8 +229,8 @@ static inline __attribute__((always_inline)) void block_product_bf16(const uint1
             int nv = (rows - g0) / VEC;                                                       \
             if (nv > GROUP_VECS) nv = GROUP_VECS;                                             \
             const WT *wg = w + (size_t)g0 * (KSTORED);                                        \
-            for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {                                   \
-                int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;                     \
+            for (int j0 = 0, nc; j0 < ncols; j0 += nc) {                                      \
+                nc = chunk_columns(ncols - j0);                                               \
                 for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                \
                 switch (nv) { CASE_NV(BLOCK, 1) CASE_NV(BLOCK, 2) CASE_NV(BLOCK, 3) CASE_NV(BLOCK, 4) } \
             }                                                                                 \
@@ -296,8 +305,8 @@ static inline __attribute__((always_inline)) void block_product_i8(const int8_t 
             int nv = (rows - g0) / VEC;                                                                 \
             if (nv > GROUP_VECS) nv = GROUP_VECS;                                                       \
             const int8_t *wg = w + (size_t)g0 * K4 * INT8_K_GROUP;                                      \
-            for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {                                             \
-                int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;                               \
+            for (int j0 = 0, nc; j0 < ncols; j0 += nc) {                                                \
+                nc = chunk_columns(ncols - j0);                                                         \
                 for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                          \
                 SWITCH_NV(block_product_i8, hcol + j0, acc_g + j0, scale + g0)                          \
             }                                                                                           \
@@ -362,8 +371,8 @@ static VNNI_TARGET void tile_product_vnni(const void *wv, int K, int rows, int n
         int nv = (rows - g0) / VEC;
         if (nv > GROUP_VECS) nv = GROUP_VECS;
         const int8_t *wg = w + (size_t)g0 * K4 * INT8_K_GROUP;
-        for (int j0 = 0; j0 < ncols; j0 += COL_CHUNK) {
-            int nc = ncols - j0 < COL_CHUNK ? ncols - j0 : COL_CHUNK;
+        for (int j0 = 0, nc; j0 < ncols; j0 += nc) {
+            nc = chunk_columns(ncols - j0);
             for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;
             SWITCH_NV(block_product_vnni, hq + j0, hs + j0, acc_g + j0, scale + g0)
         }
@@ -768,6 +777,29 @@ static void block_layout(int gates, int variant, int b, int br, int *gate_stride
     }
 }
 
+/* ---------------------------------------------------------------- profiling */
+
+/* With profiling on (set_profiling(True); off by default, then nothing is timed), every call
+ * records where each thread's time went, in nanoseconds (CLOCK_MONOTONIC): the hoisted input
+ * product, the cell updates (finish, reset and projection ops), the waits for other threads'
+ * progress, and the whole thread; the tile products of the sweeps are the rest. Plus the
+ * caller's preparation before the threads start (quantizing or splitting x). The figures are
+ * summed by thread index over every profiled call (of any caller) until take_profile() reads and
+ * clears them. */
+enum { PROFILE_HOIST, PROFILE_UPDATE, PROFILE_WAIT, PROFILE_TOTAL, PROFILE_FIELDS };
+#define MAX_PROFILED_THREADS 256
+static _Atomic int profiling = 0;
+static pthread_mutex_t profile_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t profile_sums[MAX_PROFILED_THREADS][PROFILE_FIELDS];
+static int64_t profile_prepare_ns, profile_calls;
+static int profile_threads; /* the most threads a profiled call had */
+
+static inline int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---------------------------------------------------------------- the job */
 
 typedef struct {
@@ -804,6 +836,7 @@ typedef struct {
     int general;              /* the cell has options beyond PyTorch's: general_lstm / general_gru */
     cell_options_t options;
     _Atomic int abort; /* set when a worker could not be started: every thread stops */
+    int64_t *profile;  /* with profiling on: [nthreads][PROFILE_FIELDS] nanoseconds, else NULL */
 } job_t;
 
 typedef struct {
@@ -824,8 +857,9 @@ static inline void cpu_relax(void) {
 }
 
 /* Wait (acquire) until *counter >= target; returns 0 if the job was aborted meanwhile. */
-static inline int wait_for(job_t *J, counter_t *counter, long target) {
+static inline int wait_for(job_t *J, counter_t *counter, long target, int64_t *times) {
     if (atomic_load_explicit(&counter->value, memory_order_acquire) >= target) return 1;
+    const int64_t start = times ? now_ns() : 0;
     int spins = 0;
     while (atomic_load_explicit(&counter->value, memory_order_acquire) < target) {
         if (++spins < SPINS_BEFORE_YIELD)
@@ -836,6 +870,7 @@ static inline int wait_for(job_t *J, counter_t *counter, long target) {
             spins = 0;
         }
     }
+    if (times) times[PROFILE_WAIT] += now_ns() - start;
     return 1;
 }
 
@@ -1030,19 +1065,20 @@ static void hoist_inputs(job_t *J, int p) {
 #endif
 }
 
-#include <time.h>
-_Atomic long dbg_hoist_ns[4], dbg_total_ns[4];
-static long now_ns(void){struct timespec ts; clock_gettime(CLOCK_MONOTONIC,&ts); return ts.tv_sec*1000000000L+ts.tv_nsec;}
-static void run_thread_inner(job_t *J, int p);
+static void run_sweeps(job_t *J, int p);
+
 static void run_thread(job_t *J, int p) {
-    long t0=now_ns();
+    int64_t *times = J->profile ? J->profile + (size_t)p * PROFILE_FIELDS : NULL;
+    const int64_t start = times ? now_ns() : 0;
     hoist_inputs(J, p);
-    long t1=now_ns();
-    run_thread_inner(J,p);
-    long t2=now_ns();
-    if (p<4){ atomic_fetch_add(&dbg_hoist_ns[p], t1-t0); atomic_fetch_add(&dbg_total_ns[p], t2-t0);}
+    if (times) times[PROFILE_HOIST] = now_ns() - start;
+    run_sweeps(J, p);
+    if (times) times[PROFILE_TOTAL] = now_ns() - start;
 }
-static void run_thread_inner(job_t *J, int p) {
+
+/* The sweeps of thread p's op list (after its hoist). */
+static void run_sweeps(job_t *J, int p) {
+    int64_t *times = J->profile ? J->profile + (size_t)p * PROFILE_FIELDS : NULL;
     const int64_t *ops = J->ops + J->op_start[p] * OP_FIELDS;
     const long n_ops = (long)(J->op_start[p + 1] - J->op_start[p]);
     const int N = J->N, T = J->T;
@@ -1064,8 +1100,8 @@ static void run_thread_inner(job_t *J, int p) {
                 int K, rows, stride_rows, ncols = 0;
                 if (kind != OP_USE_P) {
                     /* h_{t-1} of column block c; the candidate rows of OP_USE_ZN also need r_t * h_{t-1} */
-                    if (!wait_for(J, &J->hprog[col], t1 - 1)) return;
-                    if (kind == OP_USE_ZN && !wait_for(J, &J->rprog[col], t1)) return;
+                    if (!wait_for(J, &J->hprog[col], t1 - 1, times)) return;
+                    if (kind == OP_USE_ZN && !wait_for(J, &J->rprog[col], t1, times)) return;
                     K = imin(J->b, J->P - c0);
                     const int br = imin(J->b, J->H - row * J->b);
                     rows = kind == OP_USE_H ? pad_vec(J->G * br) : pad_vec(br);
@@ -1087,7 +1123,7 @@ static void run_thread_inner(job_t *J, int p) {
                         continue;
                     }
                 } else {
-                    if (!wait_for(J, &J->mprog[col], t1)) return;
+                    if (!wait_for(J, &J->mprog[col], t1, times)) return;
                     K = imin(J->b, J->H - c0);
                     rows = pad_vec(imin(J->b, J->P - row * J->b));
                     stride_rows = J->RPp;
@@ -1114,18 +1150,20 @@ static void run_thread_inner(job_t *J, int p) {
                 } else {
                     J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc);
                 }
-            } else if (kind == OP_RESET) {
-                if (t < 0 || t >= T) continue;
-                reset_rows(J, row, t);
-                atomic_store_explicit(&J->rprog[row].value, t + 1, memory_order_release);
-            } else if (kind == OP_FINISH) {
-                if (t < 0 || t >= T) continue;
-                finish_rows(J, row, t);
-                atomic_store_explicit(&J->mprog[row].value, t + 1, memory_order_release);
             } else {
                 if (t < 0 || t >= T) continue;
-                project_rows(J, row, t);
-                atomic_store_explicit(&J->hprog[row].value, t + 1, memory_order_release);
+                const int64_t start = times ? now_ns() : 0;
+                if (kind == OP_RESET) {
+                    reset_rows(J, row, t);
+                    atomic_store_explicit(&J->rprog[row].value, t + 1, memory_order_release);
+                } else if (kind == OP_FINISH) {
+                    finish_rows(J, row, t);
+                    atomic_store_explicit(&J->mprog[row].value, t + 1, memory_order_release);
+                } else {
+                    project_rows(J, row, t);
+                    atomic_store_explicit(&J->hprog[row].value, t + 1, memory_order_release);
+                }
+                if (times) times[PROFILE_UPDATE] += now_ns() - start;
             }
         }
     }
@@ -1586,11 +1624,16 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     J.rprog = rprog;
 
     int started = 0, failed = 0, pooled = 0;
+    if (atomic_load_explicit(&profiling, memory_order_relaxed) && J.nthreads <= MAX_PROFILED_THREADS)
+        J.profile = calloc((size_t)J.nthreads * PROFILE_FIELDS, sizeof(int64_t)); /* NULL: not profiled */
+    int64_t prepare_ns = 0;
     Py_BEGIN_ALLOW_THREADS
+    const int64_t prepare_start = J.profile ? now_ns() : 0;
     if (J.tile_q_fn_x) quantize_inputs(&J);
     if (J.amx_x) split_inputs(&J);
     if (J.tile_q_fn)
         for (int block = 0; block < J.HC; block++) quantize_h(&J, block, -1);
+    if (J.profile) prepare_ns = now_ns() - prepare_start;
     if (J.nthreads > 1) pooled = pool_run(&J);
     for (int p = 1; !pooled && p < J.nthreads; p++) {
         wargs[p].job = &J;
@@ -1612,9 +1655,19 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         PyErr_SetString(PyExc_RuntimeError, "could not start the kernel's threads");
         goto done;
     }
+    if (J.profile) {
+        pthread_mutex_lock(&profile_lock);
+        for (int p = 0; p < J.nthreads; p++)
+            for (int f = 0; f < PROFILE_FIELDS; f++) profile_sums[p][f] += J.profile[(size_t)p * PROFILE_FIELDS + f];
+        profile_threads = J.nthreads > profile_threads ? J.nthreads : profile_threads;
+        profile_prepare_ns += prepare_ns;
+        profile_calls++;
+        pthread_mutex_unlock(&profile_lock);
+    }
     result = Py_None;
     Py_INCREF(result);
 done:
+    free(J.profile);
     free(J.hq);
     free(J.hs);
     free(J.xq);
@@ -1664,6 +1717,32 @@ static PyObject *py_set_worker_pinning(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(pool_set_pinning(enabled));
 }
 
+static PyObject *py_set_profiling(PyObject *self, PyObject *arg) {
+    const int enabled = PyObject_IsTrue(arg);
+    if (enabled < 0) return NULL;
+    return PyBool_FromLong(atomic_exchange(&profiling, enabled));
+}
+
+static PyObject *py_take_profile(PyObject *self, PyObject *unused) {
+    pthread_mutex_lock(&profile_lock);
+    PyObject *threads = PyList_New(0);
+    for (int p = 0; threads && p < profile_threads; p++) {
+        PyObject *row = Py_BuildValue("(LLLL)", (long long)profile_sums[p][PROFILE_HOIST],
+                                      (long long)profile_sums[p][PROFILE_UPDATE], (long long)profile_sums[p][PROFILE_WAIT],
+                                      (long long)profile_sums[p][PROFILE_TOTAL]);
+        if (!row || PyList_Append(threads, row) != 0) Py_CLEAR(threads);
+        Py_XDECREF(row);
+    }
+    PyObject *out = threads ? Py_BuildValue("(LLN)", (long long)profile_calls, (long long)profile_prepare_ns, threads) : NULL;
+    if (out) {
+        memset(profile_sums, 0, sizeof profile_sums);
+        profile_prepare_ns = profile_calls = 0;
+        profile_threads = 0;
+    }
+    pthread_mutex_unlock(&profile_lock);
+    return out;
+}
+
 static PyObject *py_worker_thread_ids(PyObject *self, PyObject *unused) {
     PyObject *out = PyList_New(0);
     for (int i = 1; out && i <= MAX_POOL_WORKERS; i++) {
@@ -1676,10 +1755,6 @@ static PyObject *py_worker_thread_ids(PyObject *self, PyObject *unused) {
     return out;
 }
 
-static PyObject *py_dbg(PyObject *self, PyObject *unused) {
-    PyObject *o = Py_BuildValue("(llll)", atomic_exchange(&dbg_hoist_ns[0],0), atomic_exchange(&dbg_hoist_ns[1],0), atomic_exchange(&dbg_total_ns[0],0), atomic_exchange(&dbg_total_ns[1],0));
-    return o;
-}
 static PyObject *py_block_layout(PyObject *self, PyObject *args) {
     int gates, variant, tile, units;
     if (!PyArg_ParseTuple(args, "iiii", &gates, &variant, &tile, &units)) return NULL;
@@ -1702,9 +1777,13 @@ static PyMethodDef methods[] = {
     {"set_worker_pinning", py_set_worker_pinning, METH_O,
      "Bind the persistent worker threads to one CPU each (True, the default) or let them float "
      "(False); each worker applies it at its next job; returns the previous setting."},
+    {"set_profiling", py_set_profiling, METH_O,
+     "Time where each call's threads spend their time (True) or not (False, the default); returns the previous setting."},
+    {"take_profile", py_take_profile, METH_NOARGS,
+     "(calls, prepare_ns, [(hoist_ns, update_ns, wait_ns, total_ns) per thread]) summed over the profiled "
+     "calls since the last take; clears them."},
     {"worker_thread_ids", py_worker_thread_ids, METH_NOARGS,
      "Kernel thread ids of the persistent workers started so far (as threading.get_native_id gives)."},
-    {"dbg", py_dbg, METH_NOARGS, ""},
     {"isa_names", py_isa_names, METH_NOARGS,
      "Instruction sets of the tile product this CPU can run, the last one is the default."},
     {NULL, NULL, 0, NULL}};
