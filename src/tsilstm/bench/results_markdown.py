@@ -290,6 +290,8 @@ def render_results_markdown(result: dict[str, Any], command: str) -> str:
         "does not bind.",
         "- 'auto / best schedule': the faster of the tsi and conventional rows divided by auto's time (1.00x: auto "
         "chose the best; below: it lost that much).",
+        "- Before each timed sample the harness waits until the other implementations' threads are idle (ONNX "
+        "Runtime's pool spins about 30 ms after every run), then makes one untimed call of the same implementation.",
         "- load: the 1-minute load average when the workload started (above the core count: other processes competed).",
         "- max abs error: largest |tsilstm - torch| over output, h_n and c_n on the benchmark's input (tolerance 1e-4 "
         "for float32 weights, looser for low-precision ones).",

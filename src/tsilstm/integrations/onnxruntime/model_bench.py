@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tsilstm.bench.harness import measure_interleaved
+from tsilstm.bench.quiescence import wait_until_quiet
 from tsilstm.errors import InvalidParameterError
 from tsilstm.validation import require_int
 
@@ -81,7 +82,9 @@ def compare_onnx_model(path: str | Path, feeds: dict[str, np.ndarray] | str, *, 
     errors = {name: float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
               if np.size(a) else 0.0 for name, a, b in zip(names, expected, got)}
     calls = {"onnxruntime": lambda: baseline.run(None, feeds), "tsilstm": lambda: session.run(None, feeds)}
-    stats = measure_interleaved(calls, require_int("repeats", repeats), warmup=2, on_round=on_round, prime=True)
+    stats = measure_interleaved(
+        calls, require_int("repeats", repeats), warmup=2, on_round=on_round, prime=True, settle=wait_until_quiet
+    )
     rows = [{"impl": name, "ms_per_call": s.median_s * 1e3, "ms_per_call_q1": s.q1_s * 1e3, "ms_per_call_q3": s.q3_s * 1e3,
              "ms_per_call_min": s.min_s * 1e3} for name, s in stats.items()]
     return {
