@@ -1190,12 +1190,12 @@ static void *worker_main(void *arg) {
 
 /* Worker pinning (on unless set_worker_pinning(False)): at the start of each job a worker binds
  * itself, if it is not bound there already, to one of the CPUs the pool's creator may run on,
- * other than the caller's while there are enough (worker_cpu). The caller's thread is never bound. Without it, a worker woken after an idle
- * spell was often placed on the caller's CPU and stayed there (measured on a 2-vCPU KVM guest: one
- * call of GRU 512 took 570 us instead of 190 us, the two lockstep threads sharing one CPU); binding
- * workers to fixed CPUs alone was not enough, as the caller then sometimes sat on a worker's CPU.
- * The binding changes only when the caller has moved (one system call then). Off: workers float
- * (for a deployment that sets affinities itself). */
+ * other than the caller's while there are enough (worker_cpu). The caller's thread is never
+ * bound. Without it, a worker woken after an idle spell was often placed on the caller's CPU and
+ * stayed there (measured on a 2-vCPU KVM guest: one call of GRU 512 took 570 us instead of 190 us,
+ * the two lockstep threads sharing one CPU); binding workers to fixed CPUs alone was not enough,
+ * as the caller then sometimes sat on a worker's CPU. The binding changes only when the caller has
+ * moved (one system call then). Off: workers float (for a deployment that sets affinities itself). */
 static _Atomic int pin_workers = 1;
 
 typedef struct {
