@@ -36,6 +36,10 @@ AMX_OVERREAD_BYTES: int = kernel.AMX_OVERREAD_BYTES
 """Zero bytes after a low-precision W_ih buffer (an AMX tile load reads past a tile's end)."""
 INT8_K_GROUP: int = kernel.INT8_K_GROUP
 """Consecutive k of one row that an int8 tile stores together (one 32-bit lane)."""
+INT8_ACT_OFFSET: int = kernel.INT8_ACT_OFFSET
+"""What quantized activations are stored plus (uint8 q + offset); an int8 tile's row offsets undo it."""
+INT8_ROW_TRAILER_BYTES: int = kernel.INT8_ROW_TRAILER_BYTES
+"""Bytes per row after an int8 tile's groups: the float32 scale, then the int32 row offset."""
 MAX_BODY_SPAN_STEPS: int = kernel.MAX_BODY_SPAN
 """Steps one body instance may touch (half the kernel's ring of partial sums)."""
 MAX_KERNEL_BATCH: int = kernel.MAX_BATCH

@@ -48,7 +48,7 @@ DEFAULT_TILE_UNITS = 64
 by measurement, see runtime/calibrate.py."""
 DEFAULT_TILE_UNITS_BY_DTYPE = {"int8": 128}
 """Weight types whose default tile differs: int8 tiles of 128 units hold as many bytes as float32
-ones of 64 and halve the share of the per-row scales (4 bytes per row and tile); measured faster."""
+ones of 64 and halve the share of the per-row scale and offset (8 bytes per row and tile); measured faster."""
 
 
 STREAM_BUFFER_TILES = 4

@@ -19,7 +19,9 @@ from tsilstm.runtime.kernel_abi import (
     GROUP_ROWS,
     BF16_K_GROUP,
     AMX_OVERREAD_BYTES,
+    INT8_ACT_OFFSET,
     INT8_K_GROUP,
+    INT8_ROW_TRAILER_BYTES,
     MAX_BODY_SPAN_STEPS,
     OP_FIELDS,
     OP_FINISH,
@@ -398,9 +400,14 @@ def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _int8_tile(block: np.ndarray) -> np.ndarray:
     """One float block (rows x K) as an int8 tile (the kernel's header describes the layout): row
-    groups of [K4][group rows][INT8_K_GROUP] int8, then the float32 row scales, as bytes."""
+    groups of [K4][group rows][INT8_K_GROUP] int8, then the float32 row scales, then the int32 row
+    offsets (INT8_ACT_OFFSET times the sum of the row's int8 weights, which the integer products on
+    offset activations subtract), as bytes."""
     q, scale = quantize_rows(_padded_rows(block))
-    return np.concatenate([_lane_groups(q, INT8_K_GROUP), scale.view(np.int8)])
+    offsets = (q.astype(np.int32).sum(axis=1) * np.int32(INT8_ACT_OFFSET)).astype(np.int32)
+    trailer = np.concatenate([scale.view(np.int8), offsets.view(np.int8)])
+    assert trailer.size == INT8_ROW_TRAILER_BYTES * q.shape[0]  # the kernel's tile_elements counts these
+    return np.concatenate([_lane_groups(q, INT8_K_GROUP), trailer])
 
 
 def _aligned_empty(count: int, dtype: type) -> np.ndarray:
