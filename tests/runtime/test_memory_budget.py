@@ -22,6 +22,18 @@ def test_estimate_bounds_the_real_packing(cell, variant, proj, tile):
         assert 0 < used <= memory_budget.packed_direction_bytes(model, index, 4, tile)
 
 
+@pytest.mark.parametrize("weight_dtype, weight_bytes", [("int8", 1), ("bfloat16", 2)])
+@pytest.mark.parametrize("input_size, proj", [(4, 0), (4, 24), (200, 0)])
+def test_estimate_bounds_low_precision_packing(weight_dtype, weight_bytes, input_size, proj):
+    """int8 tiles add a scale and an offset per row of each tile; a narrow input leaves W_x's
+    float32 allowance no room to hide them, so the estimate must count them."""
+    model = random_model("lstm", input_size, 128, 1, proj_size=proj, dtype=np.float32)
+    module = tsilstm.LSTM.from_model(model, tile=16, weight_dtype=weight_dtype)
+    for index, packed in module._packed.values():
+        used = packed.weights.nbytes + packed.wx.nbytes
+        assert 0 < used <= memory_budget.packed_direction_bytes(model, index, weight_bytes, 16)
+
+
 def test_refused_with_the_bytes_needed():
     model = random_model("lstm", 16, 1024, dtype=np.float32)  # 16 MiB of W_h alone
     with pytest.raises(ResourceError, match=r"needs about \d+ bytes .* only 10000000 bytes") as info:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from tsilstm.errors import ResourceError
 from tsilstm.hardware import MEMORY_LIMITS, available_memory_bytes
 from tsilstm.model import LayerShape, RecurrentModel
-from tsilstm.runtime.kernel_abi import block_layout, pad_rows
+from tsilstm.runtime.kernel_abi import AMX_OVERREAD_BYTES, INT8_ROW_TRAILER_BYTES, block_layout, pad_rows
 from tsilstm.units import format_bytes
 
 PACKING_TRANSIENT_COPIES = 2
@@ -49,7 +49,13 @@ def packed_shape_bytes(shape: LayerShape, weight_bytes: int, tile_units: int) ->
     )
     proj_rows = -(-shape.proj_size // tile_units) * pad_rows(tile_units) if shape.proj_size else 0
     recurrent = recurrent_rows * shape.recurrent_size + proj_rows * shape.hidden_size
-    return recurrent * weight_bytes + blocks * block_rows * shape.input_size * 4
+    # int8 (one byte a weight): each row of each tile also holds its scale and offset
+    trailer = INT8_ROW_TRAILER_BYTES if weight_bytes == 1 else 0
+    tiles_across = -(-shape.recurrent_size // tile_units)
+    trailers = trailer * (recurrent_rows * tiles_across + proj_rows * blocks)
+    # a low-precision W_x buffer ends in AMX_OVERREAD_BYTES of zeros (W_x itself is counted as float32)
+    overread = AMX_OVERREAD_BYTES if weight_bytes < 4 else 0
+    return recurrent * weight_bytes + trailers + blocks * block_rows * shape.input_size * 4 + overread
 
 
 def check_packing_fits(
