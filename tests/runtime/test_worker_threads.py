@@ -70,19 +70,28 @@ def test_set_worker_pinning_takes_a_bool() -> None:
         set_worker_pinning(1)  # type: ignore[arg-type]
 
 
-def test_an_invalid_environment_value_is_named() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import tsilstm.runtime"],
-        env={**os.environ, PIN_THREADS_ENV: "sometimes"}, capture_output=True, text=True, timeout=120,
+def _run_python(code: str, pin_threads: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, PIN_THREADS_ENV: pin_threads},
+        capture_output=True, text=True, timeout=120,
     )
+
+
+def test_an_invalid_environment_value_is_named_when_a_module_is_built() -> None:
+    result = _run_python("import tsilstm.runtime as r\nr.GRU(8, 16)", "sometimes")
     assert result.returncode != 0
+    assert "InvalidParameterError" in result.stderr
     assert PIN_THREADS_ENV in result.stderr and "on, off" in result.stderr
 
 
 def test_the_environment_turns_pinning_off() -> None:
-    code = "import tsilstm.runtime as r; print(r.set_worker_pinning(True))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, PIN_THREADS_ENV: "off"},
-        capture_output=True, text=True, timeout=120, check=True,
-    )
+    result = _run_python("import tsilstm.runtime as r\nr.GRU(8, 16)\nprint(r.set_worker_pinning(True))", "off")
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_an_explicit_setting_wins_over_the_environment() -> None:
+    code = "import tsilstm.runtime as r\nr.set_worker_pinning(True)\nr.GRU(8, 16)\nprint(r.set_worker_pinning(True))"
+    result = _run_python(code, "off")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"

@@ -40,6 +40,7 @@ from tsilstm.runtime.schedule_tuning import (
     parse_candidate,
     tuning_mode,
 )
+from tsilstm.runtime import worker_threads
 from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array
 from tsilstm.validation import require_choice, require_int
 
@@ -270,6 +271,7 @@ class RecurrentModule:
             require_choice("isa", isa, available_isas())
         self.weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
         self.tuning = tuning_mode(tuning)
+        worker_threads.apply_environment()
         self.model = model
         self.batch_first = batch_first
         self.requested_schedule = schedule
