@@ -104,9 +104,8 @@ def measure_interleaved(
 ) -> dict[str, TimingStats]:
     """Time every call of ``calls`` ``repeats`` times in interleaved, rotated rounds after ``warmup``
     untimed calls each; return per-call statistics in seconds by name. With ``prime`` each sample
-    is preceded by one untimed call of the same implementation, so its own threads are awake and
-    the previous implementation's idle threads (which may spin for a while, e.g. ONNX Runtime's)
-    have settled. ``settle()``, when given, runs before each sample (and before its priming call):
+    is preceded by one untimed call of the same implementation, so its own threads are awake.
+    ``settle()``, when given, runs before each sample (and before its priming call):
     e.g. ``quiescence.wait_until_quiet``, so no implementation's sample runs beside the previous
     one's spinning threads. ``on_round(done, total)`` is called after each round (for progress display)."""
     repeats = require_int("repeats", repeats)

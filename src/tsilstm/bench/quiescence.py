@@ -6,8 +6,7 @@ workers spin about 30 ms of CPU after each run (measured on a 2-vCPU Xeon, 2026-
 a hundred alike), tsilstm's kernel workers about a millisecond. On a machine with as many cores as
 threads, a sample taken in that window shares its cores with the spinner, and a lockstep kernel
 then loses several times its time. The benchmark harness therefore waits, before every sample,
-until no other thread of the process has used CPU for a short interval (``wait_until_quiet``).
-"""
+until no other thread of the process is running (``wait_until_quiet``)."""
 
 from __future__ import annotations
 

@@ -1232,6 +1232,7 @@ static void *pool_worker(void *arg) {
     const int index = (int)(intptr_t)arg;
     long seen = pool.born_at[index]; /* written before this thread was created */
     int bound_to = -1;                 /* the CPU this worker is bound to, -1: not bound */
+    int seen_caller = -2, seen_pin = -1; /* what bound_to was worked out for */
     atomic_store(&pool.thread_id[index], (long)gettid());
     for (;;) {
         int spins = 0;
@@ -1247,10 +1248,15 @@ static void *pool_worker(void *arg) {
         }
         seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
         job_t *job = pool.job;
-        const int cpu = worker_cpu(index, pool.caller_cpu);
-        if (cpu != bound_to) {
-            bind_worker(cpu);
-            bound_to = cpu;
+        const int pin = atomic_load_explicit(&pin_workers, memory_order_relaxed);
+        if (pool.caller_cpu != seen_caller || pin != seen_pin) { /* the caller moved or the setting changed */
+            seen_caller = pool.caller_cpu;
+            seen_pin = pin;
+            const int cpu = worker_cpu(index, seen_caller);
+            if (cpu != bound_to) {
+                bind_worker(cpu);
+                bound_to = cpu;
+            }
         }
         if (index < job->nthreads) run_thread(job, index);
         /* every worker acknowledges every job, so none can still be reading this one when the
