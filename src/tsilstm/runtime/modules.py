@@ -36,12 +36,13 @@ from tsilstm.runtime.schedule_tuning import (
     candidate_name,
     default_store_path,
     machine_signature,
+    measure,
     measured_decision,
     parse_candidate,
     tuning_mode,
 )
 from tsilstm.runtime import worker_threads
-from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array
+from tsilstm.runtime.tensor_io import from_numpy_like, is_torch_tensor, to_float32_array, to_int_array
 from tsilstm.validation import require_choice, require_int
 
 DEFAULT_TILE_UNITS = 64
@@ -64,10 +65,20 @@ workers, threads=1 vs 2, best of 7 (`/tmp` script timing module calls side by si
 T=25 188 vs 61; GRU 256 T=50 11.6 vs 6.7; one-step calls LSTM 256 90 vs 38 us, GRU 512 310 vs
 173, LSTM 128 (256 KiB) 24.8 vs 23.4. (On the 2-core EPYC of 2026-11-25, with threads created
 per call, the crossover was near 2 MiB.)"""
+HOSTS = ("torch", "onnxruntime")
+"""Frameworks that call a module from inside their own graphs (``host``)."""
 MAX_THREADS = 256
 """Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
 AUTO_CANDIDATES = ("tsi", "conventional")
 """The programs ``schedule="auto"`` packs and times (over the same packed weights)."""
+RECHECK_SLOWDOWN = 1.5
+"""A decision read from the store is measured again when its winner now runs this many times slower
+than recorded."""
+RECHECK_MARGIN = 0.05
+"""A recorded decision for fewer threads than the layer's is measured again unless it still runs
+this fraction faster than the best candidate on the layer's threads."""
+RECHECK_RUNS = 3
+"""Timed runs of each candidate when a recorded decision is checked (the fastest counts)."""
 _PROCESS_DECISIONS: dict[tuple[str, str, str], Decision] = {}
 """Decisions this process has read or measured, by (store path, machine signature, configuration key)."""
 
@@ -187,14 +198,39 @@ class LayerRun:
         config = replace(self.config, batch_bucket=bucket[0], single_step=bucket[1])
         store = decision_store()
         memo = (str(store.path), store.signature, config.key)
-        decision = _PROCESS_DECISIONS.get(memo) or store.get(config)
-        if decision is not None and set(decision.ms_per_step) != self.candidates():
-            decision = None  # recorded by a version with other candidates: measure again
+        decision = _PROCESS_DECISIONS.get(memo)
+        if decision is None:
+            decision = store.get(config)
+            if decision is not None and set(decision.ms_per_step) != self.candidates():
+                decision = None  # recorded by a version with other candidates: measure again
+            if decision is not None and self.tuning == "on" and not self._still_holds(decision, batch, steps, packed, isa):
+                decision = None  # recorded under other conditions (a busy machine): measure again
         if decision is not None:
             _PROCESS_DECISIONS[memo] = decision
             self._adopt(bucket, decision, "on record")
         elif self.tuning == "on":
             self.measure(batch, packed, isa, steps=1 if steps == 1 else TUNING_STEPS)
+
+    def _still_holds(self, decision: Decision, batch: int, steps: int, packed: PackedDirection, isa: str | None) -> bool:
+        """Whether a decision read from the store holds here and now: not recorded as noisy; its
+        winner (best of RECHECK_RUNS timed runs) within RECHECK_SLOWDOWN of its recorded time; and
+        when it cut threads, still RECHECK_MARGIN faster than the best candidate on the layer's
+        threads (a one-thread choice made beside a busy process must not stick)."""
+        if decision.noisy:
+            return False
+        steps = 1 if steps == 1 else decision.steps
+        runs = _timed_runs(packed, self.programs, batch, steps, isa, not self.config.host if self.config else True)
+        names = [decision.schedule]
+        if parse_candidate(decision.schedule)[1] is not None:
+            full = [name for name in decision.ms_per_step if parse_candidate(name)[1] is None]
+            names += [min(full, key=lambda name: decision.ms_per_step[name])] if full else []
+        if any(name not in runs for name in names):
+            return False
+        now = {name: min(times) for name, times in measure({n: runs[n] for n in names}, steps, RECHECK_RUNS).items()}
+        winner_ms = now[decision.schedule]
+        if winner_ms > RECHECK_SLOWDOWN * decision.ms_per_step[decision.schedule]:
+            return False
+        return all(winner_ms < (1 - RECHECK_MARGIN) * now[name] for name in names[1:])
 
     def measure(self, batch: int, packed: PackedDirection, isa: str | None, *, steps: int = TUNING_STEPS,
                 repeats: int = TUNING_REPEATS) -> Decision:
@@ -203,7 +239,8 @@ class LayerRun:
         if self.config is None or self.requested != "auto":
             raise InvalidParameterError("schedule", self.requested, "only schedule='auto' measures its candidates")
         config = replace(self.config, batch_bucket=batch_bucket(batch), single_step=steps == 1)
-        decision = measured_decision(_timed_runs(packed, self.programs, batch, steps, isa), steps, batch, repeats)
+        decision = measured_decision(_timed_runs(packed, self.programs, batch, steps, isa, not self.config.host), steps, batch,
+                                     repeats)
         store = decision_store()
         store.put(config, decision)
         _PROCESS_DECISIONS[(str(store.path), store.signature, config.key)] = decision
@@ -213,7 +250,8 @@ class LayerRun:
     def _adopt(self, bucket: tuple[int, bool], decision: Decision, source: str) -> None:
         self.decided[bucket] = ScheduleChoice(
             "auto", decision.schedule,
-            f"measured on this machine at batch {decision.batch} ({source}, {decision.measured_at}): {decision.describe()}",
+            f"{decision.explain()}: measured on this machine at batch {decision.batch} ({source}, "
+            f"{decision.measured_at}): {decision.describe()}",
         )
 
     def describe(self, layer: RecurrentLayer, last_batch: int | None, isa: str) -> str:
@@ -257,6 +295,7 @@ class RecurrentModule:
         isa: str | None = None,
         weight_dtype: str = "float32",
         tuning: str | None = None,
+        host: str | None = None,
     ) -> None:
         if not isinstance(model, RecurrentModel):
             raise InvalidParameterError("model", type(model).__name__, "must be a tsilstm.model.RecurrentModel")
@@ -265,12 +304,15 @@ class RecurrentModule:
         if not isinstance(batch_first, bool):
             raise InvalidParameterError("batch_first", batch_first, "must be True or False")
         self._options = {"batch_first": batch_first, "schedule": schedule, "threads": threads, "tile": tile,
-                         "isa": isa, "weight_dtype": weight_dtype, "tuning": tuning}
+                         "isa": isa, "weight_dtype": weight_dtype, "tuning": tuning, "host": host}
         threads = usable_cores() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
         if isa is not None:
             require_choice("isa", isa, available_isas())
         self.weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
         self.tuning = tuning_mode(tuning)
+        self.host = None if host is None else require_choice("host", host, HOSTS)
+        """The framework calling this module from inside its own graph (its threads need the cores
+        between calls: the kernel's workers then sleep right after each call), or None."""
         worker_threads.apply_environment()
         self.model = model
         self.batch_first = batch_first
@@ -297,12 +339,14 @@ class RecurrentModule:
     @classmethod
     def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
                    threads: int | None = None, tile: int | None = None, isa: str | None = None,
-                   weight_dtype: str = "float32", tuning: str | None = None) -> "RecurrentModule":
+                   weight_dtype: str = "float32", tuning: str | None = None,
+                   host: str | None = None) -> "RecurrentModule":
         """A module of this class (LSTM or GRU) running the layers and weights of ``model`` (e.g.
-        from an importer); every layer must be of this cell type."""
+        from an importer); every layer must be of this cell type. ``host``: the framework that
+        calls it from inside its graph (one of HOSTS), None when called directly."""
         module = cls.__new__(cls)
         RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
-                                 isa=isa, weight_dtype=weight_dtype, tuning=tuning)
+                                 isa=isa, weight_dtype=weight_dtype, tuning=tuning, host=host)
         return module
 
     def __getstate__(self) -> dict[str, Any]:
@@ -340,7 +384,7 @@ class RecurrentModule:
             self._packed[id(weights)] = (index, packed)
             packed_bytes = packed.weight_bytes
         config = LayerConfig(layer.cell, layer.variant, layer.hidden_size, layer.input_size, layer.proj_size, 0,
-                             layer_threads, self.weight_dtype)
+                             layer_threads, self.weight_dtype, host=self.host or "")
         return LayerRun(index, schedule, programs, layer_threads, units, packed_bytes, recurrent_bytes, self.llc_bytes,
                         self.weight_dtype, config=config, tuning=self.tuning, default_threads=rule_threads,
                         thread_options=(layer_threads, *fewer))
@@ -417,7 +461,7 @@ class RecurrentModule:
 
     # ------------------------------------------------------------------ forward
 
-    def _forward(self, input: Any, h0: Any, c0: Any) -> tuple[Any, Any, Any]:
+    def _forward(self, input: Any, h0: Any, c0: Any, lengths: Any = None) -> tuple[Any, Any, Any]:
         like_torch = is_torch_tensor(input)
         x = to_float32_array(input, "input")
         if x.ndim not in (2, 3):
@@ -431,8 +475,15 @@ class RecurrentModule:
         batch = x.shape[1] if x.ndim == 3 and not self.batch_first else (x.shape[0] if x.ndim == 3 else 1)
         for run in self.layer_runs:  # before any direction runs, so two concurrent directions never measure
             run.decide(batch, steps, self._first_packed(run.index), self.isa)
-        single = self._single_direction(x, h0, c0)
-        if single is not None:
+        single = self._single_direction(x, h0, c0) if lengths is None else None
+        if lengths is not None:
+            lengths = _checked_lengths(lengths, x, steps, batch)
+            time_major = x.transpose(1, 0, 2) if self.batch_first else x
+            out, h_n, c_n = run_model(self.model, time_major, h0, c0, self._run_direction,
+                                      concurrent=self._direction_executor, lengths=lengths)
+            if self.batch_first:
+                out = np.ascontiguousarray(out.transpose(1, 0, 2))
+        elif single is not None:
             out, h_n, c_n = single
         else:
             out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first,
@@ -484,7 +535,8 @@ class RecurrentModule:
             return tuple(to_float32_array(part, f"{name}[{index}]") for index, part in enumerate(state))
         return to_float32_array(state, name)
 
-    def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
+    def _run_direction(self, layer: RecurrentLayer, weights: DirectionWeights, x: np.ndarray, h0: np.ndarray,  # type: ignore[no-untyped-def]
+                       c0: np.ndarray | None, lengths: np.ndarray | None = None):
         index, packed = self._packed[id(weights)]
         run = self.layer_runs[index]
         _, program = run.choose(x.shape[1], x.shape[0])  # decided in _forward, before any direction ran
@@ -500,6 +552,8 @@ class RecurrentModule:
             isa=self.isa,
             schedule=program.schedule,
             threads=threads,
+            linger=self.host is None,
+            lengths=lengths,
         )
 
 
@@ -542,16 +596,18 @@ class LSTM(RecurrentModule):
         """Projection size (0: none)."""
         return self.model.layers[0].proj_size
 
-    def __call__(self, input: Any, hx: Any = None) -> tuple[Any, tuple[Any, Any]]:
+    def __call__(self, input: Any, hx: Any = None, *, lengths: Any = None) -> tuple[Any, tuple[Any, Any]]:
         """Run the LSTM over ``input`` from ``hx = (h_0, c_0)`` (zeros when None); returns
-        ``output, (h_n, c_n)`` with torch's shapes."""
+        ``output, (h_n, c_n)`` with torch's shapes. ``lengths`` (one whole number per sequence, in
+        [0, T]): sequences of mixed lengths in one kernel call; the output is zero beyond each length
+        and the final states are each sequence's own last step's (a reverse direction starts there)."""
         if hx is None:
             h0 = c0 = None
         elif isinstance(hx, (tuple, list)) and len(hx) == 2:
             h0, c0 = hx
         else:
             raise InvalidParameterError("hx", type(hx).__name__, "must be None or a tuple (h_0, c_0)")
-        out, h_n, c_n = self._forward(input, h0, c0)
+        out, h_n, c_n = self._forward(input, h0, c0, lengths)
         return out, (h_n, c_n)
 
     def __repr__(self) -> str:
@@ -589,11 +645,12 @@ class GRU(RecurrentModule):
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
                          weight_dtype=weight_dtype, tuning=tuning)
 
-    def __call__(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
-        """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``."""
+    def __call__(self, input: Any, hx: Any = None, *, lengths: Any = None) -> tuple[Any, Any]:
+        """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``.
+        ``lengths``: as for ``LSTM``."""
         if isinstance(hx, (tuple, list)) and self.model.uniform_states:
             raise InvalidParameterError("hx", type(hx).__name__, "must be None or one array h_0 for a GRU")
-        out, h_n, _ = self._forward(input, hx, None)
+        out, h_n, _ = self._forward(input, hx, None, lengths)
         return out, h_n
 
     def __repr__(self) -> str:
@@ -602,6 +659,17 @@ class GRU(RecurrentModule):
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
             f"schedule={self.requested_schedule!r}, threads={self.threads})"
         )
+
+
+def _checked_lengths(lengths: Any, x: np.ndarray, steps: int, batch: int) -> np.ndarray:
+    """``lengths`` as (batch,) int32 in [0, steps], for batched input ``x``; raises naming ``lengths``."""
+    if x.ndim != 3:
+        raise InvalidParameterError("lengths", "given", "needs batched input (T, N, X) or (N, T, X)")
+    values = to_int_array(lengths, "lengths")
+    if values.shape != (batch,) or values.min(initial=0) < 0 or values.max(initial=0) > steps:
+        raise InvalidParameterError("lengths", values.tolist() if values.size <= 16 else values.shape,
+                                    f"must be {batch} whole numbers in [0, {steps}] (one per sequence)")
+    return np.ascontiguousarray(values, dtype=np.int32)
 
 
 def _like_torch(states: Any) -> Any:
@@ -624,10 +692,11 @@ def _one_slot_state(state: Any, batch: int, width: int) -> np.ndarray | None:
 
 
 def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: int, steps: int,
-                isa: str | None) -> dict[str, Any]:
+                isa: str | None, linger: bool) -> dict[str, Any]:
     """One closure per candidate (every program on every thread count ``packed`` has op lists for,
     named by ``candidate_name``) running ``steps`` steps of random input at ``batch`` (at most one
-    kernel call's batch) on ``packed``."""
+    kernel call's batch) on ``packed``, with the kernel's workers lingering after each run or not
+    (as the module's real calls do)."""
     from tsilstm.runtime.kernel_abi import MAX_KERNEL_BATCH
 
     batch = min(batch, MAX_KERNEL_BATCH)
@@ -637,7 +706,7 @@ def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: in
     return {
         candidate_name(program.schedule, threads, packed.threads):
             (lambda schedule=program.schedule, threads=threads: run_packed(packed, x, h0, c0, isa=isa, schedule=schedule,
-                                                                            threads=threads))
+                                                                            threads=threads, linger=linger))
         for program in programs.values() for threads in packed.thread_options
     }
 

@@ -73,6 +73,8 @@ class RewritePlan:
 
     proto: Any
     decisions: list[NodeDecision]
+    had_tsilstm_nodes: bool = False
+    """The model came with nodes in the ``ai.tsilstm`` domain (a file written by ``convert-onnx``)."""
 
 
 def load_model_proto(path_or_bytes: str | Path | bytes) -> Any:
@@ -101,15 +103,29 @@ def plan_rewrite(proto: Any, source: object) -> RewritePlan:
     onnx = import_onnx()
     work = onnx.ModelProto()
     work.CopyFrom(proto)
+    converted = False
     for graph in _graphs(work.graph):
         for node in graph.node:
             if node.domain == DOMAIN and node.op_type in RECURRENT_OPS:
                 node.domain = ""
+                converted = True
     found = find_recurrent_nodes(work, source)
     if len(list(_recurrent_sites(work.graph))) != len(found):  # both walks visit the same nodes in order
         raise AssertionError("recurrent node walk disagrees with the importer's")
     types = _element_types(work.graph)
-    return RewritePlan(work, [_decide(item, source, types) for item in found])
+    return RewritePlan(work, [_decide(item, source, types) for item in found], converted)
+
+
+def original_model(plan: RewritePlan) -> Any:
+    """The model every LSTM/GRU node of which is ONNX Runtime's own again (a converted file's nodes
+    back in the standard domain, the ``ai.tsilstm`` domain import dropped)."""
+    onnx = import_onnx()
+    out = onnx.ModelProto()
+    out.CopyFrom(plan.proto)
+    kept = [entry for entry in out.opset_import if entry.domain != DOMAIN]
+    del out.opset_import[:]
+    out.opset_import.extend(kept)
+    return out
 
 
 def converted_model(plan: RewritePlan) -> Any:

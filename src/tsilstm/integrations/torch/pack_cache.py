@@ -91,7 +91,7 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, wei
     (model,) = models_from_state_dict(state, f"torch.nn.{layout.cell.upper()} weights", prefix="")
     cls = LSTM if layout.cell == "lstm" else GRU
     runtime = cls.from_model(model, schedule=settings.schedule, threads=settings.threads or None,
-                             weight_dtype=settings.weight_dtype, tuning=settings.tuning or None)
+                             weight_dtype=settings.weight_dtype, tuning=settings.tuning or None, host="torch")
     with _lock:
         _entries[key] = _Entry(fingerprint, tuple(weights), runtime)
     return runtime

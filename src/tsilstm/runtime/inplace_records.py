@@ -1,0 +1,64 @@
+"""The in-place trials of this process and their record in the decision store.
+
+Each caller (a torch module, an ONNX session) owns its trials, one per call shape (``owner`` and
+``key``): periods of two layers must never mix. The decisions are shared by configuration key
+through the decision store (section ``SECTION``), so a later process adopts them; a decision
+recorded from noisy samples is not adopted (the new process measures again), and every adopted
+decision is watched (``InplaceTrial``) and measured again when its candidate runs much slower than
+recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from tsilstm.runtime.inplace_choice import InplaceDecision, InplaceTrial
+from tsilstm.runtime.modules import decision_store
+
+SECTION = "inplace"
+"""Section of the decision store holding in-place decisions, by configuration key."""
+
+_TRIALS: dict[tuple[str, str], InplaceTrial] = {}
+_LOCK = threading.Lock()
+
+
+def trial_for(owner: str, key: str, tuning: str) -> InplaceTrial | None:
+    """The trial of ``owner`` for calls of configuration ``key`` under the tuning mode ``tuning``
+    (schedule_tuning.TUNING_MODES); None when there is none to run (tuning off, or read-only with
+    nothing on record): the caller then runs tsilstm's kernel."""
+    if tuning == "off":
+        return None
+    with _LOCK:
+        trial = _TRIALS.get((owner, key))
+    if trial is not None:
+        return trial
+    recorded = InplaceDecision.from_record(decision_store().get_record(SECTION, key))
+    if recorded is None and tuning == "read-only":
+        return None
+    trial = InplaceTrial()
+    if recorded is not None and (not recorded.noisy or tuning == "read-only"):
+        trial.adopt(recorded)
+    with _LOCK:
+        return _TRIALS.setdefault((owner, key), trial)
+
+
+def record_new_decision(trial: InplaceTrial, key: str, tuning: str) -> None:
+    """Record the decision ``trial`` just reached under ``key`` (tuning ``on`` only)."""
+    if not trial.new_decision or trial.decision is None:
+        return
+    trial.new_decision = False
+    if tuning == "on":
+        decision_store().put_record(SECTION, key, trial.decision.to_record())
+
+
+def trials_of(owner: str) -> dict[str, InplaceTrial]:
+    """The trials of ``owner`` by configuration key."""
+    with _LOCK:
+        return {key: trial for (who, key), trial in _TRIALS.items() if who == owner}
+
+
+def forget_owner(owner: str) -> None:
+    """Drop the trials of ``owner`` (a module or session that is gone)."""
+    with _LOCK:
+        for pair in [pair for pair in _TRIALS if pair[0] == owner]:
+            del _TRIALS[pair]
