@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from click.testing import CliRunner
 
 from tsilstm.accel.arch_config import arch_from_dict, load_arch
 from tsilstm.accel.energy import static_power_w
+from tsilstm.accel.energy_table import SRAM_READ_PJ_PER_64BIT
 from tsilstm.accel.hardware_cost import design_cost, table_pj_per_64bit
 from tsilstm.accel.technology import BITCELL_UM2, NODES_NM, node_figures, sources_table
 from tsilstm.cli.main import cli
@@ -34,15 +37,26 @@ def test_sram_area_is_bits_times_the_bit_cell_over_the_array_efficiency() -> Non
     assert cost.area_mm2["weight_buffer"] == pytest.approx(2**23 * BITCELL_UM2[28] / 0.7 / 1e6)
 
 
-def test_buffers_beyond_the_table_are_banked_not_extrapolated() -> None:
-    small, large = design_cost(_edge(weight_buffer_bytes=2**20)), design_cost(_edge(weight_buffer_bytes=2**25))
-    assert small.weight_sram.banks == 1 and large.weight_sram.banks == 32
-    # a bank of 1 MiB costs what the table says; the 32 MiB buffer adds only the H-tree wire
-    per_64_bank = 100.0 * node_figures(28).energy_scale
-    assert small.weight_sram.pj_per_byte * 8 == pytest.approx(per_64_bank)
-    assert per_64_bank < large.weight_sram.pj_per_byte * 8 < 2 * per_64_bank
+def test_buffers_are_priced_by_the_bank_an_access_wakes_plus_the_h_tree() -> None:
+    cost = design_cost(_edge(node_nm=28, weight_buffer_bytes=2**20))
+    figures = node_figures(28)
+    # 1 MiB in banks of 16 KiB: 64 banks (more than the 32 the 256 x 16-bit array needs side by side)
+    assert cost.weight_sram.banks == 64 and cost.weight_sram.layout.bank_bytes == 16384
+    bank = table_pj_per_64bit(16384, SRAM_READ_PJ_PER_64BIT)[0] * figures.energy_scale
+    wire = 64 * figures.wire_pj_per_bit_mm * math.sqrt(cost.area_mm2["weight_buffer"]) / 2
+    assert cost.weight_sram.pj_per_byte * 8 == pytest.approx(bank + wire)
+    one_bank = design_cost(_edge(node_nm=28, weight_buffer_bytes=2**20, weight_buffer_banks=1))
+    assert one_bank.weight_sram.pj_per_byte * 8 == pytest.approx(100.0 * figures.energy_scale)
+    assert one_bank.weight_sram.pj_per_byte > 2 * cost.weight_sram.pj_per_byte
     with pytest.raises(InvalidParameterError, match="banks"):
         table_pj_per_64bit(2**21, ((8192, 10.0), (2**20, 100.0)))
+
+
+def test_the_weight_banks_side_by_side_are_as_wide_as_the_array_reads() -> None:
+    small = design_cost(_edge(weight_buffer_bytes=2**17))  # 128 KiB: 8 banks by capacity, 32 by width
+    assert small.weight_sram.banks == 32 and small.weight_sram.layout.read_bytes_per_cycle == 256 * 2
+    with pytest.raises(InvalidParameterError, match="weight_buffer_banks"):
+        _edge(weight_buffer_bytes=1024, weight_buffer_banks=128)
 
 
 def test_leakage_grows_with_the_buffer_and_enters_the_static_energy() -> None:

@@ -40,6 +40,16 @@ def test_golden_timeline_by_hand(tiny_arch: ArchConfig) -> None:
     assert timing.mac_wait_dependency_cycles == 34 - 29
 
 
+def test_a_narrow_weight_buffer_makes_uses_read_bound() -> None:
+    # the golden case with ONE 128-bit bank: 16 B per cycle where the 16 x 16-bit MACs read 32 B;
+    # each 128-B tile read takes 8 cycles: the W_h uses take 8 cycles instead of 4 (W_x's 8 either way)
+    arch = arch_from_dict(tiny_arch_dict(memory__weight_buffer_banks=1))
+    _, _, timing = _timing(LayerShape("lstm", 4, 4), "conventional", 2, 1, arch, full=True)
+    assert timing.cycles == 44 + 4 + 4
+    assert timing.sram_read_busy_cycles == 3 * 8
+    assert timing.mac_busy_cycles == 8 + 4 + 4  # the array computes as long as before, it waits for reads
+
+
 @st.composite
 def small_cases(draw):  # type: ignore[no-untyped-def]
     cell = draw(st.sampled_from(["lstm", "gru"]))

@@ -8,7 +8,8 @@ File layout (every quantity is a number in the unit its key names, or a string w
     [compute]  clock_hz, mac_units, weight_bits, activation_bits, accumulator_bits, arithmetic,
                activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window
     [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles,
-               weight_buffer_banks, activation_buffer_banks
+               weight_buffer_banks, activation_buffer_banks, sram_bank_bytes, sram_bank_width_bits,
+               sram_ports_per_bank
     [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
     [technology] node_nm (45, 28 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
@@ -35,6 +36,7 @@ from tsilstm.accel.energy_table import (
     multiply_energy_pj,
 )
 from tsilstm.accel.plausible_ranges import warn_if_implausible
+from tsilstm.accel.sram_banks import SRAM_BANK_BYTES, SRAM_BANK_WIDTH_BITS, SRAM_PORTS_PER_BANK, bank_layout
 from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, node_figures, require_node
 from tsilstm.errors import InvalidParameterError
 from tsilstm.optional_packages import import_optional
@@ -62,6 +64,9 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("memory", "prefetch_tiles"): ("prefetch_tiles", "count", "whole0", False),
     ("memory", "weight_buffer_banks"): ("weight_buffer_banks", "count", "whole", False),
     ("memory", "activation_buffer_banks"): ("activation_buffer_banks", "count", "whole", False),
+    ("memory", "sram_bank_bytes"): ("sram_bank_bytes", "bytes", "whole", False),
+    ("memory", "sram_bank_width_bits"): ("sram_bank_width_bits", "count", "whole", False),
+    ("memory", "sram_ports_per_bank"): ("sram_ports_per_bank", "count", "whole", False),
     ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
     ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
     ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
@@ -96,6 +101,9 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "weight_buffer_bytes": (1, 2**50),
     "activation_buffer_bytes": (1, 2**50),
     "tile_units": (1, 2**20),
+    "sram_bank_bytes": (8, 2**30),
+    "sram_bank_width_bits": (8, 4096),
+    "sram_ports_per_bank": (1, 4),
     "issue_window": (1, 2**20),
     "mac_pipeline_cycles": (0, 2**20),
     "cell_pipeline_cycles": (0, 2**20),
@@ -138,6 +146,9 @@ class ArchConfig:
     sram_table: tuple[tuple[float, float], ...] = SRAM_READ_PJ_PER_64BIT
     weight_buffer_banks: int | None = None
     activation_buffer_banks: int | None = None
+    sram_bank_bytes: int = SRAM_BANK_BYTES
+    sram_bank_width_bits: int = SRAM_BANK_WIDTH_BITS
+    sram_ports_per_bank: int = SRAM_PORTS_PER_BANK
     node_nm: int = REFERENCE_NODE_NM
     vdd_v: float | None = None
     sram_array_efficiency: float = SRAM_ARRAY_EFFICIENCY
@@ -162,6 +173,12 @@ class ArchConfig:
     def accumulator_bytes(self) -> int:
         """Bytes per partial sum / gate pre-activation."""
         return self.accumulator_bits // 8
+
+    @property
+    def array_read_bits_per_cycle(self) -> int:
+        """Weight bits the MAC array consumes per cycle: one weight per MAC (a one-step pass of one
+        batch column uses every weight of a tile once), ``mac_units x weight_bits``."""
+        return self.mac_units * self.weight_bits
 
     @property
     def dram_bytes_per_cycle(self) -> float:
@@ -246,7 +263,10 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
-    for key in ("mac_units", "activation_units", "weight_buffer_bytes", "activation_buffer_bytes", "tile_units", "issue_window"):
+    for key in (
+        "mac_units", "activation_units", "weight_buffer_bytes", "activation_buffer_bytes", "tile_units", "issue_window",
+        "sram_bank_bytes", "sram_bank_width_bits", "sram_ports_per_bank",
+    ):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameterError(key, value, "must be an integer >= 1")
@@ -255,6 +275,9 @@ def _check_fields(arch: ArchConfig) -> None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise InvalidParameterError(key, value, "must be an integer >= 1")
     node_figures(require_node(arch.node_nm), arch.vdd_v)  # raises naming technology.node_nm / vdd_v
+    for key, capacity in (("weight_buffer_banks", arch.weight_buffer_bytes), ("activation_buffer_banks", arch.activation_buffer_bytes)):
+        bank_layout(capacity, width_bits=arch.sram_bank_width_bits, max_bank_bytes=arch.sram_bank_bytes,
+                    ports=arch.sram_ports_per_bank, banks=getattr(arch, key), banks_key=key)
     for key in ("mac_pipeline_cycles", "cell_pipeline_cycles", "prefetch_tiles"):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
