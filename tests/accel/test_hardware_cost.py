@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from tsilstm.accel.arch_config import arch_from_dict, load_arch
 from tsilstm.accel.energy import static_power_w
-from tsilstm.accel.energy_table import SRAM_READ_PJ_PER_64BIT
+from tsilstm.accel.energy_table import sram_table_at_node
 from tsilstm.accel.hardware_cost import design_cost, table_pj_per_64bit
 from tsilstm.accel.technology import BITCELL_UM2, NODES_NM, node_figures, sources_table
 from tsilstm.cli.main import cli
@@ -20,16 +20,16 @@ def _edge(**changes: object):  # type: ignore[no-untyped-def]
     return load_arch("edge").with_overrides(**changes)
 
 
-def test_the_reference_node_leaves_horowitz_energies_unchanged() -> None:
-    assert node_figures(45).energy_scale == pytest.approx(1.0)
-    assert node_figures(45, 0.9).energy_scale == 1.0
+def test_the_table_nodes_use_their_tables_unchanged() -> None:
+    assert (node_figures(45).logic_share, node_figures(45).sram_share, node_figures(45, 0.9).vdd_factor) == (0.0, 0.0, 1.0)
+    assert node_figures(7).logic_share == pytest.approx(1.0) and node_figures(7).sram_share == pytest.approx(1.0)
 
 
 def test_smaller_nodes_cost_less_area_and_energy() -> None:
-    costs = [design_cost(_edge(node_nm=n)) for n in NODES_NM]  # 45, 28, 7
+    costs = [design_cost(_edge(node_nm=n)) for n in NODES_NM]  # 45 .. 7
     areas = [c.total_area_mm2 for c in costs]
     energies = [c.weight_sram.pj_per_byte for c in costs]
-    assert areas[0] > areas[1] > areas[2] and energies[0] > energies[1] > energies[2]
+    assert areas == sorted(areas, reverse=True) and energies == sorted(energies, reverse=True)
 
 
 def test_sram_area_is_bits_times_the_bit_cell_over_the_array_efficiency() -> None:
@@ -42,11 +42,11 @@ def test_buffers_are_priced_by_the_bank_an_access_wakes_plus_the_h_tree() -> Non
     figures = node_figures(28)
     # 1 MiB in banks of 16 KiB: 64 banks (more than the 32 the 256 x 16-bit array needs side by side)
     assert cost.weight_sram.banks == 64 and cost.weight_sram.layout.bank_bytes == 16384
-    bank = table_pj_per_64bit(16384, SRAM_READ_PJ_PER_64BIT)[0] * figures.energy_scale
+    bank = table_pj_per_64bit(16384, sram_table_at_node(figures))[0]
     wire = 64 * figures.wire_pj_per_bit_mm * math.sqrt(cost.area_mm2["weight_buffer"]) / 2
     assert cost.weight_sram.pj_per_byte * 8 == pytest.approx(bank + wire)
     one_bank = design_cost(_edge(node_nm=28, weight_buffer_bytes=2**20, weight_buffer_banks=1))
-    assert one_bank.weight_sram.pj_per_byte * 8 == pytest.approx(100.0 * figures.energy_scale)
+    assert one_bank.weight_sram.pj_per_byte * 8 == pytest.approx(dict(sram_table_at_node(figures))[2**20])
     assert one_bank.weight_sram.pj_per_byte > 2 * cost.weight_sram.pj_per_byte
     with pytest.raises(InvalidParameterError, match="banks"):
         table_pj_per_64bit(2**21, ((8192, 10.0), (2**20, 100.0)))
@@ -68,12 +68,12 @@ def test_leakage_grows_with_the_buffer_and_enters_the_static_energy() -> None:
 def test_every_node_lists_its_sources() -> None:
     rows = sources_table()
     assert [r["node_nm"] for r in rows] == list(NODES_NM)
-    assert all(r["bitcell_source"] and r["energy_scale_source"] for r in rows)
+    assert all(r["bitcell_source"] and r["energy_source"] for r in rows)
 
 
 @pytest.mark.parametrize(
     ("technology", "named"),
-    [({"node_nm": 14}, "technology.node_nm"), ({"vdd_v": "3 V"}, "technology.vdd_v"),
+    [({"node_nm": 20}, "technology.node_nm"), ({"vdd_v": "3 V"}, "technology.vdd_v"),
      ({"sram_array_efficiency": 2}, "technology.sram_array_efficiency"), ({"color": 1}, "technology.color")],
 )
 def test_bad_technology_keys_are_named(technology: dict, named: str) -> None:

@@ -12,11 +12,11 @@ File layout (every quantity is a number in the unit its key names, or a string w
                sram_ports_per_bank
     [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
-    [technology] node_nm (45, 28 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
+    [technology] node_nm (45, 32, 28, 22, 16, 14, 10 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
                logic_leakage_w_per_mm2
     [sources]  free text per key (documentation only)
 
-Energies left out come from ``energy_table`` (45 nm, 0.9 V) scaled to the node (``technology``);
+Energies left out come from ``energy_table`` (45 and 7 nm tables) at the node (``technology``);
 energies given here are taken as they are. ``static_power_w`` left out is the leakage of the
 design (``hardware_cost``); given, it replaces it.
 """
@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from tsilstm.accel.energy_table import (
-    ACTIVATION_PJ,
     SRAM_READ_PJ_PER_64BIT,
+    activation_energy_pj,
     mac_energy_pj,
     multiply_energy_pj,
 )
 from tsilstm.accel.plausible_ranges import warn_if_implausible
 from tsilstm.accel.sram_banks import SRAM_BANK_BYTES, SRAM_BANK_WIDTH_BITS, SRAM_PORTS_PER_BANK, bank_layout
-from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, node_figures, require_node
+from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, NodeFigures, node_figures, require_node
 from tsilstm.errors import InvalidParameterError
 from tsilstm.optional_packages import import_optional
 from tsilstm.toml_reader import TOMLDecodeError, loads_toml
@@ -191,31 +191,30 @@ class ArchConfig:
         return self.dram_latency_ns * 1e-9 * self.clock_hz
 
     @property
-    def energy_scale(self) -> float:
-        """Factor from the default 45 nm, 0.9 V energies to this config's node and supply."""
-        return node_figures(self.node_nm, self.vdd_v).energy_scale
+    def node(self) -> NodeFigures:
+        """The technology figures of this config's node and supply."""
+        return node_figures(self.node_nm, self.vdd_v)
 
     @property
     def mac_energy_pj(self) -> float:
-        """Energy per MAC in pJ: the config's ``mac_pj`` or the default table at these bit widths,
-        scaled to the node."""
+        """Energy per MAC in pJ: the config's ``mac_pj`` or the tables at these bit widths and node."""
         if self.mac_pj is not None:
             return self.mac_pj
-        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic) * self.energy_scale
+        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic, self.node)
 
     @property
     def multiply_energy_pj(self) -> float:
-        """Energy per element-wise multiply of the cell update in pJ (activation width), scaled to the node."""
+        """Energy per element-wise multiply of the cell update in pJ (activation width) at the node."""
         if self.multiply_pj is not None:
             return self.multiply_pj
-        return multiply_energy_pj(self.activation_bits, self.arithmetic) * self.energy_scale
+        return multiply_energy_pj(self.activation_bits, self.arithmetic, self.node)
 
     @property
     def activation_energy_pj(self) -> float:
-        """Energy per sigmoid/tanh evaluation in pJ: ``activation_pj`` or the default, scaled to the node."""
+        """Energy per sigmoid/tanh evaluation in pJ: ``activation_pj`` or the default at the node."""
         if self.activation_pj is not None:
             return self.activation_pj
-        return ACTIVATION_PJ * self.energy_scale
+        return activation_energy_pj(self.node)
 
     def with_overrides(self, **changes: Any) -> "ArchConfig":
         """A copy with fields replaced (validated again), e.g. ``weight_buffer_bytes=2**20``."""

@@ -6,9 +6,10 @@ by capacity, banks and node. Figures and sources: ``energy_table`` (45 nm energi
 SRAM model (CACTI-style, in three parts):
 
 * area = bits x bit-cell area / array efficiency;
-* energy of a 64-bit access = the 45 nm table at the size of ONE BANK (interpolated in log2(size)
-  between its points; below its smallest entry the smallest entry's energy, an upper bound, and
-  banks never exceed its largest entry) x the node's energy scale, plus, with more than one bank,
+* energy of a 64-bit access = the SRAM table at the node (45 and 7 nm published, nodes between
+  interpolated: ``energy_table.sram_table_at_node``) at the size of ONE BANK (interpolated in
+  log2(size) between its points; below its smallest entry the smallest entry's energy, an upper
+  bound, and banks never exceed its largest entry), plus, with more than one bank,
   64 bits carried over an H-tree of half the buffer's side (sqrt(area) / 2) at the node's wire
   energy: an access wakes one bank, not the whole buffer;
 * banks (``sram_banks``): ``memory.*_banks`` or, by default, banks of at most
@@ -29,6 +30,7 @@ from tsilstm.accel.energy_table import (
     INT_MULT_UM2,
     SRAM_READ_PJ_PER_64BIT,
     power_law,
+    sram_table_at_node,
 )
 from tsilstm.accel.sram_banks import BankLayout, bank_layout
 from tsilstm.accel.technology import (
@@ -136,16 +138,13 @@ def sram_cost(
     array_efficiency: float, leakage_pw_per_bit: float,
 ) -> SramCost:
     """Area, leakage and energy per byte of a buffer built as ``layout`` at the node of ``figures``.
-    ``table`` None: the default 45 nm table, scaled to the node; a table given in the config is
+    ``table`` None: the default tables at the node (``sram_table_at_node``); a table given in the config is
     taken as already at the node, and one of a single point as the flat energy of any access (no
     H-tree added)."""
-    scaled = table is None
-    table = SRAM_READ_PJ_PER_64BIT if table is None else table
+    table = sram_table_at_node(figures) if table is None else table
     bits = layout.capacity_bytes * 8
     area = bits * figures.bitcell_um2 / array_efficiency / 1e6
     per_64, note = table_pj_per_64bit(layout.bank_bytes, table)
-    if scaled:
-        per_64 *= figures.energy_scale
     if layout.banks > 1 and len(table) > 1:
         per_64 += 64 * figures.wire_pj_per_bit_mm * math.sqrt(area) / 2
     leakage = bits * leakage_pw_per_bit * 1e-12
