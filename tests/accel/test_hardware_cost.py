@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tsilstm.accel.arch_config import arch_from_dict, load_arch
+from tsilstm.accel.dram_types import DRAM_TYPES
 from tsilstm.accel.energy import static_power_w
 from tsilstm.accel.energy_table import sram_table_at_node
 from tsilstm.accel.hardware_cost import design_cost, table_pj_per_64bit
@@ -60,9 +61,12 @@ def test_the_weight_banks_side_by_side_are_as_wide_as_the_array_reads() -> None:
 
 
 def test_leakage_grows_with_the_buffer_and_enters_the_static_energy() -> None:
-    assert static_power_w(_edge(weight_buffer_bytes=2**25)) > 10 * static_power_w(_edge(weight_buffer_bytes=2**20)) / 4
+    small, large = design_cost(_edge(weight_buffer_bytes=2**20)), design_cost(_edge(weight_buffer_bytes=2**25))
+    assert large.leakage_w["weight_buffer"] == pytest.approx(32 * small.leakage_w["weight_buffer"])
+    assert static_power_w(_edge(weight_buffer_bytes=2**25)) - static_power_w(_edge(weight_buffer_bytes=2**20)) == pytest.approx(
+        large.leakage_w["weight_buffer"] - small.leakage_w["weight_buffer"])
     assert static_power_w(_edge(static_power_w=0.5)) == 0.5
-    assert design_cost(_edge(weight_buffer_bytes=2**25)).total_area_mm2 > 10 * design_cost(_edge()).total_area_mm2
+    assert large.total_area_mm2 > 10 * design_cost(_edge()).area_mm2["weight_buffer"]
 
 
 def test_every_node_lists_its_sources() -> None:
@@ -88,3 +92,21 @@ def test_duplicate_or_falling_sram_rows_exit_2_naming_the_key(tmp_path, table) -
     result = CliRunner().invoke(cli, ["simulate", "--hidden", "64", "--arch", str(path)])
     assert result.exit_code == 2 and "energy.sram_pj_per_64bit" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_lpddr4_and_an_hbm2_design_differ_in_area_and_leakage_by_their_interfaces() -> None:
+    lpddr4, hbm2 = design_cost(_edge().with_dram_type("lpddr4")), design_cost(_edge().with_dram_type("hbm2"))
+    interfaces = {name: DRAM_TYPES[name] for name in ("lpddr4", "hbm2")}
+    assert hbm2.total_area_mm2 - lpddr4.total_area_mm2 == pytest.approx(
+        interfaces["hbm2"].interface_area_mm2 - interfaces["lpddr4"].interface_area_mm2)
+    assert hbm2.total_leakage_w - lpddr4.total_leakage_w == pytest.approx(
+        interfaces["hbm2"].interface_static_power_w - interfaces["lpddr4"].interface_static_power_w)
+    assert all(lpddr4.area_mm2[k] == hbm2.area_mm2[k] for k in lpddr4.area_mm2 if k != "dram_interface")
+
+
+def test_a_dram_type_fills_the_dram_keys_and_keys_beside_it_override() -> None:
+    arch = arch_from_dict({"base": "edge", "dram": {"type": "hbm2", "energy_pj_per_bit": "5 pJ/bit"}})
+    assert (arch.dram_type, arch.dram_bandwidth_bytes_per_s, arch.dram_pj_per_bit) == ("hbm2", 256e9, 5.0)
+    assert arch.dram_interface_area_mm2 == DRAM_TYPES["hbm2"].interface_area_mm2
+    with pytest.raises(InvalidParameterError, match=r"dram\.type"):
+        arch_from_dict({"base": "edge", "dram": {"type": "ddr9"}})

@@ -10,7 +10,8 @@ File layout (every quantity is a number in the unit its key names, or a string w
     [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles,
                weight_buffer_banks, activation_buffer_banks, sram_bank_bytes, sram_bank_width_bits,
                sram_ports_per_bank
-    [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
+    [dram]     type (lpddr4, ddr4, gddr5, hbm2: fills every key below), bandwidth_bytes_per_s,
+               latency_ns, energy_pj_per_bit, interface_area_mm2, interface_static_power_w
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
     [technology] node_nm (45, 32, 28, 22, 16, 14, 10 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
                logic_leakage_w_per_mm2
@@ -35,6 +36,7 @@ from tsilstm.accel.energy_table import (
     mac_energy_pj,
     multiply_energy_pj,
 )
+from tsilstm.accel.dram_types import get_dram_type
 from tsilstm.accel.plausible_ranges import warn_if_implausible
 from tsilstm.accel.sram_banks import SRAM_BANK_BYTES, SRAM_BANK_WIDTH_BITS, SRAM_PORTS_PER_BANK, bank_layout
 from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, NodeFigures, node_figures, require_node
@@ -67,9 +69,12 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("memory", "sram_bank_bytes"): ("sram_bank_bytes", "bytes", "whole", False),
     ("memory", "sram_bank_width_bits"): ("sram_bank_width_bits", "count", "whole", False),
     ("memory", "sram_ports_per_bank"): ("sram_ports_per_bank", "count", "whole", False),
+    ("dram", "type"): ("dram_type", "", "dram_type", False),
     ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
     ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
     ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
+    ("dram", "interface_area_mm2"): ("dram_interface_area_mm2", "mm2", "real0", False),
+    ("dram", "interface_static_power_w"): ("dram_interface_static_power_w", "w", "real0", False),
     ("energy", "static_power_w"): ("static_power_w", "w", "real0", False),
     ("energy", "mac_pj"): ("mac_pj", "pj", "real0", False),
     ("energy", "multiply_pj"): ("multiply_pj", "pj", "real0", False),
@@ -83,6 +88,11 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
 }
 _KEY_OF_FIELD = {field: f"{section}.{key}" for (section, key), (field, *_rest) in _SCHEMA.items()}
 _KEY_OF_FIELD["sram_pj_per_64bit"] = "energy.sram_pj_per_64bit"
+_FIELDS_OF_DRAM_TYPE = {
+    "dram_bandwidth_bytes_per_s": "bandwidth_bytes_per_s", "dram_latency_ns": "latency_ns", "dram_pj_per_bit": "energy_pj_per_bit",
+    "dram_interface_area_mm2": "interface_area_mm2", "dram_interface_static_power_w": "interface_static_power_w",
+}
+"""Config fields a ``[dram] type`` fills (field -> attribute of ``dram_types.DramType``)."""
 _SECTIONS = ("compute", "memory", "dram", "energy", "technology")
 _TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
 BIT_WIDTHS = (8, 16, 32)
@@ -111,6 +121,8 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "sram_array_efficiency": (0.05, 1.0),
     "sram_leakage_pw_per_bit": (0.0, 1e6),
     "logic_leakage_w_per_mm2": (0.0, 1e3),
+    "dram_interface_area_mm2": (0.0, 1e4),
+    "dram_interface_static_power_w": (0.0, 1e3),
 }
 """Physically plausible bounds of each quantity (1 kHz..1 THz, 1 kB/s..10 PB/s, ...): within them
 every cycle, byte and energy figure the model computes stays finite and no divisor is ~0."""
@@ -146,6 +158,9 @@ class ArchConfig:
     sram_table: tuple[tuple[float, float], ...] = SRAM_READ_PJ_PER_64BIT
     weight_buffer_banks: int | None = None
     activation_buffer_banks: int | None = None
+    dram_type: str | None = None
+    dram_interface_area_mm2: float | None = None
+    dram_interface_static_power_w: float | None = None
     sram_bank_bytes: int = SRAM_BANK_BYTES
     sram_bank_width_bits: int = SRAM_BANK_WIDTH_BITS
     sram_ports_per_bank: int = SRAM_PORTS_PER_BANK
@@ -223,6 +238,12 @@ class ArchConfig:
             raise InvalidParameterError(unknown[0], changes[unknown[0]], "not a field of the accelerator config")
         return replace(self, **changes)
 
+    def with_dram_type(self, name: str) -> "ArchConfig":
+        """A copy whose DRAM is the interface ``name`` of ``dram_types`` (bandwidth, latency, energy
+        per bit, interface area and static power)."""
+        dram = get_dram_type(name)
+        return self.with_overrides(dram_type=dram.name, **{field: getattr(dram, attr) for field, attr in _FIELDS_OF_DRAM_TYPE.items()})
+
     def as_dict(self) -> dict[str, Any]:
         """The config as a JSON-ready dict (field names carry units)."""
         out = asdict(self)
@@ -258,7 +279,12 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
-    for key in ("mac_pj", "multiply_pj", "static_power_w", "activation_pj", "sram_leakage_pw_per_bit", "logic_leakage_w_per_mm2"):
+    if arch.dram_type is not None:
+        get_dram_type(arch.dram_type, "dram_type")
+    for key in (
+        "mac_pj", "multiply_pj", "static_power_w", "activation_pj", "sram_leakage_pw_per_bit", "logic_leakage_w_per_mm2",
+        "dram_interface_area_mm2", "dram_interface_static_power_w",
+    ):
         value = getattr(arch, key)
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
@@ -361,6 +387,10 @@ def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
             raise InvalidParameterError("base", base, "one of " + ", ".join(PRESETS))
         fields = asdict(load_arch(base))
         fields.pop("description", None)
+    dram_block = data.get("dram", {})
+    if isinstance(dram_block, dict) and "type" in dram_block:  # the type first; the keys beside it override it
+        dram = get_dram_type(dram_block["type"], "dram.type")
+        fields.update({name: getattr(dram, attribute) for name, attribute in _FIELDS_OF_DRAM_TYPE.items()})
     for section in _SECTIONS:
         block = data.get(section, {})
         if not isinstance(block, dict):
@@ -389,6 +419,8 @@ def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
 
 
 def _parse_value(key: str, value: Any, dimension: str, kind: str) -> Any:
+    if kind == "dram_type":
+        return get_dram_type(value, key).name if isinstance(value, str) else get_dram_type(str(value), key).name
     if kind == "choice":
         if value not in ("int", "float"):
             raise InvalidParameterError(key, value, "one of int, float")

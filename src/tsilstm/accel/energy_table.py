@@ -7,9 +7,9 @@ Two published per-node tables, logic and SRAM apart:
 * [J21] N. Jouppi et al., "Ten lessons from three generations shaped Google's TPUv4i", ISCA 2021,
   table 2: the same operations at 7 nm. Confirmed with the search tools used here (two
   independent quotations of the table): int8 multiply 0.07 pJ and add 0.007 pJ; fp32 multiply
-  1.31 pJ and add 0.38 pJ; SRAM 64-bit reads of 8 KB / 32 KB / 1 MB arrays 7.5 / 8.5 / 14 pJ.
-  As recalled and NOT confirmed here: int32 multiply 1.48 pJ and add 0.03 pJ, fp16 multiply
-  0.34 pJ and add 0.16 pJ.
+  1.31 pJ and add 0.38 pJ; SRAM 64-bit reads of 8 KB / 32 KB / 1 MB arrays 7.5 / 8.5 / 14 pJ;
+  from one quotation: fp16 multiply 0.34 pJ and add 0.16 pJ. As recalled and NOT confirmed here:
+  int32 multiply 1.48 pJ and add 0.03 pJ.
 
 Nodes between 45 and 7 nm interpolate between the two tables (``technology.NodeFigures``). Bit
 widths between a table's points are interpolated with a power law through the two nearest points
@@ -31,8 +31,8 @@ FLOAT_ADD_PJ = {16: 0.4, 32: 0.9}  # Horowitz ISSCC 2014: fp16 / fp32 add
 
 INT_MULT_PJ_7NM = {8: 0.07, 32: 1.48}  # Jouppi et al. ISCA 2021 table 2: int8 (confirmed) / int32 (recalled, unconfirmed)
 INT_ADD_PJ_7NM = {8: 0.007, 32: 0.03}  # Jouppi et al. ISCA 2021 table 2: int8 (confirmed) / int32 (recalled, unconfirmed)
-FLOAT_MULT_PJ_7NM = {16: 0.34, 32: 1.31}  # Jouppi et al. ISCA 2021 table 2: fp16 (recalled, unconfirmed) / fp32 (confirmed)
-FLOAT_ADD_PJ_7NM = {16: 0.16, 32: 0.38}  # Jouppi et al. ISCA 2021 table 2: fp16 (recalled, unconfirmed) / fp32 (confirmed)
+FLOAT_MULT_PJ_7NM = {16: 0.34, 32: 1.31}  # Jouppi et al. ISCA 2021 table 2: fp16 (one quotation) / fp32 (confirmed)
+FLOAT_ADD_PJ_7NM = {16: 0.16, 32: 0.38}  # Jouppi et al. ISCA 2021 table 2: fp16 (one quotation) / fp32 (confirmed)
 
 # Areas at 45 nm in um^2, same source (Horowitz ISSCC 2014, as tabulated by Sze et al., "Efficient
 # processing of deep neural networks: a tutorial and survey", Proc. IEEE 2017):

@@ -41,8 +41,10 @@ from tsilstm.accel.technology import (
 )
 from tsilstm.errors import InvalidParameterError
 
-COMPONENTS = ("weight_buffer", "activation_buffer", "mac_array", "cell_unit")
-"""The parts of a design whose area and leakage are priced."""
+COMPONENTS = ("weight_buffer", "activation_buffer", "mac_array", "cell_unit", "dram_interface")
+"""The parts of a design whose area and leakage (static power) are priced; the DRAM interface is
+its PHY and controller (``dram_types``), priced when the config names a ``[dram] type`` or sets
+``interface_area_mm2`` / ``interface_static_power_w``."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def mac_area_um2(weight_bits: int, activation_bits: int, accumulator_bits: int, 
 @lru_cache(maxsize=256)
 def design_cost(arch) -> DesignCost:  # type: ignore[no-untyped-def]
     """The schedule-independent cost of ``arch`` (an ``ArchConfig``): area and leakage by component,
-    SRAM energies. The cell unit is priced as ``activation_units`` MAC-sized evaluators (a lookup, a
+    SRAM energies, the DRAM interface's PHY and controller. The cell unit is priced as ``activation_units`` MAC-sized evaluators (a lookup, a
     multiply and an add each: an estimate)."""
     figures = node_figures(arch.node_nm, arch.vdd_v)
     leak_bit = arch.sram_leakage_pw_per_bit if arch.sram_leakage_pw_per_bit is not None else SRAM_LEAKAGE_PW_PER_BIT[figures.node_nm]
@@ -192,9 +194,11 @@ def design_cost(arch) -> DesignCost:  # type: ignore[no-untyped-def]
     area = {
         "weight_buffer": weight.area_mm2, "activation_buffer": activation.area_mm2,
         "mac_array": arch.mac_units * mac / 1e6, "cell_unit": arch.activation_units * cell / 1e6,
+        "dram_interface": arch.dram_interface_area_mm2 or 0.0,
     }
     leakage = {
         "weight_buffer": weight.leakage_w, "activation_buffer": activation.leakage_w,
         "mac_array": area["mac_array"] * logic_leak, "cell_unit": area["cell_unit"] * logic_leak,
+        "dram_interface": arch.dram_interface_static_power_w or 0.0,
     }
     return DesignCost(figures.node_nm, area, leakage, weight, activation)
