@@ -19,7 +19,7 @@ from tests.accel.conftest import tiny_arch_dict
 
 def _timing(shape: LayerShape, schedule: str, steps: int, batch: int, arch: ArchConfig, full: bool):  # type: ignore[no-untyped-def]
     program = layer_program(shape, schedule, steps, arch)
-    traffic = activation_traffic(program.tiling, steps, batch, arch, program.hoist_inputs)
+    traffic = activation_traffic(program.tiling, steps, batch, arch, program.hoist_inputs, program.schedule)
     return program, traffic, simulate_layer_timing(program, steps, batch, arch, traffic, full=full)
 
 
