@@ -397,10 +397,16 @@ def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:
     """The buffer the schedules are generated for: the weight buffer less ``prefetch_tiles`` tiles
     kept free for loads running ahead of their use (1 = double buffering), as far as at least one
     tile is left for the plan. Independent of bandwidth, so a sweep over bandwidth keeps its plans."""
-    reserve_tiles = arch.prefetch_tiles
-    while reserve_tiles and arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes < max_tile_bytes:
+    return planned_buffer_bytes(arch.weight_buffer_bytes, arch.prefetch_tiles, max_tile_bytes)
+
+
+def planned_buffer_bytes(buffer_bytes: int, prefetch_tiles: int, max_tile_bytes: int) -> int:
+    """``plan_buffer_bytes`` from its three numbers: ``buffer_bytes`` less ``prefetch_tiles`` tiles
+    of ``max_tile_bytes``, as far as at least one tile is left."""
+    reserve_tiles = prefetch_tiles
+    while reserve_tiles and buffer_bytes - reserve_tiles * max_tile_bytes < max_tile_bytes:
         reserve_tiles -= 1
-    return arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes
+    return buffer_bytes - reserve_tiles * max_tile_bytes
 
 
 @lru_cache(maxsize=64)
