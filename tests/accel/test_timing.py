@@ -117,7 +117,7 @@ def test_more_bandwidth_never_more_time(case, schedule: str) -> None:  # type: i
 @settings(max_examples=30, deadline=None)
 @given(small_cases())
 def test_tsi_never_slower_than_conventional_when_memory_bound(case) -> None:  # type: ignore[no-untyped-def]
-    # the regime the scheme is for: W_h streams (tsi loads fewer bytes) and conventional spends at
+    # the regime the scheme is for: W_h streams (tsi moves fewer DRAM bytes) and conventional spends at
     # least twice as long on the DRAM channel as on compute. Outside it (W_h resident, or tiny tiles
     # whose cell updates dominate) tsi's sweep turnarounds expose cell latencies that conventional's
     # row-major order hides: see test_tsi_in_compute_bound_regime... and the report.
@@ -127,8 +127,8 @@ def test_tsi_never_slower_than_conventional_when_memory_bound(case) -> None:  # 
     if tsi_result.schedule != "tsi":  # projection or original-form GRU: tsi fell back to snake / pinned
         return
     tsi = tsi_result.timing
-    if tsi.weight_bytes_loaded >= conventional.weight_bytes_loaded:
-        return
+    if tsi.weight_bytes_loaded + tsi.other_dram_bytes >= conventional.weight_bytes_loaded + conventional.other_dram_bytes:
+        return  # tsi's larger working set may spill where conventional's fits: it then moves no fewer bytes
     if conventional.dram_busy_cycles < 2 * (conventional.mac_busy_cycles + conventional.cell_busy_cycles):
         return
     assert tsi.cycles <= conventional.cycles
