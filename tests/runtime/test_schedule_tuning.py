@@ -17,12 +17,10 @@ import pytest
 import tsilstm
 from tsilstm.errors import InvalidParameterError
 from tsilstm.runtime.modules import _PROCESS_DECISIONS, decision_store
+from tsilstm.runtime.decision_store import CACHE_DIR_ENV, STORE_FILE, TuningWarning
 from tsilstm.runtime.schedule_tuning import (
-    CACHE_DIR_ENV,
-    STORE_FILE,
     TUNING_ENV,
     Decision,
-    TuningWarning,
     batch_bucket,
     measured_decision,
     parse_candidate,

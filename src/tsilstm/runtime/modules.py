@@ -26,15 +26,14 @@ from tsilstm.runtime.schedule_choice import (
     ScheduleChoice,
     choose_schedule,
 )
+from tsilstm.runtime.decision_store import DecisionStore, default_store_path
 from tsilstm.runtime.schedule_tuning import (
     TUNING_REPEATS,
     TUNING_STEPS,
     Decision,
-    DecisionStore,
     LayerConfig,
     batch_bucket,
     candidate_name,
-    default_store_path,
     machine_signature,
     measure,
     measured_decision,

@@ -7,12 +7,10 @@ A reported cache size is no basis for the choice: cloud CPUs report last-level c
 other tenants (this project has seen 32 MiB and 480 MiB on the same kind of machine), so
 the kernels are timed instead.
 
-The store is one small versioned JSON file in the user cache directory (``platformdirs``; the
-environment variable ``TSILSTM_CACHE_DIR`` moves it), keyed by a machine signature (CPU model and
-flags, cache sizes, usable cores) and then by the layer configuration (cell, variant, hidden,
-input, projection, batch bucket, threads, weight dtype). It is written atomically (a temporary
-file renamed over the old one); a corrupt, foreign or unreadable file is ignored with a warning,
-and an unwritable directory keeps decisions in memory only. ``TSILSTM_TUNING`` (or the modules'
+The store (``decision_store``) is one small versioned JSON file in the user cache directory, keyed
+by a machine signature (CPU model and flags, cache sizes, usable cores) and then by the layer
+configuration (cell, variant, hidden, input, projection, batch bucket, threads, weight dtype).
+``TSILSTM_TUNING`` (or the modules'
 ``tuning`` argument) is ``on`` (measure when no decision is on record), ``read-only`` (use
 recorded decisions, never measure or write) or ``off`` (ignore the store); without a measured
 decision ``auto`` falls back to the cache-size rule of ``schedule_choice`` and says so.
@@ -32,13 +30,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-import threading
 import time
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from tsilstm.validation import require_choice
@@ -48,11 +42,6 @@ TUNING_MODES = ("on", "read-only", "off")
 only; ``off``: never read, measure or write."""
 TUNING_ENV = "TSILSTM_TUNING"
 """Environment variable giving the default tuning mode (one of TUNING_MODES)."""
-CACHE_DIR_ENV = "TSILSTM_CACHE_DIR"
-"""Environment variable naming the directory of the decision store (default: the user cache dir)."""
-STORE_FILE = "schedule-decisions.json"
-STORE_VERSION = 1
-"""Format version of the store; a file of another version is ignored (with a warning) and replaced."""
 TUNING_STEPS = 16
 """Time steps of one timed run (even, so tsi's step pairs are whole)."""
 TUNING_REPEATS = 3
@@ -75,10 +64,6 @@ def parse_candidate(name: str) -> tuple[str, int | None]:
     """(schedule, threads or None for the layer's full count) of a candidate name."""
     schedule, mark, count = name.partition(THREADS_MARK)
     return schedule, (int(count) if mark and count.isdigit() and int(count) > 0 else None)
-
-
-class TuningWarning(UserWarning):
-    """The decision store could not be read or written; tuning goes on without it."""
 
 
 def batch_bucket(batch: int) -> int:
@@ -162,115 +147,6 @@ def machine_signature(identity: dict[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def default_store_path() -> Path:
-    """Where the decision store lives: TSILSTM_CACHE_DIR, else the platform's user cache dir."""
-    override = os.environ.get(CACHE_DIR_ENV)
-    if override:
-        return Path(override) / STORE_FILE
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("tsilstm")) / STORE_FILE
-
-
-class DecisionStore:
-    """The decisions of one machine, read from and written to ``path`` (see module doc)."""
-
-    def __init__(self, path: Path, signature: str, identity: dict[str, object]) -> None:
-        self.path = path
-        self.signature = signature
-        self.identity = identity
-        self._lock = threading.Lock()
-
-    def get(self, config: LayerConfig) -> Decision | None:
-        """The recorded decision for ``config`` on this machine, or None."""
-        entry = self._read().get("machines", {}).get(self.signature, {}).get("decisions", {}).get(config.key)
-        if not isinstance(entry, dict):
-            return None
-        try:
-            decision = Decision(str(entry["schedule"]), {str(k): float(v) for k, v in entry["ms_per_step"].items()},
-                                str(entry["measured_at"]), int(entry["steps"]), int(entry["batch"]),
-                                bool(entry.get("noisy", False)))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            warnings.warn(f"ignoring a malformed schedule decision for {config.key} in {self.path}", TuningWarning,
-                          stacklevel=3)
-            return None
-        return decision if decision.schedule in decision.ms_per_step else None
-
-    def put(self, config: LayerConfig, decision: Decision) -> None:
-        """Record ``decision`` for ``config`` (read-modify-write, renamed into place)."""
-        with self._lock:
-            data = self._read()
-            machine = data.setdefault("machines", {}).setdefault(self.signature, {})
-            machine["identity"] = self.identity
-            machine.setdefault("decisions", {})[config.key] = asdict(decision)
-            self._write(data)
-
-    def get_record(self, section: str, key: str) -> object:
-        """The JSON value recorded under ``section`` / ``key`` for this machine (None when absent);
-        the caller validates its shape."""
-        found = self._read().get("machines", {}).get(self.signature, {}).get(section, {})
-        return found.get(key) if isinstance(found, dict) else None
-
-    def put_record(self, section: str, key: str, record: object) -> None:
-        """Record the JSON value ``record`` under ``section`` / ``key`` for this machine."""
-        with self._lock:
-            data = self._read()
-            machine = data.setdefault("machines", {}).setdefault(self.signature, {})
-            machine["identity"] = self.identity
-            table = machine.get(section)
-            if not isinstance(table, dict):
-                table = machine[section] = {}
-            table[key] = record
-            self._write(data)
-
-    def decisions(self) -> dict[str, dict]:
-        """Every recorded decision of this machine, by configuration key."""
-        found = self._read().get("machines", {}).get(self.signature, {}).get("decisions", {})
-        return found if isinstance(found, dict) else {}
-
-    def clear(self) -> bool:
-        """Delete the store file; True when there was one."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        return True
-
-    def _read(self) -> dict:
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return {"version": STORE_VERSION}
-        except OSError as error:
-            warnings.warn(f"cannot read the schedule decisions {self.path}: {error}", TuningWarning, stacklevel=4)
-            return {"version": STORE_VERSION}
-        try:
-            data = json.loads(text)
-        except ValueError:
-            warnings.warn(f"ignoring the corrupt schedule decisions file {self.path}", TuningWarning, stacklevel=4)
-            return {"version": STORE_VERSION}
-        if not isinstance(data, dict) or data.get("version") != STORE_VERSION or not isinstance(data.get("machines", {}), dict):
-            warnings.warn(f"ignoring {self.path}: not a version-{STORE_VERSION} tsilstm decision store", TuningWarning,
-                          stacklevel=4)
-            return {"version": STORE_VERSION}
-        return data
-
-    def _write(self, data: dict) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".decisions-", suffix=".json", dir=self.path.parent)
-            try:
-                with os.fdopen(handle, "w") as out:
-                    json.dump(data, out, indent=1, sort_keys=True)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError as error:
-            warnings.warn(f"cannot write the schedule decisions to {self.path}: {error}; the decision is kept for "
-                          "this process only", TuningWarning, stacklevel=4)
-
-
 def measure(candidates: dict[str, Callable[[], None]], steps: int, repeats: int = TUNING_REPEATS) -> dict[str, list[float]]:
     """ms per step of each candidate (a call running ``steps`` steps) in each of ``repeats`` timed
     rounds, interleaved across candidates, after one untimed run each."""
@@ -348,3 +224,4 @@ def measured_decision(candidates: dict[str, Callable[[], None]], steps: int, bat
     timings = {name: min(times) for name, times in rounds.items()}
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return Decision(choose_winner(rounds), timings, stamp, steps, batch, noisy)
+
