@@ -56,7 +56,7 @@ def test_converted_and_onnx_pipelines_equal_the_plain_ones(name, tmp_path):  # t
 def test_the_suite_reports_every_side_with_controls(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     from tsilstm.integrations import pipeline_bench
 
-    monkeypatch.setattr(pipeline_bench, "SETTLE_CALLS", 5)
+    monkeypatch.setattr(pipeline_bench, "SETTLE_SECONDS", 0.5)
     report = pipeline_bench.time_pipeline("two-lstm-stream", threads=1, repeats=1, workdir=tmp_path)
     assert set(report["ms_per_call"]) == {"torch", "torch (control)", "tsilstm.convert", "onnxruntime",
                                           "onnxruntime (control)", "tsilstm.onnx"}

@@ -7,7 +7,7 @@ pair, one ``SessionOptions`` with ``intra_op_num_threads`` for the ONNX pair; ts
 host's budget), the same inputs and the same state carried between calls; each sample is a block
 of calls (at least ``BLOCK_SECONDS`` and ``MIN_BLOCK_CALLS``) in rotated, interleaved rounds, each
 sample preceded by a wait until the process's other threads are idle and a priming call. ``auto``'s
-in-place choices are made before timing (untimed calls, at most ``SETTLE_CALLS``). The ratio of a
+in-place choices are made before timing (untimed calls, at most ``SETTLE_SECONDS``). The ratio of a
 control to its plain side shows what the harness measures when nothing changes (1.00x within noise).
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,8 +30,8 @@ BLOCK_SECONDS = 0.05
 """A timed block lasts at least this long."""
 MIN_BLOCK_CALLS = 3
 """A timed block holds at least this many calls."""
-SETTLE_CALLS = 2000
-"""At most this many untimed calls let ``auto``'s in-place choices finish before timing."""
+SETTLE_SECONDS = 30.0
+"""At most this long, untimed calls let ``auto``'s in-place choices finish before timing."""
 
 
 def time_pipeline(name: str, *, threads: int, repeats: int = 9, workdir: Path | None = None) -> dict[str, Any]:
@@ -110,9 +111,8 @@ def _onnx_calls(pipeline: Pipeline, threads: int, workdir: Path | None,
 
 
 def _settle(call: Callable[[], Any], decided: Callable[[], bool]) -> None:
-    for _ in range(SETTLE_CALLS):
-        if decided():
-            return
+    until = time.monotonic() + SETTLE_SECONDS
+    while not decided() and time.monotonic() < until:
         call()
 
 

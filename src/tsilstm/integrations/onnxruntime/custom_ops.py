@@ -76,7 +76,8 @@ def invoke(op_type: str, key: str, feed: list[np.ndarray]) -> tuple[np.ndarray, 
         return runner.run(*feed)
     except BaseException as error:  # noqa: BLE001 - an exception escaping the op would abort the process
         with _LOCK:
-            _ERRORS.setdefault(_session_of(key), []).append(error)
+            if runner is not None:  # errors are kept only for a live session, which collects them
+                _ERRORS.setdefault(_session_of(key), []).append(error)
         return tuple(np.zeros((0,), dtype=np.float32) for _ in OUTPUT_NAMES[op_type])
 
 

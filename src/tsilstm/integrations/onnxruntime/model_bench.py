@@ -5,6 +5,7 @@ difference of every output."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,8 +57,8 @@ BLOCK_SECONDS = 0.05
 MIN_BLOCK_CALLS = 3
 """A timed block holds at least this many calls: a block charges ONNX Runtime's pool spinning after
 its last call (~30 ms) to nobody, where single interleaved calls charged it to the other side."""
-SETTLE_CALLS = 400
-"""At most this many untimed calls let ``auto``'s in-place choice of the tsilstm session finish."""
+SETTLE_SECONDS = 30.0
+"""At most this long, untimed calls let ``auto``'s in-place choice of the tsilstm session finish."""
 
 
 def compare_onnx_model(path: str | Path, feeds: dict[str, np.ndarray] | str, *, threads: int, repeats: int = 10,
@@ -88,9 +89,8 @@ def compare_onnx_model(path: str | Path, feeds: dict[str, np.ndarray] | str, *, 
         feeds = load_feeds(feeds, baseline.get_inputs())
     expected = baseline.run(None, feeds)
     got = session.run(None, feeds)  # also the first call: schedule="auto" measures here
-    for _ in range(SETTLE_CALLS):  # auto's in-place choice runs on the first calls: let it finish
-        if session.inplace_decisions or session._host_session is None:
-            break
+    settle_until = time.monotonic() + SETTLE_SECONDS  # auto's in-place choice runs on the first calls: let it finish
+    while not session.inplace_decisions and session._host_session is not None and time.monotonic() < settle_until:
         session.run(None, feeds)
     names = [arg.name for arg in baseline.get_outputs()]
     errors = {name: float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))

@@ -20,6 +20,7 @@ from tsilstm.optional_packages import import_optional
 from tsilstm.integrations.onnxruntime import custom_ops
 from tsilstm.integrations.onnxruntime.graph_rewrite import (
     NodeDecision,
+    inline_external_data,
     load_model_proto,
     original_model,
     plan_rewrite,
@@ -93,7 +94,10 @@ class InferenceSession:
         _register_library(options, custom_ops.extensions_library_path())
         custom_ops.register_runners(runners)
         self._finalizer = weakref.finalize(self, _release, list(runners), self._id)
-        serialized = runtime_model(plan, keys).SerializeToString()
+        runtime_form = runtime_model(plan, keys)
+        if isinstance(path_or_bytes, (str, Path)):  # ONNX Runtime gets bytes: the external data goes inside
+            inline_external_data(runtime_form, Path(path_or_bytes))
+        serialized = runtime_form.SerializeToString()
         self._session = onnxruntime.InferenceSession(serialized, options, providers=provider_list)
         if schedule == "auto" and self._tuning != "off":
             self._host_session = onnxruntime.InferenceSession(original, sess_options, providers=provider_list)
