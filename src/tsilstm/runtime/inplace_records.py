@@ -11,6 +11,7 @@ recorded.
 from __future__ import annotations
 
 import threading
+from typing import Callable, Hashable
 
 from tsilstm.runtime.inplace_choice import InplaceDecision, InplaceTrial
 from tsilstm.runtime.modules import decision_store
@@ -19,6 +20,7 @@ SECTION = "inplace"
 """Section of the decision store holding in-place decisions, by configuration key."""
 
 _TRIALS: dict[tuple[str, str], InplaceTrial] = {}
+_BY_SIGNATURE: dict[tuple[str, Hashable], tuple[str, InplaceTrial | None]] = {}
 _LOCK = threading.Lock()
 
 
@@ -42,6 +44,18 @@ def trial_for(owner: str, key: str, tuning: str) -> InplaceTrial | None:
         return _TRIALS.setdefault((owner, key), trial)
 
 
+def trial_for_call(owner: str, signature: Hashable, make_key: Callable[[], str],
+                   tuning: str) -> tuple[str, InplaceTrial | None]:
+    """(configuration key, trial) of ``owner`` for a call of ``signature`` (cheap to build, e.g. the
+    input shapes): the configuration key's text is made by ``make_key`` once per signature, so a
+    call costs one dict lookup."""
+    found = _BY_SIGNATURE.get((owner, signature))
+    if found is None:
+        key = make_key()
+        found = _BY_SIGNATURE[(owner, signature)] = (key, trial_for(owner, key, tuning))
+    return found
+
+
 def record_new_decision(trial: InplaceTrial, key: str, tuning: str) -> None:
     """Record the decision ``trial`` just reached under ``key`` (tuning ``on`` only)."""
     if not trial.new_decision or trial.decision is None:
@@ -62,3 +76,5 @@ def forget_owner(owner: str) -> None:
     with _LOCK:
         for pair in [pair for pair in _TRIALS if pair[0] == owner]:
             del _TRIALS[pair]
+        for signed in [signed for signed in _BY_SIGNATURE if signed[0] == owner]:
+            del _BY_SIGNATURE[signed]

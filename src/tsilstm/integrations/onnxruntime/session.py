@@ -29,7 +29,7 @@ from tsilstm.integrations.onnxruntime.graph_rewrite import (
 from tsilstm.integrations.onnxruntime.node_runner import NodeRunner
 from tsilstm.integrations.onnxruntime.session_options import intra_op_threads, options_for_tsilstm
 from tsilstm.runtime.inplace_choice import HOST, InplaceDecision
-from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trial_for, trials_of
+from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trial_for_call, trials_of
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
 from tsilstm.runtime.schedule_tuning import tuning_mode
 from tsilstm.validation import require_choice
@@ -110,12 +110,13 @@ class InferenceSession:
         ``onnxruntime.InferenceSession.run``."""
         session = self._session
         if self._host_session is not None:
-            call_key = self._call_key(input_feed)
-            trial = trial_for(self._id, call_key, self._tuning)
+            signature = tuple((name, getattr(value, "shape", None)) for name, value in input_feed.items())
+            call_key, trial = trial_for_call(self._id, signature, lambda: self._call_key(input_feed), self._tuning)
             if trial is not None:
                 if trial.next_candidate() == HOST:
                     session = self._host_session
-                record_new_decision(trial, call_key, self._tuning)
+                if trial.new_decision:
+                    record_new_decision(trial, call_key, self._tuning)
         if session is not self._session:
             return session.run(output_names, input_feed, run_options)
         custom_ops.take_errors(self._id)

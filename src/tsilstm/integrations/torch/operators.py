@@ -23,7 +23,7 @@ import torch
 from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, packed_runtime
 from tsilstm.model import gate_count
 from tsilstm.runtime.inplace_choice import KERNEL
-from tsilstm.runtime.inplace_records import record_new_decision, trial_for
+from tsilstm.runtime.inplace_records import record_new_decision, trial_for_call
 from tsilstm.runtime.modules import MAX_THREADS
 from tsilstm.runtime.schedule_tuning import batch_bucket, tuning_mode
 
@@ -45,15 +45,16 @@ def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input:
     if settings.schedule != "auto" or lengths is not None:
         return _kernel_call(runtime, input, hx, cx, lengths)
     tuning = settings.tuning or tuning_mode()
-    call_key = _call_key(layout, settings, input, hx, weights)
-    trial = trial_for(key, call_key, tuning)
+    call_key, trial = trial_for_call(key, (tuple(input.shape), settings, tuning),
+                                     lambda: _call_key(layout, settings, input, hx, weights), tuning)
     if trial is None or trial.next_candidate() == KERNEL:
         result = _kernel_call(runtime, input, hx, cx)
     else:
         result = _host_call(layout, input, hx, cx, weights)
-    if trial is not None:
+    if trial is not None and trial.new_decision:
         record_new_decision(trial, call_key, tuning)
     return result
+
 
 
 def _call_key(layout: KernelLayout, settings: KernelSettings, input: Tensor, hx: Tensor, weights: list[Tensor]) -> str:
