@@ -17,6 +17,7 @@ from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import available_isas, run_packed
+from tsilstm.runtime.infinite_inputs import finite_stand_in, has_infinity, restore_nan
 from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGHT_DTYPES
 from tsilstm.runtime.precision import arithmetic_note
 from tsilstm.runtime.memory_budget import check_packing_fits, check_shapes_fit, stacked_layer_shapes, stored_weight_bytes
@@ -543,6 +544,14 @@ class RecurrentModule:
         run.last_batch = self._last_batch = x.shape[1]
         run.last_steps = x.shape[0]
         run.last_threads = threads
+        if self.weight_dtype == "int8" and has_infinity(x):  # float32's meaning of +-inf, which the int8 path's per-block scales cannot hold
+            y, h_last, c_last = self._run_packed(packed, program, threads, finite_stand_in(x), h0, c0, lengths)
+            restore_nan(layer, weights, x, y, h_last, c_last, lengths)
+            return y, h_last, c_last
+        return self._run_packed(packed, program, threads, x, h0, c0, lengths)
+
+    def _run_packed(self, packed: PackedDirection, program: Program, threads: int, x: np.ndarray, h0: np.ndarray,  # type: ignore[no-untyped-def]
+                    c0: np.ndarray | None, lengths: np.ndarray | None):
         return run_packed(
             packed,
             np.ascontiguousarray(x, dtype=np.float32),
