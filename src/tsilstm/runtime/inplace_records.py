@@ -11,6 +11,7 @@ recorded.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Callable, Hashable
 
 from tsilstm.runtime.inplace_choice import InplaceDecision, InplaceTrial
@@ -22,6 +23,19 @@ SECTION = "inplace"
 _TRIALS: dict[tuple[str, str], InplaceTrial] = {}
 _BY_SIGNATURE: dict[tuple[str, Hashable], tuple[str, InplaceTrial | None]] = {}
 _LOCK = threading.Lock()
+_GONE: deque[str] = deque()
+"""Owners that are gone, to drop at the next locked access: ``forget_owner`` runs from garbage
+collection (``weakref.finalize``), possibly while this thread holds ``_LOCK``, so it never takes it."""
+
+
+def _sweep() -> None:
+    """Drop the trials of the owners that are gone (the caller holds ``_LOCK``)."""
+    while _GONE:
+        owner = _GONE.popleft()
+        for pair in [pair for pair in _TRIALS if pair[0] == owner]:
+            del _TRIALS[pair]
+        for signed in [signed for signed in _BY_SIGNATURE if signed[0] == owner]:
+            del _BY_SIGNATURE[signed]
 
 
 def trial_for(owner: str, key: str, tuning: str) -> InplaceTrial | None:
@@ -31,6 +45,7 @@ def trial_for(owner: str, key: str, tuning: str) -> InplaceTrial | None:
     if tuning == "off":
         return None
     with _LOCK:
+        _sweep()
         trial = _TRIALS.get((owner, key))
     if trial is not None:
         return trial
@@ -52,7 +67,9 @@ def trial_for_call(owner: str, signature: Hashable, make_key: Callable[[], str],
     found = _BY_SIGNATURE.get((owner, signature))
     if found is None:
         key = make_key()
-        found = _BY_SIGNATURE[(owner, signature)] = (key, trial_for(owner, key, tuning))
+        found = (key, trial_for(owner, key, tuning))
+        with _LOCK:
+            found = _BY_SIGNATURE.setdefault((owner, signature), found)
     return found
 
 
@@ -68,13 +85,11 @@ def record_new_decision(trial: InplaceTrial, key: str, tuning: str) -> None:
 def trials_of(owner: str) -> dict[str, InplaceTrial]:
     """The trials of ``owner`` by configuration key."""
     with _LOCK:
-        return {key: trial for (who, key), trial in _TRIALS.items() if who == owner}
+        _sweep()
+        return {key: trial for (who, key), trial in list(_TRIALS.items()) if who == owner}
 
 
 def forget_owner(owner: str) -> None:
-    """Drop the trials of ``owner`` (a module or session that is gone)."""
-    with _LOCK:
-        for pair in [pair for pair in _TRIALS if pair[0] == owner]:
-            del _TRIALS[pair]
-        for signed in [signed for signed in _BY_SIGNATURE if signed[0] == owner]:
-            del _BY_SIGNATURE[signed]
+    """Drop the trials of ``owner`` (a module or session that is gone); safe to call from garbage
+    collection: the trials go at the next locked access."""
+    _GONE.append(owner)

@@ -283,6 +283,8 @@ class RecurrentModule:
     """A stack of LSTM or GRU layers run by the native kernel (see ``LSTM`` and ``GRU``)."""
 
     cell = ""
+    dropout = 0.0
+    """torch's dropout between layers: accepted for torch's signature, no effect in inference."""
 
     def __init__(
         self,
@@ -352,11 +354,12 @@ class RecurrentModule:
     def __getstate__(self) -> dict[str, Any]:
         """What a pickle or deep copy carries: the model (its weights) and the constructor options;
         the packed weights are not sent but rebuilt on arrival (``__setstate__``)."""
-        return {"model": self.model, "options": dict(self._options)}
+        return {"model": self.model, "options": dict(self._options), "dropout": self.dropout}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Rebuild the module from ``__getstate__``'s state: packs the weights again in this process."""
         RecurrentModule.__init__(self, state["model"], **state["options"])
+        self.dropout = float(state.get("dropout", 0.0))
 
     def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
         units = min(default_tile_units(self.weight_dtype), layer.hidden_size) if tile is None else require_int(
@@ -584,8 +587,10 @@ class LSTM(RecurrentModule):
         num_layers: int = 1,
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
+        *,
         schedule: str = "auto",
         threads: int | None = None,
         tile: int | None = None,
@@ -594,6 +599,7 @@ class LSTM(RecurrentModule):
         weight_dtype: str = "float32",
         tuning: str | None = None,
     ) -> None:
+        self.dropout = _inference_dropout(dropout)
         model = _random_model("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed, tile,
                               weight_dtype)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
@@ -640,7 +646,9 @@ class GRU(RecurrentModule):
         num_layers: int = 1,
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
+        *,
         schedule: str = "auto",
         threads: int | None = None,
         tile: int | None = None,
@@ -649,6 +657,7 @@ class GRU(RecurrentModule):
         weight_dtype: str = "float32",
         tuning: str | None = None,
     ) -> None:
+        self.dropout = _inference_dropout(dropout)
         model = _random_model("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed, tile, weight_dtype)
         super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
                          weight_dtype=weight_dtype, tuning=tuning)
@@ -667,6 +676,14 @@ class GRU(RecurrentModule):
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
             f"schedule={self.requested_schedule!r}, threads={self.threads})"
         )
+
+
+def _inference_dropout(dropout: Any) -> float:
+    """``dropout`` checked as torch checks it (a number in [0, 1]); these modules run inference only,
+    where dropout does nothing (as in torch's eval mode)."""
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= float(dropout) <= 1.0:
+        raise InvalidParameterError("dropout", dropout, "must be a number in [0, 1] (inference: it has no effect)")
+    return float(dropout)
 
 
 def _checked_lengths(lengths: Any, x: np.ndarray, steps: int, batch: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.integrations.torch import operators  # noqa: F401  (registers torch.ops.tsilstm.*)
-from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, kept_runtime, new_pack_key
+from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, forget_later, kept_runtime, new_pack_key
 from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
 from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
 from tsilstm.runtime.inplace_choice import InplaceDecision
@@ -68,7 +68,7 @@ class KernelRecurrent:
 
     def _new_key(self) -> None:
         self._pack_key = new_pack_key()
-        weakref.finalize(self, forget, self._pack_key)
+        weakref.finalize(self, forget_later, self._pack_key)
         weakref.finalize(self, forget_owner, self._pack_key)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
