@@ -115,7 +115,7 @@ def sess_options(repeats: int) -> dict[str, Any]:
 
 BUSY_SCRIPT = """
 import json, sys, time, numpy as np, tsilstm
-from tsilstm.runtime.modules import decision_store
+from tsilstm.runtime.layer_run import decision_store
 gru = tsilstm.GRU(2048, 2048, threads=2, seed=0)
 x = np.random.default_rng(0).standard_normal((int(sys.argv[1]), 1, 2048)).astype(np.float32)
 gru(x)

@@ -16,7 +16,7 @@ import pytest
 
 import tsilstm
 from tsilstm.errors import InvalidParameterError
-from tsilstm.runtime.modules import _PROCESS_DECISIONS, decision_store
+from tsilstm.runtime.layer_run import _PROCESS_DECISIONS, decision_store
 from tsilstm.runtime.decision_store import CACHE_DIR_ENV, STORE_FILE, TuningWarning
 from tsilstm.runtime.schedule_tuning import (
     TUNING_ENV,
@@ -172,9 +172,9 @@ def test_another_machines_records_are_not_used(store_dir) -> None:  # type: igno
     data = json.loads((store_dir / STORE_FILE).read_text())
     data["machines"] = {"another-machine": next(iter(data["machines"].values()))}
     (store_dir / STORE_FILE).write_text(json.dumps(data))
-    from tsilstm.runtime import modules
+    from tsilstm.runtime import layer_run
 
-    modules._PROCESS_DECISIONS.clear()
+    layer_run._PROCESS_DECISIONS.clear()
     lstm = tsilstm.LSTM(8, 16, tile=8, threads=2)
     _call(lstm)
     assert "measured now" in lstm.layer_runs[0].choice.reason

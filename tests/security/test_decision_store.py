@@ -68,7 +68,7 @@ def test_a_hostile_store_never_breaks_a_forward_call(tmp_path, kind):  # type: i
 
 def test_wrongly_shaped_records_are_absent_not_errors(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     import tsilstm
-    from tsilstm.runtime.modules import _PROCESS_DECISIONS, decision_store
+    from tsilstm.runtime.layer_run import _PROCESS_DECISIONS, decision_store
 
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
     store = decision_store()
@@ -82,7 +82,7 @@ def test_wrongly_shaped_records_are_absent_not_errors(tmp_path, monkeypatch):  #
 
 WRITER = (
     "import sys\n"
-    "from tsilstm.runtime.modules import decision_store\n"
+    "from tsilstm.runtime.layer_run import decision_store\n"
     "store = decision_store()\n"
     "for i in range(8):\n"
     "    store.put_record('inplace', f'{sys.argv[1]}-{i}', {'n': i})\n"
@@ -101,7 +101,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):  # type: ignore[no-untyped-d
 def test_read_only_without_a_record_reads_the_file_once(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     import tsilstm
     from tsilstm.runtime import decision_store as store_module
-    from tsilstm.runtime.modules import _PROCESS_DECISIONS
+    from tsilstm.runtime.layer_run import _PROCESS_DECISIONS
 
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
     (tmp_path / STORE_FILE).write_text(json.dumps({"version": 1, "machines": {"other": {"decisions": {}}}}))

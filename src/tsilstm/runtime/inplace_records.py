@@ -15,7 +15,7 @@ from collections import deque
 from typing import Callable, Hashable
 
 from tsilstm.runtime.inplace_choice import InplaceDecision, InplaceTrial
-from tsilstm.runtime.modules import decision_store
+from tsilstm.runtime.layer_run import decision_store
 
 SECTION = "inplace"
 """Section of the decision store holding in-place decisions, by configuration key."""
