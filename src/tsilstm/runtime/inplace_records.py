@@ -73,6 +73,13 @@ def trial_for_call(owner: str, signature: Hashable, make_key: Callable[[], str],
     return found
 
 
+def known_trial(owner: str, signature: Hashable) -> InplaceTrial | None:
+    """The trial ``trial_for_call`` made for ``owner`` and ``signature``, if it made one (never
+    creates one: for a caller that only short-cuts calls already decided)."""
+    found = _BY_SIGNATURE.get((owner, signature))
+    return None if found is None else found[1]
+
+
 def record_new_decision(trial: InplaceTrial, key: str, tuning: str) -> None:
     """Record the decision ``trial`` just reached under ``key`` (tuning ``on`` only)."""
     if not trial.new_decision or trial.decision is None:

@@ -144,3 +144,24 @@ def test_onnx_export_of_a_converted_module_records_standard_nodes(tmp_path, cls)
     got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
     with torch.inference_mode():
         assert float(np.abs(got - model(x)[0].numpy()).max()) <= 1e-5
+
+
+def test_a_host_decision_calls_torch_directly(monkeypatch):
+    """Once torch's implementation won, an eager call skips the operator's dispatch altogether."""
+    from tsilstm.integrations.torch import operators
+    from tsilstm.runtime.inplace_choice import InplaceDecision
+    from tsilstm.runtime.inplace_records import trials_of
+
+    reference = torch.nn.LSTM(6, 10, batch_first=True).eval()
+    fast = tsilstm.convert(reference)
+    x = torch.randn(2, 5, 6)
+    with torch.inference_mode():
+        fast(x)  # the first call creates the trial of this call shape
+        (trial,) = trials_of(fast._pack_key).values()
+        trial.adopt(InplaceDecision(HOST, {KERNEL: 2.0, HOST: 1.0}, 10, False, "now"))
+        kernel_calls = []
+        original = operators._run_kernel
+        monkeypatch.setattr(operators, "_run_kernel", lambda *a, **k: kernel_calls.append(1) or original(*a, **k))
+        for _ in range(5):
+            assert float((fast(x)[0] - reference(x)[0]).abs().max()) == 0.0
+    assert kernel_calls == []

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import uuid
 import weakref
 from pathlib import Path
@@ -110,7 +111,10 @@ class InferenceSession:
         ``onnxruntime.InferenceSession.run``."""
         session = self._session
         if self._host_session is not None:
-            signature = tuple((name, getattr(value, "shape", None)) for name, value in input_feed.items())
+            try:
+                signature: tuple[Any, ...] = (tuple(input_feed), tuple(map(_SHAPE, input_feed.values())))
+            except AttributeError:  # a feed given as a list: its shape the slow way
+                signature = tuple((name, np.shape(value)) for name, value in input_feed.items())
             call_key, trial = trial_for_call(self._id, signature, lambda: self._call_key(input_feed), self._tuning)
             if trial is not None:
                 if trial.next_candidate() == HOST:
@@ -184,6 +188,9 @@ class InferenceSession:
         weight type."""
         shapes = ",".join(f"{name}{list(np.shape(value))}" for name, value in sorted(input_feed.items()))
         return f"onnxruntime/{self._model_digest}/{shapes}/t{self._threads}/{self._weight_dtype}"
+
+
+_SHAPE = operator.attrgetter("shape")
 
 
 def _release(keys: list[str], session_id: str) -> None:

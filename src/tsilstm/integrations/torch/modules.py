@@ -19,11 +19,11 @@ import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.integrations.torch import operators  # noqa: F401  (registers torch.ops.tsilstm.*)
+from tsilstm.integrations.torch.operators import decided_for_host  # (importing it registers torch.ops.tsilstm.*)
 from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, forget_later, kept_runtime, new_pack_key
 from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
 from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
-from tsilstm.runtime.inplace_choice import InplaceDecision
+from tsilstm.runtime.inplace_choice import HOST, InplaceDecision
 from tsilstm.runtime.inplace_records import forget_owner, trials_of
 from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
 from tsilstm.runtime.modules import MAX_THREADS
@@ -122,6 +122,11 @@ class KernelRecurrent:
         more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
         ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
         come from torch's implementation recomputed in backward."""
+        if self.kernel_settings.schedule == "auto" and not isinstance(input, PackedSequence) \
+                and not torch.compiler.is_compiling() and isinstance(input, torch.Tensor) and input.dim() in (2, 3):
+            trial = decided_for_host(self._pack_key, self.kernel_settings, self._time_major_shape(input))
+            if trial is not None and trial.next_candidate() == HOST:  # measured faster in place: torch's own, directly
+                return self._torch_forward(input, hx)  # type: ignore[attr-defined]
         self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
         self._check_parameters()
         if isinstance(input, PackedSequence):
@@ -154,6 +159,12 @@ class KernelRecurrent:
         elif self.batch_first:  # type: ignore[attr-defined]
             out = out.transpose(0, 1)
         return out, self._public_states(finals)
+
+    def _time_major_shape(self, input: torch.Tensor) -> tuple[int, ...]:
+        """(T, N, X) of ``input`` as the operator receives it."""
+        if input.dim() == 2:
+            return (input.shape[0], 1, input.shape[1])
+        return (input.shape[1], input.shape[0], input.shape[2]) if self.batch_first else tuple(input.shape)  # type: ignore[attr-defined]
 
     def _check_parameters(self) -> None:
         for name, weight in zip(self._flat_weights_names, self._flat_weights):  # type: ignore[attr-defined]

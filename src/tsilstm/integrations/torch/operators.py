@@ -23,7 +23,7 @@ import torch
 from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, packed_runtime
 from tsilstm.model import gate_count
 from tsilstm.runtime.inplace_choice import KERNEL
-from tsilstm.runtime.inplace_records import record_new_decision, trial_for_call
+from tsilstm.runtime.inplace_records import known_trial, record_new_decision, trial_for_call
 from tsilstm.runtime.modules import MAX_THREADS
 from tsilstm.runtime.schedule_tuning import batch_bucket, tuning_mode
 
@@ -39,8 +39,7 @@ def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input:
     """The layer stack on ``input``: tsilstm's kernel, or (``auto``, when measured faster in place)
     torch's own implementation. Unset threads are torch's intra-op threads (``torch.get_num_threads``).
     With ``lengths`` (a packed batch) the kernel runs every sequence for its own length in one call."""
-    if settings.threads == 0:
-        settings = replace(settings, threads=min(torch.get_num_threads(), MAX_THREADS))
+    settings = host_settings(settings)
     runtime = packed_runtime(key, layout, settings, weights)
     if settings.schedule != "auto" or lengths is not None:
         return _kernel_call(runtime, input, hx, cx, lengths)
@@ -55,6 +54,24 @@ def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input:
         record_new_decision(trial, call_key, tuning)
     return result
 
+
+
+def host_settings(settings: KernelSettings) -> KernelSettings:
+    """``settings`` with unset threads (0) made torch's intra-op threads."""
+    if settings.threads:
+        return settings
+    return replace(settings, threads=min(torch.get_num_threads(), MAX_THREADS))
+
+
+def decided_for_host(key: str, settings: KernelSettings, shape: tuple[int, ...]) -> Any:
+    """The in-place trial of module ``key`` for calls of ``shape`` (T, N, X) when it has decided for
+    torch's own implementation (a module's eager forward then calls torch's directly, without the
+    operator's dispatch), else None."""
+    settings = host_settings(settings)
+    trial = known_trial(key, (shape, settings, settings.tuning or tuning_mode()))
+    if trial is None or trial.decision is None or trial.decision.winner == KERNEL:
+        return None
+    return trial
 
 
 def _call_key(layout: KernelLayout, settings: KernelSettings, input: Tensor, hx: Tensor, weights: list[Tensor]) -> str:
