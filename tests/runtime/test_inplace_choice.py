@@ -100,3 +100,17 @@ def test_trials_end_within_the_round_limit():
     trial = InplaceTrial()
     drive(trial, lambda c, i: 0.001 * (1 + (i * 7919 % 13) / 13), 20 * MAX_ROUNDS * 2 * 8)
     assert trial.decision is not None
+
+
+def test_a_decision_much_faster_than_recorded_is_measured_again():
+    trial = InplaceTrial()
+    trial.adopt(InplaceDecision(KERNEL, {KERNEL: 10.0, HOST: 20.0}, 10, False, "under load"))
+    drive(trial, lambda c, i: 1e-3, WATCH_CALLS + 1)
+    assert trial.decision is None
+
+
+def test_a_trial_beside_busy_processes_is_flagged_noisy():
+    shares = iter([0.9])
+    trial = InplaceTrial(busy_share=lambda: (lambda: next(shares)))
+    drive(trial, lambda c, i: 0.002 if c == KERNEL else 0.004, 200)
+    assert trial.decision is not None and trial.decision.noisy and trial.decision.winner == KERNEL

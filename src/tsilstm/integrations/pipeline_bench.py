@@ -59,8 +59,9 @@ def time_pipeline(name: str, *, threads: int, repeats: int = 9, workdir: Path | 
         with torch.inference_mode():
             errors = {"tsilstm.convert": _max_difference(calls["torch"](), calls["tsilstm.convert"]())}
             _settle(calls["tsilstm.convert"], lambda: _converted_decided(converted))
+            onnx_sessions: list[Any] = []
             if pipeline.exportable:
-                calls.update(_onnx_calls(pipeline, threads, workdir, errors))
+                calls.update(_onnx_calls(pipeline, threads, workdir, errors, onnx_sessions))
             stats = measure_interleaved(calls, require_int("repeats", repeats), warmup=2, min_sample_s=BLOCK_SECONDS,
                                         min_calls=MIN_BLOCK_CALLS, prime=True, settle=wait_until_quiet)
     finally:
@@ -78,11 +79,13 @@ def time_pipeline(name: str, *, threads: int, repeats: int = 9, workdir: Path | 
         "speedup": speedups, "max_abs_error": errors,
         "in_place": {f"{module_name}: {key}": decision.describe()
                      for module_name, module in _kernel_modules(converted) for key, decision in module.decisions.items()},
+        "in_place_onnx": {key: decision.describe() for session in onnx_sessions
+                          for key, decision in session.inplace_decisions.items()},
     }
 
 
-def _onnx_calls(pipeline: Pipeline, threads: int, workdir: Path | None,
-                errors: dict[str, float]) -> dict[str, Callable[[], Any]]:
+def _onnx_calls(pipeline: Pipeline, threads: int, workdir: Path | None, errors: dict[str, float],
+                sessions: list[Any]) -> dict[str, Callable[[], Any]]:
     import onnxruntime
 
     import tsilstm.onnx
@@ -95,6 +98,7 @@ def _onnx_calls(pipeline: Pipeline, threads: int, workdir: Path | None,
     plain = onnxruntime.InferenceSession(str(path), options, providers=providers)
     control = onnxruntime.InferenceSession(str(path), options, providers=providers)
     session = tsilstm.onnx.InferenceSession(str(path), sess_options=options, providers=providers)
+    sessions.append(session)
     names = [arg.name for arg in plain.get_inputs()]
     feeds = tuple(value.numpy() for value in pipeline.inputs)
     positions = [pipeline.input_names.index(name) for name in names]

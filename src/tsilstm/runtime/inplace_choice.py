@@ -12,10 +12,12 @@ Protocol (``InplaceTrial``): blocks of at least ``MIN_BLOCK_CALLS`` calls and ``
 alternating between the candidates, ``ROUNDS`` blocks each; the first ``DROPPED_HEAD`` of every
 block's periods is dropped (it spans the switch and the other candidate's leftovers). The host wins ties: tsilstm must be faster by ``MIN_GAIN`` of the
 host's median, so a choice is never a loss within noise. When the two medians lie within each
-other's spread (interquartile range) the trial goes on one round at a time, up to ``MAX_ROUNDS``. After the decision the chosen candidate's periods are still watched: when their
-median over ``WATCH_CALLS`` calls is ``RETRIAL_SLOWDOWN`` times the one the decision recorded (the
-machine got busier, or the decision came from a store filled under other conditions), the trial
-runs again.
+other's spread (interquartile range) the trial goes on one round at a time, up to ``MAX_ROUNDS``,
+and the decision is flagged noisy; so is one during which other processes took more than
+``BUSY_SHARE`` of a core (when the caller gives a way to read that). After the decision the chosen
+candidate's periods are still watched: when their median over ``WATCH_CALLS`` calls is
+``RETRIAL_SLOWDOWN`` times slower or faster than the one the decision recorded (the machine got
+busier, or the decision came from a store filled under other conditions), the trial runs again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Callable
 
 HOST = "host"
 """The candidate that runs the framework's own implementation."""
@@ -47,7 +50,10 @@ MIN_GAIN = 0.03
 WATCH_CALLS = 64
 """Periods of the chosen candidate compared with the recorded one after a decision."""
 RETRIAL_SLOWDOWN = 1.5
-"""A decision whose candidate runs this many times slower than recorded is measured again."""
+"""A decision whose candidate runs this many times slower (or faster) than recorded is measured
+again: it was made under other conditions."""
+BUSY_SHARE = 0.3
+"""Other processes using more than this share of a core during a trial make its decision noisy."""
 GAP_FACTOR = 20.0
 """A period longer than this many times the block's shortest is a pause between calls, not a step
 of the pipeline: it is not counted."""
@@ -102,6 +108,10 @@ class InplaceTrial:
 
     decision: InplaceDecision | None = None
     """The decision in force (from the store or a finished trial), None while a trial runs."""
+    busy_share: Callable[[], Callable[[], float]] | None = None
+    """Makes a stopwatch of other processes' CPU time, as a share of the time since it was made
+    (``schedule_tuning``); above ``BUSY_SHARE`` a trial's decision is flagged noisy. None: not read."""
+    _busy: Callable[[], float] | None = None
     _periods: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in CANDIDATES})
     _block: list[float] = field(default_factory=list)
     _current: str = KERNEL
@@ -131,6 +141,7 @@ class InplaceTrial:
             self._block.append(period)
         if self._blocks_done == 0 and not self._block and period is None:
             self._block_start = now
+            self._busy = self.busy_share() if self.busy_share is not None else None
             return self._current
         if len(self._block) >= MIN_BLOCK_CALLS and now - self._block_start >= MIN_BLOCK_SECONDS:
             self._close_block(now)
@@ -159,6 +170,8 @@ class InplaceTrial:
         self._decide(noisy)
 
     def _decide(self, noisy: bool) -> None:
+        if self._busy is not None and self._busy() > BUSY_SHARE:
+            noisy = True  # other processes took the cores meanwhile: not a decision to keep for good
         medians = {name: statistics.median(values) * 1e3 for name, values in self._periods.items()}
         winner = KERNEL if medians[KERNEL] < (1 - MIN_GAIN) * medians[HOST] else HOST
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -183,11 +196,12 @@ class InplaceTrial:
         median_ms = statistics.median(self._watch) * 1e3
         recorded = self.decision.ms_per_call[self.decision.winner]
         self._watch = []
-        if median_ms > RETRIAL_SLOWDOWN * recorded:
-            self._restart()
+        if not recorded / RETRIAL_SLOWDOWN <= median_ms <= RETRIAL_SLOWDOWN * recorded:
+            self._restart()  # slower than recorded, or much faster: measured under other conditions
 
     def _restart(self) -> None:
         self.decision = None
+        self._busy = self.busy_share() if self.busy_share is not None else None
         self._periods = {name: [] for name in CANDIDATES}
         self._block = []
         self._blocks_done = 0

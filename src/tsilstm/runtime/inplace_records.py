@@ -11,11 +11,13 @@ recorded.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Callable, Hashable
 
 from tsilstm.runtime.inplace_choice import InplaceDecision, InplaceTrial
 from tsilstm.runtime.layer_run import decision_store
+from tsilstm.runtime.schedule_tuning import other_processes_cpu_s
 
 SECTION = "inplace"
 """Section of the decision store holding in-place decisions, by configuration key."""
@@ -52,11 +54,17 @@ def trial_for(owner: str, key: str, tuning: str) -> InplaceTrial | None:
     recorded = InplaceDecision.from_record(decision_store().get_record(SECTION, key))
     if recorded is None and tuning == "read-only":
         return None
-    trial = InplaceTrial()
+    trial = InplaceTrial(busy_share=_busy_share)
     if recorded is not None and (not recorded.noisy or tuning == "read-only"):
         trial.adopt(recorded)
     with _LOCK:
         return _TRIALS.setdefault((owner, key), trial)
+
+
+def _busy_share() -> Callable[[], float]:
+    """A stopwatch of other processes' CPU time as a share of one core since it was made."""
+    others, start = other_processes_cpu_s(), time.perf_counter()
+    return lambda: others() / max(time.perf_counter() - start, 0.05)
 
 
 def trial_for_call(owner: str, signature: Hashable, make_key: Callable[[], str],

@@ -19,12 +19,12 @@ import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.integrations.torch.operators import decided_for_host  # (importing it registers torch.ops.tsilstm.*)
-from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, forget_later, kept_runtime, new_pack_key
+from tsilstm.integrations.torch.operators import host_settings, inplace_trial, mark_kernel_chosen  # (registers torch.ops.tsilstm.*)
+from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, forget, forget_later, kept_runtime, new_pack_key
 from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
 from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
-from tsilstm.runtime.inplace_choice import HOST, InplaceDecision
-from tsilstm.runtime.inplace_records import forget_owner, trials_of
+from tsilstm.runtime.inplace_choice import HOST, KERNEL, InplaceDecision
+from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trials_of
 from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
 from tsilstm.runtime.modules import MAX_THREADS
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
@@ -122,11 +122,9 @@ class KernelRecurrent:
         more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
         ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
         come from torch's implementation recomputed in backward."""
-        if self.kernel_settings.schedule == "auto" and not isinstance(input, PackedSequence) \
-                and not torch.compiler.is_compiling() and isinstance(input, torch.Tensor) and input.dim() in (2, 3):
-            trial = decided_for_host(self._pack_key, self.kernel_settings, self._time_major_shape(input))
-            if trial is not None and trial.next_candidate() == HOST:  # measured faster in place: torch's own, directly
-                return self._torch_forward(input, hx)  # type: ignore[attr-defined]
+        candidate = self._eager_candidate(input)
+        if candidate == HOST:  # auto chose torch's own for this call (trial or decision): directly
+            return self._torch_forward(input, hx)  # type: ignore[attr-defined]
         self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
         self._check_parameters()
         if isinstance(input, PackedSequence):
@@ -153,12 +151,30 @@ class KernelRecurrent:
         states = self._initial_states(hx, x.shape[1], batched=batched, dtype=input.dtype)
         if self._torch_runs(input, states):
             return self._torch_forward(input, hx)  # type: ignore[attr-defined]
-        out, finals = self._run_sequence_first(x, states)
+        out, finals = self._run_sequence_first(x, states, kernel_chosen=candidate == KERNEL)
         if not batched:
             out, finals = out.squeeze(1), tuple(f.squeeze(1) for f in finals)
         elif self.batch_first:  # type: ignore[attr-defined]
             out = out.transpose(0, 1)
         return out, self._public_states(finals)
+
+    def _eager_candidate(self, input: Any) -> str | None:
+        """In eager mode with ``auto``, the in-place trial's candidate for this call: HOST (the caller
+        runs torch's forward directly, so the host is timed as it really runs) or KERNEL (the
+        operator then runs the kernel without asking the trial again); None when the operator
+        decides (compiled and exported graphs, packed input) or there is no trial."""
+        if (self.kernel_settings.schedule != "auto" or not isinstance(input, torch.Tensor) or input.dim() not in (2, 3)
+                or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export()):
+            return None
+        layout = KernelLayout(self._cell, self.num_layers, self.bidirectional, self.proj_size, self.bias)  # type: ignore[attr-defined]
+        call_key, trial, tuning = inplace_trial(self._pack_key, layout, host_settings(self.kernel_settings),
+                                                self._time_major_shape(input), self.hidden_size)  # type: ignore[attr-defined]
+        if trial is None:
+            return None
+        candidate = trial.next_candidate()
+        if trial.new_decision:
+            record_new_decision(trial, call_key, tuning)
+        return candidate
 
     def _time_major_shape(self, input: torch.Tensor) -> tuple[int, ...]:
         """(T, N, X) of ``input`` as the operator receives it."""
@@ -216,8 +232,8 @@ class KernelRecurrent:
     def _public_states(self, finals: States) -> Any:
         raise NotImplementedError
 
-    def _run_sequence_first(self, x: torch.Tensor, states: States,
-                            lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, States]:
+    def _run_sequence_first(self, x: torch.Tensor, states: States, lengths: torch.Tensor | None = None, *,
+                            kernel_chosen: bool = False) -> tuple[torch.Tensor, States]:
         """Run (T, N, X) input of any float dtype from batched states (with ``lengths``, each
         sequence for its own length); returns the (T, N, D*P) output and final states in the
         input's dtype."""
@@ -227,6 +243,8 @@ class KernelRecurrent:
         s = self.kernel_settings
         weights = list(self._flat_weights)  # type: ignore[attr-defined]
         lengths = _NO_LENGTHS if lengths is None else lengths
+        if kernel_chosen:
+            mark_kernel_chosen(self._pack_key)
         if self._cell == "lstm":
             out, h_n, c_n = torch.ops.tsilstm.lstm_forward(
                 x32, states32[0], states32[1], weights, self._pack_key, self.num_layers, self.bidirectional,  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ differentiate that, so gradients are torch's; the forward pass stays the kernel'
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +24,7 @@ import torch
 from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, packed_runtime
 from tsilstm.model import gate_count
 from tsilstm.runtime.inplace_choice import KERNEL
-from tsilstm.runtime.inplace_records import known_trial, record_new_decision, trial_for_call
+from tsilstm.runtime.inplace_records import record_new_decision, trial_for_call
 from tsilstm.runtime.modules import MAX_THREADS
 from tsilstm.runtime.schedule_tuning import batch_bucket, tuning_mode
 
@@ -41,11 +42,10 @@ def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input:
     With ``lengths`` (a packed batch) the kernel runs every sequence for its own length in one call."""
     settings = host_settings(settings)
     runtime = packed_runtime(key, layout, settings, weights)
-    if settings.schedule != "auto" or lengths is not None:
+    if settings.schedule != "auto" or lengths is not None or _take_kernel_chosen(key):
         return _kernel_call(runtime, input, hx, cx, lengths)
-    tuning = settings.tuning or tuning_mode()
-    call_key, trial = trial_for_call(key, (tuple(input.shape), settings, tuning),
-                                     lambda: _call_key(layout, settings, input, hx, weights), tuning)
+    hidden = weights[1].shape[0] // gate_count(layout.cell)
+    call_key, trial, tuning = inplace_trial(key, layout, settings, tuple(input.shape), hidden)
     if trial is None or trial.next_candidate() == KERNEL:
         result = _kernel_call(runtime, input, hx, cx)
     else:
@@ -63,24 +63,38 @@ def host_settings(settings: KernelSettings) -> KernelSettings:
     return replace(settings, threads=min(torch.get_num_threads(), MAX_THREADS))
 
 
-def decided_for_host(key: str, settings: KernelSettings, shape: tuple[int, ...]) -> Any:
-    """The in-place trial of module ``key`` for calls of ``shape`` (T, N, X) when it has decided for
-    torch's own implementation (a module's eager forward then calls torch's directly, without the
-    operator's dispatch), else None."""
-    settings = host_settings(settings)
-    trial = known_trial(key, (shape, settings, settings.tuning or tuning_mode()))
-    if trial is None or trial.decision is None or trial.decision.winner == KERNEL:
-        return None
-    return trial
+def inplace_trial(key: str, layout: KernelLayout, settings: KernelSettings, shape: tuple[int, ...],
+                  hidden: int) -> tuple[str, Any, str]:
+    """(configuration key, in-place trial or None, tuning mode) of module ``key`` for calls of
+    ``shape`` (T, N, X) with ``settings`` (threads resolved by ``host_settings``)."""
+    tuning = settings.tuning or tuning_mode()
+    call_key, trial = trial_for_call(key, (shape, settings, tuning),
+                                     lambda: _call_key(layout, settings, shape, hidden), tuning)
+    return call_key, trial, tuning
 
 
-def _call_key(layout: KernelLayout, settings: KernelSettings, input: Tensor, hx: Tensor, weights: list[Tensor]) -> str:
+def mark_kernel_chosen(key: str) -> None:
+    """The eager forward of module ``key`` chose the kernel for the call it is about to make: the
+    operator runs the kernel without asking the trial again (each call is one period)."""
+    _CHOSEN.key = key
+
+
+def _take_kernel_chosen(key: str) -> bool:
+    if getattr(_CHOSEN, "key", None) != key:
+        return False
+    _CHOSEN.key = None
+    return True
+
+
+_CHOSEN = threading.local()
+
+
+def _call_key(layout: KernelLayout, settings: KernelSettings, shape: tuple[int, ...], hidden: int) -> str:
     """What an in-place decision is recorded under: the stack's sizes, the call's batch bucket and
     steps (1, else rounded up to a power of two), threads and weight type."""
-    steps, batch = input.shape[0], input.shape[1]
-    hidden = weights[1].shape[0] // gate_count(layout.cell)
+    steps, batch, features = shape
     steps_bucket = 1 if steps <= 1 else min(1 << (steps - 1).bit_length(), MAX_STEPS_BUCKET)
-    return (f"torch/{layout.cell}/x{input.shape[2]}/h{hidden}/p{layout.proj_size}/l{layout.num_layers}/"
+    return (f"torch/{layout.cell}/x{features}/h{hidden}/p{layout.proj_size}/l{layout.num_layers}/"
             f"d{2 if layout.bidirectional else 1}/bias{int(layout.has_biases)}/b{batch_bucket(batch)}/s{steps_bucket}/"
             f"t{settings.threads}/{settings.weight_dtype}")
 
