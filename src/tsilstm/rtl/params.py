@@ -147,7 +147,7 @@ class DesignParams:
 
 
 def design_for(
-    arch: ArchConfig, *, max_hidden: int = 256, max_input: int = 256, max_steps: int = 16, max_batch: int = 2,
+    arch: ArchConfig, *, max_hidden: int = 256, max_input: int = 256, max_steps: int = 16, max_batch: int = 16,
     program_words: int = DEFAULT_PROGRAM_WORDS,
 ) -> DesignParams:
     """The design of ``arch`` with the given capacity limits. Raises ``InvalidParameterError``
