@@ -1,7 +1,8 @@
 """Verilog generation and the Verilator build of the simulator, both cached in the user cache
-directory (``TSILSTM_CACHE_DIR`` moves it): the Verilog keyed by the design parameters and the
+directory (``TSILSTM_RTL_CACHE_DIR`` moves it): the Verilog keyed by the design parameters and the
 generator's source, the simulator by a hash of the Verilog and the testbench. A design is built
-once; every program runs on the cached binary."""
+once; every program runs on the cached binary. The entries are pure functions of their keys, so
+test runs share them (unlike the runtime's measured decisions, which tests keep apart)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from tsilstm.optional_packages import import_optional
 from tsilstm.rtl.hdl_top import COUNTERS, Accelerator
 from tsilstm.rtl.params import DesignParams
 
-CACHE_DIR_ENV = "TSILSTM_CACHE_DIR"
+RTL_CACHE_ENV = "TSILSTM_RTL_CACHE_DIR"
+"""Environment variable naming the directory of generated Verilog and simulators."""
 TOP_NAME = "accel"
 _GENERATOR_SOURCES = ("hdl_top.py", "hdl_arith.py", "fixed_point.py", "isa.py", "params.py", "reference.py")
 VERILATOR_FLAGS = ("--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3")
@@ -33,9 +35,9 @@ against the default -Os at about the same simulation speed."""
 
 def cache_dir() -> Path:
     """Where generated Verilog and simulators are kept."""
-    override = os.environ.get(CACHE_DIR_ENV)
+    override = os.environ.get(RTL_CACHE_ENV)
     if override:
-        return Path(override) / "rtl"
+        return Path(override)
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("tsilstm")) / "rtl"

@@ -30,6 +30,78 @@ def field(word: Value, name: str) -> Value:
     return word[offset : offset + width]
 
 
+class MacArray(Elaboratable):
+    """lanes x lanes multipliers and lanes adder trees: ``sums[r] = sum_c round(weights[r, c] *
+    acts[c])`` wrapped to the accumulator width (combinational)."""
+
+    def __init__(self, design: DesignParams) -> None:
+        self.design = design
+        self.weights = Signal(design.weight_line_bits)
+        self.acts = Signal(design.act_line_bits)
+        self.sums = Signal(design.acc_line_bits)
+
+    def elaborate(self, platform: object) -> Module:
+        d = self.design
+        m = Module()
+        lanes, wb, ab = d.lanes, d.weight_bits, d.activation_bits
+        out = []
+        for r in range(lanes):
+            products = []
+            for c in range(lanes):
+                w = self.weights[(r * lanes + c) * wb : (r * lanes + c + 1) * wb].as_signed()
+                a = self.acts[c * ab : (c + 1) * ab].as_signed()
+                products.append(round_shift(w * a, d.formats.product_shift))
+            out.append(wrap(tree_sum(products), d.accumulator_bits))
+        m.d.comb += self.sums.eq(Cat(*out))
+        return m
+
+
+class CellLanes(Elaboratable):
+    """The cell unit's lanes (combinational): each evaluates one sigmoid/tanh per cycle (``y``) on
+    the gate selected by ``micro`` (LSTM 0..3: i, f, g, o from the accumulators, 4: tanh(c); GRU 0:
+    r, 1: z, 2: n), and forms the new ``c`` and ``h`` from the gate registers ``gates``."""
+
+    def __init__(self, design: DesignParams) -> None:
+        self.design = design
+        acc, act = design.acc_line_bits, design.act_line_bits
+        self.acc_a, self.bias_a, self.acc_b, self.bias_b = Signal(acc), Signal(acc), Signal(acc), Signal(acc)
+        self.c_prev, self.h_prev = Signal(act), Signal(act)
+        self.gates = Signal(4 * act)
+        self.micro = Signal(3)
+        self.gru = Signal()
+        self.y, self.h, self.c = Signal(act), Signal(act), Signal(act)
+
+    def elaborate(self, platform: object) -> Module:
+        d = self.design
+        fmt = d.formats
+        m = Module()
+        tables = PwlTables(fmt)
+        acc_bits, act_bits = d.accumulator_bits, d.activation_bits
+        gru, micro = self.gru, self.micro
+        ys, hs, cs = [], [], []
+        for k in range(d.lanes):
+            def lane(line: Value, bits: int) -> Value:
+                return line[k * bits : (k + 1) * bits].as_signed()
+
+            i_, f_, g_, o_ = (self.gates[(g * d.lanes + k) * act_bits : (g * d.lanes + k + 1) * act_bits].as_signed() for g in range(4))
+            sum_a = wrap(lane(self.acc_a, acc_bits) + lane(self.bias_a, acc_bits), acc_bits)
+            pre_a = acc_to_act(fmt, sum_a)
+            c_new = saturate(mul_act(fmt, f_, lane(self.c_prev, act_bits)) + mul_act(fmt, i_, g_), act_bits)
+            hn = wrap(lane(self.acc_b, acc_bits) + lane(self.bias_b, acc_bits), acc_bits)
+            n_pre = wrap(sum_a + round_shift(i_ * hn, fmt.act_frac), acc_bits)  # GRU: gate register 0 holds r
+            x_in = Mux(gru, Mux(micro == 2, acc_to_act(fmt, n_pre), pre_a), Mux(micro == 4, c_new, pre_a))
+            use_tanh = Mux(gru, micro == 2, (micro == 2) | (micro == 4))
+            y = Signal(signed(act_bits), name=f"pwl{k}")
+            m.d.comb += y.eq(tables.evaluate(x_in, use_tanh))
+            h_lstm = saturate(mul_act(fmt, o_, y), act_bits)
+            h_gru = saturate(y + mul_act(fmt, f_, lane(self.h_prev, act_bits) - y), act_bits)  # gate register 1 holds z
+            ys.append(y)
+            hs.append(Mux(gru, h_gru, h_lstm))
+            cs.append(c_new)
+        m.d.comb += [self.y.eq(Cat(*ys)), self.h.eq(Cat(*hs)), self.c.eq(Cat(*cs))]
+        return m
+
+
 class Accelerator(Elaboratable):
     """The generated accelerator for ``design``; with ``counters`` it counts buffer line accesses."""
 
@@ -251,15 +323,9 @@ class Accelerator(Elaboratable):
                         with m.If(u_g == gates - 1):
                             m.d.sync += u_active.eq(0)
         # stage 1: the lines read at the issue edge; one lanes x lanes block of products
-        act_line = Mux(tags[0][tag_width - 1], hbuf_r.data, ibuf_r.data)
-        sums = []
-        for r in range(lanes):
-            products = []
-            for c in range(lanes):
-                w = wbuf_r.data[(r * lanes + c) * d.weight_bits : (r * lanes + c + 1) * d.weight_bits].as_signed()
-                a = act_line[c * d.activation_bits : (c + 1) * d.activation_bits].as_signed()
-                products.append(round_shift(w * a, fmt.product_shift))
-            sums.append(wrap(tree_sum(products), d.accumulator_bits))
+        m.submodules.mac_array = mac = MacArray(d)
+        m.d.comb += [mac.weights.eq(wbuf_r.data), mac.acts.eq(Mux(tags[0][tag_width - 1], hbuf_r.data, ibuf_r.data))]
+        sums = [mac.sums[r * d.accumulator_bits : (r + 1) * d.accumulator_bits].as_signed() for r in range(lanes)]
         psum = [Signal(signed(d.accumulator_bits), name=f"psum{r}") for r in range(lanes)]
         m.d.sync += [p.eq(s) for p, s in zip(psum, sums)]
         m.d.sync += tags[1].eq(tags[0])
@@ -287,13 +353,12 @@ class Accelerator(Elaboratable):
         mac_idle = ~u_active & ~Cat(*(t[0] for t in tags)).any()
 
         # -- cell unit -----------------------------------------------------------------------
-        tables = PwlTables(fmt)
         c_active = Signal()
         c_row_chunk, c_row_chunks, c_step = Signal(8), Signal(8), Signal(8)
         c_b, c_ur, c_micro = Signal(8), Signal(8), Signal(3)
         c_v = Signal(16)
         chunk = c_row_chunk + c_ur
-        gate_regs = [[Signal(signed(d.activation_bits), name=f"gate{g}_{k}") for k in range(lanes)] for g in range(4)]
+        gate_regs = [Signal(d.act_line_bits, name=f"gate{g}") for g in range(4)]
         last_micro = Mux(gru, 2, 4)
         gate_a = Mux(gru & (c_micro == 2), 2, c_micro)
         m.d.comb += [
@@ -304,31 +369,18 @@ class Accelerator(Elaboratable):
             cbuf_r.addr.eq(c_b * hc_max + chunk),
             hbuf_prev.addr.eq(c_v * hc_max + chunk),
         ]
-        acc_bits, act_bits = d.accumulator_bits, d.activation_bits
-        h_out, c_out = [], []
-        for k in range(lanes):
-            def lane(line: Value, bits: int) -> Value:
-                return line[k * bits : (k + 1) * bits].as_signed()
-
-            sum_a = wrap(lane(abuf_ca.data, acc_bits) + lane(bbuf_ca.data, acc_bits), acc_bits)
-            pre_a = acc_to_act(fmt, sum_a)
-            i_, f_, g_, o_ = (gate_regs[g][k] for g in range(4))
-            c_new = saturate(mul_act(fmt, f_, lane(cbuf_r.data, act_bits)) + mul_act(fmt, i_, g_), act_bits)
-            hn = wrap(lane(abuf_cb.data, acc_bits) + lane(bbuf_cb.data, acc_bits), acc_bits)
-            n_pre = wrap(sum_a + round_shift(i_ * hn, fmt.act_frac), acc_bits)  # GRU: gate reg 0 holds r
-            x_in = Mux(gru, Mux(c_micro == 2, acc_to_act(fmt, n_pre), pre_a), Mux(c_micro == 4, c_new, pre_a))
-            use_tanh = Mux(gru, c_micro == 2, (c_micro == 2) | (c_micro == 4))
-            y = Signal(signed(act_bits), name=f"pwl{k}")
-            m.d.comb += y.eq(tables.evaluate(x_in, use_tanh))
-            h_lstm = saturate(mul_act(fmt, o_, y), act_bits)
-            h_gru = saturate(y + mul_act(fmt, f_, lane(hbuf_prev.data, act_bits) - y), act_bits)  # gate reg 1 holds z
-            h_out.append(Mux(gru, h_gru, h_lstm))
-            c_out.append(c_new)
-            with m.If(c_active & (c_micro < 4) & ~(gru & (c_micro == 2))):
-                with m.Switch(c_micro):
-                    for g in range(4):
-                        with m.Case(g):
-                            m.d.sync += gate_regs[g][k].eq(y)
+        m.submodules.cell_unit = cell = CellLanes(d)
+        m.d.comb += [
+            cell.acc_a.eq(abuf_ca.data), cell.bias_a.eq(bbuf_ca.data), cell.acc_b.eq(abuf_cb.data), cell.bias_b.eq(bbuf_cb.data),
+            cell.c_prev.eq(cbuf_r.data), cell.h_prev.eq(hbuf_prev.data), cell.gates.eq(Cat(*gate_regs)),
+            cell.micro.eq(c_micro), cell.gru.eq(gru),
+        ]
+        h_out, c_out = cell.h, cell.c
+        with m.If(c_active & (c_micro < 4) & ~(gru & (c_micro == 2))):
+            with m.Switch(c_micro):
+                for g in range(4):
+                    with m.Case(g):
+                        m.d.sync += gate_regs[g].eq(cell.y)
         m.submodules.out_fifo = out_fifo = SyncFIFOBuffered(width=d.act_line_bits + 32, depth=4)
         out_line_addr = out_base + (c_v * hidden_chunks + chunk) * beats_aline
         at_last = c_active & (c_micro == last_micro)
@@ -339,15 +391,15 @@ class Accelerator(Elaboratable):
                 m.d.sync += c_micro.eq(c_micro + 1)
         with m.If(at_last & out_fifo.w_rdy):
             m.d.comb += [
-                hbuf_w.addr.eq((c_v + batch) * hc_max + chunk), hbuf_w.data.eq(Cat(*h_out)), hbuf_w.en.eq(1),
-                out_fifo.w_en.eq(1), out_fifo.w_data.eq(Cat(Cat(*h_out), out_line_addr[:32])),
+                hbuf_w.addr.eq((c_v + batch) * hc_max + chunk), hbuf_w.data.eq(h_out), hbuf_w.en.eq(1),
+                out_fifo.w_en.eq(1), out_fifo.w_data.eq(Cat(h_out, out_line_addr[:32])),
             ]
             self._bump(m, "h_buffer_writes", 1)
             self._bump(m, "h_buffer_reads", gru)
             self._bump(m, "c_buffer_reads", ~gru)
             self._bump(m, "c_buffer_writes", ~gru)
             with m.If(~gru):
-                m.d.comb += [cbuf_w.addr.eq(c_b * hc_max + chunk), cbuf_w.data.eq(Cat(*c_out)), cbuf_w.en.eq(1)]
+                m.d.comb += [cbuf_w.addr.eq(c_b * hc_max + chunk), cbuf_w.data.eq(c_out), cbuf_w.en.eq(1)]
             with m.If(c_b == batch - 1):
                 m.d.sync += done_bits.bit_select(c_step * hc_max + chunk, 1).eq(1)
             m.d.sync += c_micro.eq(0)
@@ -374,7 +426,8 @@ class Accelerator(Elaboratable):
         # -- sequencer -------------------------------------------------------------------------
         pc = Signal(range(d.program_words))
         word = exec_r.data
-        m.d.comb += exec_r.addr.eq(pc)
+        advance = Signal()  # the op in EXECUTE completes: the next word is read now, executed next cycle
+        m.d.comb += exec_r.addr.eq(Mux(advance, pc + 1, pc))
         op = field(word, "op")
         step, nsteps = field(word, "step"), field(word, "nsteps")
         needed = (step + nsteps - 2)[:8]
@@ -389,7 +442,6 @@ class Accelerator(Elaboratable):
             with m.State("FETCH"):
                 m.next = "EXECUTE"
             with m.State("EXECUTE"):
-                advance = Signal()
                 with m.Switch(op):
                     with m.Case(OPCODES["config"]):
                         m.d.sync += [batch.eq(field(word, "batch")), gru.eq(field(word, "gru")),
@@ -436,7 +488,6 @@ class Accelerator(Elaboratable):
                             m.next = "DONE"
                 with m.If(advance):
                     m.d.sync += pc.eq(pc + 1)
-                    m.next = "FETCH"
             with m.State("WAIT_FETCH"):
                 with m.If(~a_busy):
                     m.d.sync += pc.eq(pc + 1)

@@ -133,18 +133,6 @@ class DesignParams:
         """Lines of the bias buffer."""
         return ACC_GATES * self.hidden_chunks
 
-    def onchip_bytes(self) -> dict[str, int]:
-        """Bytes of each on-chip memory (the SRAM macros synthesis leaves as blocks)."""
-        return {
-            "weight_buffer": self.weight_lines * self.weight_line_bits // 8,
-            "input_buffer": self.input_lines * self.act_line_bits // 8,
-            "h_buffer": self.h_lines * self.act_line_bits // 8,
-            "c_buffer": self.c_lines * self.act_line_bits // 8,
-            "acc_buffer": self.acc_lines * self.acc_line_bits // 8,
-            "bias_buffer": self.bias_lines * self.acc_line_bits // 8,
-            "program_memory": self.program_words * 16,
-        }
-
 
 def design_for(
     arch: ArchConfig, *, max_hidden: int = 256, max_input: int = 256, max_steps: int = 16, max_batch: int = 16,
@@ -166,3 +154,48 @@ def design_for(
         lanes, arch.weight_bits, arch.activation_bits, arch.accumulator_bits, arch.weight_buffer_bytes, port,
         max(2, arch.mac_pipeline_cycles), max_hidden, max_input, max_steps, max_batch, program_words,
     )
+
+
+BANK_WIDTH_BITS = 64
+"""Word width of one SRAM bank (macro), in bits: a common SRAM-compiler word, and the 64-bit access
+the accelerator model's SRAM energies are quoted for."""
+
+
+@dataclass(frozen=True)
+class SramBanks:
+    """One on-chip memory as SRAM macros: ``banks`` side by side, each ``depth`` words of
+    ``bank_width_bits`` (the line is split across them; every bank is read in the same cycle)."""
+
+    line_bits: int
+    depth: int
+    banks: int
+    bank_width_bits: int
+
+    @property
+    def capacity_bytes(self) -> int:
+        """Bytes held."""
+        return self.line_bits * self.depth // 8
+
+    def as_dict(self) -> dict[str, int]:
+        """A JSON-ready form."""
+        return {"line_bits": self.line_bits, "depth": self.depth, "banks": self.banks,
+                "bank_width_bits": self.bank_width_bits, "capacity_bytes": self.capacity_bytes}
+
+
+def sram_banks(design: DesignParams) -> dict[str, SramBanks]:
+    """The memories of ``design`` and the banks they are built from (lines of up to 64 bits are one
+    bank)."""
+    lines = {
+        "weight_buffer": (design.weight_line_bits, design.weight_lines),
+        "input_buffer": (design.act_line_bits, design.input_lines),
+        "h_buffer": (design.act_line_bits, design.h_lines),
+        "c_buffer": (design.act_line_bits, design.c_lines),
+        "acc_buffer": (design.acc_line_bits, design.acc_lines),
+        "bias_buffer": (design.acc_line_bits, design.bias_lines),
+        "program_memory": (128, design.program_words),
+    }
+    out = {}
+    for name, (width, depth) in lines.items():
+        banks = max(1, width // BANK_WIDTH_BITS)
+        out[name] = SramBanks(width, depth, banks, width // banks)
+    return out
