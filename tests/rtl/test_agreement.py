@@ -1,5 +1,5 @@
 """The accelerator model checked against the hardware: for every schedule at three configs
-(DRAM-bound, compute-bound, W_h fits) the RTL's weight DRAM bytes equal ``simulate``'s exactly; the
+(DRAM-bound, compute-heavy, W_h fits) the RTL's weight DRAM bytes equal ``simulate``'s exactly; the
 cycle ratio RTL / model is recorded per config with the bound that holds today (docs/design.md,
 "Hardware", explains each gap). And the DRAM-bound figure: tsi at most 0.6 x conventional's
 cycles and 0.55 x its weight bytes, outputs within 3e-2 of the float LSTM."""
@@ -18,8 +18,8 @@ HIDDEN, INPUT, STEPS, TILE = 128, 64, 16, 32
 # config -> (batch, weight buffer bytes, activation buffer bytes, cycle ratio bounds RTL / model)
 CONFIGS = {
     "dram-bound": (1, 32 * KIB, 256 * KIB, (1.0, 1.02)),
-    "compute-bound": (16, 32 * KIB, 2048 * KIB, (1.0, 1.05)),
-    "w_h-fits": (1, 512 * KIB, 256 * KIB, (1.0, 1.08)),
+    "compute-heavy": (16, 32 * KIB, 2048 * KIB, (1.0, 1.05)),
+    "w_h-fits": (1, 512 * KIB, 256 * KIB, (1.0, 1.06)),
 }
 
 
