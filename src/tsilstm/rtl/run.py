@@ -3,7 +3,7 @@ quantize, encode, simulate, and check the outputs against the fixed-point refere
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

@@ -109,8 +109,8 @@ def synthesize(arch: ArchConfig, design: DesignParams) -> SynthReport:
         name = module.strip("\\")
         block = next((b for key, b in BLOCK_OF_MODULE.items() if key in name), "control")
         for cell_type, count in counts.items():
-            if cell_type.startswith("$mem"):
-                continue
+            if cell_type.startswith("$mem") or not cell_type.startswith("$"):
+                continue  # memories are priced as macros; submodule instances are counted in their module
             entry = blocks.setdefault(block, [0, 0.0])
             entry[0] += count
             entry[1] += count * cell_area_um2(cell_type) * figures.logic_area_scale / 1e6
