@@ -3,7 +3,10 @@ piecewise-linear functions, as combinational logic."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Const, Mux, Value, signed
+try:
+    from amaranth.hdl import Array, Const, Mux, Value, signed
+except ImportError:  # without the rtl extra the module imports; build.py names the missing package before use
+    Value = object  # type: ignore[assignment,misc]
 
 from tsilstm.rtl.fixed_point import PWL_INDEX_BITS, FixedFormats, pwl_table
 
