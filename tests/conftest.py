@@ -13,6 +13,6 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
     import os
     import tempfile
 
-    from tsilstm.runtime.schedule_tuning import CACHE_DIR_ENV
+    from tsilstm.runtime.decision_store import CACHE_DIR_ENV
 
     os.environ[CACHE_DIR_ENV] = tempfile.mkdtemp(prefix="tsilstm-test-cache-")

@@ -41,6 +41,7 @@ DIMENSIONS: dict[str, dict[str, float]] = {
     "w_per_mm2": {"": 1.0, "w/mm2": 1.0, "mw/mm2": 1e-3},
     "pj_per_bit_mm": {"": 1.0, "pj/bit/mm": 1.0, "fj/bit/mm": 1e-3},
     "fraction": {"": 1.0},
+    "mm2": {"": 1.0, "mm2": 1.0, "um2": 1e-6},
 }
 """Accepted units per dimension (lower case), with the factor to the dimension's base unit; the empty
 unit is the base unit itself."""
@@ -60,6 +61,7 @@ EXAMPLES: dict[str, str] = {
     "w_per_mm2": "0.01, 0.01W/mm2 or 10mW/mm2",
     "pj_per_bit_mm": "0.12, 0.12pJ/bit/mm or 120fJ/bit/mm",
     "fraction": "a plain number such as 0.7",
+    "mm2": "2.0, 2mm2 or 500000um2",
 }
 """Example spellings of each dimension, shown in error messages and option help."""
 

@@ -108,3 +108,16 @@ def test_the_iso_area_view_gives_each_schedule_its_best_within_each_area() -> No
     assert small["area_mm2"] == 1.0 and small["tsi"]["energy_pj_per_step"] == 6.0 and small["conventional"]["energy_pj_per_step"] == 10.0
     assert large["conventional"]["energy_pj_per_step"] == 7.0 and large["conventional"]["seconds_per_step"] == 4.0
     assert large["tsi"]["energy_pj_per_step"] == 6.0 and large["tsi"]["seconds_per_step"] == 2.0
+
+
+def test_the_fronts_keep_lpddr4_where_its_smaller_interface_wins_area_and_hbm2_where_it_wins_time() -> None:
+    workload = single_layer_workload(512, steps=8)
+    base = load_arch("edge")
+    rows = [
+        row for dram in ("lpddr4", "hbm2") for node in (28, 7)
+        for row in design_rows(DesignPoint(128 * 1024, 64, 256, 8e8, 16, dram, node), workload, base, ("tsi",))
+    ]
+    front = fronts_by_schedule(rows)["tsi"]
+    assert {row["dram"] for row in front} == {"lpddr4", "hbm2"}
+    smallest = min(front, key=lambda row: row["area_mm2"])
+    assert smallest["dram"] == "lpddr4"

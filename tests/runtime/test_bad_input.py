@@ -145,3 +145,21 @@ def test_native_layer_rejects_inconsistent_buffers() -> None:
         kernel.run_direction(**{**args, "ops": bad_ops})
     with pytest.raises(ValueError, match="threads"):
         kernel.run_direction(**{**args, "threads": 0})
+
+
+def test_positional_arguments_are_torchs() -> None:
+    import torch
+
+    lstm = tsilstm.LSTM(4, 8, 1, True, False, 0.0)  # torch's (input, hidden, layers, bias, batch_first, dropout)
+    reference = torch.nn.LSTM(4, 8, 1, True, False, 0.0)
+    assert (lstm.num_layers, lstm.batch_first, lstm.dropout) == (reference.num_layers, reference.batch_first, 0.0)
+    both = tsilstm.LSTM(4, 8, 2, True, True, 0.5, True, 3)
+    assert (both.bidirectional, both.proj_size, both.dropout, both.batch_first) == (True, 3, 0.5, True)
+    gru = tsilstm.GRU(4, 8, 2, False, False, 0.25, True)
+    assert gru.bidirectional and gru.dropout == 0.25
+    with pytest.raises(TypeError):
+        tsilstm.LSTM(4, 8, 1, True, False, 0.0, False, 0, "tsi")  # kernel options are keyword-only
+    for bad in (-0.1, 1.5, "0.2", True):
+        with pytest.raises(InvalidParameterError) as error:
+            tsilstm.GRU(4, 8, dropout=bad)
+        assert error.value.name == "dropout"

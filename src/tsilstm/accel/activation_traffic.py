@@ -1,7 +1,11 @@
 """Where the non-weight data of one layer direction lives, and the DRAM bytes it moves.
 
-The activation buffer holds the recurrent working set (partial sums of the three steps tsi keeps
-open, h and c of four steps, one input vector). What does not fit spills to DRAM:
+The activation buffer holds the recurrent working set of the schedule (``WORKING_SET``): what it
+really keeps live. The per-step schedules (naive, conventional, snake, pinned) finish a row-block
+before starting the next, so they keep the partial sums of one row-block of one step open and h
+and c of two steps (h_{t-1} read by every row-block, h_t written); tsi and tsi-pinned keep the
+partial sums of three whole steps open and h, c of four (docs/design.md section 3). Plus one
+input vector. What does not fit spills to DRAM:
 
 * ``inputs``: the hoisting GEMM reads x once when the whole input sequence fits beside the working
   set, else once per row-block of W_x (it streams x for every W_x tile row). Naive reads x_t once
@@ -22,8 +26,12 @@ from dataclasses import dataclass
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.plan import Tiling
 
-WORKING_SET_STEPS_PSUM = 3  # tsi keeps partial sums of three steps open (docs/design.md section 3)
-WORKING_SET_STEPS_STATE = 4  # and h, c of four steps
+WORKING_SET = {
+    # schedule -> (steps of partial sums open, whole steps (True) or one row-block (False), steps of h and c live)
+    "naive": (1, False, 2), "conventional": (1, False, 2), "snake": (1, False, 2), "pinned": (1, False, 2),
+    "tsi": (3, True, 4), "tsi-pinned": (3, True, 4),
+}
+"""What each schedule keeps live in the activation buffer (see the module doc)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class ActivationTraffic:
     """Spill decisions and DRAM bytes of non-weight data for one layer direction (see module doc)."""
 
     hoisted: bool
+    schedule: str
     working_set_bytes: int
     input_sequence_bytes: int
     preactivation_bytes: int
@@ -42,16 +51,19 @@ class ActivationTraffic:
     write_bytes: dict[str, int]
 
 
-def activation_traffic(tiling: Tiling, steps: int, batch: int, arch: ArchConfig, hoisted: bool) -> ActivationTraffic:
+def activation_traffic(
+    tiling: Tiling, steps: int, batch: int, arch: ArchConfig, hoisted: bool, schedule: str
+) -> ActivationTraffic:
     """The DRAM bytes of inputs, pre-activations, states and outputs of one layer direction run for
-    ``steps`` x ``batch`` on ``arch`` (bytes at the config's activation / accumulator widths)."""
+    ``steps`` x ``batch`` under ``schedule`` (the one executed) on ``arch`` (bytes at the config's
+    activation / accumulator widths)."""
     act, acc = arch.activation_bytes, arch.accumulator_bytes
     hidden, recurrent, gates = tiling.hidden, tiling.recurrent, tiling.gates
     has_cell = gates == 4
     state_bytes_per_seq = (recurrent + (hidden if has_cell else 0)) * act
-    working = batch * (
-        WORKING_SET_STEPS_PSUM * gates * hidden * acc + WORKING_SET_STEPS_STATE * state_bytes_per_seq + tiling.input * act
-    )
+    psum_steps, whole_steps, state_steps = WORKING_SET[schedule]
+    psum_units = hidden if whole_steps else max(u1 - u0 for u0, u1 in tiling.row_bounds)
+    working = batch * (psum_steps * gates * psum_units * acc + state_steps * state_bytes_per_seq + tiling.input * act)
     x_seq = steps * batch * tiling.input * act
     preacts = steps * batch * gates * hidden * acc if hoisted else 0
     capacity = arch.activation_buffer_bytes
@@ -73,7 +85,7 @@ def activation_traffic(tiling: Tiling, steps: int, batch: int, arch: ArchConfig,
         writes["states"] += steps * per_step
     writes["outputs"] = steps * batch * recurrent * act
     return ActivationTraffic(
-        hoisted, working, x_seq, preacts, inputs_fit, preacts_spill, working_spills,
+        hoisted, schedule, working, x_seq, preacts, inputs_fit, preacts_spill, working_spills,
         state_bytes_per_seq, reads, writes,
     )
 

@@ -8,14 +8,16 @@ File layout (every quantity is a number in the unit its key names, or a string w
     [compute]  clock_hz, mac_units, weight_bits, activation_bits, accumulator_bits, arithmetic,
                activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window
     [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles,
-               weight_buffer_banks, activation_buffer_banks
-    [dram]     bandwidth_bytes_per_s, latency_ns, energy_pj_per_bit
+               weight_buffer_banks, activation_buffer_banks, sram_bank_bytes, sram_bank_width_bits,
+               sram_ports_per_bank
+    [dram]     type (lpddr4, ddr4, gddr5, hbm2: fills every key below), bandwidth_bytes_per_s,
+               latency_ns, energy_pj_per_bit, interface_area_mm2, interface_static_power_w
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
-    [technology] node_nm (45, 28 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
+    [technology] node_nm (45, 32, 28, 22, 16, 14, 10 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
                logic_leakage_w_per_mm2
     [sources]  free text per key (documentation only)
 
-Energies left out come from ``energy_table`` (45 nm, 0.9 V) scaled to the node (``technology``);
+Energies left out come from ``energy_table`` (45 and 7 nm tables) at the node (``technology``);
 energies given here are taken as they are. ``static_power_w`` left out is the leakage of the
 design (``hardware_cost``); given, it replaces it.
 """
@@ -29,13 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from tsilstm.accel.energy_table import (
-    ACTIVATION_PJ,
     SRAM_READ_PJ_PER_64BIT,
+    activation_energy_pj,
     mac_energy_pj,
     multiply_energy_pj,
 )
+from tsilstm.accel.dram_types import get_dram_type
 from tsilstm.accel.plausible_ranges import warn_if_implausible
-from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, node_figures, require_node
+from tsilstm.accel.sram_banks import SRAM_BANK_BYTES, SRAM_BANK_WIDTH_BITS, SRAM_PORTS_PER_BANK, bank_layout
+from tsilstm.accel.technology import REFERENCE_NODE_NM, SRAM_ARRAY_EFFICIENCY, NodeFigures, node_figures, require_node
 from tsilstm.errors import InvalidParameterError
 from tsilstm.optional_packages import import_optional
 from tsilstm.toml_reader import TOMLDecodeError, loads_toml
@@ -62,9 +66,15 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("memory", "prefetch_tiles"): ("prefetch_tiles", "count", "whole0", False),
     ("memory", "weight_buffer_banks"): ("weight_buffer_banks", "count", "whole", False),
     ("memory", "activation_buffer_banks"): ("activation_buffer_banks", "count", "whole", False),
+    ("memory", "sram_bank_bytes"): ("sram_bank_bytes", "bytes", "whole", False),
+    ("memory", "sram_bank_width_bits"): ("sram_bank_width_bits", "count", "whole", False),
+    ("memory", "sram_ports_per_bank"): ("sram_ports_per_bank", "count", "whole", False),
+    ("dram", "type"): ("dram_type", "", "dram_type", False),
     ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
     ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
     ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
+    ("dram", "interface_area_mm2"): ("dram_interface_area_mm2", "mm2", "real0", False),
+    ("dram", "interface_static_power_w"): ("dram_interface_static_power_w", "w", "real0", False),
     ("energy", "static_power_w"): ("static_power_w", "w", "real0", False),
     ("energy", "mac_pj"): ("mac_pj", "pj", "real0", False),
     ("energy", "multiply_pj"): ("multiply_pj", "pj", "real0", False),
@@ -78,6 +88,11 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
 }
 _KEY_OF_FIELD = {field: f"{section}.{key}" for (section, key), (field, *_rest) in _SCHEMA.items()}
 _KEY_OF_FIELD["sram_pj_per_64bit"] = "energy.sram_pj_per_64bit"
+_FIELDS_OF_DRAM_TYPE = {
+    "dram_bandwidth_bytes_per_s": "bandwidth_bytes_per_s", "dram_latency_ns": "latency_ns", "dram_pj_per_bit": "energy_pj_per_bit",
+    "dram_interface_area_mm2": "interface_area_mm2", "dram_interface_static_power_w": "interface_static_power_w",
+}
+"""Config fields a ``[dram] type`` fills (field -> attribute of ``dram_types.DramType``)."""
 _SECTIONS = ("compute", "memory", "dram", "energy", "technology")
 _TOP_LEVEL = ("name", "description", "base", "sources", *_SECTIONS)
 BIT_WIDTHS = (8, 16, 32)
@@ -96,6 +111,9 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "weight_buffer_bytes": (1, 2**50),
     "activation_buffer_bytes": (1, 2**50),
     "tile_units": (1, 2**20),
+    "sram_bank_bytes": (8, 2**30),
+    "sram_bank_width_bits": (8, 4096),
+    "sram_ports_per_bank": (1, 4),
     "issue_window": (1, 2**20),
     "mac_pipeline_cycles": (0, 2**20),
     "cell_pipeline_cycles": (0, 2**20),
@@ -103,6 +121,8 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "sram_array_efficiency": (0.05, 1.0),
     "sram_leakage_pw_per_bit": (0.0, 1e6),
     "logic_leakage_w_per_mm2": (0.0, 1e3),
+    "dram_interface_area_mm2": (0.0, 1e4),
+    "dram_interface_static_power_w": (0.0, 1e3),
 }
 """Physically plausible bounds of each quantity (1 kHz..1 THz, 1 kB/s..10 PB/s, ...): within them
 every cycle, byte and energy figure the model computes stays finite and no divisor is ~0."""
@@ -138,6 +158,12 @@ class ArchConfig:
     sram_table: tuple[tuple[float, float], ...] = SRAM_READ_PJ_PER_64BIT
     weight_buffer_banks: int | None = None
     activation_buffer_banks: int | None = None
+    dram_type: str | None = None
+    dram_interface_area_mm2: float | None = None
+    dram_interface_static_power_w: float | None = None
+    sram_bank_bytes: int = SRAM_BANK_BYTES
+    sram_bank_width_bits: int = SRAM_BANK_WIDTH_BITS
+    sram_ports_per_bank: int = SRAM_PORTS_PER_BANK
     node_nm: int = REFERENCE_NODE_NM
     vdd_v: float | None = None
     sram_array_efficiency: float = SRAM_ARRAY_EFFICIENCY
@@ -164,6 +190,12 @@ class ArchConfig:
         return self.accumulator_bits // 8
 
     @property
+    def array_read_bits_per_cycle(self) -> int:
+        """Weight bits the MAC array consumes per cycle: one weight per MAC (a one-step pass of one
+        batch column uses every weight of a tile once), ``mac_units x weight_bits``."""
+        return self.mac_units * self.weight_bits
+
+    @property
     def dram_bytes_per_cycle(self) -> float:
         """DRAM bandwidth in bytes per clock cycle."""
         return self.dram_bandwidth_bytes_per_s / self.clock_hz
@@ -174,31 +206,30 @@ class ArchConfig:
         return self.dram_latency_ns * 1e-9 * self.clock_hz
 
     @property
-    def energy_scale(self) -> float:
-        """Factor from the default 45 nm, 0.9 V energies to this config's node and supply."""
-        return node_figures(self.node_nm, self.vdd_v).energy_scale
+    def node(self) -> NodeFigures:
+        """The technology figures of this config's node and supply."""
+        return node_figures(self.node_nm, self.vdd_v)
 
     @property
     def mac_energy_pj(self) -> float:
-        """Energy per MAC in pJ: the config's ``mac_pj`` or the default table at these bit widths,
-        scaled to the node."""
+        """Energy per MAC in pJ: the config's ``mac_pj`` or the tables at these bit widths and node."""
         if self.mac_pj is not None:
             return self.mac_pj
-        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic) * self.energy_scale
+        return mac_energy_pj(self.weight_bits, self.activation_bits, self.accumulator_bits, self.arithmetic, self.node)
 
     @property
     def multiply_energy_pj(self) -> float:
-        """Energy per element-wise multiply of the cell update in pJ (activation width), scaled to the node."""
+        """Energy per element-wise multiply of the cell update in pJ (activation width) at the node."""
         if self.multiply_pj is not None:
             return self.multiply_pj
-        return multiply_energy_pj(self.activation_bits, self.arithmetic) * self.energy_scale
+        return multiply_energy_pj(self.activation_bits, self.arithmetic, self.node)
 
     @property
     def activation_energy_pj(self) -> float:
-        """Energy per sigmoid/tanh evaluation in pJ: ``activation_pj`` or the default, scaled to the node."""
+        """Energy per sigmoid/tanh evaluation in pJ: ``activation_pj`` or the default at the node."""
         if self.activation_pj is not None:
             return self.activation_pj
-        return ACTIVATION_PJ * self.energy_scale
+        return activation_energy_pj(self.node)
 
     def with_overrides(self, **changes: Any) -> "ArchConfig":
         """A copy with fields replaced (validated again), e.g. ``weight_buffer_bytes=2**20``."""
@@ -206,6 +237,12 @@ class ArchConfig:
         if unknown:
             raise InvalidParameterError(unknown[0], changes[unknown[0]], "not a field of the accelerator config")
         return replace(self, **changes)
+
+    def with_dram_type(self, name: str) -> "ArchConfig":
+        """A copy whose DRAM is the interface ``name`` of ``dram_types`` (bandwidth, latency, energy
+        per bit, interface area and static power)."""
+        dram = get_dram_type(name)
+        return self.with_overrides(dram_type=dram.name, **{field: getattr(dram, attr) for field, attr in _FIELDS_OF_DRAM_TYPE.items()})
 
     def as_dict(self) -> dict[str, Any]:
         """The config as a JSON-ready dict (field names carry units)."""
@@ -242,11 +279,19 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
-    for key in ("mac_pj", "multiply_pj", "static_power_w", "activation_pj", "sram_leakage_pw_per_bit", "logic_leakage_w_per_mm2"):
+    if arch.dram_type is not None:
+        get_dram_type(arch.dram_type, "dram_type")
+    for key in (
+        "mac_pj", "multiply_pj", "static_power_w", "activation_pj", "sram_leakage_pw_per_bit", "logic_leakage_w_per_mm2",
+        "dram_interface_area_mm2", "dram_interface_static_power_w",
+    ):
         value = getattr(arch, key)
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InvalidParameterError(key, value, "must be a finite number >= 0")
-    for key in ("mac_units", "activation_units", "weight_buffer_bytes", "activation_buffer_bytes", "tile_units", "issue_window"):
+    for key in (
+        "mac_units", "activation_units", "weight_buffer_bytes", "activation_buffer_bytes", "tile_units", "issue_window",
+        "sram_bank_bytes", "sram_bank_width_bits", "sram_ports_per_bank",
+    ):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameterError(key, value, "must be an integer >= 1")
@@ -255,6 +300,9 @@ def _check_fields(arch: ArchConfig) -> None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise InvalidParameterError(key, value, "must be an integer >= 1")
     node_figures(require_node(arch.node_nm), arch.vdd_v)  # raises naming technology.node_nm / vdd_v
+    for key, capacity in (("weight_buffer_banks", arch.weight_buffer_bytes), ("activation_buffer_banks", arch.activation_buffer_bytes)):
+        bank_layout(capacity, width_bits=arch.sram_bank_width_bits, max_bank_bytes=arch.sram_bank_bytes,
+                    ports=arch.sram_ports_per_bank, banks=getattr(arch, key), banks_key=key)
     for key in ("mac_pipeline_cycles", "cell_pipeline_cycles", "prefetch_tiles"):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -339,6 +387,10 @@ def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
             raise InvalidParameterError("base", base, "one of " + ", ".join(PRESETS))
         fields = asdict(load_arch(base))
         fields.pop("description", None)
+    dram_block = data.get("dram", {})
+    if isinstance(dram_block, dict) and "type" in dram_block:  # the type first; the keys beside it override it
+        dram = get_dram_type(dram_block["type"], "dram.type")
+        fields.update({name: getattr(dram, attribute) for name, attribute in _FIELDS_OF_DRAM_TYPE.items()})
     for section in _SECTIONS:
         block = data.get(section, {})
         if not isinstance(block, dict):
@@ -367,6 +419,8 @@ def arch_from_dict(data: dict[str, Any], source: str = "config") -> ArchConfig:
 
 
 def _parse_value(key: str, value: Any, dimension: str, kind: str) -> Any:
+    if kind == "dram_type":
+        return get_dram_type(value, key).name if isinstance(value, str) else get_dram_type(str(value), key).name
     if kind == "choice":
         if value not in ("int", "float"):
             raise InvalidParameterError(key, value, "one of int, float")

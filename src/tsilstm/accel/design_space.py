@@ -35,15 +35,12 @@ class DesignPoint:
     node_nm: int
 
     def arch(self, base: ArchConfig) -> ArchConfig:
-        """``base`` with this design's values (DRAM bandwidth, latency and energy from ``dram``);
+        """``base`` with this design's values (DRAM bandwidth, latency, energy and interface cost from ``dram``);
         raises ``InvalidParameterError`` naming the field when the design is impossible."""
-        dram = get_dram_type(self.dram)
         return base.with_overrides(
             name=f"{base.name}-explore", weight_buffer_bytes=self.weight_buffer_bytes, tile_units=self.tile_units,
             mac_units=self.mac_units, clock_hz=self.clock_hz, weight_bits=self.weight_bits, node_nm=self.node_nm,
-            dram_bandwidth_bytes_per_s=dram.bandwidth_bytes_per_s, dram_latency_ns=dram.latency_ns,
-            dram_pj_per_bit=dram.energy_pj_per_bit,
-        )
+        ).with_dram_type(self.dram)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,32 @@ outputs; weight-buffer and activation-buffer accesses; MACs; activation function
 products of the cell update; static (leakage) energy over the run time."""
 
 
+ENERGY_GROUPS = {
+    "dram": ("dram_weights", "dram_input_weights", "dram_activations"),
+    "sram": ("sram_weights", "sram_activations"),
+    "compute": ("mac", "cell"),
+    "static": ("static",),
+}
+"""The parts of ``ENERGY_PARTS`` by cause: DRAM traffic, SRAM accesses, arithmetic, leakage."""
+GAIN_CAUSES = {"dram": "DRAM traffic", "sram": "SRAM accesses", "compute": "arithmetic", "static": "leakage (run time)"}
+"""Each group of ``ENERGY_GROUPS`` in words, as the cause of an energy gain."""
+
+
+def energy_change_by_cause(breakdown_pj: dict[str, float], baseline_pj: dict[str, float]) -> dict[str, float]:
+    """The change of each group of ``ENERGY_GROUPS`` from ``baseline_pj`` to ``breakdown_pj`` as a
+    fraction of the baseline's total energy (negative = saving); the values sum to the total change."""
+    total = sum(baseline_pj.values())
+    return {group: sum(breakdown_pj[k] - baseline_pj[k] for k in parts) / total for group, parts in ENERGY_GROUPS.items()}
+
+
+def energy_gain_cause(changes: dict[str, float]) -> str | None:
+    """The group (of ``energy_change_by_cause``'s ``changes``) that saves the most energy, or None
+    when the total does not fall."""
+    if sum(changes.values()) >= 0:
+        return None
+    return min(changes, key=lambda group: changes[group])
+
+
 def static_power_w(arch: ArchConfig) -> float:
     """Static power of ``arch`` in W: ``static_power_w`` when the config sets it, else the design's leakage."""
     return arch.static_power_w if arch.static_power_w is not None else design_cost(arch).total_leakage_w

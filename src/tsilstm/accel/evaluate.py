@@ -178,7 +178,7 @@ def evaluate_layer(
 ) -> LayerResult:
     """Counts and timing of ONE direction of ``shape`` under ``schedule``."""
     program = layer_program(shape, schedule, steps, arch)
-    traffic = activation_traffic(program.tiling, steps, batch, arch, program.hoist_inputs)
+    traffic = activation_traffic(program.tiling, steps, batch, arch, program.hoist_inputs, program.schedule)
     counts = count_events(program, steps, batch, arch, traffic, peepholes=shape.peepholes)
     timing = simulate_layer_timing(program, steps, batch, arch, traffic, full=full_timing)
     return LayerResult(layer_index, shape, schedule, program.schedule, program.buffer_bytes, counts, timing, program.notes)

@@ -1,4 +1,4 @@
-"""Event model of one layer direction on the accelerator: cycles from three resources.
+"""Event model of one layer direction on the accelerator: cycles from four resources.
 
 Resources and rules (docs/design.md section 5):
 
@@ -13,6 +13,12 @@ Resources and rules (docs/design.md section 5):
   its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan order
   from an issue queue of ``issue_window`` entries: a use waiting for its h (or its tile) lets a
   later ready use go first (window 1: strictly in order).
+* Weight-buffer read ports: a use reads its tile once from the banks, ``ceil(tile bytes /
+  (banks x ports x bank width))`` cycles (``hardware_cost.buffer_layouts``), during the use: a use
+  lasts the longer of its MAC cycles and its read cycles. With the default banks (as wide, side by
+  side, as the array reads per cycle) a one-step use of one batch column is balanced; a narrower
+  buffer makes uses read-bound. The DRAM fills of the banks are not charged to the ports (at the
+  presets they are under 1/30 of the read bandwidth).
 * Cell/activation unit: a finish of row-block r for step t starts when every use of row r for
   step t is done, takes ``ceil(units x batch x evaluations / activation_units)`` cycles and its
   h is usable ``cell_pipeline_cycles`` later.
@@ -41,6 +47,7 @@ from tsilstm.accel.activation_traffic import (
     x_use_dram_bytes,
 )
 from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.hardware_cost import buffer_layouts
 from tsilstm.plan import Op, Program, Tile, Tiling, expand
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE
 
@@ -67,6 +74,7 @@ class Timing:
     mac_wait_load_cycles: float
     weight_bytes_loaded: float
     other_dram_bytes: float
+    sram_read_busy_cycles: float = 0.0
     extrapolated: bool = False
 
     def plus(self, other: "Timing", times: float = 1.0) -> "Timing":
@@ -105,7 +113,8 @@ class _EventModel:
         self.dram_free = 0.0
         self.mac_free = 0.0
         self.cell_free = 0.0
-        self.busy = {"dram": 0.0, "mac": 0.0, "cell": 0.0}
+        self.busy = {"dram": 0.0, "mac": 0.0, "cell": 0.0, "sram": 0.0}
+        self.sram_bytes_per_cycle = buffer_layouts(arch)[0].read_bytes_per_cycle
         self.wait = {"dependency": 0.0, "load": 0.0}
         self.weight_bytes = 0.0
         self.other_bytes = 0.0
@@ -222,8 +231,12 @@ class _EventModel:
             if op.src == "h" and tiling.reset_before:  # candidate rows need r_t * h_{t-1} of block c
                 deps = tuple(max(d, self.reset_end[(op.col, t)]) for d, t in zip(deps, steps))
         tile = op[1:4]
-        macs = self._info(tile)[1] * op.nsteps * self.batch
-        duration = float(math.ceil(macs / self.arch.mac_units))
+        size, weights = self._info(tile)
+        reading = float(math.ceil(size / self.sram_bytes_per_cycle))
+        self.busy["sram"] += reading
+        computing = float(math.ceil(weights * op.nsteps * self.batch / self.arch.mac_units))
+        self.busy["mac"] += computing  # the array computes; a read-bound use holds it longer
+        duration = max(computing, reading)
         self.window.append(_Pending(position, op, self.load_done[tile], deps[0], duration, deps[1:]))
         self.window_uses[tile] += 1
         while len(self.window) >= self.arch.issue_window:
@@ -252,7 +265,6 @@ class _EventModel:
                 clock += per_step
             end = clock
         self.mac_free = end
-        self.busy["mac"] += chosen.duration
         usable = end + self.arch.mac_pipeline_cycles
         op = chosen.op
         if op.src == "p":
@@ -343,7 +355,7 @@ class _EventModel:
             cycles=cycles, dram_busy_cycles=self.busy["dram"], mac_busy_cycles=self.busy["mac"],
             cell_busy_cycles=self.busy["cell"], mac_wait_dependency_cycles=self.wait["dependency"],
             mac_wait_load_cycles=self.wait["load"], weight_bytes_loaded=self.weight_bytes,
-            other_dram_bytes=self.other_bytes,
+            other_dram_bytes=self.other_bytes, sram_read_busy_cycles=self.busy["sram"],
         )
 
     def _snapshot(self, step_base: int) -> tuple:
@@ -385,10 +397,16 @@ def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:
     """The buffer the schedules are generated for: the weight buffer less ``prefetch_tiles`` tiles
     kept free for loads running ahead of their use (1 = double buffering), as far as at least one
     tile is left for the plan. Independent of bandwidth, so a sweep over bandwidth keeps its plans."""
-    reserve_tiles = arch.prefetch_tiles
-    while reserve_tiles and arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes < max_tile_bytes:
+    return planned_buffer_bytes(arch.weight_buffer_bytes, arch.prefetch_tiles, max_tile_bytes)
+
+
+def planned_buffer_bytes(buffer_bytes: int, prefetch_tiles: int, max_tile_bytes: int) -> int:
+    """``plan_buffer_bytes`` from its three numbers: ``buffer_bytes`` less ``prefetch_tiles`` tiles
+    of ``max_tile_bytes``, as far as at least one tile is left."""
+    reserve_tiles = prefetch_tiles
+    while reserve_tiles and buffer_bytes - reserve_tiles * max_tile_bytes < max_tile_bytes:
         reserve_tiles -= 1
-    return arch.weight_buffer_bytes - reserve_tiles * max_tile_bytes
+    return buffer_bytes - reserve_tiles * max_tile_bytes
 
 
 @lru_cache(maxsize=64)

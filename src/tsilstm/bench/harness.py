@@ -74,11 +74,12 @@ def rotated_order(names: list[str], round_index: int) -> list[str]:
     return names[shift:] + names[:shift]
 
 
-def calls_per_sample(call_s: float, min_sample_s: float = DEFAULT_MIN_SAMPLE_S) -> int:
-    """How many calls of ``call_s`` seconds one sample needs to last at least ``min_sample_s``."""
+def calls_per_sample(call_s: float, min_sample_s: float = DEFAULT_MIN_SAMPLE_S, min_calls: int = 1) -> int:
+    """How many calls of ``call_s`` seconds one sample needs to last at least ``min_sample_s``
+    (and hold at least ``min_calls``)."""
     if call_s <= 0:
         return MAX_CALLS_PER_SAMPLE
-    return max(1, min(MAX_CALLS_PER_SAMPLE, math.ceil(min_sample_s / call_s)))
+    return max(min_calls, min(MAX_CALLS_PER_SAMPLE, math.ceil(min_sample_s / call_s)))
 
 
 def repeats_within_budget(call_s: float, max_repeats: int, budget_s: float, min_repeats: int = 3) -> int:
@@ -97,13 +98,15 @@ def measure_interleaved(
     *,
     warmup: int = 1,
     min_sample_s: float = DEFAULT_MIN_SAMPLE_S,
+    min_calls: int = 1,
     clock: Callable[[], float] = time.perf_counter,
     on_round: Callable[[int, int], None] | None = None,
     prime: bool = False,
     settle: Callable[[], object] | None = None,
 ) -> dict[str, TimingStats]:
     """Time every call of ``calls`` ``repeats`` times in interleaved, rotated rounds after ``warmup``
-    untimed calls each; return per-call statistics in seconds by name. With ``prime`` each sample
+    untimed calls each; return per-call statistics in seconds by name. A sample is a block of calls
+    lasting at least ``min_sample_s`` and holding at least ``min_calls``. With ``prime`` each sample
     is preceded by one untimed call of the same implementation, so its own threads are awake.
     ``settle()``, when given, runs before each sample (and before its priming call):
     e.g. ``quiescence.wait_until_quiet``, so no implementation's sample runs beside the previous
@@ -119,7 +122,7 @@ def measure_interleaved(
             start = clock()
             calls[name]()
             warm_s[name] = clock() - start
-    inner = {name: calls_per_sample(warm_s[name], min_sample_s) if warmup else 1 for name in names}
+    inner = {name: calls_per_sample(warm_s[name], min_sample_s, min_calls) if warmup else min_calls for name in names}
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(repeats):
         for name in rotated_order(names, round_index):

@@ -26,6 +26,7 @@ def run_model(
     *,
     batch_first: bool = False,
     concurrent: Callable[[int], Executor | None] | None = None,
+    lengths: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``model`` like ``torch.nn.LSTM/GRU.forward`` with ``runner`` computing each direction.
 
@@ -37,6 +38,12 @@ def run_model(
     order (layer 0 forward, layer 0 reverse, layer 1 ...). When ``concurrent(layer index)`` gives an
     executor, a bidirectional layer's reverse direction runs on it while this thread runs the forward
     one (the directions are independent: results are the same).
+
+    ``lengths`` (N,) (batched time-major input only): sequence n has ``lengths[n]`` real steps, the
+    rest is padding. ``runner`` then takes ``lengths=`` and must carry each sequence's state beyond
+    its length (the kernel does); a reverse direction runs each sequence from its own last step,
+    the output is zero beyond each length and the final states are those of each sequence's own
+    last step, as torch's PackedSequence and ONNX's ``sequence_lens`` have it.
     """
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -49,6 +56,8 @@ def run_model(
     elif batch_first:
         x = x.transpose(1, 0, 2)
     steps, batch, features = x.shape
+    if lengths is not None and (unbatched or batch_first or np.shape(lengths) != (batch,)):
+        raise InvalidParameterError("lengths", np.shape(lengths), f"must be ({batch},) with time-major batched input")
     first = model.layers[0]
     if features != first.input_size:
         raise InvalidParameterError("input", x.shape, f"last dimension must be input_size={first.input_size}")
@@ -67,17 +76,19 @@ def run_model(
         calls = []
         for d, weights in enumerate(layer.directions):
             k += 1
-            seq = layer_in[::-1] if layer.runs_reversed(d) else layer_in
+            seq = _reversed(layer_in, lengths) if layer.runs_reversed(d) else layer_in
             calls.append((weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k]))
+        extra = {} if lengths is None else {"lengths": lengths}
         executor = concurrent(li) if concurrent is not None and len(calls) == 2 else None
         if executor is not None:
-            reverse = executor.submit(runner, layer, *calls[1])
-            results = [runner(layer, *calls[0]), reverse.result()]
+            reverse = executor.submit(runner, layer, *calls[1], **extra)
+            results = [runner(layer, *calls[0], **extra), reverse.result()]
         else:
-            results = [runner(layer, *call) for call in calls]
+            results = [runner(layer, *call, **extra) for call in calls]
         outs = []
         for d, (y, h_last, c_last) in enumerate(results):
-            outs.append(y[::-1] if layer.runs_reversed(d) else y)
+            y = _reversed(y, lengths) if layer.runs_reversed(d) else y
+            outs.append(y if lengths is None else y * (np.arange(steps)[:, None] < lengths[None, :])[:, :, None])
             h_n.append(h_last)
             c_n.append(c_last)
         layer_in = np.concatenate(outs, axis=2) if len(outs) > 1 else outs[0]
@@ -95,6 +106,17 @@ def run_model(
     if batch_first:
         out = np.ascontiguousarray(out.transpose(1, 0, 2))
     return out, hn, cn
+
+
+def _reversed(seq: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
+    """``seq`` (T, N, F) in reverse time order; with ``lengths``, each sequence n reversed within its
+    first ``lengths[n]`` steps (its padding stays after it)."""
+    if lengths is None:
+        return seq[::-1]
+    steps = seq.shape[0]
+    t = np.arange(steps)[:, None]
+    source = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+    return np.take_along_axis(seq, source[:, :, None], axis=0)
 
 
 def run_reference(

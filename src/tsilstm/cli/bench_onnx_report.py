@@ -40,11 +40,14 @@ def _print(report: dict[str, Any]) -> None:
     for line in report["nodes"] or ["no LSTM or GRU node: the whole model runs in onnxruntime"]:
         console.print("  " + escape(line))
     table = Table()
-    for column in ("session", "ms per call (median)", "q1..q3", "min"):
+    for column in ("session", "ms per call (median of blocks)", "q1..q3", "min", "calls per block"):
         table.add_column(column, justify="left" if column == "session" else "right")
     for row in report["results"]:
         table.add_row(row["impl"], f"{row['ms_per_call']:.3f}", f"{row['ms_per_call_q1']:.3f}..{row['ms_per_call_q3']:.3f}",
-                      f"{row['ms_per_call_min']:.3f}")
+                      f"{row['ms_per_call_min']:.3f}", str(row["calls_per_block"]))
     console.print(table)
-    console.print(f"tsilstm vs onnxruntime: {report['speedup']:.2f}x; max abs difference per output: "
+    for key, text in report["in_place"].items():
+        console.print(f"  auto, in place: {escape(text)}")
+    console.print(f"tsilstm vs onnxruntime: {report['speedup']:.2f}x (control, onnxruntime vs itself: "
+                  f"{report['control_speedup']:.2f}x); max abs difference per output: "
                   + ", ".join(f"{escape(name)} {error:.2e}" for name, error in report["max_abs_error"].items()))

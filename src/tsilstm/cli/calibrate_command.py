@@ -30,7 +30,7 @@ def calibrate(cell: str, hidden_sizes: tuple[int, ...], batch: int, steps: int, 
     schedule="auto"'s decisions on this machine (the store later calls and processes read)."""
     from tsilstm.errors import InvalidParameterError
     from tsilstm.runtime.calibration import measure_crossover
-    from tsilstm.runtime.modules import decision_store
+    from tsilstm.runtime.layer_run import decision_store
     from tsilstm.hardware import last_level_cache_bytes
 
     store = decision_store()

@@ -16,7 +16,7 @@ from tsilstm.report.accel_report import (
     FOCUS_WORKLOAD, arch_table, gains_summary, gains_table, iso_traffic_section, render_markdown, report_points,
 )
 from tsilstm.report.paper_scenario import SCENARIOS, get_scenario, run_scenario
-from tsilstm.report.scenario_report import render_scenario
+from tsilstm.report.scenario_report import REGION_LABELS, headline_sentence, render_scenario
 from tsilstm.report.sweep_run import run_parallel, write_csv
 
 
@@ -27,7 +27,10 @@ from tsilstm.report.sweep_run import run_parallel, write_csv
               help="A named scenario: its stated assumptions, the computed figures beside the paper's, and where they do not hold.")
 @click.option("--arch", "arch", type=ARCH, default=None, help="Your design (preset or TOML/YAML file): report it for --workload.")
 @click.option("--workload", "workload_names", type=WORKLOAD_NAME, multiple=True, help="Workload of --arch (repeatable).")
-def report(out_dir: str, jobs: int, scenario: str | None, arch: ArchConfig | None, workload_names: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With --scenario: print the scenario's JSON (headlines, region) instead of a summary.")
+def report(
+    out_dir: str, jobs: int, scenario: str | None, arch: ArchConfig | None, workload_names: tuple[str, ...], as_json: bool
+) -> None:
     """Energy reduction and throughput gain of tsi and tsi-pinned against naive, conventional and
     snake for every report workload on the edge and server presets, beside the paper's band; writes
     REPORT.md, CSVs and plots (PNG and SVG). With --scenario paper: the paper's figures under stated
@@ -36,29 +39,49 @@ def report(out_dir: str, jobs: int, scenario: str | None, arch: ArchConfig | Non
     if scenario is not None:
         if arch is not None or workload_names:
             raise InvalidParameterError("--scenario", scenario, "give either --scenario or --arch with --workload, not both")
-        write_scenario_report(out, scenario, f"tsilstm report --scenario {scenario} --out {out_dir}")
+        write_scenario_report(out, scenario, f"tsilstm report --scenario {scenario} --out {out_dir}", as_json)
     elif arch is not None or workload_names:
         if arch is None or not workload_names:
             raise InvalidParameterError("--arch" if arch is None else "--workload", None, "give --arch FILE with at least one --workload NAME")
         command = f"tsilstm report --arch {arch.name} " + " ".join(f"--workload {w}" for w in workload_names) + f" --out {out_dir}"
         write_design_report(out, jobs, arch, workload_names, command)
     else:
+        if as_json:
+            raise InvalidParameterError("--json", True, "applies to --scenario only")
         write_report(out, jobs, report_points(FOCUS_WORKLOAD), FOCUS_WORKLOAD, f"tsilstm report --out {out_dir}")
 
 
-def write_scenario_report(out: Path, name: str, command: str) -> Path:
-    """Run scenario ``name`` and write REPORT.md and scenario.json to ``out``; return REPORT.md's path."""
+def write_scenario_report(out: Path, name: str, command: str, as_json: bool = False) -> Path:
+    """Run scenario ``name`` and write REPORT.md, scenario.json, region.csv and the region plot to
+    ``out``; print the JSON (``as_json``) or a summary; return REPORT.md's path."""
+    from tsilstm.report.accel_plots import plot_region  # matplotlib: slow import
+
     scenario = get_scenario(name)
     result = run_scenario(scenario)
     out.mkdir(parents=True, exist_ok=True)
     (out / "scenario.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    (out / "REPORT.md").write_text(render_scenario(result, scenario.design(), command), encoding="utf-8")
-    figures = ", ".join(
-        f"{r['workload']}: energy {r['energy_change_pct']:+.1f} %, throughput {r['throughput_gain_pct']:+.1f} %" for r in result["results"]
+    write_csv([_flat_point(p) for p in result["region"]], out / "region.csv")
+    plots = plot_region(result["region"], REGION_LABELS, out / "region", f"scenario {name}: where each headline figure holds")
+    (out / "REPORT.md").write_text(
+        render_scenario(result, scenario.design(), command, [p.name for p in plots if p.suffix == ".png"]), encoding="utf-8"
     )
-    click.echo(f"scenario {name} ({'inside' if result['holds'] else 'NOT inside'} the paper's band): {figures}")
-    click.echo(f"wrote {out / 'REPORT.md'} and {out / 'scenario.json'}")
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return out / "REPORT.md"
+    click.echo(headline_sentence(result))
+    click.echo(f"wrote {out / 'REPORT.md'}, {out / 'scenario.json'}, {out / 'region.csv'} and the region plot")
     return out / "REPORT.md"
+
+
+def _flat_point(point: dict) -> dict:
+    """One region point as a flat CSV row."""
+    row = {key: point[key] for key in ("workload", "batch", "node_nm", "dram")}
+    for part in ("vs_naive", "hoisting", "interleaving", "vs_best"):
+        row[f"{part}_energy_change_pct"] = point[part]["energy_change_pct"]
+        row[f"{part}_throughput_gain_pct"] = point[part]["throughput_gain_pct"]
+    row["best"] = point["vs_best"]["best"]
+    row.update({f"holds_{key}": value for key, value in point["holds"].items()})
+    return row
 
 
 def write_design_report(out: Path, jobs: int, arch: ArchConfig, workload_names: tuple[str, ...], command: str) -> Path:

@@ -19,7 +19,7 @@ from tsilstm.cli.param_types import (
 )
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
-from tsilstm.report.accel_tables import result_rows, rich_table
+from tsilstm.report.accel_tables import gain_cause_notes, result_rows, rich_table
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -101,6 +101,8 @@ def echo_results(workload: Workload, arch: ArchConfig, results: list[ScheduleRes
         "W_h MB: recurrent weights (W_h, W_hr) read from DRAM; W_x is counted in DRAM MB (input_weights). conv = "
         "conventional; best = best-non-interleaved, the least-energy of conventional, snake and pinned on this design."
     )
+    for note in gain_cause_notes(results):
+        console.print(f"[bold]{note}[/bold]")
     for result in shown:
         for note in result.notes:
             console.print(f"[dim]{result.schedule}: {note}[/dim]")

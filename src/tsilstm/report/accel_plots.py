@@ -166,3 +166,35 @@ def plot_gains(summary: list[dict[str, Any]], base: Path, title: str) -> list[Pa
                bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title, fontsize=10)
     return save_figure(fig, base)
+
+
+def plot_region(points: list[dict[str, Any]], headlines: dict[str, str], base: Path, title: str) -> list[Path]:
+    """The region of a scenario: one panel per (headline figure, DRAM interface), nodes down and
+    batches across, each cell the share of the workloads at which the figure holds (0 .. 1);
+    ``headlines`` maps each figure's key to a short label."""
+    drams = sorted({p["dram"] for p in points})
+    nodes = sorted({p["node_nm"] for p in points}, reverse=True)
+    batches = sorted({p["batch"] for p in points})
+    fig, axes = plt.subplots(len(headlines), len(drams), figsize=(2.2 * len(drams) + 1.5, 2.2 * len(headlines)), squeeze=False)
+    image = None
+    for row, (key, words) in enumerate(headlines.items()):
+        for col, dram in enumerate(drams):
+            grid = [[0.0] * len(batches) for _ in nodes]
+            for i, node in enumerate(nodes):
+                for j, batch in enumerate(batches):
+                    cell = [p["holds"][key] for p in points if (p["dram"], p["node_nm"], p["batch"]) == (dram, node, batch)]
+                    grid[i][j] = sum(cell) / len(cell) if cell else 0.0
+            ax = axes[row][col]
+            image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="Greens", aspect="auto")
+            ax.set_xticks(range(len(batches)), [str(b) for b in batches], fontsize=7)
+            ax.set_yticks(range(len(nodes)), [f"{n} nm" for n in nodes] if col == 0 else [], fontsize=7)
+            if row == 0:
+                ax.set_title(dram, fontsize=9)
+            if col == 0:
+                ax.set_ylabel(words, fontsize=8)
+            if row == len(headlines) - 1:
+                ax.set_xlabel("batch", fontsize=8)
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.6, label="share of workloads where it holds")
+    fig.suptitle(title, fontsize=10)
+    return save_figure(fig, base)

@@ -8,28 +8,48 @@ from typing import Any
 from rich.table import Table
 
 from tsilstm.accel.baselines import BEST_NON_INTERLEAVED
+from tsilstm.accel.energy import ENERGY_GROUPS, GAIN_CAUSES, energy_change_by_cause, energy_gain_cause
 from tsilstm.accel.evaluate import ScheduleResult
 
 MB = 1e6
-BREAKDOWN_GROUPS = {
-    "DRAM": ("dram_weights", "dram_input_weights", "dram_activations"),
-    "SRAM": ("sram_weights", "sram_activations"),
-    "compute": ("mac", "cell"),
-    "static": ("static",),
-}
 
 
 def gains_against(result: ScheduleResult, baseline: ScheduleResult | None) -> dict[str, float | None]:
     """Ratios of ``result`` to ``baseline``: recurrent-weight traffic ratio, energy change (a
-    fraction, negative = saving) and throughput ratio (steps/s). None without a baseline."""
+    fraction, negative = saving) with its split by cause (DRAM traffic, SRAM accesses, arithmetic,
+    leakage; fractions of the baseline's energy) and the cause that saves most, and throughput
+    ratio (steps/s). None without a baseline."""
     if baseline is None:
-        return {"weight_traffic_ratio": None, "energy_change": None, "speedup": None}
+        return {"weight_traffic_ratio": None, "energy_change": None, "energy_change_by_cause": None,
+                "energy_gain_cause": None, "speedup": None}
     base_weights = baseline.counts.dram_bytes["weights"]
+    by_cause = energy_change_by_cause(result.energy_breakdown_pj, baseline.energy_breakdown_pj)
     return {
         "weight_traffic_ratio": result.counts.dram_bytes["weights"] / base_weights if base_weights else None,
         "energy_change": result.energy_pj / baseline.energy_pj - 1.0,
+        "energy_change_by_cause": by_cause,
+        "energy_gain_cause": energy_gain_cause(by_cause),
         "speedup": result.steps_per_second / baseline.steps_per_second,
     }
+
+
+def gain_cause_notes(results: list[ScheduleResult], baseline: str = BEST_NON_INTERLEAVED) -> list[str]:
+    """One line per result whose energy gain against ``baseline`` comes mostly from something other
+    than DRAM traffic (e.g. SRAM accesses when the DRAM traffic is equal), saying so with the split."""
+    base = next((r for r in results if r.schedule == baseline), None)
+    notes = []
+    for result in results:
+        if base is None or result.schedule in (baseline, base.stands_for):
+            continue
+        gains = gains_against(result, base)
+        cause = gains["energy_gain_cause"]
+        if cause is not None and cause != "dram":
+            split = ", ".join(f"{GAIN_CAUSES[g]} {100 * v:+.1f} %" for g, v in gains["energy_change_by_cause"].items() if v)
+            notes.append(
+                f"{result.schedule}: its energy gain against {baseline} ({100 * gains['energy_change']:+.1f} %) comes from "
+                f"{GAIN_CAUSES[cause]}, not from DRAM traffic ({split})"
+            )
+    return notes
 
 
 COMPARED_AGAINST = ("conventional", BEST_NON_INTERLEAVED)
@@ -82,7 +102,7 @@ def rich_table(results: list[ScheduleResult], baseline: str = "conventional") ->
         best_gains = gains_against(result, best)
         total = result.energy_pj
         shares = "/".join(
-            f"{100 * sum(result.energy_breakdown_pj[k] for k in keys) / total:.0f}" for keys in BREAKDOWN_GROUPS.values()
+            f"{100 * sum(result.energy_breakdown_pj[k] for k in keys) / total:.0f}" for keys in ENERGY_GROUPS.values()
         )
         table.add_row(
             _label(result),

@@ -1,7 +1,7 @@
 """The accelerator, built: a synthesizable LSTM/GRU accelerator generated in Amaranth from an
 architecture config, programmed with the schedule IR's op list, simulated cycle by cycle with
 Verilator against a DRAM model, checked bit for bit against a fixed-point numpy reference, and
-synthesized with Yosys for an area estimate by block (docs/design.md section 12).
+synthesized with Yosys for an area estimate by block (docs/design.md section 13).
 
 Modules: ``fixed_point`` (formats, rounding, the PWL sigmoid/tanh), ``reference`` (the numpy model
 of what the hardware computes), ``params`` (one design's sizes), ``isa`` (instruction encoding),

@@ -33,21 +33,28 @@ def run_packed(
     isa: str | None = None,
     schedule: str | None = None,
     threads: int | None = None,
+    linger: bool = True,
+    lengths: np.ndarray | None = None,
     chunk_bytes: int = GX_CHUNK_BYTES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``packed`` forward over ``x`` (T, N, X), from states ``h0`` (N, P) and ``c0`` (N, H),
     with ``schedule`` (one of the packed programs; default: the primary one) on ``threads`` (one of
     ``packed.thread_options``; default: ``packed.threads``), in time chunks whose hoisted input part
-    takes at most ``chunk_bytes``.
+    takes at most ``chunk_bytes``. ``linger``: the kernel's workers spin a while after the call and
+    bind to CPUs away from the caller's (fast hand-offs for a stream of calls); False when called
+    from inside a framework whose own threads need the cores between calls (they sleep at once).
+    ``lengths`` (N,) int32 in [0, T], None for all T: sequence n runs ``lengths[n]`` steps in the
+    same kernel call; beyond them its state is carried, so its final states are those of its own
+    last step and ``y`` beyond its length holds that state again (the caller zeroes it if needed).
 
     Every array must already be checked by the caller (float32, right shapes); returns
     (y (T, N, P), h_T (N, P), c_T (N, H) or None), all float32.
     """
     steps, batch, _ = x.shape
     schedule = schedule or packed.program.schedule
-    static = _static_arguments(packed, schedule, isa, threads or packed.threads)
+    static = _static_arguments(packed, schedule, isa, threads or packed.threads, linger)
     if batch <= MAX_KERNEL_BATCH:  # one kernel call's batch: no slices to gather
-        return _run_slice(packed, x, h0, c0, static, schedule, chunk_bytes)
+        return _run_slice(packed, x, h0, c0, static, schedule, chunk_bytes, lengths)
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h_last = np.empty((batch, packed.recurrent), dtype=np.float32)
     c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
@@ -55,7 +62,7 @@ def run_packed(
         n1 = min(batch, n0 + MAX_KERNEL_BATCH)
         y_part, h_part, c_part = _run_slice(
             packed, np.ascontiguousarray(x[:, n0:n1]), h0[n0:n1], None if c0 is None else c0[n0:n1], static, schedule,
-            chunk_bytes,
+            chunk_bytes, None if lengths is None else lengths[n0:n1],
         )
         y[:, n0:n1] = y_part
         h_last[n0:n1] = h_part
@@ -66,16 +73,17 @@ def run_packed(
 
 STATIC_ARGUMENTS = ("cell", "hidden", "recurrent", "proj", "tile", "threads", "period", "ops", "op_start", "weights",
                     "input", "wx", "xoff", "bias_x", "bias_h", "isa", "weight_dtype", "variant", "activations", "clip",
-                    "input_forget", "peepholes", "input_weight_dtype")
+                    "input_forget", "peepholes", "input_weight_dtype", "linger")
 """The kernel's arguments that do not change from call to call, in its order after the per-call
 ones (batch, steps, k_first, k_last, x, h0, y, c): passed by position, they parse much faster."""
 
 
-def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int) -> tuple[object, ...]:
+def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int,
+                      linger: bool) -> tuple[object, ...]:
     """The kernel arguments that do not change from call to call for ``packed`` run with
-    ``schedule`` on ``isa`` and ``threads``, in STATIC_ARGUMENTS order (kept with the packed
-    direction: a call only adds its data)."""
-    key = (schedule, isa, threads)
+    ``schedule`` on ``isa`` and ``threads`` (workers lingering or not), in STATIC_ARGUMENTS order
+    (kept with the packed direction: a call only adds its data)."""
+    key = (schedule, isa, threads, linger)
     found = packed.call_arguments.get(key)
     if found is None:
         program = packed.programs[schedule]
@@ -88,14 +96,14 @@ def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, t
             "bias_h": packed.bias_h, "isa": -1 if isa is None else ISAS.index(isa),
             "weight_dtype": WEIGHT_DTYPE_CODES[packed.dtype], "activations": packed.options.activations,
             "clip": packed.options.clip, "input_forget": packed.options.input_forget,
-            "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype],
+            "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype], "linger": linger,
         }
         found = packed.call_arguments[key] = tuple(named[name] for name in STATIC_ARGUMENTS)
     return found
 
 
 def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,  # type: ignore[no-untyped-def]
-               static: tuple[object, ...], schedule: str, chunk_bytes: int):
+               static: tuple[object, ...], schedule: str, chunk_bytes: int, lengths: np.ndarray | None = None):
     kernel = kernel_module()
     steps, batch, _ = x.shape
     width = packed.bias_x.size  # row-blocks x padded gate rows: the hoisted floats per (step, sequence)
@@ -109,7 +117,12 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
         t1 = min(steps, t0 + chunk)
         y_part = y[t0:t1]
         sweeps = program.sweeps(t1 - t0)
-        kernel.run_direction(batch, t1 - t0, sweeps.start, sweeps.stop - 1, x[t0:t1] if t0 or t1 < steps else x, h, y_part,
-                             c, *static)
+        x_part = x[t0:t1] if t0 or t1 < steps else x
+        if lengths is None:
+            kernel.run_direction(batch, t1 - t0, sweeps.start, sweeps.stop - 1, x_part, h, y_part, c, *static)
+        else:
+            chunk_lengths = np.ascontiguousarray(np.clip(lengths - t0, 0, t1 - t0), dtype=np.int32)
+            kernel.run_direction(batch, t1 - t0, sweeps.start, sweeps.stop - 1, x_part, h, y_part, c, *static,
+                                 lengths=chunk_lengths)
         h = y_part[-1]
     return y, np.array(h, copy=True), (c if c0 is not None else None)

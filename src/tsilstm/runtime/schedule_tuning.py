@@ -7,12 +7,10 @@ A reported cache size is no basis for the choice: cloud CPUs report last-level c
 other tenants (this project has seen 32 MiB and 480 MiB on the same kind of machine), so
 the kernels are timed instead.
 
-The store is one small versioned JSON file in the user cache directory (``platformdirs``; the
-environment variable ``TSILSTM_CACHE_DIR`` moves it), keyed by a machine signature (CPU model and
-flags, cache sizes, usable cores) and then by the layer configuration (cell, variant, hidden,
-input, projection, batch bucket, threads, weight dtype). It is written atomically (a temporary
-file renamed over the old one); a corrupt, foreign or unreadable file is ignored with a warning,
-and an unwritable directory keeps decisions in memory only. ``TSILSTM_TUNING`` (or the modules'
+The store (``decision_store``) is one small versioned JSON file in the user cache directory, keyed
+by a machine signature (CPU model and flags, cache sizes, usable cores) and then by the layer
+configuration (cell, variant, hidden, input, projection, batch bucket, threads, weight dtype).
+``TSILSTM_TUNING`` (or the modules'
 ``tuning`` argument) is ``on`` (measure when no decision is on record), ``read-only`` (use
 recorded decisions, never measure or write) or ``off`` (ignore the store); without a measured
 decision ``auto`` falls back to the cache-size rule of ``schedule_choice`` and says so.
@@ -32,13 +30,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-import threading
 import time
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from tsilstm.validation import require_choice
@@ -48,11 +42,6 @@ TUNING_MODES = ("on", "read-only", "off")
 only; ``off``: never read, measure or write."""
 TUNING_ENV = "TSILSTM_TUNING"
 """Environment variable giving the default tuning mode (one of TUNING_MODES)."""
-CACHE_DIR_ENV = "TSILSTM_CACHE_DIR"
-"""Environment variable naming the directory of the decision store (default: the user cache dir)."""
-STORE_FILE = "schedule-decisions.json"
-STORE_VERSION = 1
-"""Format version of the store; a file of another version is ignored (with a warning) and replaced."""
 TUNING_STEPS = 16
 """Time steps of one timed run (even, so tsi's step pairs are whole)."""
 TUNING_REPEATS = 3
@@ -75,10 +64,6 @@ def parse_candidate(name: str) -> tuple[str, int | None]:
     """(schedule, threads or None for the layer's full count) of a candidate name."""
     schedule, mark, count = name.partition(THREADS_MARK)
     return schedule, (int(count) if mark and count.isdigit() and int(count) > 0 else None)
-
-
-class TuningWarning(UserWarning):
-    """The decision store could not be read or written; tuning goes on without it."""
 
 
 def batch_bucket(batch: int) -> int:
@@ -108,28 +93,52 @@ class LayerConfig:
     weight_dtype: str
     single_step: bool = False
     """Calls of one time step (streaming) are decided apart: tsi's sweeps then serve one step only."""
+    host: str = ""
+    """The framework calling the layer from inside its graph ('' : called directly): its workers then
+    sleep between calls, so hand-offs cost more and the decision is recorded apart."""
 
     @property
     def key(self) -> str:
         """The record key, e.g. ``lstm/standard/h2048/x2048/p0/b1/t2/float32``."""
         return (f"{self.cell}/{self.variant}/h{self.hidden}/x{self.input}/p{self.proj}/b{self.batch_bucket}/"
-                f"t{self.threads}/{self.weight_dtype}" + ("/s1" if self.single_step else ""))
+                f"t{self.threads}/{self.weight_dtype}" + ("/s1" if self.single_step else "")
+                + (f"/in-{self.host}" if self.host else ""))
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A measured choice: the winner and the measured ms per step of every candidate."""
+    """A measured choice: the winner and the measured ms per step of every candidate (the fastest
+    round of each); ``noisy`` when other processes took more than NOISY_OTHER_CPU_SHARE of a core
+    while it was measured (such a decision is measured again by a later process, not trusted)."""
 
     schedule: str
     ms_per_step: dict[str, float]
     measured_at: str
     steps: int
     batch: int
+    noisy: bool = False
 
     def describe(self) -> str:
         """The timings, fastest first, e.g. ``tsi 1.02, conventional 2.01 ms/step``."""
         ranked = sorted(self.ms_per_step.items(), key=lambda item: item[1])
         return ", ".join(f"{name} {ms:.4g}" for name, ms in ranked) + " ms/step"
+
+    def explain(self) -> str:
+        """Plain words: what won, by how much over the runner-up, and on how many threads."""
+        ranked = sorted(self.ms_per_step.items(), key=lambda item: item[1])
+        winner_ms = self.ms_per_step[self.schedule]
+        others = [(name, ms) for name, ms in ranked if name != self.schedule]
+        schedule, threads = parse_candidate(self.schedule)
+        on = "on the layer's threads" if threads is None else f"on {threads} thread(s)"
+        text = f"{schedule} {on}"
+        faster = [name for name, ms in others if ms < winner_ms]
+        if faster:
+            text += (f" ({faster[0]} had a faster round, but not faster in every round by "
+                     f"{FEWER_THREADS_MARGIN:.0%}: threads are not cut on one sample)")
+        elif others and winner_ms > 0:
+            name, ms = others[0]
+            text += f", {ms / winner_ms:.2f}x the next best ({name})"
+        return text + ("; measured while the machine was busy" if self.noisy else "")
 
 
 def machine_signature(identity: dict[str, object]) -> str:
@@ -138,114 +147,81 @@ def machine_signature(identity: dict[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def default_store_path() -> Path:
-    """Where the decision store lives: TSILSTM_CACHE_DIR, else the platform's user cache dir."""
-    override = os.environ.get(CACHE_DIR_ENV)
-    if override:
-        return Path(override) / STORE_FILE
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("tsilstm")) / STORE_FILE
-
-
-class DecisionStore:
-    """The decisions of one machine, read from and written to ``path`` (see module doc)."""
-
-    def __init__(self, path: Path, signature: str, identity: dict[str, object]) -> None:
-        self.path = path
-        self.signature = signature
-        self.identity = identity
-        self._lock = threading.Lock()
-
-    def get(self, config: LayerConfig) -> Decision | None:
-        """The recorded decision for ``config`` on this machine, or None."""
-        entry = self._read().get("machines", {}).get(self.signature, {}).get("decisions", {}).get(config.key)
-        if not isinstance(entry, dict):
-            return None
-        try:
-            decision = Decision(str(entry["schedule"]), {str(k): float(v) for k, v in entry["ms_per_step"].items()},
-                                str(entry["measured_at"]), int(entry["steps"]), int(entry["batch"]))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            warnings.warn(f"ignoring a malformed schedule decision for {config.key} in {self.path}", TuningWarning,
-                          stacklevel=3)
-            return None
-        return decision if decision.schedule in decision.ms_per_step else None
-
-    def put(self, config: LayerConfig, decision: Decision) -> None:
-        """Record ``decision`` for ``config`` (read-modify-write, renamed into place)."""
-        with self._lock:
-            data = self._read()
-            machine = data.setdefault("machines", {}).setdefault(self.signature, {})
-            machine["identity"] = self.identity
-            machine.setdefault("decisions", {})[config.key] = asdict(decision)
-            self._write(data)
-
-    def decisions(self) -> dict[str, dict]:
-        """Every recorded decision of this machine, by configuration key."""
-        found = self._read().get("machines", {}).get(self.signature, {}).get("decisions", {})
-        return found if isinstance(found, dict) else {}
-
-    def clear(self) -> bool:
-        """Delete the store file; True when there was one."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        return True
-
-    def _read(self) -> dict:
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return {"version": STORE_VERSION}
-        except OSError as error:
-            warnings.warn(f"cannot read the schedule decisions {self.path}: {error}", TuningWarning, stacklevel=4)
-            return {"version": STORE_VERSION}
-        try:
-            data = json.loads(text)
-        except ValueError:
-            warnings.warn(f"ignoring the corrupt schedule decisions file {self.path}", TuningWarning, stacklevel=4)
-            return {"version": STORE_VERSION}
-        if not isinstance(data, dict) or data.get("version") != STORE_VERSION or not isinstance(data.get("machines", {}), dict):
-            warnings.warn(f"ignoring {self.path}: not a version-{STORE_VERSION} tsilstm decision store", TuningWarning,
-                          stacklevel=4)
-            return {"version": STORE_VERSION}
-        return data
-
-    def _write(self, data: dict) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".decisions-", suffix=".json", dir=self.path.parent)
-            try:
-                with os.fdopen(handle, "w") as out:
-                    json.dump(data, out, indent=1, sort_keys=True)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError as error:
-            warnings.warn(f"cannot write the schedule decisions to {self.path}: {error}; the decision is kept for "
-                          "this process only", TuningWarning, stacklevel=4)
-
-
-def measure(candidates: dict[str, Callable[[], None]], steps: int, repeats: int = TUNING_REPEATS) -> dict[str, float]:
-    """ms per step of each candidate (a call running ``steps`` steps): one untimed run each, then
-    ``repeats`` timed rounds interleaved across candidates; the fastest round counts."""
+def measure(candidates: dict[str, Callable[[], None]], steps: int, repeats: int = TUNING_REPEATS) -> dict[str, list[float]]:
+    """ms per step of each candidate (a call running ``steps`` steps) in each of ``repeats`` timed
+    rounds, interleaved across candidates, after one untimed run each."""
     for run in candidates.values():
         run()
-    best = {name: float("inf") for name in candidates}
+    rounds: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, run in candidates.items():
             start = time.perf_counter()
             run()
-            best[name] = min(best[name], (time.perf_counter() - start) * 1e3 / steps)
-    return best
+            rounds[name].append((time.perf_counter() - start) * 1e3 / steps)
+    return rounds
+
+
+NOISY_OTHER_CPU_SHARE = 0.3
+"""Other processes running more than this share of one core while candidates are timed make the
+measurement noisy (recorded as such: a later process measures again)."""
+FEWER_THREADS_MARGIN = 0.05
+"""A candidate on fewer threads than the layer's is chosen only when it is faster than the best
+full-thread candidate by this fraction and in every timed round (never on one sample)."""
+
+
+def choose_winner(rounds: dict[str, list[float]]) -> str:
+    """The candidate to keep from per-round ms/step: the fastest round wins, but a candidate on
+    fewer threads (``schedule@threads``) displaces the best full-thread one only when it is
+    FEWER_THREADS_MARGIN faster and faster in every round."""
+    best = {name: min(times) for name, times in rounds.items()}
+    winner = min(best, key=lambda name: best[name])
+    full = [name for name in best if parse_candidate(name)[1] is None]
+    if not full or parse_candidate(winner)[1] is None:
+        return winner
+    best_full = min(full, key=lambda name: best[name])
+    consistent = all(a < b for a, b in zip(rounds[winner], rounds[best_full]))
+    return winner if consistent and best[winner] < (1 - FEWER_THREADS_MARGIN) * best[best_full] else best_full
+
+
+def other_processes_cpu_s() -> Callable[[], float]:
+    """A stopwatch of the CPU time (seconds) other processes used since it was made, from
+    /proc/stat and this process's own times; it reads 0.0 where /proc/stat is missing."""
+
+    def busy_s() -> float | None:
+        try:
+            with open("/proc/stat") as stat:
+                fields = stat.readline().split()[1:]
+        except OSError:
+            return None
+        ticks = [int(value) for value in fields[:8]]
+        busy = sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)  # all but idle and iowait
+        return busy / os.sysconf("SC_CLK_TCK")
+
+    def own_s() -> float:
+        times = os.times()
+        return times.user + times.system
+
+    start_busy, start_own = busy_s(), own_s()
+
+    def elapsed() -> float:
+        end_busy = busy_s()
+        if start_busy is None or end_busy is None:
+            return 0.0
+        return max(0.0, (end_busy - start_busy) - (own_s() - start_own))
+
+    return elapsed
 
 
 def measured_decision(candidates: dict[str, Callable[[], None]], steps: int, batch: int,
                       repeats: int = TUNING_REPEATS) -> Decision:
-    """Time ``candidates`` (see ``measure``) and return the decision for the fastest."""
-    timings = measure(candidates, steps, repeats)
-    winner = min(timings, key=lambda name: timings[name])
+    """Time ``candidates`` (see ``measure``) and return the decision for the winner of
+    ``choose_winner``, flagged noisy when other processes were busy meanwhile."""
+    others = other_processes_cpu_s()
+    start = time.perf_counter()
+    rounds = measure(candidates, steps, repeats)
+    wall_s = time.perf_counter() - start
+    noisy = others() > NOISY_OTHER_CPU_SHARE * max(wall_s, 0.05)
+    timings = {name: min(times) for name, times in rounds.items()}
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return Decision(winner, timings, stamp, steps, batch)
+    return Decision(choose_winner(rounds), timings, stamp, steps, batch, noisy)
+

@@ -42,3 +42,19 @@ def from_numpy_like(array: np.ndarray) -> Any:
     """``array`` as a torch tensor (torch is already imported: the caller passed a tensor)."""
     torch = sys.modules["torch"]
     return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def to_int_array(value: Any, name: str) -> np.ndarray:
+    """``value`` (numpy array, sequence or torch tensor of whole numbers) as an int64 array; other
+    data (floats with a fraction, booleans, objects) is rejected with an error naming ``name``."""
+    if is_torch_tensor(value):
+        value = value.detach().to("cpu").numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidParameterError(name, type(value).__name__, f"must be an array of whole numbers ({error})") from None
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        array = array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        raise InvalidParameterError(name, str(array.dtype), "must hold whole numbers")
+    return array.astype(np.int64)

@@ -87,10 +87,12 @@ def test_runtime_form_outside_a_session_reports_instead_of_crashing():
     detached = runtime_model(plan, {0: "nosession/0"}).SerializeToString()
     options = onnxruntime.SessionOptions()
     options.register_custom_ops_library(custom_ops.extensions_library_path())
-    outputs = onnxruntime.InferenceSession(detached, options, providers=["CPUExecutionProvider"]).run(None, feeds)
-    assert all(np.size(out) == 0 for out in outputs)  # no weights: empty outputs, and the error is recorded
-    [error] = custom_ops.take_errors("nosession")
-    assert "tsilstm.onnx.InferenceSession" in str(error)
+    plain = onnxruntime.InferenceSession(detached, options, providers=["CPUExecutionProvider"])
+    for _ in range(20):
+        outputs = plain.run(None, feeds)
+        assert all(np.size(out) == 0 for out in outputs)  # no weights: empty outputs
+    # no session collects errors under a key no session made: none is kept (they would pile up)
+    assert custom_ops.take_errors("nosession") == [] and "nosession" not in custom_ops._ERRORS
 
 
 def test_converted_file_is_refused_by_a_plain_onnxruntime_session(tmp_path):

@@ -73,7 +73,9 @@ def test_bench_onnx_reports_both_sessions_and_the_output_errors(tmp_path):
                                       "--threads", "1", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{"):])
-    assert {row["impl"] for row in report["results"]} == {"onnxruntime", "tsilstm"}
+    assert {row["impl"] for row in report["results"]} == {"onnxruntime", "tsilstm", "onnxruntime (control)"}
+    assert all(row["calls_per_block"] >= 3 for row in report["results"])
+    assert report["control_speedup"] > 0 and "in_place" in report
     assert report["feeds"] == {"X": [7, 2, 3]}
     assert set(report["max_abs_error"]) == {"Y", "Y_h"} and max(report["max_abs_error"].values()) <= 1e-4
     assert report["speedup"] > 0

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tsilstm.errors import ModelFileError
-from tsilstm.integrations.onnxruntime.graph_rewrite import NodeDecision, converted_model, load_model_proto, plan_rewrite
+from tsilstm.integrations.onnxruntime.graph_rewrite import (
+    NodeDecision,
+    converted_model,
+    inline_external_data,
+    load_model_proto,
+    plan_rewrite,
+)
 
 EXTERNAL_DATA_BYTES = 2**31 - 2**24
 """Models whose serialized size would pass this (protobuf's 2 GiB limit, less headroom) are written
@@ -36,7 +42,7 @@ def convert_model(source: str | Path, destination: str | Path) -> ConversionResu
     if destination.resolve() == source.resolve():
         raise ModelFileError(destination, "", "is the input file", "a different output path")
     plan = plan_rewrite(load_model_proto(source), source)
-    model = converted_model(plan)
+    model = inline_external_data(converted_model(plan), source)  # the output must not point into source's folder
     large = model.ByteSize() > EXTERNAL_DATA_BYTES
     onnx.save_model(model, str(destination), save_as_external_data=large,
                     location=destination.name + ".data" if large else None)

@@ -20,6 +20,7 @@ Two things the extensions' Python bridge does are handled here:
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ _RUNNERS: dict[str, NodeRunner] = {}
 _ERRORS: dict[str, list[BaseException]] = {}
 _OPERATORS: dict[int, str] = {}
 """Extensions' operator id -> op type, for the operators declared here."""
+_GONE: deque[str] = deque()
+"""Runner keys of sessions that are gone (see ``unregister_runners``)."""
 
 
 def extensions_library_path() -> str:
@@ -48,20 +51,29 @@ def extensions_library_path() -> str:
 def register_runners(runners: dict[str, NodeRunner]) -> None:
     """Make ``runners`` (key -> runner) available to the operators."""
     with _LOCK:
+        _sweep()
         _RUNNERS.update(runners)
 
 
 def unregister_runners(keys: list[str]) -> None:
-    """Forget the runners of ``keys`` (and any error recorded under their session prefix)."""
-    with _LOCK:
-        for key in keys:
-            _RUNNERS.pop(key, None)
-            _ERRORS.pop(_session_of(key), None)
+    """Forget the runners of ``keys`` (and any error recorded under their session prefix) at the
+    next locked access: a session's finalizer calls this from garbage collection, possibly while
+    this thread holds ``_LOCK``, so it never takes it."""
+    _GONE.extend(keys)
+
+
+def _sweep() -> None:
+    """Drop the runners of sessions that are gone (the caller holds ``_LOCK``)."""
+    while _GONE:
+        key = _GONE.popleft()
+        _RUNNERS.pop(key, None)
+        _ERRORS.pop(_session_of(key), None)
 
 
 def take_errors(session_id: str) -> list[BaseException]:
     """The errors the operators recorded for the session ``session_id`` since the last call (cleared)."""
     with _LOCK:
+        _sweep()
         return _ERRORS.pop(session_id, [])
 
 
@@ -76,7 +88,8 @@ def invoke(op_type: str, key: str, feed: list[np.ndarray]) -> tuple[np.ndarray, 
         return runner.run(*feed)
     except BaseException as error:  # noqa: BLE001 - an exception escaping the op would abort the process
         with _LOCK:
-            _ERRORS.setdefault(_session_of(key), []).append(error)
+            if runner is not None:  # errors are kept only for a live session, which collects them
+                _ERRORS.setdefault(_session_of(key), []).append(error)
         return tuple(np.zeros((0,), dtype=np.float32) for _ in OUTPUT_NAMES[op_type])
 
 

@@ -73,6 +73,8 @@ class RewritePlan:
 
     proto: Any
     decisions: list[NodeDecision]
+    had_tsilstm_nodes: bool = False
+    """The model came with nodes in the ``ai.tsilstm`` domain (a file written by ``convert-onnx``)."""
 
 
 def load_model_proto(path_or_bytes: str | Path | bytes) -> Any:
@@ -99,17 +101,32 @@ def plan_rewrite(proto: Any, source: object) -> RewritePlan:
     already in the ``ai.tsilstm`` domain (a converted file) are decided again from their inputs and
     attributes. ``proto`` is copied, never changed."""
     onnx = import_onnx()
+    _refuse_foreign_tsilstm_nodes(proto, source)
     work = onnx.ModelProto()
     work.CopyFrom(proto)
+    converted = False
     for graph in _graphs(work.graph):
         for node in graph.node:
             if node.domain == DOMAIN and node.op_type in RECURRENT_OPS:
                 node.domain = ""
+                converted = True
     found = find_recurrent_nodes(work, source)
     if len(list(_recurrent_sites(work.graph))) != len(found):  # both walks visit the same nodes in order
         raise AssertionError("recurrent node walk disagrees with the importer's")
     types = _element_types(work.graph)
-    return RewritePlan(work, [_decide(item, source, types) for item in found])
+    return RewritePlan(work, [_decide(item, source, types) for item in found], converted)
+
+
+def original_model(plan: RewritePlan) -> Any:
+    """The model every LSTM/GRU node of which is ONNX Runtime's own again (a converted file's nodes
+    back in the standard domain, the ``ai.tsilstm`` domain import dropped)."""
+    onnx = import_onnx()
+    out = onnx.ModelProto()
+    out.CopyFrom(plan.proto)
+    kept = [entry for entry in out.opset_import if entry.domain != DOMAIN]
+    del out.opset_import[:]
+    out.opset_import.extend(kept)
+    return out
 
 
 def converted_model(plan: RewritePlan) -> Any:
@@ -156,7 +173,53 @@ def runtime_model(plan: RewritePlan, keys: dict[int, str]) -> Any:
     return out
 
 
+def inline_external_data(model: Any, model_path: Path) -> Any:
+    """``model`` (changed in place and returned) with every tensor whose data lives in an external
+    file read into it: initializers and tensor attributes of the graph, its subgraphs and its local
+    functions. The files are read as the importer reads recurrent weights (inside ``model_path``'s
+    folder only, regular files, exact sizes), so the model no longer depends on its folder: ONNX
+    Runtime can run it from bytes, and ``convert-onnx`` can write it anywhere."""
+    from tsilstm.importers.onnx_external_data import is_external, with_external_data
+
+    def tensors(graph: Any, where: str) -> Iterator[tuple[Any, str]]:
+        for tensor in graph.initializer:
+            yield tensor, f"{where} initializer {tensor.name!r}"
+        for node in graph.node:
+            for attribute in node.attribute:
+                if attribute.HasField("t"):
+                    yield attribute.t, f"{where} node {node.name!r} attribute {attribute.name!r}"
+                for tensor in attribute.tensors:
+                    yield tensor, f"{where} node {node.name!r} attribute {attribute.name!r}"
+
+    places = [(graph, "graph") for graph in _graphs(model.graph)]
+    for function in model.functions:
+        holder = type("FunctionBody", (), {"node": function.node, "initializer": ()})()
+        places.append((holder, f"function {function.name!r}"))
+    for graph, where in places:
+        for tensor, label in tensors(graph, where):
+            if is_external(tensor):
+                tensor.CopyFrom(with_external_data(tensor, model_path, label))
+    return model
+
+
 # ---------------------------------------------------------------------------------------- internals
+
+
+def _refuse_foreign_tsilstm_nodes(proto: Any, source: object) -> None:
+    """Raise ``ModelFileError`` for ``ai.tsilstm`` nodes tsilstm would not run as it made them: any in
+    a local function (the rewrite does not reach them, ONNX Runtime would call the operator with the
+    file's own key), and any in the runtime form (carrying a weight key: only a session makes those)."""
+    for function in proto.functions:
+        for node in function.node:
+            if node.domain == DOMAIN:
+                raise ModelFileError(source, f"local function {function.name!r} node {node.name!r}",
+                                     f"is an {DOMAIN} node inside a local function",
+                                     f"{DOMAIN} nodes only in the graph or its subgraphs (as convert-onnx writes them)")
+    for graph in _graphs(proto.graph):
+        for node in graph.node:
+            if node.domain == DOMAIN and any(attribute.name == KEY_ATTRIBUTE for attribute in node.attribute):
+                raise ModelFileError(source, f"node {node.name!r}", f"is an {DOMAIN} node carrying a {KEY_ATTRIBUTE}",
+                                     f"{DOMAIN} nodes as convert-onnx writes them (a session makes its own keys)")
 
 
 def _decide(item: OnnxRecurrentNode, source: object, types: dict[str, int]) -> NodeDecision:

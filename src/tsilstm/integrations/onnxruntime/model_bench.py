@@ -1,9 +1,11 @@
 """A whole ONNX model timed in ``onnxruntime.InferenceSession`` against ``tsilstm.onnx.InferenceSession``
-(its LSTM/GRU nodes in tsilstm): same feeds, same thread count, one process, interleaved rounds
-(``harness.measure_interleaved``), with the max abs difference of every output."""
+(its LSTM/GRU nodes in tsilstm): same feeds, same session options, one process, blocks of calls in
+interleaved rounds (``harness.measure_interleaved``), a do-nothing control, and the max abs
+difference of every output."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,49 +52,65 @@ def load_feeds(path: str | Path, inputs: list[Any]) -> dict[str, np.ndarray]:
     return {arg.name: feeds[arg.name] for arg in inputs}
 
 
+BLOCK_SECONDS = 0.05
+"""A timed block lasts at least this long (many calls of a short model, one of a long one)."""
+MIN_BLOCK_CALLS = 3
+"""A timed block holds at least this many calls: a block charges ONNX Runtime's pool spinning after
+its last call (~30 ms) to nobody, where single interleaved calls charged it to the other side."""
+SETTLE_SECONDS = 30.0
+"""At most this long, untimed calls let ``auto``'s in-place choice of the tsilstm session finish."""
+
+
 def compare_onnx_model(path: str | Path, feeds: dict[str, np.ndarray] | str, *, threads: int, repeats: int = 10,
                        batch: int = 1, steps: int = 50, schedule: str = "auto", seed: int = 0,
                        on_round: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Time the model at ``path`` in onnxruntime and in tsilstm.onnx.InferenceSession with
-    ``threads`` threads each (ONNX Runtime's intra-op pool and tsilstm's kernel), on ``feeds``
-    (``"auto"``: ``auto_feeds`` with ``batch`` and ``steps``; a path: ``load_feeds``). Returns the
-    per-call times in ms, the speedup of tsilstm and the max abs difference of every output."""
+    """Time the model at ``path`` in onnxruntime and in tsilstm.onnx.InferenceSession, both given the
+    same ``SessionOptions`` (``threads`` intra-op threads, everything else ONNX Runtime's defaults),
+    on ``feeds`` (``"auto"``: ``auto_feeds`` with ``batch`` and ``steps``; a path: ``load_feeds``).
+    Each sample is a block of calls (at least MIN_BLOCK_CALLS and BLOCK_SECONDS), blocks interleaved
+    in rotated rounds; a second onnxruntime session of the same model and options is timed as the
+    control (what a change that does nothing measures: 1.00x within noise). Returns the per-call
+    times in ms, the speedup of tsilstm and of the control, and the max abs difference of every output."""
     import onnxruntime
 
     from tsilstm.integrations.onnxruntime import InferenceSession
-    from tsilstm.integrations.onnxruntime.session import NO_SPINNING
 
     threads = require_int("threads", threads)
     path = Path(path)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
-    baseline = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    tsi_options = onnxruntime.SessionOptions()
-    tsi_options.intra_op_num_threads = threads
-    tsi_options.add_session_config_entry(*NO_SPINNING)
-    session = InferenceSession(path, schedule=schedule, threads=threads, sess_options=tsi_options,
-                               providers=["CPUExecutionProvider"])
+    providers = ["CPUExecutionProvider"]
+    baseline = onnxruntime.InferenceSession(str(path), options, providers=providers)
+    control = onnxruntime.InferenceSession(str(path), options, providers=providers)
+    session = InferenceSession(path, schedule=schedule, threads=threads, sess_options=options, providers=providers)
     if isinstance(feeds, str) and feeds == "auto":
         feeds = auto_feeds(baseline.get_inputs(), batch=batch, steps=steps, seed=seed)
     elif not isinstance(feeds, dict):
         feeds = load_feeds(feeds, baseline.get_inputs())
     expected = baseline.run(None, feeds)
     got = session.run(None, feeds)  # also the first call: schedule="auto" measures here
+    settle_until = time.monotonic() + SETTLE_SECONDS  # auto's in-place choice runs on the first calls: let it finish
+    while not session.inplace_decisions and session._host_session is not None and time.monotonic() < settle_until:
+        session.run(None, feeds)
     names = [arg.name for arg in baseline.get_outputs()]
     errors = {name: float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
               if np.size(a) else 0.0 for name, a, b in zip(names, expected, got)}
-    calls = {"onnxruntime": lambda: baseline.run(None, feeds), "tsilstm": lambda: session.run(None, feeds)}
+    calls = {"onnxruntime": lambda: baseline.run(None, feeds), "tsilstm": lambda: session.run(None, feeds),
+             "onnxruntime (control)": lambda: control.run(None, feeds)}
     stats = measure_interleaved(
-        calls, require_int("repeats", repeats), warmup=2, on_round=on_round, prime=True, settle=wait_until_quiet
+        calls, require_int("repeats", repeats), warmup=2, min_sample_s=BLOCK_SECONDS, min_calls=MIN_BLOCK_CALLS,
+        on_round=on_round, prime=True, settle=wait_until_quiet,
     )
     rows = [{"impl": name, "ms_per_call": s.median_s * 1e3, "ms_per_call_q1": s.q1_s * 1e3, "ms_per_call_q3": s.q3_s * 1e3,
-             "ms_per_call_min": s.min_s * 1e3} for name, s in stats.items()]
+             "ms_per_call_min": s.min_s * 1e3, "calls_per_block": s.calls_per_sample} for name, s in stats.items()]
     return {
         "model": str(path), "threads": threads, "repeats": repeats,
         "feeds": {name: list(np.shape(value)) for name, value in feeds.items()},
         "nodes": [d.describe() for d in session.decisions],
+        "in_place": {key: decision.describe() for key, decision in session.inplace_decisions.items()},
         "results": rows,
         "speedup": stats["onnxruntime"].median_s / stats["tsilstm"].median_s,
+        "control_speedup": stats["onnxruntime"].median_s / stats["onnxruntime (control)"].median_s,
         "max_abs_error": errors,
     }
 

@@ -3,10 +3,9 @@
 The weights are packed once (``NodeRunner.pack``); ``run`` takes the runtime-form inputs as ONNX
 Runtime hands them over and returns every output. ``layout`` 0 tensors are X (T, N, X), Y (T, D, N,
 H), states (D, N, H); ``layout`` 1 tensors are X (N, T, X), Y (N, T, D, H), states (N, D, H).
-``sequence_lens``: the kernel runs whole batches of equal length, so the sequences are grouped by
-length and each group runs for its own length: Y is zero beyond a sequence's length, Y_h / Y_c are
-the states at its last real step, and a reverse direction starts at that step. A length of 0 gives
-zeros everywhere (ONNX Runtime's CPU operator does the same).
+``sequence_lens``: the whole batch runs in one kernel call with each sequence's length: Y is zero
+beyond a sequence's length, Y_h / Y_c are the states at its last real step, and a reverse direction
+starts at that step. A length of 0 gives zeros everywhere (ONNX Runtime's CPU operator does the same).
 """
 
 from __future__ import annotations
@@ -32,13 +31,14 @@ class NodeRunner:
 
     @classmethod
     def pack(cls, label: str, model: RecurrentModel, layout: int, *, schedule: str = "auto", threads: int | None = None,
-             weight_dtype: str | None = None, tuning: str | None = None) -> "NodeRunner":
-        """Pack ``model`` (one layer, from the importer) for the native kernel now."""
+             weight_dtype: str | None = None, tuning: str | None = None, host: str | None = None) -> "NodeRunner":
+        """Pack ``model`` (one layer, from the importer) for the native kernel now; ``host``: the
+        framework calling it from inside its graph (see ``RecurrentModule``)."""
         from tsilstm.runtime import GRU, LSTM
 
         module_class = LSTM if model.cell == "lstm" else GRU
         module = module_class.from_model(model, schedule=schedule, threads=threads,
-                                         weight_dtype=weight_dtype or "float32", tuning=tuning)
+                                         weight_dtype=weight_dtype or "float32", tuning=tuning, host=host)
         return cls(label, model, layout, module)
 
     @property
@@ -64,22 +64,12 @@ class NodeRunner:
         h0 = self._state(initial_h, "initial_h", dirs, batch, hidden)
         c0 = self._state(initial_c, "initial_c", dirs, batch, hidden) if self.is_lstm else None
         lengths = self._lengths(sequence_lens, steps, batch)
-        if lengths is None:
-            y, h_n, c_n = self._call(np.ascontiguousarray(x), h0, c0)
-        else:
-            y = np.zeros((steps, batch, dirs * hidden), dtype=np.float32)
-            h_n = np.zeros((dirs, batch, hidden), dtype=np.float32)
-            c_n = np.zeros((dirs, batch, hidden), dtype=np.float32) if self.is_lstm else None
-            for length in np.unique(lengths):
-                if length == 0:
-                    continue
-                rows = np.flatnonzero(lengths == length)
-                part = self._call(np.ascontiguousarray(x[:length, rows]), None if h0 is None else h0[:, rows],
-                                  None if c0 is None else c0[:, rows])
-                y[:length, rows] = part[0]
-                h_n[:, rows] = part[1]
-                if c_n is not None:
-                    c_n[:, rows] = part[2]
+        y, h_n, c_n = self._call(np.ascontiguousarray(x), h0, c0, lengths)
+        if lengths is not None and not lengths.all():  # a length of 0: zero states, as ONNX Runtime gives
+            empty = lengths == 0
+            h_n[:, empty] = 0
+            if c_n is not None:
+                c_n[:, empty] = 0
         y = y.reshape(steps, batch, dirs, hidden).transpose((0, 2, 1, 3) if self.layout == 0 else (1, 0, 2, 3))
         outputs = [y, h_n] + ([c_n] if self.is_lstm else [])
         if self.layout == 1:
@@ -90,11 +80,12 @@ class NodeRunner:
         """Zero-size outputs (what the custom op hands back after an error, see custom_ops)."""
         return tuple(np.zeros((0,), dtype=np.float32) for _ in range(3 if self.is_lstm else 2))
 
-    def _call(self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
+    def _call(self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None,  # type: ignore[no-untyped-def]
+              lengths: np.ndarray | None):
         if self.is_lstm:
-            y, (h_n, c_n) = self.module(x, None if h0 is None and c0 is None else (h0, c0))
+            y, (h_n, c_n) = self.module(x, None if h0 is None and c0 is None else (h0, c0), lengths=lengths)
             return y, h_n, c_n
-        y, h_n = self.module(x, h0)
+        y, h_n = self.module(x, h0, lengths=lengths)
         return y, h_n, None
 
     def _state(self, value: np.ndarray | None, name: str, dirs: int, batch: int, hidden: int) -> np.ndarray | None:

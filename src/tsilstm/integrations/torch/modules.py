@@ -19,10 +19,12 @@ import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.integrations.torch import operators  # noqa: F401  (registers torch.ops.tsilstm.*)
-from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, kept_runtime, new_pack_key
-from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed
+from tsilstm.integrations.torch.operators import decided_for_host  # (importing it registers torch.ops.tsilstm.*)
+from tsilstm.integrations.torch.pack_cache import KernelSettings, forget, forget_later, kept_runtime, new_pack_key
+from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
 from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
+from tsilstm.runtime.inplace_choice import HOST, InplaceDecision
+from tsilstm.runtime.inplace_records import forget_owner, trials_of
 from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
 from tsilstm.runtime.modules import MAX_THREADS
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
@@ -66,7 +68,8 @@ class KernelRecurrent:
 
     def _new_key(self) -> None:
         self._pack_key = new_pack_key()
-        weakref.finalize(self, forget, self._pack_key)
+        weakref.finalize(self, forget_later, self._pack_key)
+        weakref.finalize(self, forget_owner, self._pack_key)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling or ``copy.deepcopy``: the copy packs its own weights under a new key."""
@@ -78,15 +81,30 @@ class KernelRecurrent:
         changing a parameter through ``.data``, which torch's version counters do not see). torch
         calls it too whenever the parameters are replaced (construction, ``.to()``, assignment)."""
         key = self.__dict__.get("_pack_key")
-        if key is not None:
-            forget(key)
+        if key is not None and not torch.compiler.is_compiling():
+            forget(key)  # (a compiled graph's op compares its tensors with the packed ones anyway)
         super().flatten_parameters()  # type: ignore[misc]
 
     def plan_summary(self) -> str:
-        """What the kernel runs for this module (schedule per layer and why, threads, tile), from the
-        last call; before the first call, says so."""
+        """What runs for this module: per call shape, torch's own implementation or tsilstm's kernel
+        and why (measured in place, see ``decisions``), then the kernel's schedule per layer, threads
+        and tile from its last call; before the first call, says so."""
         runtime = kept_runtime(self._pack_key)
-        return "not run yet: the first call packs the weights" if runtime is None else runtime.plan_summary()
+        if runtime is None:
+            return "not run yet: the first call packs the weights"
+        lines = [f"in place ({key}): {trial.decision.describe()}" if trial.decision is not None
+                 else f"in place ({key}): being measured ({trial.trials} trial(s) so far)"
+                 for key, trial in trials_of(self._pack_key).items()]
+        if self.kernel_settings.schedule != "auto":
+            lines.append(f"schedule {self.kernel_settings.schedule!r} given: tsilstm's kernel runs every call")
+        return "\n".join(lines + [runtime.plan_summary()])
+
+    @property
+    def decisions(self) -> dict[str, InplaceDecision]:
+        """The in-place decisions of this module (``schedule="auto"``), by call configuration: which
+        of torch's own implementation (``host``) and tsilstm's kernel runs, with the measured median
+        time per call of each."""
+        return {key: trial.decision for key, trial in trials_of(self._pack_key).items() if trial.decision is not None}
 
     def extra_repr(self) -> str:
         s = self.kernel_settings
@@ -104,6 +122,11 @@ class KernelRecurrent:
         more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
         ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
         come from torch's implementation recomputed in backward."""
+        if self.kernel_settings.schedule == "auto" and not isinstance(input, PackedSequence) \
+                and not torch.compiler.is_compiling() and isinstance(input, torch.Tensor) and input.dim() in (2, 3):
+            trial = decided_for_host(self._pack_key, self.kernel_settings, self._time_major_shape(input))
+            if trial is not None and trial.next_candidate() == HOST:  # measured faster in place: torch's own, directly
+                return self._torch_forward(input, hx)  # type: ignore[attr-defined]
         self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
         self._check_parameters()
         if isinstance(input, PackedSequence):
@@ -112,7 +135,10 @@ class KernelRecurrent:
             states = self._initial_states(hx, batch, batched=True, dtype=input.data.dtype)
             if self._torch_runs(input.data, states):
                 return self._torch_forward(input, hx)  # type: ignore[attr-defined]
-            output, finals = run_packed(self._run_sequence_first, input, states)
+            needs_grad = torch.is_grad_enabled() and (input.data.requires_grad or any(s.requires_grad for s in states)
+                                                      or any(w.requires_grad for w in self._flat_weights))  # type: ignore[attr-defined]
+            run = run_packed_by_length if needs_grad else run_packed
+            output, finals = run(self._run_sequence_first, input, states)
             return output, self._public_states(finals)
         check_cpu_float(input, "input")
         if input.dim() not in (2, 3):
@@ -134,6 +160,12 @@ class KernelRecurrent:
             out = out.transpose(0, 1)
         return out, self._public_states(finals)
 
+    def _time_major_shape(self, input: torch.Tensor) -> tuple[int, ...]:
+        """(T, N, X) of ``input`` as the operator receives it."""
+        if input.dim() == 2:
+            return (input.shape[0], 1, input.shape[1])
+        return (input.shape[1], input.shape[0], input.shape[2]) if self.batch_first else tuple(input.shape)  # type: ignore[attr-defined]
+
     def _check_parameters(self) -> None:
         for name, weight in zip(self._flat_weights_names, self._flat_weights):  # type: ignore[attr-defined]
             if weight.device.type != "cpu":
@@ -141,9 +173,12 @@ class KernelRecurrent:
                                             "must be on the CPU: tsilstm runs on the CPU only (call .cpu() on the module)")
 
     def _torch_runs(self, input: torch.Tensor, states: States) -> bool:
-        """True when this call must run torch's own implementation (dropout active, or gradients
-        needed with grad_mode='torch'); raises when gradients are needed with grad_mode='error'."""
+        """True when this call must run torch's own implementation (dropout active, gradients needed
+        with grad_mode='torch', or an ONNX export, which then records standard LSTM / GRU nodes);
+        raises when gradients are needed with grad_mode='error'."""
         if self.training and self.dropout > 0 and self.num_layers > 1:  # type: ignore[attr-defined]
+            return True
+        if torch.onnx.is_in_onnx_export():
             return True
         if not torch.is_grad_enabled():
             return False
@@ -181,25 +216,32 @@ class KernelRecurrent:
     def _public_states(self, finals: States) -> Any:
         raise NotImplementedError
 
-    def _run_sequence_first(self, x: torch.Tensor, states: States) -> tuple[torch.Tensor, States]:
-        """Run (T, N, X) input of any float dtype from batched states; returns the (T, N, D*P)
-        output and final states in the input's dtype."""
+    def _run_sequence_first(self, x: torch.Tensor, states: States,
+                            lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, States]:
+        """Run (T, N, X) input of any float dtype from batched states (with ``lengths``, each
+        sequence for its own length); returns the (T, N, D*P) output and final states in the
+        input's dtype."""
         dtype = x.dtype
         x32 = x.to(torch.float32).contiguous()
         states32 = [s.to(torch.float32).contiguous() for s in states]
         s = self.kernel_settings
         weights = list(self._flat_weights)  # type: ignore[attr-defined]
+        lengths = _NO_LENGTHS if lengths is None else lengths
         if self._cell == "lstm":
             out, h_n, c_n = torch.ops.tsilstm.lstm_forward(
                 x32, states32[0], states32[1], weights, self._pack_key, self.num_layers, self.bidirectional,  # type: ignore[attr-defined]
-                self.proj_size, self.bias, s.schedule, s.threads, s.weight_dtype, s.tuning)  # type: ignore[attr-defined]
+                self.proj_size, self.bias, s.schedule, s.threads, s.weight_dtype, s.tuning, lengths)  # type: ignore[attr-defined]
             finals: tuple[torch.Tensor, ...] = (h_n, c_n)
         else:
             out, h_n = torch.ops.tsilstm.gru_forward(
                 x32, states32[0], weights, self._pack_key, self.num_layers, self.bidirectional, self.bias,  # type: ignore[attr-defined]
-                s.schedule, s.threads, s.weight_dtype, s.tuning)
+                s.schedule, s.threads, s.weight_dtype, s.tuning, lengths)
             finals = (h_n,)
         return out.to(dtype), tuple(f.to(dtype) for f in finals)
+
+
+_NO_LENGTHS = torch.empty(0, dtype=torch.int64)
+"""The operators' ``lengths`` when every sequence runs all steps."""
 
 
 class LSTM(KernelRecurrent, torch.nn.RNNBase):

@@ -15,25 +15,99 @@ differentiate that, so gradients are torch's; the forward pass stays the kernel'
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, packed_runtime
 from tsilstm.model import gate_count
+from tsilstm.runtime.inplace_choice import KERNEL
+from tsilstm.runtime.inplace_records import known_trial, record_new_decision, trial_for_call
+from tsilstm.runtime.modules import MAX_THREADS
+from tsilstm.runtime.schedule_tuning import batch_bucket, tuning_mode
+
+MAX_STEPS_BUCKET = 4096
+"""Calls of more steps than this share one in-place decision."""
 
 Tensor = torch.Tensor
 
 
 def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input: Tensor, hx: Tensor,
-                cx: Tensor | None, weights: list[Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+                cx: Tensor | None, weights: list[Tensor],
+                lengths: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+    """The layer stack on ``input``: tsilstm's kernel, or (``auto``, when measured faster in place)
+    torch's own implementation. Unset threads are torch's intra-op threads (``torch.get_num_threads``).
+    With ``lengths`` (a packed batch) the kernel runs every sequence for its own length in one call."""
+    settings = host_settings(settings)
     runtime = packed_runtime(key, layout, settings, weights)
+    if settings.schedule != "auto" or lengths is not None:
+        return _kernel_call(runtime, input, hx, cx, lengths)
+    tuning = settings.tuning or tuning_mode()
+    call_key, trial = trial_for_call(key, (tuple(input.shape), settings, tuning),
+                                     lambda: _call_key(layout, settings, input, hx, weights), tuning)
+    if trial is None or trial.next_candidate() == KERNEL:
+        result = _kernel_call(runtime, input, hx, cx)
+    else:
+        result = _host_call(layout, input, hx, cx, weights)
+    if trial is not None and trial.new_decision:
+        record_new_decision(trial, call_key, tuning)
+    return result
+
+
+
+def host_settings(settings: KernelSettings) -> KernelSettings:
+    """``settings`` with unset threads (0) made torch's intra-op threads."""
+    if settings.threads:
+        return settings
+    return replace(settings, threads=min(torch.get_num_threads(), MAX_THREADS))
+
+
+def decided_for_host(key: str, settings: KernelSettings, shape: tuple[int, ...]) -> Any:
+    """The in-place trial of module ``key`` for calls of ``shape`` (T, N, X) when it has decided for
+    torch's own implementation (a module's eager forward then calls torch's directly, without the
+    operator's dispatch), else None."""
+    settings = host_settings(settings)
+    trial = known_trial(key, (shape, settings, settings.tuning or tuning_mode()))
+    if trial is None or trial.decision is None or trial.decision.winner == KERNEL:
+        return None
+    return trial
+
+
+def _call_key(layout: KernelLayout, settings: KernelSettings, input: Tensor, hx: Tensor, weights: list[Tensor]) -> str:
+    """What an in-place decision is recorded under: the stack's sizes, the call's batch bucket and
+    steps (1, else rounded up to a power of two), threads and weight type."""
+    steps, batch = input.shape[0], input.shape[1]
+    hidden = weights[1].shape[0] // gate_count(layout.cell)
+    steps_bucket = 1 if steps <= 1 else min(1 << (steps - 1).bit_length(), MAX_STEPS_BUCKET)
+    return (f"torch/{layout.cell}/x{input.shape[2]}/h{hidden}/p{layout.proj_size}/l{layout.num_layers}/"
+            f"d{2 if layout.bidirectional else 1}/bias{int(layout.has_biases)}/b{batch_bucket(batch)}/s{steps_bucket}/"
+            f"t{settings.threads}/{settings.weight_dtype}")
+
+
+def _host_call(layout: KernelLayout, input: Tensor, hx: Tensor, cx: Tensor | None,
+               weights: list[Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+    """torch's own implementation of the stack (float32, no dropout), as the host candidate."""
+    flat = [w.detach().to(torch.float32) for w in weights]
+    with torch.no_grad():
+        if cx is not None:
+            out, h_n, c_n = torch._VF.lstm(input, (hx, cx), flat, layout.has_biases, layout.num_layers, 0.0, False,
+                                           layout.bidirectional, False)
+            return out, h_n, c_n
+        out, h_n = torch._VF.gru(input, hx, flat, layout.has_biases, layout.num_layers, 0.0, False,
+                                 layout.bidirectional, False)
+        return out, h_n, None
+
+
+def _kernel_call(runtime: Any, input: Tensor, hx: Tensor, cx: Tensor | None,
+                 lengths: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
     x = input.detach().numpy()
     h0 = hx.detach().numpy()
+    steps = None if lengths is None else lengths.detach().numpy()
     if cx is None:
-        out, h_n = runtime(x, h0)
+        out, h_n = runtime(x, h0, lengths=steps)
         return torch.from_numpy(out), torch.from_numpy(h_n), None
-    out, (h_n, c_n) = runtime(x, (h0, cx.detach().numpy()))
+    out, (h_n, c_n) = runtime(x, (h0, cx.detach().numpy()), lengths=steps)
     return torch.from_numpy(out), torch.from_numpy(h_n), torch.from_numpy(c_n)
 
 
@@ -52,19 +126,20 @@ def _output_shapes(cell: str, input: Tensor, weights: list[Tensor], num_layers: 
 @torch.library.custom_op("tsilstm::lstm_forward", mutates_args=())
 def lstm_forward(input: Tensor, hx: Tensor, cx: Tensor, weights: list[Tensor], key: str, num_layers: int,
                  bidirectional: bool, proj_size: int, has_biases: bool, schedule: str, threads: int,
-                 weight_dtype: str, tuning: str) -> tuple[Tensor, Tensor, Tensor]:
+                 weight_dtype: str, tuning: str, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """An LSTM stack over float32 ``input`` (T, N, X) from ``hx`` (L*D, N, P) and ``cx`` (L*D, N, H),
-    weights in torch's flat order; returns output (T, N, D*P), h_n and c_n, float32."""
+    weights in torch's flat order; returns output (T, N, D*P), h_n and c_n, float32. ``lengths``
+    (N,) int64: each sequence runs for its own length (output zero beyond it); empty: all run T steps."""
     layout = KernelLayout("lstm", num_layers, bidirectional, proj_size, has_biases)
     out, h_n, c_n = _run_kernel(layout, KernelSettings(schedule, threads, weight_dtype, tuning), key, input, hx, cx,
-                                weights)
+                                weights, lengths if lengths.numel() else None)
     assert c_n is not None
     return out, h_n, c_n
 
 
 @lstm_forward.register_fake
 def _lstm_forward_fake(input, hx, cx, weights, key, num_layers, bidirectional, proj_size, has_biases, schedule,  # type: ignore[no-untyped-def]
-                       threads, weight_dtype, tuning):
+                       threads, weight_dtype, tuning, lengths):
     out, h, c = _output_shapes("lstm", input, weights, num_layers, bidirectional, proj_size)
     return input.new_empty(out), input.new_empty(h), input.new_empty(c)
 
@@ -97,7 +172,7 @@ def _lstm_autograd_backward(ctx, grad_output, grad_hn, grad_cn):  # type: ignore
     grads = torch.ops.tsilstm.lstm_backward(
         input, hx, cx, weights, *_materialized((grad_output, grad_hn, grad_cn), ctx), *ctx.layout
     )
-    return (grads[0], grads[1], grads[2], list(grads[3:])) + (None,) * 9
+    return (grads[0], grads[1], grads[2], list(grads[3:])) + (None,) * 10
 
 
 lstm_forward.register_autograd(_lstm_autograd_backward, setup_context=_lstm_setup_context)
@@ -108,18 +183,19 @@ lstm_forward.register_autograd(_lstm_autograd_backward, setup_context=_lstm_setu
 
 @torch.library.custom_op("tsilstm::gru_forward", mutates_args=())
 def gru_forward(input: Tensor, hx: Tensor, weights: list[Tensor], key: str, num_layers: int, bidirectional: bool,
-                has_biases: bool, schedule: str, threads: int, weight_dtype: str, tuning: str) -> tuple[Tensor, Tensor]:
+                has_biases: bool, schedule: str, threads: int, weight_dtype: str, tuning: str,
+                lengths: Tensor) -> tuple[Tensor, Tensor]:
     """A GRU stack over float32 ``input`` (T, N, X) from ``hx`` (L*D, N, H), weights in torch's flat
-    order; returns output (T, N, D*H) and h_n, float32."""
+    order; returns output (T, N, D*H) and h_n, float32. ``lengths``: as for ``lstm_forward``."""
     layout = KernelLayout("gru", num_layers, bidirectional, 0, has_biases)
     out, h_n, _ = _run_kernel(layout, KernelSettings(schedule, threads, weight_dtype, tuning), key, input, hx, None,
-                              weights)
+                              weights, lengths if lengths.numel() else None)
     return out, h_n
 
 
 @gru_forward.register_fake
 def _gru_forward_fake(input, hx, weights, key, num_layers, bidirectional, has_biases, schedule, threads,  # type: ignore[no-untyped-def]
-                      weight_dtype, tuning):
+                      weight_dtype, tuning, lengths):
     out, h, _ = _output_shapes("gru", input, weights, num_layers, bidirectional, 0)
     return input.new_empty(out), input.new_empty(h)
 
@@ -149,7 +225,7 @@ def _gru_autograd_backward(ctx, grad_output, grad_hn):  # type: ignore[no-untype
     grads = torch.ops.tsilstm.gru_backward(
         input, hx, weights, *_materialized((grad_output, grad_hn), ctx), *ctx.layout
     )
-    return (grads[0], grads[1], list(grads[2:])) + (None,) * 8
+    return (grads[0], grads[1], list(grads[2:])) + (None,) * 9
 
 
 gru_forward.register_autograd(_gru_autograd_backward, setup_context=_gru_setup_context)

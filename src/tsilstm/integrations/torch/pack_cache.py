@@ -14,6 +14,7 @@ fingerprint is compared against it.
 from __future__ import annotations
 
 import threading
+from collections import deque
 import uuid
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -76,6 +77,14 @@ class _Entry:
 
 _entries: dict[str, _Entry] = {}
 _lock = threading.Lock()
+_gone: deque[str] = deque()
+"""Keys of modules that are gone, dropped at the next locked access (``forget_later`` runs from
+garbage collection, possibly while this thread holds ``_lock``, so it never takes it)."""
+
+
+def _sweep() -> None:
+    while _gone:
+        _entries.pop(_gone.popleft(), None)
 
 
 def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, weights: Sequence[Any]) -> RecurrentModule:
@@ -84,6 +93,7 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, wei
     else a new packing (which replaces it)."""
     fingerprint = (layout, settings, tuple(tensor_fingerprint(w) for w in weights))
     with _lock:
+        _sweep()
         entry = _entries.get(key)
         if entry is not None and entry.fingerprint == fingerprint:
             return entry.runtime
@@ -91,7 +101,7 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, wei
     (model,) = models_from_state_dict(state, f"torch.nn.{layout.cell.upper()} weights", prefix="")
     cls = LSTM if layout.cell == "lstm" else GRU
     runtime = cls.from_model(model, schedule=settings.schedule, threads=settings.threads or None,
-                             weight_dtype=settings.weight_dtype, tuning=settings.tuning or None)
+                             weight_dtype=settings.weight_dtype, tuning=settings.tuning or None, host="torch")
     with _lock:
         _entries[key] = _Entry(fingerprint, tuple(weights), runtime)
     return runtime
@@ -102,6 +112,11 @@ def kept_runtime(key: str) -> RecurrentModule | None:
     with _lock:
         entry = _entries.get(key)
     return None if entry is None else entry.runtime
+
+
+def forget_later(key: str) -> None:
+    """Drop what is kept under ``key`` at the next access (safe from garbage collection)."""
+    _gone.append(key)
 
 
 def forget(key: str) -> None:

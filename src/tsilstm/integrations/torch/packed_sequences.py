@@ -1,9 +1,9 @@
 """``PackedSequence`` input: checked, and run so that every sequence stops at its own length.
 
-The kernel runs a batch of sequences of one length, so the sequences of a packed batch are
-grouped by length and each group runs as one padded batch cut to its length: a sequence's final
-states are those of its last real step, and padding never enters any state (the reverse
-direction of a bidirectional layer starts at each sequence's own last step).
+The padded batch runs in one kernel call with each sequence's length: beyond its length a
+sequence's state is carried, so its final states are those of its last real step and padding never
+enters any state (the reverse direction of a bidirectional layer starts at each sequence's own
+last step).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from tsilstm.errors import InvalidParameterError
 from tsilstm.integrations.torch.tensor_checks import check_cpu_float
 
 States = tuple[torch.Tensor, ...]
-SequenceRunner = Callable[[torch.Tensor, States], tuple[torch.Tensor, States]]
-"""Runs (T, N, X) input from states (each (L*D, N, *)) and returns (T, N, Y) output and final states."""
+SequenceRunner = Callable[[torch.Tensor, States, torch.Tensor], tuple[torch.Tensor, States]]
+"""Runs (T, N, X) input from states (each (L*D, N, *)) with (N,) lengths and returns (T, N, Y) output
+(zero beyond each length) and final states."""
 
 
 def check_packed(packed: PackedSequence, input_size: int) -> None:
@@ -46,22 +47,35 @@ def check_packed(packed: PackedSequence, input_size: int) -> None:
 
 def run_packed(run: SequenceRunner, packed: PackedSequence, states: States) -> tuple[PackedSequence, States]:
     """Run ``packed`` (checked) from ``states`` (in the caller's batch order, like torch) with
-    ``run``, one call per distinct sequence length; returns the packed output (same batch sizes and
-    indices as the input) and the final states at each sequence's last real step."""
+    ``run`` in one call over the padded batch and its per-sequence lengths; returns the packed
+    output (same batch sizes and indices as the input) and the final states at each sequence's last
+    real step."""
     padded, lengths = pad_packed_sequence(packed)  # (T, N, X) and lengths, in the caller's order
-    steps, batch = padded.shape[0], padded.shape[1]
-    output: torch.Tensor | None = None
-    finals = [state.new_zeros(state.shape, dtype=padded.dtype) for state in states]
-    for length in sorted(set(lengths.tolist()), reverse=True):
-        index = (lengths == length).nonzero().flatten()
-        group_out, group_finals = run(padded[:length].index_select(1, index), tuple(s.index_select(1, index) for s in states))
-        if output is None:
-            output = padded.new_zeros((steps, batch, group_out.shape[2]))
-        output[:length].index_copy_(1, index, group_out)
-        for final, group_final in zip(finals, group_finals):
-            final.index_copy_(1, index, group_final)
-    assert output is not None
+    output, finals = run(padded, states, lengths)
     if packed.sorted_indices is not None:
         output, lengths = output.index_select(1, packed.sorted_indices), lengths[packed.sorted_indices.cpu()]
     data = pack_padded_sequence(output, lengths, enforce_sorted=True).data
     return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), tuple(finals)
+
+
+def run_packed_by_length(run: SequenceRunner, packed: PackedSequence, states: States) -> tuple[PackedSequence, States]:
+    """As ``run_packed``, one call per distinct length, each over the sequences of that length cut
+    to it (no lengths given to ``run``): for calls whose gradients are recomputed from the call's
+    inputs, which then hold no padding."""
+
+    def grouped(padded: torch.Tensor, given: States, lengths: torch.Tensor) -> tuple[torch.Tensor, States]:
+        output: torch.Tensor | None = None
+        finals = [state.new_zeros(state.shape, dtype=padded.dtype) for state in given]
+        for length in sorted(set(lengths.tolist()), reverse=True):
+            index = (lengths == length).nonzero().flatten()
+            group_out, group_finals = run(padded[:length].index_select(1, index),
+                                          tuple(state.index_select(1, index) for state in given), None)
+            if output is None:
+                output = padded.new_zeros((padded.shape[0], padded.shape[1], group_out.shape[2]))
+            output[:length].index_copy_(1, index, group_out)
+            for final, group_final in zip(finals, group_finals):
+                final.index_copy_(1, index, group_final)
+        assert output is not None
+        return output, tuple(finals)
+
+    return run_packed(grouped, packed, states)

@@ -822,6 +822,13 @@ typedef struct {
     int general;              /* the cell has options beyond PyTorch's: general_lstm / general_gru */
     cell_options_t options;
     _Atomic int abort; /* set when a worker could not be started: every thread stops */
+    const int32_t *len; /* steps of each sequence in this call (NULL: all T). From step len[n] on,
+                         * sequence n is frozen: its h (written to y) and c carry the values of step
+                         * len[n] - 1, so the final states are those of its own last step; the caller
+                         * zeroes y beyond each length. */
+    int linger; /* 1: pool workers spin a while after this job and bind away from the caller; 0 (a
+                 * call from inside another framework, whose own threads need the cores between
+                 * calls): they sleep at once and float */
     int64_t *profile;  /* with profiling on: [nthreads][PROFILE_FIELDS] nanoseconds, else NULL */
 } job_t;
 
@@ -934,6 +941,11 @@ static void quantize_inputs(job_t *J) {
         }
 }
 
+/* Sequence n has ended before step t (per-sequence lengths): its state is carried, not updated. */
+static inline int frozen(const job_t *J, long t, int n) {
+    return J->len != NULL && t >= J->len[n];
+}
+
 static void finish_rows(job_t *J, int r, long t) {
     const int H = J->H, N = J->N;
     const int u0 = r * J->b, br = imin(J->b, H - u0);
@@ -942,7 +954,9 @@ static void finish_rows(job_t *J, int r, long t) {
         float *acc = J->acc + (((size_t)slot * J->R + r) * N + n) * J->RP;
         const float *gx = J->gx + (((size_t)t * J->R + r) * N + n) * J->RP;
         float *out = J->y + ((size_t)t * N + n) * J->P + u0;
-        if (J->cell == CELL_LSTM) {
+        if (frozen(J, t, n)) { /* c stays; h carried (a projection carries its p in project_rows) */
+            if (!J->proj) memcpy(out, h_prev_row(J, t, n) + u0, sizeof(float) * br);
+        } else if (J->cell == CELL_LSTM) {
             float *m = J->proj ? J->mring + ((size_t)slot * N + n) * H + u0 : out;
             if (J->general)
                 general_lstm(&J->options, br, u0, H, gx, acc, J->c + (size_t)n * H + u0, m);
@@ -985,7 +999,8 @@ static void project_rows(job_t *J, int pr, long t) {
     const int slot = (int)(t % RING);
     for (int n = 0; n < N; n++) {
         float *acc = J->accp + (((size_t)slot * J->PR + pr) * N + n) * J->RPp;
-        memcpy(J->y + ((size_t)t * N + n) * J->P + p0, acc, sizeof(float) * bw);
+        memcpy(J->y + ((size_t)t * N + n) * J->P + p0, frozen(J, t, n) ? h_prev_row(J, t, n) + p0 : acc,
+               sizeof(float) * bw);
         memset(acc, 0, sizeof(float) * J->RPp);
     }
     if (J->tile_q_fn) quantize_h(J, pr, t);
@@ -1166,8 +1181,10 @@ static void *worker_main(void *arg) {
 /* Worker threads kept between calls, so a call does not pay for thread creation (tens of us, as
  * much as a whole step of a small layer). One caller at a time uses the pool (try-lock; a second
  * concurrent caller starts threads of its own, as before). A job is published by bumping
- * `generation` (release); workers spin on it for a while after each job (a stream of calls hands
- * off in well under a microsecond), then sleep on a condition variable. Worker i runs thread
+ * `generation` (release); after a job that lingers (the default) workers spin on it for a while (a
+ * stream of calls hands off in well under a microsecond), then sleep on a condition variable; after
+ * a job that does not (called from inside a framework whose own thread pool needs the cores between
+ * calls) they sleep at once and float. Worker i runs thread
  * index i of the job when i < nthreads; every worker then counts `remaining` down (release); the
  * caller runs index 0 and waits for remaining == 0 (acquire). After fork() the child starts with
  * an empty pool. */
@@ -1204,8 +1221,8 @@ static pool_t pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHR
  * CPUs are taken in order with the caller's moved last, and worker i gets the (i-1)-th (modulo
  * their count), so workers share the caller's CPU only when there are more threads than CPUs;
  * -1 when pinning is off or fewer than two CPUs are allowed. */
-static int worker_cpu(int index, int caller_cpu) {
-    if (!atomic_load_explicit(&pin_workers, memory_order_relaxed)) return -1;
+static int worker_cpu(int index, int caller_cpu, int pin) {
+    if (!pin) return -1;
     const int count = CPU_COUNT(&pool.allowed);
     if (count < 2) return -1;
     const int callers = caller_cpu >= 0 && caller_cpu < CPU_SETSIZE && CPU_ISSET(caller_cpu, &pool.allowed);
@@ -1234,10 +1251,11 @@ static void *pool_worker(void *arg) {
     int bound_to = -1;                 /* the CPU this worker is bound to, -1: not bound */
     int seen_caller = -2, seen_pin = -1; /* what bound_to was worked out for */
     atomic_store(&pool.thread_id[index], (long)gettid());
+    int spin_budget = 0; /* spins before sleeping: POOL_SPINS_BEFORE_SLEEP after a lingering job */
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen) {
-            if (++spins < POOL_SPINS_BEFORE_SLEEP) {
+            if (++spins < spin_budget) {
                 cpu_relax();
                 continue;
             }
@@ -1248,11 +1266,12 @@ static void *pool_worker(void *arg) {
         }
         seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
         job_t *job = pool.job;
-        const int pin = atomic_load_explicit(&pin_workers, memory_order_relaxed);
+        const int pin = atomic_load_explicit(&pin_workers, memory_order_relaxed) && job->linger;
+        spin_budget = job->linger ? POOL_SPINS_BEFORE_SLEEP : 0;
         if (pool.caller_cpu != seen_caller || pin != seen_pin) { /* the caller moved or the setting changed */
             seen_caller = pool.caller_cpu;
             seen_pin = pin;
-            const int cpu = worker_cpu(index, seen_caller);
+            const int cpu = worker_cpu(index, seen_caller, pin);
             if (cpu != bound_to) {
                 bind_worker(cpu);
                 bound_to = cpu;
@@ -1401,20 +1420,21 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
                              "cell", "hidden", "recurrent", "proj", "tile", "threads", "period", "ops", "op_start",
                              "weights", "input", "wx", "xoff", "bias_x", "bias_h", "isa",
                              "weight_dtype", "variant", "activations", "clip", "input_forget", "peepholes",
-                             "input_weight_dtype", NULL};
+                             "input_weight_dtype", "linger", "lengths", NULL};
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
     int weight_dtype = DTYPE_F32, input_weight_dtype = DTYPE_F32;
     Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
-    Py_buffer activations = {0}, peepholes = {0};
+    Py_buffer activations = {0}, peepholes = {0}, lengths = {0};
     double clip = 0.0;
     int input_forget = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iilly*y*w*w*iiiiiily*y*y*iy*y*y*y*|iiiy*dpy*i", kwlist, &J.N, &J.T,
+    J.linger = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iilly*y*w*w*iiiiiily*y*y*iy*y*y*y*|iiiy*dpy*ipy*", kwlist, &J.N, &J.T,
                                      &J.k_first, &J.k_last, &x, &h0, &y, &c, &J.cell, &J.H, &J.P, &J.proj, &J.b,
                                      &J.nthreads, &J.period, &ops, &op_start, &w, &J.X, &wx, &xoff, &bias_x, &bias_h,
                                      &isa, &weight_dtype, &J.variant, &activations, &clip, &input_forget, &peepholes,
-                                     &input_weight_dtype))
+                                     &input_weight_dtype, &J.linger, &lengths))
         return NULL;
     PyObject *result = NULL;
     float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL, *rhring = NULL;
@@ -1499,8 +1519,17 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         !check_len(&bias_h, sizeof(float) * (size_t)J.R * J.RP, "bias_h") ||
         !check_len(&h0, sizeof(float) * (size_t)J.N * J.P, "h0") ||
         !check_len(&y, sizeof(float) * (size_t)J.T * J.N * J.P, "y") ||
-        (J.cell == CELL_LSTM && !check_len(&c, sizeof(float) * (size_t)J.N * J.H, "c")))
+        (J.cell == CELL_LSTM && !check_len(&c, sizeof(float) * (size_t)J.N * J.H, "c")) ||
+        (lengths.buf != NULL && !check_len(&lengths, sizeof(int32_t) * (size_t)J.N, "lengths")))
         goto done;
+    if (lengths.buf != NULL) {
+        J.len = (const int32_t *)lengths.buf;
+        for (int n = 0; n < J.N; n++)
+            if (J.len[n] < 0 || J.len[n] > J.T) {
+                PyErr_SetString(PyExc_ValueError, "lengths: every length must be in [0, steps]");
+                goto done;
+            }
+    }
     if (((uintptr_t)w.buf) % ALIGN_BYTES != 0 || ((uintptr_t)wx.buf) % ALIGN_BYTES != 0) {
         PyErr_SetString(PyExc_ValueError, "weights: buffer must be 64-byte aligned");
         goto done;
@@ -1689,6 +1718,7 @@ done:
     PyBuffer_Release(&c);
     PyBuffer_Release(&activations);
     PyBuffer_Release(&peepholes);
+    PyBuffer_Release(&lengths);
     return result;
 }
 
