@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
-from tsilstm.errors import ModelFileError
+from tsilstm.errors import InvalidParameterError, ModelFileError
 from tsilstm.importers.hdf5_access import GroupWalk, open_hdf5, read_weight_dataset, resolve_in_file
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
@@ -226,8 +226,11 @@ def keras_layer_model(
     variant = "standard"
     if cell == "gru":
         variant = "reset_after" if inner_class == "CuDNNGRU" or inner_cfg.get("reset_after", False) else "reset_before"
-    layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
-                           activations=activations)
+    try:
+        layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
+                               activations=activations)
+    except InvalidParameterError as error:  # e.g. NaN weights: name the file, not only the layer
+        raise ModelFileError(path, where, str(error)) from None
     full_metadata = {"format": "keras", "path": str(path), "layer": name, "class_name": inner_class,
                      "cell_class": inner_class, "keras_version": keras_version, "merge_mode": None, **metadata}
     return RecurrentModel((layer,), name=name, source="keras", metadata=full_metadata)
