@@ -141,3 +141,14 @@ def test_deeply_nested_architecture_file_is_blamed_on_the_architecture(tmp_path)
     architecture.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InvalidParameterError, match="architecture=.*nested too deeply"):
         load_model(path, architecture=architecture)
+
+
+def test_onnx_attribute_of_the_wrong_kind_is_refused(tmp_path):
+    import onnx
+    from onnx import helper
+
+    model = _onnx_lstm()
+    next(n for n in model.graph.node if n.op_type == "LSTM").attribute.append(helper.make_attribute("layout", "abc"))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(ModelFileError, match="attribute or input of the wrong kind"):
+        load_model(tmp_path / "m.onnx")

@@ -119,7 +119,20 @@ def models_from_onnx(path: str | Path, *, node: str | None = None) -> list[Recur
         if not chosen:
             raise ModelFileError(path, f"node {node!r}", "not found", f"one of {[n.locator for n in nodes]}")
         nodes = chosen
-    return [model_from_node(n, path) for n in nodes]
+    return [_model_from_node_checked(n, path) for n in nodes]
+
+
+def _model_from_node_checked(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
+    """``model_from_node``, with an attribute of the wrong kind (a string where a number belongs,
+    a list, a graph) refused as a ``ModelFileError`` naming the node instead of Python's error."""
+    try:
+        return model_from_node(found, source)
+    except TsilstmError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        raise ModelFileError(source, f"{found.op_type} node {found.locator!r}",
+                             f"has an attribute or input of the wrong kind ({type(error).__name__}: {str(error)[:200]})",
+                             "the attributes and inputs the ONNX operator defines") from error
 
 
 def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
