@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+import os
+import threading
+import weakref
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -37,7 +40,9 @@ def run_model(
     False) takes and returns its states as a tuple with one (N, P_k) array per layer direction, in
     order (layer 0 forward, layer 0 reverse, layer 1 ...). When ``concurrent(layer index)`` gives an
     executor, a bidirectional layer's reverse direction runs on it while this thread runs the forward
-    one (the directions are independent: results are the same).
+    one (the directions are independent: results are the same). An executor first used in another
+    process (this one is a ``fork()`` of it: its worker thread did not come along) is replaced by a
+    fresh one-worker pool of this process (``process_executor``).
 
     ``lengths`` (N,) (batched time-major input only): sequence n has ``lengths[n]`` real steps, the
     rest is padding. ``runner`` then takes ``lengths=`` and must carry each sequence's state beyond
@@ -81,6 +86,7 @@ def run_model(
         extra = {} if lengths is None else {"lengths": lengths}
         executor = concurrent(li) if concurrent is not None and len(calls) == 2 else None
         if executor is not None:
+            executor = process_executor(executor)
             reverse = executor.submit(runner, layer, *calls[1], **extra)
             results = [runner(layer, *calls[0], **extra), reverse.result()]
         else:
@@ -117,6 +123,37 @@ def _reversed(seq: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
     t = np.arange(steps)[:, None]
     source = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
     return np.take_along_axis(seq, source[:, :, None], axis=0)
+
+
+_executor_owners: "weakref.WeakKeyDictionary[Executor, tuple[int, Executor]]" = weakref.WeakKeyDictionary()
+"""Each executor given to ``run_model`` -> (the process id that first submitted to it, the executor
+that process id uses in its place: itself in that process, a fresh pool in a forked child)."""
+_owners_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    """In a forked child: a new lock (another thread of the parent may have held the old one at the
+    fork; the child would wait on it forever)."""
+    global _owners_lock
+    _owners_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def process_executor(executor: Executor) -> Executor:
+    """The executor this process submits to in place of ``executor``: ``executor`` itself in the
+    process that first used it; in a process forked after that (whose copy of the pool has no
+    worker thread: a task submitted to it would never run), a one-worker pool of its own, made
+    once per process and reused."""
+    pid = os.getpid()
+    with _owners_lock:
+        owner = _executor_owners.get(executor)
+        if owner is None:
+            _executor_owners[executor] = owner = (pid, executor)
+        elif owner[0] != pid:
+            _executor_owners[executor] = owner = (pid, ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsilstm-reverse"))
+        return owner[1]
 
 
 def run_reference(

@@ -22,6 +22,7 @@ from tsilstm.bench.shapes import BenchShape
 from tsilstm.bench.suite_run import AUTO_FLOOR
 from tsilstm.bench.suites import GRU_STEPS_DIVISOR, SUITES, suite_entries
 from tsilstm.bench.suites import workload as workload_entry
+from tsilstm.cli.size_checks import check_bench_size
 from tsilstm.cli.param_types import FEEDS, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WORKLOAD_NAME, CommaListType
 from tsilstm.hardware import usable_cores
 
@@ -126,6 +127,7 @@ def bench(
         schedules=("tsi", "conventional") + (("auto",) if with_auto or stream else ()), seed=seed, stream=stream,
         weight_dtype=weight_dtype,
     )
+    check_bench_size(shape, len(settings.schedules) + len(against) + 1)
     _run_one(shape, settings, as_json)
 
 

@@ -17,6 +17,7 @@ from tsilstm.units import format_bytes
 from tsilstm.cli.param_types import (
     ARCH, BUFFER_BYTES, DRAM_RATE, CELL, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT, WEIGHT_BITS, WORKLOAD_NAME,
 )
+from tsilstm.cli.size_checks import check_simulated_layers
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import SCHEDULES
 from tsilstm.report.accel_tables import gain_cause_notes, result_rows, rich_table
@@ -142,6 +143,7 @@ def options_workload(
         return Workload(base.name, base.layers, steps or base.steps, batch or base.batch, base.family, base.source)
     if hidden is None:
         raise InvalidParameterError("--workload", None, "give --workload NAME or --hidden H (see `tsilstm workloads`)")
+    check_simulated_layers(num_layers)
     return single_layer_workload(
         hidden, input_size, steps=steps or 25, batch=batch or 1, cell=cell, proj_size=proj_size,
         layers=num_layers, bidirectional=bidirectional,

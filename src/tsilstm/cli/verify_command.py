@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from tsilstm.cli.size_checks import check_verify_size
 from tsilstm.cli.param_types import BYTES, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT
 from tsilstm.model import gate_count, random_model
 from tsilstm.plan import SCHEDULES
@@ -58,6 +59,8 @@ def verify(
     cells = ("lstm", "gru") if cell == "all" else (cell,)
     names = SCHEDULES if schedule == "all" else (schedule,)
     tile = max(1, -(-hidden // 6)) if tile is None else require_int("tile", tile, maximum=hidden)
+    check_verify_size(cells, tuple(names), input_size, hidden, layers, proj_size, bidirectional, steps, batch, tile,
+                      np.dtype(dtype).itemsize)
     results: list[VerifyResult] = []
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((steps, batch, input_size))

@@ -20,6 +20,8 @@ from tsilstm.optional_packages import import_optional
 
 MAX_SOFT_LINK_HOPS = 32
 """Soft links followed while resolving one name (a longer chain is refused: it may be a cycle)."""
+MAX_WALKED_GROUPS = 100_000
+"""Layer groups one walk of a file visits at most (bounds the time of a walk over a huge file)."""
 BUILTIN_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit", 6: "scaleoffset", 32000: "lzf"}
 """Filters HDF5 and h5py implement themselves; any other id would make libhdf5 look for a plugin."""
 
@@ -81,6 +83,27 @@ def resolve_in_file(group, name: str, path: Path, where: str, missing: str = "")
                                  "hard or soft links inside the file")
         node = node[part]
     return node
+
+
+class GroupWalk:
+    """The layer groups a walk over one HDF5 file has visited: each object at most once (links may
+    make a DAG of groups that a naive walk visits exponentially often), at most ``MAX_WALKED_GROUPS``
+    in all, so a walk is linear in the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: dict[Any, str] = {}  # h5py object id (equal for every link to one object) -> where first seen
+
+    def visit(self, group: Any, where: str) -> None:
+        """Record a visit of ``group`` at ``where``; ``ModelFileError`` when it was visited before (it
+        is reached through two links or listed twice) or the walk has visited too many groups."""
+        first = self._seen.get(group.id)
+        if first is not None:
+            raise ModelFileError(self.path, where, f"is the same group as {first} (reached through two links or "
+                                 "listed twice); refused", "each layer's group once")
+        if len(self._seen) >= MAX_WALKED_GROUPS:
+            raise ModelFileError(self.path, where, f"the file has more than {MAX_WALKED_GROUPS} layer groups; refused")
+        self._seen[group.id] = where
 
 
 def declared_shape(dataset, path: Path, where: str) -> tuple[int, ...]:  # type: ignore[no-untyped-def]

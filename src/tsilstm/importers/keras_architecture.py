@@ -35,6 +35,8 @@ from tsilstm.validation import require_choice, require_int
 
 ARCHITECTURE_SUFFIXES = (".toml", ".json")
 """File types an architecture is read from."""
+MAX_ARCHITECTURE_BYTES = 2**20
+"""Largest architecture file read (a description of a few layers takes a few hundred bytes)."""
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,18 @@ def load_architecture(path: str | Path) -> KerasArchitecture:
         raise InvalidParameterError("architecture", str(path), "a .toml or .json file")
     if not path.is_file():
         raise InvalidParameterError("architecture", str(path), "no such file")
-    text = path.read_text(encoding="utf-8")
+    if path.stat().st_size > MAX_ARCHITECTURE_BYTES:
+        raise InvalidParameterError("architecture", str(path), f"a file of at most {MAX_ARCHITECTURE_BYTES} bytes "
+                                    f"(this one has {path.stat().st_size})")
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
     try:
-        data = loads_toml(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except (TOMLDecodeError, ValueError) as error:
-        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
-        raise InvalidParameterError("architecture", str(path), f"not valid {kind}: {error}") from None
+        text = path.read_text(encoding="utf-8")
+        data = loads_toml(text) if kind == "TOML" else json.loads(text)
+    except (TOMLDecodeError, ValueError) as error:  # UnicodeDecodeError is a ValueError
+        raise InvalidParameterError("architecture", str(path), f"not valid {kind}: {str(error)[:200]}") from None
+    except RecursionError:
+        raise InvalidParameterError("architecture", str(path), f"{kind} nested too deeply to parse; "
+                                    "an architecture is a table with a list of flat layer tables") from None
     return architecture_from_mapping(data)
 
 

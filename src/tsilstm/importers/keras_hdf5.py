@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
-from tsilstm.errors import ModelFileError
-from tsilstm.importers.hdf5_access import open_hdf5, read_weight_dataset, resolve_in_file
+from tsilstm.errors import InvalidParameterError, ModelFileError
+from tsilstm.importers.hdf5_access import GroupWalk, open_hdf5, read_weight_dataset, resolve_in_file
 from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
@@ -64,7 +64,8 @@ def models_from_keras_h5(path: str | Path, *, layer: str | None = None,
             raise ModelFileError(path, "", "has a model_config but no 'model_weights' group", "a file written by model.save()")
         keras_version = text_value(handle.attrs.get("keras_version", b"")) or text_value(weights_root.attrs.get("keras_version", b""))
         layer_configs = _layer_configs(config, path)
-        models = [_layer_model(weights_root, name, class_name, cfg, path, keras_version)
+        walk = GroupWalk(path)
+        models = [_layer_model(weights_root, name, class_name, cfg, path, keras_version, walk)
                   for name, class_name, cfg in layer_configs if layer is None or name == layer]
     if not models:
         if layer is not None:
@@ -119,7 +120,9 @@ def _layer_configs(config: dict, path: Path) -> list[tuple[str, str, dict]]:
             raise ModelFileError(path, f"layer {name!r}", f"is a nested {class_name} with recurrent layers, which is not supported",
                                  "recurrent layers at the top level of the saved model")
         inner_class = cfg.get("layer", {}).get("class_name") if class_name == "Bidirectional" else class_name
-        if inner_class in CELL_CLASSES:
+        if isinstance(inner_class, str) and inner_class in CELL_CLASSES:
+            if not isinstance(name, str) or not name:
+                raise ModelFileError(path, f"model_config {class_name} layer", f"has the name {name!r}", "a non-empty string")
             found.append((name, class_name, cfg))
         elif class_name == "Bidirectional" or class_name in ("RNN", "SimpleRNN", "ConvLSTM2D", "ConvLSTM1D"):
             raise ModelFileError(path, f"layer {name!r}", f"is a {class_name}({inner_class or ''}) layer, which is not supported",
@@ -131,16 +134,22 @@ def _contains_recurrent(cfg: dict) -> bool:
     return any(c in CELL_CLASSES or c == "Bidirectional" for _, c, _ in _all_layers({"config": cfg}))
 
 
-def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path, keras_version: str) -> RecurrentModel:  # type: ignore[no-untyped-def]
+def _layer_model(weights_root, name: str, class_name: str, cfg: dict, path: Path, keras_version: str,  # type: ignore[no-untyped-def]
+                 walk: GroupWalk) -> RecurrentModel:
     where = f"layer {name!r}"
     group = resolve_in_file(weights_root, name, path, where, "has no weights group under model_weights")
+    walk.visit(group, where)
     arrays = listed_weights(group, path, where)
     bidirectional = class_name == "Bidirectional"
     if bidirectional:
         inner = cfg["layer"]
         inner_class, inner_cfg = inner["class_name"], inner.get("config", {})
-        if cfg.get("backward_layer"):
-            _check_cell_config(cfg["backward_layer"].get("class_name", ""), cfg["backward_layer"].get("config", {}),
+        backward = cfg.get("backward_layer")
+        if backward:
+            if not isinstance(backward, dict) or not isinstance(backward.get("config", {}), dict):
+                raise ModelFileError(path, f"{where} (backward layer)", f"is a {type(backward).__name__} in the model_config",
+                                     '{"class_name": ..., "config": {...}}')
+            _check_cell_config(backward.get("class_name", ""), backward.get("config", {}),
                                path, f"{where} (backward layer)", wrapped=True)
     else:
         inner_class, inner_cfg = class_name, cfg
@@ -217,16 +226,19 @@ def keras_layer_model(
     variant = "standard"
     if cell == "gru":
         variant = "reset_after" if inner_class == "CuDNNGRU" or inner_cfg.get("reset_after", False) else "reset_before"
-    layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
-                           activations=activations)
+    try:
+        layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
+                               activations=activations)
+    except InvalidParameterError as error:  # e.g. NaN weights: name the file, not only the layer
+        raise ModelFileError(path, where, str(error)) from None
     full_metadata = {"format": "keras", "path": str(path), "layer": name, "class_name": inner_class,
                      "cell_class": inner_class, "keras_version": keras_version, "merge_mode": None, **metadata}
     return RecurrentModel((layer,), name=name, source="keras", metadata=full_metadata)
 
 
 def _check_cell_config(class_name: str, cfg: dict, path: Path, where: str, wrapped: bool) -> None:
-    if class_name not in CELL_CLASSES:
-        raise ModelFileError(path, where, f"wraps a {class_name} layer", "LSTM, GRU, CuDNNLSTM or CuDNNGRU")
+    if not isinstance(class_name, str) or class_name not in CELL_CLASSES:
+        raise ModelFileError(path, where, f"wraps a {class_name!r} layer", "LSTM, GRU, CuDNNLSTM or CuDNNGRU")
     if cfg.get("go_backwards") and not wrapped:
         raise ModelFileError(path, where, "uses go_backwards=True outside a Bidirectional wrapper, which is not supported",
                              "go_backwards=False")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tsilstm.errors import ArchitectureNeededError, ModelFileError
-from tsilstm.importers.hdf5_access import declared_shape, open_hdf5, resolve_in_file
+from tsilstm.importers.hdf5_access import GroupWalk, declared_shape, open_hdf5, resolve_in_file
 from tsilstm.importers.keras_architecture import KerasArchitecture, KerasArchitectureSource, KerasLayerSpec, as_architecture
 from tsilstm.importers.keras_hdf5 import (
     CELL_CLASSES,
@@ -206,14 +206,16 @@ def _keras_version(handle: Any, path: Path, layout: str, architecture: KerasArch
 
 
 def _groups(handle: Any, path: Path, layout: str) -> list[_FoundGroup]:
-    return _keras2_groups(handle, path) if layout == "keras2" else _keras3_groups(handle, path, "layers", 0)
+    walk = GroupWalk(path)
+    return _keras2_groups(handle, path, walk) if layout == "keras2" else _keras3_groups(handle, path, "layers", 0, walk)
 
 
-def _keras2_groups(handle: Any, path: Path) -> list[_FoundGroup]:
+def _keras2_groups(handle: Any, path: Path, walk: GroupWalk) -> list[_FoundGroup]:
     found = []
     for name in attribute_list(handle, "layer_names"):
         where = f"layer {name!r}"
         group = resolve_in_file(handle, name, path, where, "is listed in layer_names but has no group")
+        walk.visit(group, where)
         arrays = listed_weights(group, path, where)
         datasets = tuple((f"{name}/{weight}", declared_shape(dataset, path, f"{where} weight {weight!r}"))
                          for weight, dataset in arrays)
@@ -228,7 +230,7 @@ def _keras2_groups(handle: Any, path: Path) -> list[_FoundGroup]:
     return found
 
 
-def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> list[_FoundGroup]:
+def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int, walk: GroupWalk) -> list[_FoundGroup]:
     if depth > MAX_NESTED_MODELS:
         raise ModelFileError(path, container_path, f"nests models more than {MAX_NESTED_MODELS} deep; refused")
     container = _child(handle, container_path, path, container_path)
@@ -238,6 +240,7 @@ def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> 
         group = _child(container, key, path, group_path)
         if group is None:  # a dataset where a layer's group belongs: not a layer
             continue
+        walk.visit(group, group_path)
         variables = _child(group, "vars", path, group_path)
         name = text_value(variables.attrs.get("name", key)) if variables is not None else key
         cells = [f"{group_path}/cell/vars"]
@@ -262,7 +265,7 @@ def _keras3_groups(handle: Any, path: Path, container_path: str, depth: int) -> 
             implied, problem = None, "no cell weights: not a recurrent layer"
         found.append(_FoundGroup(WeightsGroup(group_path, name, tuple(datasets), implied, problem), parts))
         if _child(group, "layers", path, group_path) is not None:
-            found += _keras3_groups(handle, path, f"{group_path}/layers", depth + 1)
+            found += _keras3_groups(handle, path, f"{group_path}/layers", depth + 1, walk)
     return found
 
 

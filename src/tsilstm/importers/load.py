@@ -113,7 +113,7 @@ def _state_arrays(state: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in state.items():
         if hasattr(value, "detach"):
-            from tsilstm.importers.torch_module import tensors_to_numpy
+            from tsilstm.importers.torch_tensors import tensors_to_numpy
 
             out.update(tensors_to_numpy({key: value}))
         elif isinstance(value, np.ndarray) and value.dtype.kind == "f":

@@ -101,7 +101,7 @@ def find_recurrent_nodes(proto, source: object) -> list[OnnxRecurrentNode]:  # t
     inputs resolved; inputs that are not constants are listed in ``runtime_inputs``."""
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     found: list[OnnxRecurrentNode] = []
-    _walk(proto.graph, {}, "graph", opset, found, source)
+    _walk(proto.graph, _Scope(), "graph", opset, found, source, _WalkBudget())
     return found
 
 
@@ -119,7 +119,20 @@ def models_from_onnx(path: str | Path, *, node: str | None = None) -> list[Recur
         if not chosen:
             raise ModelFileError(path, f"node {node!r}", "not found", f"one of {[n.locator for n in nodes]}")
         nodes = chosen
-    return [model_from_node(n, path) for n in nodes]
+    return [_model_from_node_checked(n, path) for n in nodes]
+
+
+def _model_from_node_checked(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
+    """``model_from_node``, with an attribute of the wrong kind (a string where a number belongs,
+    a list, a graph) refused as a ``ModelFileError`` naming the node instead of Python's error."""
+    try:
+        return model_from_node(found, source)
+    except TsilstmError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        raise ModelFileError(source, f"{found.op_type} node {found.locator!r}",
+                             f"has an attribute or input of the wrong kind ({type(error).__name__}: {str(error)[:200]})",
+                             "the attributes and inputs the ONNX operator defines") from error
 
 
 def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
@@ -232,17 +245,72 @@ def _cell_options(op: str, attrs: dict[str, object], dirs: int, where: str, sour
             "input_forget": bool(int(attrs.get("input_forget", 0)))}  # type: ignore[arg-type]
 
 
-def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: list[OnnxRecurrentNode], source: object) -> None:  # type: ignore[no-untyped-def]
+MAX_GRAPH_ITEMS = 5_000_000
+"""Nodes, initializers and subgraphs one walk visits at most (a protobuf file holds each once, so a
+walk is linear in the file; this bounds its time, ~1 us per item, on a file of any size)."""
+
+
+class _Scope:
+    """The constants visible in the graph being walked (name -> TensorProto / Constant node): one
+    dict for the whole walk; a subgraph's own names are undone when it ends, so entering a subgraph
+    costs what it defines, not what its outer graphs define."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+        self._undo: list[list[tuple[str, object]]] = []
+
+    def enter(self) -> None:
+        """Start a (sub)graph."""
+        self._undo.append([])
+
+    def define(self, name: str, value: object) -> None:
+        """Make ``name`` mean ``value`` until the current (sub)graph ends."""
+        self._undo[-1].append((name, self.values.get(name, _UNDEFINED)))
+        self.values[name] = value
+
+    def leave(self) -> None:
+        """End the current (sub)graph: its names mean what they meant before it."""
+        for name, previous in reversed(self._undo.pop()):
+            if previous is _UNDEFINED:
+                del self.values[name]
+            else:
+                self.values[name] = previous
+
+
+_UNDEFINED = object()
+
+
+@dataclass
+class _WalkBudget:
+    """Items a walk may still visit (see ``MAX_GRAPH_ITEMS``)."""
+
+    items_left: int = MAX_GRAPH_ITEMS
+
+    def spend(self, items: int, source: object, where: str) -> None:
+        """Count ``items`` visited at ``where``; ``ModelFileError`` when the budget is exhausted."""
+        self.items_left -= items
+        if self.items_left < 0:
+            raise ModelFileError(source, where, f"the graph holds more than {MAX_GRAPH_ITEMS} nodes, initializers and "
+                                 "subgraphs; refused", "a smaller graph")
+
+
+def _walk(graph, scope: _Scope, path: str, opset: int, found: list[OnnxRecurrentNode], source: object,  # type: ignore[no-untyped-def]
+          budget: _WalkBudget) -> None:
     from onnx import AttributeProto
 
-    constants = dict(outer)  # name -> TensorProto / Constant node (converted only when a node needs it)
+    budget.spend(1 + len(graph.initializer) + len(graph.node), source, path)
+    scope.enter()
+    constants = scope.values  # name -> TensorProto / Constant node (converted only when a node needs it)
     for initializer in graph.initializer:
-        constants[initializer.name] = initializer
+        scope.define(initializer.name, initializer)
     for index, node in enumerate(graph.node):
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-            constants[node.output[0]] = node
-        elif node.op_type == "Identity" and node.input and node.input[0] in constants:
-            constants[node.output[0]] = constants[node.input[0]]
+            if len(node.output) != 1:
+                raise ModelFileError(source, f"{path}/{node.name or f'node[{index}]'}",
+                                     f"is a Constant node with {len(node.output)} outputs", "exactly one output")
+            scope.define(node.output[0], node)
+        elif node.op_type == "Identity" and node.input and node.output and node.input[0] in constants:
+            scope.define(node.output[0], constants[node.input[0]])
         if node.op_type in RECURRENT_OPS and node.domain in ("", "ai.onnx"):
             locator = node.name or f"{path}/node[{index}]"
             item = OnnxRecurrentNode(node, locator, opset)
@@ -253,7 +321,7 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
                     value = _constant_array(constants.get(input_name), source, f"{locator} input {name} ({input_name!r})")
                 except ModelFileError:  # external data refused: the message names the tensor already
                     raise
-                except (ValueError, TypeError) as error:  # data inconsistent with its dims or type
+                except (ValueError, TypeError, KeyError) as error:  # data inconsistent with its dims or type
                     raise ModelFileError(source, f"{locator} input {name} ({input_name!r})",
                                          f"cannot be read as a tensor ({str(error)[:200]})",
                                          "a tensor whose data matches its type and dims") from error
@@ -265,10 +333,11 @@ def _walk(graph, outer: dict[str, np.ndarray], path: str, opset: int, found: lis
         for attribute in node.attribute:
             label = f"{path}/{node.name or node.op_type + str(index)}.{attribute.name}"
             if attribute.type == AttributeProto.GRAPH:
-                _walk(attribute.g, constants, label, opset, found, source)
+                _walk(attribute.g, scope, label, opset, found, source, budget)
             elif attribute.type == AttributeProto.GRAPHS:
                 for k, sub in enumerate(attribute.graphs):
-                    _walk(sub, constants, f"{label}[{k}]", opset, found, source)
+                    _walk(sub, scope, f"{label}[{k}]", opset, found, source, budget)
+    scope.leave()
 
 
 def _constant_array(entry, source: object, where: str) -> np.ndarray | None:  # type: ignore[no-untyped-def]
@@ -284,8 +353,13 @@ def _constant_array(entry, source: object, where: str) -> np.ndarray | None:  # 
 
 def _tensor_array(tensor, source: object, where: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     """A TensorProto as a numpy array, its external data (if any) read by tsilstm inside the model's folder."""
-    from onnx import numpy_helper
+    from onnx import helper, numpy_helper
 
+    try:
+        helper.tensor_dtype_to_np_dtype(tensor.data_type)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(source, where, f"has data type {tensor.data_type}, which ONNX does not define",
+                             "a numeric ONNX tensor type (FLOAT = 1, ...)") from error
     if is_external(tensor):
         tensor = with_external_data(tensor, Path(str(source)), where)
     return _to_array(numpy_helper.to_array(tensor))

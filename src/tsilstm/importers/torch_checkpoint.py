@@ -7,9 +7,10 @@ import zipfile
 from pathlib import Path
 
 from tsilstm.errors import ModelFileError
-from tsilstm.importers.read_budget import check_read_budget
-from tsilstm.importers.torch_module import import_torch, tensors_to_numpy
+from tsilstm.importers.read_budget import check_read_budget, read_budget_bytes
+from tsilstm.importers.torch_legacy_format import check_legacy_storages
 from tsilstm.importers.torch_state_dict import find_state_dict, models_from_state_dict
+from tsilstm.importers.torch_tensors import import_torch, tensors_to_numpy
 from tsilstm.model import RecurrentModel
 
 
@@ -24,17 +25,31 @@ def load_torch_state(path: str | Path, *, key: str | None = None, allow_code: bo
     the checkpoint key it sits under ("" at top level).
 
     Files are read with ``torch.load(..., weights_only=True)``: only tensors and plain containers
-    are unpickled, never code. The bytes the zip members inflate to are checked against the read
-    budget before torch reads them. TorchScript archives hold code that runs when they are loaded
-    (a scripted ``__setstate__`` can do anything): they are refused unless ``allow_code=True``,
-    which loads them with ``torch.jit.load`` and so EXECUTES THE FILE'S CODE.
+    are unpickled, never code. Before torch reads the file, the bytes its zip members inflate to
+    are checked against the read budget; a legacy (pre-1.6, non-zip) file, for which torch
+    allocates every storage at its declared size, must hold every storage it declares
+    (``torch_legacy_format``). The tensors (views of those storages) are checked by
+    ``tensors_to_numpy`` before they are copied: no stride-0 or overlapping views, copies within
+    the read budget.
+    TorchScript archives hold code that runs when they are loaded (a scripted ``__setstate__`` can
+    do anything): they are refused unless ``allow_code=True``, which loads them with
+    ``torch.jit.load`` and so EXECUTES THE FILE'S CODE.
     """
     torch = import_torch()
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "", "no such file")
-    _check_zip_inflation(path)
-    if _is_torchscript(path):
+    members = _zip_members(path)
+    if members is None:
+        with open(path, "rb") as handle:
+            zip_signature = handle.read(2) == b"PK"
+        if zip_signature:
+            raise ModelFileError(path, "", "is not a readable PyTorch file (a corrupt zip archive)",
+                                 "a file written by torch.save")
+        check_legacy_storages(path)
+    else:
+        check_read_budget(path, "zip members", sum(info.file_size for info in members), "inflated zip members")
+    if members is not None and _is_torchscript(members):
         if allow_code is not True:
             raise ModelFileError(
                 path, "", "is a TorchScript archive: loading it runs the code it contains, so it is refused", TRUST_CODE_HINT,
@@ -55,7 +70,7 @@ def load_torch_state(path: str | Path, *, key: str | None = None, allow_code: bo
             raise ModelFileError(path, "", f"is not a readable PyTorch file ({_short(error)})",
                                  "a file written by torch.save") from error
     state, where = find_state_dict(checkpoint, path, key)
-    return tensors_to_numpy(dict(state)), where
+    return tensors_to_numpy(dict(state), path, read_budget_bytes(path.stat().st_size)), where
 
 
 def models_from_torch_file(path: str | Path, *, key: str | None = None, prefix: str | None = None,
@@ -82,17 +97,11 @@ def _zip_members(path: Path) -> list[zipfile.ZipInfo] | None:
         return None
 
 
-def _is_torchscript(path: Path) -> bool:
-    """True for a TorchScript archive (``torch.jit.save``): it has ``constants.pkl`` or ``code/``."""
-    names = [info.filename for info in _zip_members(path) or []]
+def _is_torchscript(members: list[zipfile.ZipInfo]) -> bool:
+    """True for a TorchScript archive (``torch.jit.save``) with these zip ``members``: it has
+    ``constants.pkl`` or ``code/``."""
+    names = [info.filename for info in members]
     return any(name == "constants.pkl" or name.endswith("/constants.pkl") or "/code/" in name for name in names)
-
-
-def _check_zip_inflation(path: Path) -> None:
-    """Refuse a zip whose members declare more bytes than the read budget allows, before inflating."""
-    members = _zip_members(path)
-    if members:
-        check_read_budget(path, "zip members", sum(info.file_size for info in members), "inflated zip members")
 
 
 def _short(error: Exception) -> str:

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tsilstm.errors import ModelFileError
 from tsilstm.importers.torch_state_dict import models_from_state_dict
+from tsilstm.importers.torch_tensors import import_torch, tensors_to_numpy
 from tsilstm.model import RecurrentModel
-from tsilstm.optional_packages import import_optional
-
-
-def import_torch():  # type: ignore[no-untyped-def]
-    """The ``torch`` module, or a ``MissingPackageError`` naming the extra that installs it."""
-    return import_optional("torch", "import PyTorch models")
-
-
-def tensors_to_numpy(state: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The floating-point tensors of ``state`` as numpy arrays (bfloat16/half become float32); other
-    entries (step counters, integer buffers) are left out."""
-    torch = import_torch()
-    out = {}
-    for key, value in state.items():
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            tensor = value.detach().cpu()
-            if tensor.dtype in (torch.bfloat16, torch.float16):
-                tensor = tensor.float()
-            out[str(key)] = tensor.numpy().copy()
-    return out
 
 
 def models_from_module(module: Any, *, prefix: str | None = None) -> list[RecurrentModel]:
@@ -47,7 +26,7 @@ def models_from_module(module: Any, *, prefix: str | None = None) -> list[Recurr
         key_prefix = f"{name}." if name else ""
         if prefix is not None and key_prefix != prefix:
             continue
-        state = tensors_to_numpy({f"{key_prefix}{k}": v for k, v in rnn.state_dict().items()})
+        state = tensors_to_numpy({f"{key_prefix}{k}": v for k, v in rnn.state_dict().items()}, type(module).__name__)
         (model,) = models_from_state_dict(state, type(module).__name__, prefix=key_prefix)
         model.metadata.update({"format": "torch", "path": "", "module": name or type(rnn).__name__,
                                "batch_first": bool(rnn.batch_first)})

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tsilstm.errors import ModelFileError
+from tsilstm.errors import InvalidParameterError, ModelFileError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
 RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?P<layer>\d{1,9})(?P<rev>_reverse)?$")
@@ -119,7 +119,10 @@ def _model(state: Mapping[str, np.ndarray], prefix: str, source: object, where: 
         for d in range(dirs):
             directions.append(_direction(params[(layer, d)], prefix, layer, d, cell, input_size, hidden, proj, source))
         name = f"{prefix}l{layer}" if prefix else f"l{layer}"
-        layers.append(RecurrentLayer(cell, input_size, hidden, tuple(directions), proj, "standard", name))
+        try:
+            layers.append(RecurrentLayer(cell, input_size, hidden, tuple(directions), proj, "standard", name))
+        except InvalidParameterError as error:  # e.g. NaN weights: name the file, not only the layer
+            raise ModelFileError(source, f"{where}{prefix}*_l{layer}", str(error)) from None
         input_size = (proj or hidden) * dirs
     module_name = prefix.rstrip(".") or cell
     return RecurrentModel(

@@ -10,15 +10,27 @@ from tsilstm.hardware import MEMORY_LIMITS, available_memory_bytes
 from tsilstm.model import LayerShape, RecurrentModel
 from tsilstm.runtime.kernel_abi import AMX_OVERREAD_BYTES, INT8_ROW_TRAILER_BYTES, block_layout, pad_rows
 from tsilstm.units import format_bytes
+from tsilstm.validation import require_int
 
+LAYER_DIRECTION_OVERHEAD_BYTES = 8704
+"""Memory a module takes per layer direction beside its weights (the Python objects, small numpy
+arrays and kernel descriptors around each direction). Measured 2026-12-05: ``tsilstm.LSTM(3, 5,
+num_layers=4000)`` grows the process by 7.8 KB a layer (34 KB a layer at 1000 layers, where the
+first call's one-time allocations dominate); 8.5 KiB is counted."""
 PACKING_TRANSIENT_COPIES = 2
 """While one direction is packed, its tiles exist twice more (the list of packed tiles and the
 concatenated buffer, see packing.pack_direction) beside the weights packed before it."""
 
 
 def stacked_layer_shapes(cell: str, input_size: int, hidden_size: int, num_layers: int, proj_size: int,
-                         bidirectional: bool) -> list[LayerShape]:
-    """The shapes of a ``torch.nn.LSTM``/``GRU``-like stack with these arguments."""
+                         bidirectional: bool,
+                         memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS) -> list[LayerShape]:
+    """The shapes of a ``torch.nn.LSTM``/``GRU``-like stack with these arguments. ``num_layers``
+    must be an integer >= 1 whose per-layer overhead alone (``LAYER_DIRECTION_OVERHEAD_BYTES`` a
+    direction) fits in the memory available, checked before a shape is built (``ResourceError``)."""
+    num_layers = require_int("num_layers", num_layers)
+    overhead = num_layers * (2 if bidirectional else 1) * LAYER_DIRECTION_OVERHEAD_BYTES
+    _check_available(overhead, f"{num_layers} layers", memory_limits)
     shapes: list[LayerShape] = []
     for _ in range(num_layers):
         layer_input = shapes[-1].output_features if shapes else input_size
@@ -76,14 +88,19 @@ def check_shapes_fit(
     """``check_packing_fits`` for layers known by their sizes only; ``also_allocating_bytes``
     (e.g. the float32 random weights a new module is about to draw) count as needed too."""
     per_direction = [packed_shape_bytes(shape, weight_bytes, min(tile_units, shape.hidden_size)) for shape in shapes]
-    kept = sum(size * shape.directions for size, shape in zip(per_direction, shapes))
+    kept = sum((size + LAYER_DIRECTION_OVERHEAD_BYTES) * shape.directions for size, shape in zip(per_direction, shapes))
     needed = kept + PACKING_TRANSIENT_COPIES * max(per_direction) + also_allocating_bytes
+    _check_available(needed, "packing this model", memory_limits)
+    return needed
+
+
+def _check_available(needed: int, what: str, memory_limits: tuple[Callable[[], int | None], ...]) -> None:
+    """``ResourceError`` when ``needed`` bytes (for ``what``) exceed the memory available."""
     available = available_memory_bytes(memory_limits)
     if available is not None and needed > available:
         raise ResourceError(
-            f"packing this model needs about {needed} bytes ({format_bytes(needed)}) of memory, but only "
+            f"{what} needs about {needed} bytes ({format_bytes(needed)}) of memory, but only "
             f"{available} bytes ({format_bytes(available)}) are available to this process (the smallest of "
             f"MemAvailable, ulimit -v and the cgroup limit): use fewer or smaller layers, "
             f"weight_dtype='bfloat16', or a machine with more memory"
         )
-    return needed
