@@ -1049,15 +1049,25 @@ static void hoist_inputs(job_t *J, int p) {
                     continue;
                 }
 #endif
-                if (J->tile_q_fn_x) {
-                    for (int j = 0; j < ncols; j++) {
-                        const size_t at = (size_t)(j0 + j) * J->XC + xc;
-                        xq[j] = J->xq + at * J->KQ;
-                        xs[j] = J->xs[at];
+                int live = 0; /* the columns of sequences not yet ended (ended ones' gx is never read) */
+                for (int j = 0; j < ncols; j++) {
+                    const long t = (j0 + j) / N;
+                    const int n = (int)((j0 + j) % N);
+                    if (frozen(J, t, n)) continue;
+                    const size_t at = (size_t)(j0 + j) * J->XC + xc;
+                    hcol[live] = hcol[j];
+                    acc[live] = acc[j];
+                    if (J->tile_q_fn_x) {
+                        xq[live] = J->xq + at * J->KQ;
+                        xs[live] = J->xs[at];
                     }
-                    J->tile_q_fn_x(w, K, rows, ncols, xq, xs, acc);
-                } else
-                    J->tile_fn_x(w, K, rows, ncols, hcol, acc);
+                    live++;
+                }
+                if (live == 0) continue;
+                if (J->tile_q_fn_x)
+                    J->tile_q_fn_x(w, K, rows, live, xq, xs, acc);
+                else
+                    J->tile_fn_x(w, K, rows, live, hcol, acc);
             }
         }
     }
@@ -1087,6 +1097,8 @@ static void run_sweeps(job_t *J, int p) {
     float *acc[MAX_COLS];
     const uint8_t *hq[MAX_COLS];
     float hs[MAX_COLS];
+    long col_step[MAX_COLS]; /* the step and sequence of each product column (ended sequences have none) */
+    int col_seq[MAX_COLS];
     for (long k = J->k_first; k <= J->k_last; k++) {
         const long base = k * J->period;
         for (long i = 0; i < n_ops; i++) {
@@ -1109,14 +1121,18 @@ static void run_sweeps(job_t *J, int p) {
                     stride_rows = J->RP;
                     for (long s = t0; s < t1; s++) {
                         float *a = J->acc + ((size_t)(s % RING) * J->R + row) * N * (size_t)stride_rows;
-                        for (int n = 0; n < N; n++, ncols++) {
+                        for (int n = 0; n < N; n++) {
+                            if (frozen(J, s, n)) continue; /* its state is carried: no product needed */
+                            col_step[ncols] = s;
+                            col_seq[ncols] = n;
                             hcol[ncols] = h_prev_row(J, s, n) + c0;
-                            acc[ncols] = a + (size_t)n * stride_rows;
+                            acc[ncols++] = a + (size_t)n * stride_rows;
                         }
                     }
+                    if (ncols == 0) continue;
                     if (kind == OP_USE_H && J->tile_q_fn) {
                         for (int j = 0; j < ncols; j++) {
-                            const size_t at = ((size_t)((t0 + j / N) % RING) * N + j % N) * J->HC + col;
+                            const size_t at = ((size_t)(col_step[j] % RING) * N + col_seq[j]) * J->HC + col;
                             hq[j] = J->hq + at * J->KQ;
                             hs[j] = J->hs[at];
                         }
@@ -1131,19 +1147,20 @@ static void run_sweeps(job_t *J, int p) {
                     for (long s = t0; s < t1; s++) {
                         float *a = J->accp + ((size_t)(s % RING) * J->PR + row) * N * (size_t)stride_rows;
                         const float *m = J->mring + (size_t)(s % RING) * N * J->H;
-                        for (int n = 0; n < N; n++, ncols++) {
+                        for (int n = 0; n < N; n++) {
+                            if (frozen(J, s, n)) continue;
                             hcol[ncols] = m + (size_t)n * J->H + c0;
-                            acc[ncols] = a + (size_t)n * stride_rows;
+                            acc[ncols++] = a + (size_t)n * stride_rows;
                         }
                     }
+                    if (ncols == 0) continue;
                 }
                 if (kind == OP_USE_ZN) {
                     /* update rows (gate 1) on h_{t-1}, then candidate rows (gate 2) on r_t * h_{t-1} */
                     for (int j = 0; j < ncols; j++) acc[j] += J->GS;
                     J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc);
                     for (int j = 0; j < ncols; j++) {
-                        const long s = t0 + j / N;
-                        hcol[j] = J->rhring + ((size_t)(s % RING) * N + j % N) * J->H + c0;
+                        hcol[j] = J->rhring + ((size_t)(col_step[j] % RING) * N + col_seq[j]) * J->H + c0;
                         acc[j] += J->GS;
                     }
                     J->tile_fn(J->w + ((size_t)op[5] + tile_elements(J->w_dtype, K, rows)) * J->w_elem, K, rows, ncols,
