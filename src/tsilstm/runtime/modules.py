@@ -285,10 +285,13 @@ class RecurrentModule:
                 self._first_packed_of.setdefault(layer, packed)
         return self._first_packed_of[index]
 
-    def _direction_executor(self, index: int) -> ThreadPoolExecutor | None:
-        """A worker for the reverse direction of layer ``index`` when the two directions' kernel
-        threads together fit in the module's threads, else None (they run one after the other)."""
-        if 2 * self.layer_runs[index].threads > self.threads:
+    def _direction_executor(self, index: int, batch: int, steps: int) -> ThreadPoolExecutor | None:
+        """A worker for the reverse direction of bidirectional layer ``index`` in a call of ``batch``
+        over ``steps`` steps when the two directions run at once: their kernel threads together fit
+        in the module's threads, or ``auto`` measured half the threads each to be faster
+        (``LayerRun.concurrent_directions``); else None (they run one after the other)."""
+        run = self.layer_runs[index]
+        if 2 * run.threads > self.threads and run.concurrent_directions(batch, steps) is None:
             return None
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsilstm-reverse")
@@ -309,6 +312,9 @@ class RecurrentModule:
         run = self.layer_runs[index]
         _, program = run.choose(x.shape[1], x.shape[0])  # decided in _forward, before any direction ran
         threads = run.threads_for(x.shape[1], x.shape[0])
+        together = run.concurrent_directions(x.shape[1], x.shape[0]) if layer.bidirectional else None
+        if together is not None and 2 * run.threads > self.threads:  # (as _direction_executor decided)
+            program, threads = together
         run.last_batch = self._last_batch = x.shape[1]
         run.last_steps = x.shape[0]
         run.last_threads = threads
