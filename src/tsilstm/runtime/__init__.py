@@ -11,6 +11,7 @@ stream order), ``execution`` (calls the kernel), ``schedule_choice`` (auto rule)
 behind the auto rule), ``tensor_io`` (numpy / torch conversion), ``worker_threads`` (CPU binding of
 the kernel's workers); the kernel is ``native/tsi_kernel.c``."""
 
+from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.lstm_gru import GRU, LSTM
 from tsilstm.runtime.modules import RecurrentModule
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES, choose_schedule
@@ -18,6 +19,7 @@ from tsilstm.runtime.torch_interop import from_torch, model_from_torch
 from tsilstm.runtime.worker_threads import set_worker_pinning
 
 __all__ = [
+    "KernelOptions",
     "LSTM", "GRU", "RecurrentModule", "RUNTIME_SCHEDULES", "choose_schedule", "from_torch", "model_from_torch",
     "set_worker_pinning",
 ]

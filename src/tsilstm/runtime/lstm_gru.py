@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tsilstm.errors import InvalidParameterError
+from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.modules import RecurrentModule
 from tsilstm.runtime.random_weights import random_stack
 
@@ -38,14 +39,13 @@ class LSTM(RecurrentModule):
         tile: int | None = None,
         seed: int | None = None,
         isa: str | None = None,
-        weight_dtype: str = "float32",
+        weight_dtype: str | None = "float32",
         tuning: str | None = None,
     ) -> None:
         self.dropout = _inference_dropout(dropout)
-        model = random_stack("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed, tile,
-                              weight_dtype)
-        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                         weight_dtype=weight_dtype, tuning=tuning)
+        options = KernelOptions(schedule, threads, weight_dtype, tile, isa, tuning)
+        model = random_stack("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed, options)
+        super().__init__(model, batch_first=batch_first, options=options)
 
     @property
     def proj_size(self) -> int:
@@ -96,13 +96,13 @@ class GRU(RecurrentModule):
         tile: int | None = None,
         seed: int | None = None,
         isa: str | None = None,
-        weight_dtype: str = "float32",
+        weight_dtype: str | None = "float32",
         tuning: str | None = None,
     ) -> None:
         self.dropout = _inference_dropout(dropout)
-        model = random_stack("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed, tile, weight_dtype)
-        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                         weight_dtype=weight_dtype, tuning=tuning)
+        options = KernelOptions(schedule, threads, weight_dtype, tile, isa, tuning)
+        model = random_stack("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed, options)
+        super().__init__(model, batch_first=batch_first, options=options)
 
     def __call__(self, input: Any, hx: Any = None, *, lengths: Any = None) -> tuple[Any, Any]:
         """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``.

@@ -16,11 +16,11 @@ from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.execution import available_isas, run_packed
 from tsilstm.runtime.infinite_inputs import finite_stand_in, has_infinity, restore_nan
-from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGHT_DTYPES
+from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES
+from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.layer_run import AUTO_CANDIDATES, LayerRun
 from tsilstm.runtime.memory_budget import check_packing_fits
 from tsilstm.runtime.packing import PackedDirection, pack_direction
-from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
 from tsilstm.runtime.schedule_tuning import TUNING_REPEATS, TUNING_STEPS, Decision, LayerConfig, tuning_mode
 from tsilstm.runtime.tile_defaults import default_tile_units
 from tsilstm.runtime import worker_threads
@@ -41,8 +41,6 @@ T=25 188 vs 61; GRU 256 T=50 11.6 vs 6.7; one-step calls LSTM 256 90 vs 38 us, G
 per call, the crossover was near 2 MiB.)"""
 HOSTS = ("torch", "onnxruntime")
 """Frameworks that call a module from inside their own graphs (``host``)."""
-MAX_THREADS = 256
-"""Upper bound accepted for ``threads`` (more threads than row-blocks are never started)."""
 
 class RecurrentModule:
     """A stack of LSTM or GRU layers run by the native kernel (see ``LSTM`` and ``GRU``)."""
@@ -51,51 +49,46 @@ class RecurrentModule:
     dropout = 0.0
     """torch's dropout between layers: accepted for torch's signature, no effect in inference."""
 
-    def __init__(
-        self,
-        model: RecurrentModel,
-        *,
-        batch_first: bool = False,
-        schedule: str = "auto",
-        threads: int | None = None,
-        tile: int | None = None,
-        isa: str | None = None,
-        weight_dtype: str = "float32",
-        tuning: str | None = None,
-        host: str | None = None,
-    ) -> None:
+    def __init__(self, model: RecurrentModel, *, batch_first: bool = False, options: KernelOptions | None = None,
+                 host: str | None = None, **settings: Any) -> None:
+        """``model``'s layers run by the kernel with ``options`` (or the keyword ``settings`` that make
+        them: schedule, threads, weight_dtype, tile, isa, tuning; see ``KernelOptions``). ``host``:
+        the framework that calls it from inside its graph (one of HOSTS), None when called directly."""
+        if options is not None and settings:
+            raise InvalidParameterError("options", "given with " + ", ".join(sorted(settings)),
+                                        "give KernelOptions or its fields as keywords, not both")
+        options = options if options is not None else KernelOptions(**settings)
+        if not isinstance(options, KernelOptions):
+            raise InvalidParameterError("options", type(options).__name__, "must be a tsilstm.runtime.KernelOptions")
         if not isinstance(model, RecurrentModel):
             raise InvalidParameterError("model", type(model).__name__, "must be a tsilstm.model.RecurrentModel")
         if any(layer.cell != self.cell for layer in model.layers):
             raise InvalidParameterError("model", model.cell, f"every layer must be a {self.cell.upper()}")
         if not isinstance(batch_first, bool):
             raise InvalidParameterError("batch_first", batch_first, "must be True or False")
-        self._options = {"batch_first": batch_first, "schedule": schedule, "threads": threads, "tile": tile,
-                         "isa": isa, "weight_dtype": weight_dtype, "tuning": tuning, "host": host}
-        threads = usable_cores() if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
-        if isa is not None:
-            require_choice("isa", isa, available_isas())
-        self.weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
-        self.tuning = tuning_mode(tuning)
+        self.options = options
+        """How the kernel runs this module (validated once)."""
+        threads = usable_cores() if options.threads is None else options.threads
+        self.weight_dtype = options.dtype
+        self.tuning = tuning_mode(options.tuning)
         self.host = None if host is None else require_choice("host", host, HOSTS)
         """The framework calling this module from inside its own graph (its threads need the cores
         between calls: the kernel's workers then sleep right after each call), or None."""
         worker_threads.apply_environment()
         self.model = model
         self.batch_first = batch_first
-        self.requested_schedule = schedule
+        self.requested_schedule = options.schedule
         self.threads = threads
-        self.isa = isa
+        self.isa = options.isa
         self.llc_bytes = self.machine_llc_bytes()
         self._packed: dict[int, tuple[int, PackedDirection]] = {}
         self._executor: ThreadPoolExecutor | None = None  # runs reverse directions beside forward ones
         self._first_packed_of: dict[int, PackedDirection] | None = None
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
-        tile_units = default_tile_units(self.weight_dtype) if tile is None else require_int("tile", tile, maximum=MAX_TILE_UNITS)
-        check_packing_fits(model, WEIGHT_BYTES[self.weight_dtype], tile_units)
+        check_packing_fits(model, WEIGHT_BYTES[self.weight_dtype], options.tile_units)
         for index, layer in enumerate(model.layers):
-            self.layer_runs.append(self._prepare_layer(index, layer, schedule, threads, tile))
+            self.layer_runs.append(self._prepare_layer(index, layer, options.schedule, threads, options.tile))
 
     def machine_llc_bytes(self) -> int | None:
         """The last-level cache ``schedule="auto"`` compares the recurrent weights with, in bytes:
@@ -104,26 +97,25 @@ class RecurrentModule:
         return last_level_cache_bytes()
 
     @classmethod
-    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, schedule: str = "auto",
-                   threads: int | None = None, tile: int | None = None, isa: str | None = None,
-                   weight_dtype: str = "float32", tuning: str | None = None,
-                   host: str | None = None) -> "RecurrentModule":
+    def from_model(cls, model: RecurrentModel, *, batch_first: bool = False, options: KernelOptions | None = None,
+                   host: str | None = None, **settings: Any) -> "RecurrentModule":
         """A module of this class (LSTM or GRU) running the layers and weights of ``model`` (e.g.
-        from an importer); every layer must be of this cell type. ``host``: the framework that
-        calls it from inside its graph (one of HOSTS), None when called directly."""
+        from an importer); every layer must be of this cell type. ``options`` or its fields as
+        keywords (``KernelOptions``); ``host`` as for the constructor."""
         module = cls.__new__(cls)
-        RecurrentModule.__init__(module, model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile,
-                                 isa=isa, weight_dtype=weight_dtype, tuning=tuning, host=host)
+        RecurrentModule.__init__(module, model, batch_first=batch_first, options=options, host=host, **settings)
         return module
 
     def __getstate__(self) -> dict[str, Any]:
         """What a pickle or deep copy carries: the model (its weights) and the constructor options;
         the packed weights are not sent but rebuilt on arrival (``__setstate__``)."""
-        return {"model": self.model, "options": dict(self._options), "dropout": self.dropout}
+        return {"model": self.model, "batch_first": self.batch_first, "options": self.options, "host": self.host,
+                "dropout": self.dropout}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Rebuild the module from ``__getstate__``'s state: packs the weights again in this process."""
-        RecurrentModule.__init__(self, state["model"], **state["options"])
+        RecurrentModule.__init__(self, state["model"], batch_first=state["batch_first"], options=state["options"],
+                                 host=state["host"])
         self.dropout = float(state.get("dropout", 0.0))
 
     def _prepare_layer(self, index: int, layer: RecurrentLayer, schedule: str, threads: int, tile: int | None) -> LayerRun:
@@ -131,7 +123,6 @@ class RecurrentModule:
             "tile", tile, maximum=min(layer.hidden_size, MAX_TILE_UNITS)
         )
         recurrent_bytes = layer.shape.recurrent_weight_bytes(WEIGHT_BYTES[self.weight_dtype])
-        require_choice("schedule", schedule, RUNTIME_SCHEDULES)
         candidates = AUTO_CANDIDATES if schedule == "auto" else (schedule,)
         tiling = make_tiling(
             layer.hidden_size, layer.input_size, tile=units, cell=layer.cell, proj_size=layer.proj_size

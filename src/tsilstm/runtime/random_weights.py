@@ -7,17 +7,17 @@ import numpy as np
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
-from tsilstm.runtime.kernel_abi import MAX_TILE_UNITS, WEIGHT_BYTES, WEIGHT_DTYPES
+from tsilstm.runtime.kernel_abi import WEIGHT_BYTES
+from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.memory_budget import check_shapes_fit, stacked_layer_shapes, stored_weight_bytes
-from tsilstm.runtime.tile_defaults import default_tile_units
-from tsilstm.validation import require_choice, require_int
+from tsilstm.validation import require_int
 
 
 def random_stack(cell: str, input_size: int, hidden_size: int, num_layers: int, bias: bool,
-                  bidirectional: bool, proj_size: int, seed: int | None, tile: int | None,
-                  weight_dtype: str) -> RecurrentModel:
+                  bidirectional: bool, proj_size: int, seed: int | None, options: KernelOptions) -> RecurrentModel:
     """Random float32 weights like torch's default init (uniform +-1/sqrt(hidden)); zero biases
-    without ``bias``. The memory the weights and their packing need is checked before any is drawn."""
+    without ``bias``. The memory the weights and their packing (with ``options``' weight type and
+    tile) need is checked before any is drawn."""
     for name, value in (("bias", bias), ("bidirectional", bidirectional)):
         if not isinstance(value, bool):
             raise InvalidParameterError(name, value, "must be True or False")
@@ -27,11 +27,9 @@ def random_stack(cell: str, input_size: int, hidden_size: int, num_layers: int, 
     proj_size = require_int("proj_size", proj_size, minimum=0)
     if proj_size >= hidden_size:
         raise InvalidParameterError("proj_size", proj_size, f"must be 0 or smaller than hidden_size={hidden_size}")
-    weight_dtype = require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
-    tile_units = default_tile_units(weight_dtype) if tile is None else require_int("tile", tile, maximum=MAX_TILE_UNITS)
     shapes = stacked_layer_shapes(cell, input_size, hidden_size, num_layers, proj_size, bidirectional)
     float32_bytes = np.dtype(np.float32).itemsize
-    check_shapes_fit(shapes, WEIGHT_BYTES[weight_dtype], tile_units,
+    check_shapes_fit(shapes, WEIGHT_BYTES[options.dtype], options.tile_units,
                      also_allocating_bytes=sum(stored_weight_bytes(shape, float32_bytes) for shape in shapes))
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])

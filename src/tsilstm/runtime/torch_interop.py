@@ -57,11 +57,12 @@ def from_torch(module: Any, *, schedule: str = "auto", threads: int | None = Non
     with its weights copied and packed once; batch_first, bidirectional, bias and proj_size carry over.
     ``weight_dtype="bfloat16"`` stores the recurrent weights rounded to bfloat16 (half the bytes per
     step; results then differ from torch's float32 by the rounding of the weights)."""
+    from tsilstm.runtime.kernel_options import KernelOptions
     from tsilstm.runtime.lstm_gru import GRU, LSTM
 
+    options = KernelOptions(schedule=schedule, threads=threads, weight_dtype=weight_dtype, tile=tile, isa=isa)
     model = model_from_torch(module)
     if not isinstance(module.batch_first, bool):
         raise InvalidParameterError("module.batch_first", module.batch_first, "must be True or False")
     cls = LSTM if model.cell == "lstm" else GRU
-    return cls.from_model(model, batch_first=module.batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                          weight_dtype=weight_dtype)
+    return cls.from_model(model, batch_first=module.batch_first, options=options)

@@ -170,7 +170,7 @@ def test_a_host_decision_calls_torch_directly(monkeypatch):
 def test_new_settings_or_tuning_mode_take_effect_on_the_next_call(monkeypatch):
     """The per-call lookup is cached by shape, threads, TSILSTM_TUNING and the settings object: a
     change of any of them is seen at once."""
-    from tsilstm.integrations.torch.modules import kernel_settings
+    from tsilstm.runtime import KernelOptions
 
     fast = tsilstm.convert(torch.nn.LSTM(6, 10).eval())
     frames = [torch.randn(1, 1, 6) for _ in range(40)]
@@ -179,9 +179,9 @@ def test_new_settings_or_tuning_mode_take_effect_on_the_next_call(monkeypatch):
     monkeypatch.setenv("TSILSTM_TUNING", "off")
     assert fast._eager_candidate(frames[0]) is None
     monkeypatch.delenv("TSILSTM_TUNING")
-    fast.kernel_settings = kernel_settings("tsi", None, None, None)
+    fast.kernel_settings = KernelOptions("tsi")
     assert fast._eager_candidate(frames[0]) is None
-    fast.kernel_settings = kernel_settings("auto", None, None, "off")
+    fast.kernel_settings = KernelOptions("auto", tuning="off")
     assert fast._eager_candidate(frames[0]) is None
 
 

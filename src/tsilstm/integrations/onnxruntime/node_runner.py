@@ -11,12 +11,15 @@ starts at that step. A length of 0 gives zeros everywhere (ONNX Runtime's CPU op
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import RecurrentModel
+
+if TYPE_CHECKING:
+    from tsilstm.runtime import KernelOptions
 
 
 @dataclass
@@ -30,15 +33,14 @@ class NodeRunner:
     module: Any
 
     @classmethod
-    def pack(cls, label: str, model: RecurrentModel, layout: int, *, schedule: str = "auto", threads: int | None = None,
-             weight_dtype: str | None = None, tuning: str | None = None, host: str | None = None) -> "NodeRunner":
-        """Pack ``model`` (one layer, from the importer) for the native kernel now; ``host``: the
-        framework calling it from inside its graph (see ``RecurrentModule``)."""
+    def pack(cls, label: str, model: RecurrentModel, layout: int, *, options: KernelOptions,
+             host: str | None = None) -> "NodeRunner":
+        """Pack ``model`` (one layer, from the importer) for the native kernel now, to run with
+        ``options``; ``host``: the framework calling it from inside its graph (see ``RecurrentModule``)."""
         from tsilstm.runtime import GRU, LSTM
 
         module_class = LSTM if model.cell == "lstm" else GRU
-        module = module_class.from_model(model, schedule=schedule, threads=threads,
-                                         weight_dtype=weight_dtype or "float32", tuning=tuning, host=host)
+        module = module_class.from_model(model, options=options, host=host)
         return cls(label, model, layout, module)
 
     @property

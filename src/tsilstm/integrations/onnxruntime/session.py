@@ -31,9 +31,8 @@ from tsilstm.integrations.onnxruntime.node_runner import NodeRunner
 from tsilstm.integrations.onnxruntime.session_options import intra_op_threads, options_for_tsilstm
 from tsilstm.runtime.inplace_choice import HOST, InplaceDecision
 from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trial_for_call, trials_of
-from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
+from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.schedule_tuning import tuning_mode
-from tsilstm.validation import require_choice
 
 class InferenceSession:
     """An ONNX model run by ONNX Runtime, with every LSTM/GRU node tsilstm can run executed by
@@ -61,14 +60,14 @@ class InferenceSession:
                  threads: int | None = None, sess_options: Any = None, providers: Sequence[Any] | None = None,
                  tuning: str | None = None) -> None:
         onnxruntime = import_optional("onnxruntime", "run ONNX models")
-        require_choice("schedule", schedule, RUNTIME_SCHEDULES)
+        options = KernelOptions(schedule, threads, weight_dtype, tuning=tuning)
         self._tuning = tuning_mode(tuning)
         source = path_or_bytes if isinstance(path_or_bytes, (str, Path)) else "<bytes>"
         proto = load_model_proto(path_or_bytes)
         plan = plan_rewrite(proto, source)
         self._id = uuid.uuid4().hex
         if threads is None:
-            threads = intra_op_threads(sess_options)
+            options = options.with_threads(intra_op_threads(sess_options))
         keys: dict[int, str] = {}
         runners: dict[str, NodeRunner] = {}
         for position, decision in enumerate(plan.decisions):
@@ -76,8 +75,7 @@ class InferenceSession:
                 key = f"{self._id}/{position}"
                 keys[position] = key
                 runners[key] = NodeRunner.pack(f"{decision.op_type} node {decision.locator!r}", decision.model,
-                                               decision.layout, schedule=schedule, threads=threads,
-                                               weight_dtype=weight_dtype, tuning=tuning, host="onnxruntime")
+                                               decision.layout, options=options, host="onnxruntime")
         self.decisions: list[NodeDecision] = plan.decisions
         """Every LSTM/GRU node of the model: run by tsilstm or kept by ONNX Runtime, and why."""
         self.runners: dict[str, NodeRunner] = runners
@@ -87,8 +85,7 @@ class InferenceSession:
         self._trials_by_signature: dict[tuple[Any, ...], tuple[str, Any]] = {}
         """(configuration key, trial) by the feed's names and shapes: a decided call costs one lookup."""
         self._model_digest = ""
-        self._threads = threads or 0
-        self._weight_dtype = weight_dtype or "float32"
+        self._options = options
         if not runners:  # nothing for tsilstm: ONNX Runtime's session as the user asked for it
             self._session = onnxruntime.InferenceSession(original, sess_options, providers=provider_list)
             self._finalizer = None
@@ -193,7 +190,7 @@ class InferenceSession:
         """What an in-place decision is recorded under: the model, the feed's shapes, threads and
         weight type."""
         shapes = ",".join(f"{name}{list(np.shape(value))}" for name, value in sorted(input_feed.items()))
-        return f"onnxruntime/{self._model_digest}/{shapes}/t{self._threads}/{self._weight_dtype}"
+        return f"onnxruntime/{self._model_digest}/{shapes}/t{self._options.threads or 0}/{self._options.dtype}"
 
 
 _SHAPE = operator.attrgetter("shape")

@@ -12,7 +12,8 @@ from typing import Any
 import torch
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.integrations.torch.modules import GRU, LSTM, KernelRecurrent, kernel_settings
+from tsilstm.integrations.torch.modules import GRU, LSTM, KernelRecurrent
+from tsilstm.runtime.kernel_options import KernelOptions
 
 logger = logging.getLogger("tsilstm.convert")
 
@@ -88,7 +89,7 @@ def convert(module: Any, *, schedule: str = "auto", weight_dtype: str | None = N
     if not isinstance(inplace, bool):
         raise InvalidParameterError("inplace", inplace, "must be True or False")
     options = dict(schedule=schedule, threads=threads, weight_dtype=weight_dtype, grad_mode=grad_mode, tuning=tuning)
-    kernel_settings(schedule, threads, weight_dtype, tuning)  # bad options fail before anything is copied
+    KernelOptions(schedule, threads, weight_dtype, tuning=tuning)  # bad options fail before anything is copied
     report = explain_conversion(module)
     if not inplace:
         module = copy.deepcopy(module)

@@ -20,17 +20,15 @@ import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.integrations.torch.operators import host_settings, inplace_trial, mark_kernel_chosen  # (registers torch.ops.tsilstm.*)
-from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, forget, forget_later, kept_runtime, new_pack_key
+from tsilstm.integrations.torch.operators import host_settings, inplace_trial, mark_kernel_chosen, op_arguments  # (registers torch.ops.tsilstm.*)
+from tsilstm.integrations.torch.pack_cache import KernelLayout, forget, forget_later, kept_runtime, new_pack_key
 from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
 from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
 from tsilstm.runtime.inplace_choice import HOST, KERNEL, InplaceDecision
 from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trials_of
-from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
-from tsilstm.runtime.modules import MAX_THREADS
-from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
-from tsilstm.runtime.schedule_tuning import TUNING_ENV, TUNING_MODES
-from tsilstm.validation import require_choice, require_int
+from tsilstm.runtime.kernel_options import KernelOptions
+from tsilstm.runtime.schedule_tuning import TUNING_ENV
+from tsilstm.validation import require_choice
 
 GRAD_MODES = ("recompute", "torch", "error")
 """What a forward pass does when gradients are needed (grad enabled and the input, a state or a
@@ -39,37 +37,27 @@ stack with torch's implementation to get torch's gradients; ``torch`` runs torch
 instead; ``error`` raises."""
 
 
-def kernel_settings(schedule: str, threads: int | None, weight_dtype: str | None, tuning: str | None) -> KernelSettings:
-    """Checked kernel settings: ``schedule`` one of RUNTIME_SCHEDULES, ``threads`` None (all usable
-    cores) or 1..MAX_THREADS, ``weight_dtype`` None (float32) or one of the kernel's weight types,
-    ``tuning`` None (TSILSTM_TUNING or on) or one of TUNING_MODES."""
-    require_choice("schedule", schedule, RUNTIME_SCHEDULES)
-    threads = 0 if threads is None else require_int("threads", threads, maximum=MAX_THREADS)
-    weight_dtype = "float32" if weight_dtype is None else require_choice("weight_dtype", weight_dtype, WEIGHT_DTYPES)
-    tuning = "" if tuning is None else require_choice("tuning", tuning, TUNING_MODES)
-    return KernelSettings(schedule, threads, weight_dtype, tuning)
-
-
 class KernelRecurrent:
     """What ``LSTM`` and ``GRU`` share (mixed in before ``torch.nn.RNNBase``)."""
 
     _cell = ""
     _mode = ""
     """torch's name of the cell (RNNBase's ``mode``)."""
-    kernel_settings: KernelSettings
+    kernel_settings: KernelOptions
+    """How the kernel runs this module (validated once, at construction)."""
     grad_mode: str
     _pack_key: str
 
     def __init__(self, *args: Any, schedule: str = "auto", threads: int | None = None, weight_dtype: str | None = None,
                  grad_mode: str = "recompute", tuning: str | None = None, **kwargs: Any) -> None:
         super().__init__(self._mode, *args, **kwargs)  # type: ignore[call-arg]
-        self.kernel_settings = kernel_settings(schedule, threads, weight_dtype, tuning)
+        self.kernel_settings = KernelOptions(schedule, threads, weight_dtype, tuning=tuning)
         self.grad_mode = require_choice("grad_mode", grad_mode, GRAD_MODES)
         self._new_key()
 
     def _new_key(self) -> None:
         self._pack_key = new_pack_key()
-        self._eager_trials: dict[tuple[Any, ...], tuple[KernelSettings, str, Any, str]] = {}
+        self._eager_trials: dict[tuple[Any, ...], tuple[KernelOptions, str, Any, str]] = {}
         """(settings, configuration key, trial, tuning) of the eager calls by (input shape, torch's
         threads, TSILSTM_TUNING, id of the settings): a decided call then costs one dict lookup."""
         weakref.finalize(self, forget_later, self._pack_key)
@@ -113,7 +101,7 @@ class KernelRecurrent:
     def extra_repr(self) -> str:
         s = self.kernel_settings
         text = super().extra_repr()  # type: ignore[misc]
-        return (f"{text}, schedule={s.schedule!r}, threads={s.threads or None}, weight_dtype={s.weight_dtype!r}, "
+        return (f"{text}, schedule={s.schedule!r}, threads={s.threads}, weight_dtype={s.weight_dtype!r}, "
                 f"grad_mode={self.grad_mode!r}")
 
     # ------------------------------------------------------------------------------ forward
@@ -260,12 +248,12 @@ class KernelRecurrent:
         if self._cell == "lstm":
             out, h_n, c_n = torch.ops.tsilstm.lstm_forward(
                 x32, states32[0], states32[1], weights, self._pack_key, self.num_layers, self.bidirectional,  # type: ignore[attr-defined]
-                self.proj_size, self.bias, s.schedule, s.threads, s.weight_dtype, s.tuning, lengths)  # type: ignore[attr-defined]
+                self.proj_size, self.bias, *op_arguments(s), lengths)  # type: ignore[attr-defined]
             finals: tuple[torch.Tensor, ...] = (h_n, c_n)
         else:
             out, h_n = torch.ops.tsilstm.gru_forward(
                 x32, states32[0], weights, self._pack_key, self.num_layers, self.bidirectional, self.bias,  # type: ignore[attr-defined]
-                s.schedule, s.threads, s.weight_dtype, s.tuning, lengths)
+                *op_arguments(s), lengths)
             finals = (h_n,)
         return out.to(dtype), tuple(f.to(dtype) for f in finals)
 

@@ -16,16 +16,16 @@ differentiate that, so gradients are torch's; the forward pass stays the kernel'
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import torch
 
-from tsilstm.integrations.torch.pack_cache import KernelLayout, KernelSettings, packed_runtime
+from tsilstm.integrations.torch.pack_cache import KernelLayout, packed_runtime
 from tsilstm.model import gate_count
 from tsilstm.runtime.inplace_choice import KERNEL
 from tsilstm.runtime.inplace_records import record_new_decision, trial_for_call
-from tsilstm.runtime.modules import MAX_THREADS
+from tsilstm.runtime.kernel_options import MAX_THREADS, KernelOptions
 from tsilstm.runtime.schedule_tuning import batch_bucket, tuning_mode
 
 MAX_STEPS_BUCKET = 4096
@@ -34,7 +34,7 @@ MAX_STEPS_BUCKET = 4096
 Tensor = torch.Tensor
 
 
-def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input: Tensor, hx: Tensor,
+def _run_kernel(layout: KernelLayout, settings: KernelOptions, key: str, input: Tensor, hx: Tensor,
                 cx: Tensor | None, weights: list[Tensor],
                 lengths: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
     """The layer stack on ``input``: tsilstm's kernel, or (``auto``, when measured faster in place)
@@ -56,14 +56,27 @@ def _run_kernel(layout: KernelLayout, settings: KernelSettings, key: str, input:
 
 
 
-def host_settings(settings: KernelSettings) -> KernelSettings:
-    """``settings`` with unset threads (0) made torch's intra-op threads."""
-    if settings.threads:
+def host_settings(settings: KernelOptions) -> KernelOptions:
+    """``settings`` with unset threads made torch's intra-op threads."""
+    if settings.threads is not None:
         return settings
-    return replace(settings, threads=min(torch.get_num_threads(), MAX_THREADS))
+    return settings.with_threads(min(torch.get_num_threads(), MAX_THREADS))
 
 
-def inplace_trial(key: str, layout: KernelLayout, settings: KernelSettings, shape: tuple[int, ...],
+def op_arguments(options: KernelOptions) -> tuple[str, int, str, str]:
+    """``options`` as the operators' arguments (schedule, threads, weight_dtype, tuning): an operator
+    schema has no None, so unset threads travel as 0 and unset tuning as ''."""
+    return options.schedule, options.threads or 0, options.dtype, options.tuning or ""
+
+
+@lru_cache(maxsize=64)
+def op_options(schedule: str, threads: int, weight_dtype: str, tuning: str) -> KernelOptions:
+    """The options an operator call carries (``op_arguments`` undone), checked (once per distinct
+    argument set: a call then costs a lookup)."""
+    return KernelOptions(schedule, threads or None, weight_dtype, tuning=tuning or None)
+
+
+def inplace_trial(key: str, layout: KernelLayout, settings: KernelOptions, shape: tuple[int, ...],
                   hidden: int) -> tuple[str, Any, str]:
     """(configuration key, in-place trial or None, tuning mode) of module ``key`` for calls of
     ``shape`` (T, N, X) with ``settings`` (threads resolved by ``host_settings``)."""
@@ -89,7 +102,7 @@ def _take_kernel_chosen(key: str) -> bool:
 _CHOSEN = threading.local()
 
 
-def _call_key(layout: KernelLayout, settings: KernelSettings, shape: tuple[int, ...], hidden: int) -> str:
+def _call_key(layout: KernelLayout, settings: KernelOptions, shape: tuple[int, ...], hidden: int) -> str:
     """What an in-place decision is recorded under: the stack's sizes, the call's batch bucket and
     steps (1, else rounded up to a power of two), threads and weight type."""
     steps, batch, features = shape
@@ -145,7 +158,7 @@ def lstm_forward(input: Tensor, hx: Tensor, cx: Tensor, weights: list[Tensor], k
     weights in torch's flat order; returns output (T, N, D*P), h_n and c_n, float32. ``lengths``
     (N,) int64: each sequence runs for its own length (output zero beyond it); empty: all run T steps."""
     layout = KernelLayout("lstm", num_layers, bidirectional, proj_size, has_biases)
-    out, h_n, c_n = _run_kernel(layout, KernelSettings(schedule, threads, weight_dtype, tuning), key, input, hx, cx,
+    out, h_n, c_n = _run_kernel(layout, op_options(schedule, threads, weight_dtype, tuning), key, input, hx, cx,
                                 weights, lengths if lengths.numel() else None)
     assert c_n is not None
     return out, h_n, c_n
@@ -202,7 +215,7 @@ def gru_forward(input: Tensor, hx: Tensor, weights: list[Tensor], key: str, num_
     """A GRU stack over float32 ``input`` (T, N, X) from ``hx`` (L*D, N, H), weights in torch's flat
     order; returns output (T, N, D*H) and h_n, float32. ``lengths``: as for ``lstm_forward``."""
     layout = KernelLayout("gru", num_layers, bidirectional, 0, has_biases)
-    out, h_n, _ = _run_kernel(layout, KernelSettings(schedule, threads, weight_dtype, tuning), key, input, hx, None,
+    out, h_n, _ = _run_kernel(layout, op_options(schedule, threads, weight_dtype, tuning), key, input, hx, None,
                               weights, lengths if lengths.numel() else None)
     return out, h_n
 

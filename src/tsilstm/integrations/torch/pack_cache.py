@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from tsilstm.importers.torch_state_dict import models_from_state_dict
-from tsilstm.runtime import GRU, LSTM, RecurrentModule
+from tsilstm.runtime import GRU, LSTM, KernelOptions, RecurrentModule
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,6 @@ class KernelLayout:
                 kinds += ["weight_hr"] if self.proj_size else []
                 names += [f"{kind}_l{layer}{suffix}" for kind in kinds]
         return names
-
-
-@dataclass(frozen=True)
-class KernelSettings:
-    """How the kernel runs a module: schedule, threads (0: the runtime's default), recurrent weight
-    element type and schedule tuning mode ('' : the runtime's default)."""
-
-    schedule: str
-    threads: int
-    weight_dtype: str
-    tuning: str
 
 
 def new_pack_key() -> str:
@@ -87,7 +76,7 @@ def _sweep() -> None:
         _entries.pop(_gone.popleft(), None)
 
 
-def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, weights: Sequence[Any]) -> RecurrentModule:
+def packed_runtime(key: str, layout: KernelLayout, settings: KernelOptions, weights: Sequence[Any]) -> RecurrentModule:
     """The runtime module (``tsilstm.LSTM`` / ``GRU``) holding ``weights`` packed for ``settings``:
     the one kept under ``key`` if it was packed from these very tensors in their current version,
     else a new packing (which replaces it)."""
@@ -100,8 +89,7 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelSettings, wei
     state = {name: w.detach().float().numpy() for name, w in zip(layout.weight_names(), weights)}
     (model,) = models_from_state_dict(state, f"torch.nn.{layout.cell.upper()} weights", prefix="")
     cls = LSTM if layout.cell == "lstm" else GRU
-    runtime = cls.from_model(model, schedule=settings.schedule, threads=settings.threads or None,
-                             weight_dtype=settings.weight_dtype, tuning=settings.tuning or None, host="torch")
+    runtime = cls.from_model(model, options=settings, host="torch")
     with _lock:
         _entries[key] = _Entry(fingerprint, tuple(weights), runtime)
     return runtime
