@@ -156,9 +156,9 @@ class KernelRecurrent:
         operator then runs the kernel without asking the trial again); None when the operator
         decides (compiled and exported graphs, packed input) or there is no trial."""
         settings = self.kernel_settings
-        if (settings.schedule != "auto" or not isinstance(input, torch.Tensor) or torch.compiler.is_compiling()
-                or torch.jit.is_tracing()):  # (torch.onnx.export traces: the operator then decides)
-            return None
+        if (settings.schedule != "auto" or not isinstance(input, torch.Tensor) or input.layout is not torch.strided
+                or not input.is_cpu or torch.compiler.is_compiling() or torch.jit.is_tracing()):
+            return None  # (other tensors: the checks refuse them; torch.onnx.export traces: the operator decides)
         signature = (input.shape, torch.get_num_threads(), os.environ.get(TUNING_ENV), id(settings))
         found = self._eager_trials.get(signature)
         if found is None or found[0] is not settings:
