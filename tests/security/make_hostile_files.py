@@ -271,6 +271,14 @@ def _onnx_fifo(folder: Path) -> HostileFile:
     return HostileFile("onnx_fifo", path, "not a regular file", "W read from a FIFO: blocks forever")
 
 
+def _onnx_hard_link_escape(folder: Path) -> HostileFile:
+    sub = folder / "onnx_hard_link"
+    sub.mkdir()
+    os.link(_outside_secret(folder), sub / "weights.bin")
+    path = _onnx_with_external_w(sub, "onnx_hard_link_escape.onnx", "weights.bin")
+    return HostileFile("onnx_hard_link_escape", path, "hard links", "W read through a hard link to a file outside the folder")
+
+
 def _onnx_size_lie(folder: Path) -> HostileFile:
     sub = folder / "onnx_size_lie"
     sub.mkdir()
@@ -283,7 +291,7 @@ BUILDERS: tuple[Callable[[Path], HostileFile], ...] = (
     _torchscript_setstate, _torch_key_bomb, _torch_zip_bomb,
     _keras_external_passwd, _keras_external_fifo, _keras_virtual, _keras_external_link, _keras_declared_24gib,
     _keras_chunked_bomb, _keras_shape_vs_config,
-    _onnx_symlink_escape, _onnx_dotdot, _onnx_absolute, _onnx_fifo, _onnx_size_lie,
+    _onnx_symlink_escape, _onnx_hard_link_escape, _onnx_dotdot, _onnx_absolute, _onnx_fifo, _onnx_size_lie,
 )
 
 
