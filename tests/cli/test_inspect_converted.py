@@ -64,3 +64,10 @@ def test_a_custom_domain_node_with_a_foreign_attribute_is_refused(tmp_path):  # 
     result = _invoke("inspect", str(path))
     assert result.exit_code == 2, result.output
     assert "runtime_form.onnx" in result.output and "'gate'" in result.output and "tsilstm_key" in result.output
+
+
+def test_convert_onnx_into_a_missing_folder_names_the_option(tmp_path):  # type: ignore[no-untyped-def]
+    source = save(build_recurrent_model("GRU", input_size=3, hidden=4), tmp_path / "model.onnx")
+    result = _invoke("convert-onnx", str(source), "-o", str(tmp_path / "absent" / "out.onnx"))
+    assert result.exit_code == 2 and "--output" in result.output and "does not exist" in result.output, result.output
+    assert not (tmp_path / "absent").exists()
