@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.importers.onnx_builders import build_recurrent_model, save
+from tsilstm.accel.timing import MAX_SIMULATED_OPS
 from tests.security.limited_run import run_cli_limited
 from tsilstm.cli.size_checks import MAX_SIMULATED_LAYERS, MAX_VERIFY_MACS, check_verify_size
 from tsilstm.cli.plan_command import MAX_PLAN_OPS
@@ -36,6 +37,9 @@ MAX_SECONDS = 10.0
     (["calibrate", "--hidden", "1000000"], "of memory"),
     (["bench", "--hidden", "64", "--steps", "1000000000", "--against="], "of memory"),
     (["simulate", "--hidden", "64", "--layers", "1000000"], f"at most {MAX_SIMULATED_LAYERS}"),
+    (["simulate", "--hidden", "64", "--full-timing", "--steps", "100000000"], f"limit of {MAX_SIMULATED_OPS}"),
+    (["simulate", "--hidden", "8", "--steps", "1000000000000", "--batch", "1000000000000"],
+     f"limit of {MAX_SIMULATED_OPS}"),
 ])
 def test_huge_cli_sizes_are_refused_before_allocation(args, refusal):  # type: ignore[no-untyped-def]
     run = run_cli_limited(args, timeout_s=60, address_space_bytes=ONE_GIB)
