@@ -35,6 +35,8 @@ MAX_SECONDS = 10.0
     (["calibrate", "--steps", "1000000000"], "of memory"),
     (["calibrate", "--batch", "100000000"], "of memory"),
     (["calibrate", "--hidden", "1000000"], "of memory"),
+    (["rtl", "run", "--hidden", "8", "--steps", "1000000000"], "of memory"),
+    (["rtl", "run", "--hidden", "8", "--batch", "1000000000"], "of memory"),
     (["bench", "--hidden", "64", "--steps", "1000000000", "--against="], "of memory"),
     (["simulate", "--hidden", "64", "--layers", "1000000"], f"at most {MAX_SIMULATED_LAYERS}"),
     (["simulate", "--hidden", "64", "--full-timing", "--steps", "100000000"], f"limit of {MAX_SIMULATED_OPS}"),

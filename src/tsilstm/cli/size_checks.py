@@ -138,3 +138,11 @@ def check_calibrate_size(cell: str, hidden_sizes: tuple[int, ...], steps: int, b
         shapes = stacked_layer_shapes(cell, hidden, hidden, 1, 0, False)
         check_run_fits("--hidden/--steps/--batch", f"{hidden}/{steps}/{batch}",
                        run_bytes(shapes, steps, batch, FLOAT64_BYTES, CALIBRATE_COPIES))
+
+
+def check_rtl_run_size(cell: str, hidden: int, input_size: int, steps: int, batch: int) -> None:
+    """Refuse an ``rtl run`` whose float64 inputs, reference pass and outputs over ``steps`` x
+    ``batch`` would not fit in the memory available; the error names the options."""
+    shapes = stacked_layer_shapes(cell, input_size, hidden, 1, 0, False)
+    check_run_fits("--hidden/--input/--steps/--batch", f"{hidden}/{input_size}/{steps}/{batch}",
+                   run_bytes(shapes, steps, batch, FLOAT64_BYTES, RUN_COPIES))
