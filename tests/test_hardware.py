@@ -79,7 +79,8 @@ def test_available_memory_is_the_smallest_known_bound(tmp_path):
 
 
 @pytest.mark.parametrize("module", ["tsilstm.runtime.schedule_choice", "tsilstm.bench.machine", "tsilstm.cli.inspect_command",
-                                    "tsilstm.runtime.memory_budget", "tsilstm.runtime.modules"])
+                                    "tsilstm.runtime.memory_budget", "tsilstm.runtime.modules",
+                                    "tsilstm.runtime.lstm_gru"])
 def test_no_other_module_reads_the_machine(module):
     import importlib
     import inspect

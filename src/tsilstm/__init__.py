@@ -1,6 +1,8 @@
 """tsilstm: time-step interleaved weight reuse for memory-bound LSTM/GRU inference."""
 
-__version__ = "0.1.0"
+from tsilstm.version import __version__
+
+__all__ = ["__version__"]
 
 _RUNTIME_EXPORTS = ("LSTM", "GRU", "from_torch")
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tsilstm
+import tsilstm.errors
 from tsilstm.cells import run_reference
 from tsilstm.model import random_model
 from tsilstm.runtime.execution import available_isas
@@ -59,5 +60,5 @@ def test_bfloat16_equals_reference_with_rounded_weights(cell, proj, schedule, is
 
 
 def test_bad_weight_dtype() -> None:
-    with pytest.raises(tsilstm.runtime.modules.InvalidParameterError, match="weight_dtype"):
+    with pytest.raises(tsilstm.errors.InvalidParameterError, match="weight_dtype"):
         tsilstm.LSTM(4, 16, weight_dtype="int4")

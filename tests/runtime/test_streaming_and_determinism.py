@@ -76,9 +76,36 @@ def test_bidirectional_directions_run_concurrently_with_identical_results(cell) 
     kind = tsilstm.LSTM if cell == "lstm" else tsilstm.GRU
     concurrent = kind(12, 48, num_layers=2, bidirectional=True, threads=2, seed=1, tuning="off")
     sequential = kind(12, 48, num_layers=2, bidirectional=True, threads=1, seed=1, tuning="off")
-    assert concurrent._direction_executor(0) is not None and sequential._direction_executor(0) is None
+    assert concurrent._direction_executor(0, 3, 33) is not None and sequential._direction_executor(0, 3, 33) is None
     x = np.random.default_rng(2).standard_normal((33, 3, 12)).astype(np.float32)
     got, want = concurrent(x), sequential(x)
     assert np.array_equal(got[0], want[0])
     for a, b in zip(got[1] if cell == "lstm" else (got[1],), want[1] if cell == "lstm" else (want[1],)):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("half_ms, together", [(0.30, True), (0.34, False)])
+def test_measured_half_threads_run_the_directions_at_once(half_ms, together) -> None:  # type: ignore[no-untyped-def]
+    """With ``auto``, a layer packed for 2 threads runs its two directions at once on one thread each
+    when its measured decision says one thread costs less than 1.6x (CONCURRENT_GAIN) two threads'
+    time per step; the results are bitwise those of the directions in turn."""
+    import tsilstm
+    from tsilstm.runtime.layer_run import CONCURRENT_GAIN
+    from tsilstm.runtime.schedule_tuning import Decision
+
+    assert CONCURRENT_GAIN == pytest.approx(0.2)
+    module = tsilstm.GRU(12, 96, bidirectional=True, threads=2, tile=32, seed=1, tuning="read-only")
+    reference = tsilstm.GRU(12, 96, bidirectional=True, threads=2, tile=32, seed=1, schedule="tsi")
+    run = module.layer_runs[0]
+    if run.threads != 2:
+        pytest.skip("the layer is not packed for 2 threads here")
+    decision = Decision("tsi", {"tsi": 0.2, "tsi@1": half_ms, "conventional": 0.25, "conventional@1": 0.5}, "now", 8, 3)
+    for single_step in (False, True):
+        run._adopt((4, single_step), decision, "test")
+    together_run = run.concurrent_directions(3, 33)
+    assert (together_run is not None and (together_run[0].schedule, together_run[1]) == ("tsi", 1)) is together
+    assert (module._direction_executor(0, 3, 33) is not None) is together
+    x = np.random.default_rng(2).standard_normal((33, 3, 12)).astype(np.float32)
+    got, want = module(x), reference(x)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    assert ("both at once" in module.plan_summary()) is together

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from tsilstm.bench.baseline_precision import INT8_DYNAMIC
 from tsilstm.errors import InvalidParameterError, MissingPackageError
 from tsilstm.model import RecurrentModel
 
@@ -33,8 +34,6 @@ BASELINE_PACKAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "openvino": (("onnx", "onnx"), ("openvino", "openvino")),
 }
 """(module, tsilstm extra installing it) of each package a baseline needs."""
-INT8_DYNAMIC = "int8 dynamic"
-"""The ``precision`` of the quantized peers: int8 weights, activations quantized to int8 per call."""
 
 
 def parse_against(text: str) -> tuple[str, ...]:

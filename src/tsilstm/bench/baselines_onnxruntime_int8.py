@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tsilstm.bench.baseline_catalog import INT8_DYNAMIC
+from tsilstm.bench.baseline_precision import INT8_DYNAMIC
 from tsilstm.bench.baselines_onnxruntime import OnnxRuntimeRunner, build_onnx_model
 from tsilstm.errors import InternalError
 from tsilstm.model import RecurrentModel

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-import tsilstm
+from tsilstm.version import __version__
 from tsilstm.bench.bandwidth import measure_read_bandwidth
 from tsilstm.bench.baselines_onnxruntime import onnxruntime_version
 from tsilstm.bench.baselines_openvino import openvino_version
@@ -30,7 +30,7 @@ AUTO_WITHIN_BEST = 0.9  # auto within 10 % of the faster fixed schedule (tsi or 
 def versions() -> dict[str, str | None]:
     """Versions of tsilstm, numpy, torch, onnxruntime and openvino (None: not installed)."""
     return {
-        "tsilstm": tsilstm.__version__,
+        "tsilstm": __version__,
         "numpy": np.__version__,
         "torch": torch_version(),
         "onnxruntime": onnxruntime_version(),

@@ -28,7 +28,7 @@ def run_model(
     runner: DirectionRunner,
     *,
     batch_first: bool = False,
-    concurrent: Callable[[int], Executor | None] | None = None,
+    concurrent: Callable[[int, int, int], Executor | None] | None = None,
     lengths: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Run ``model`` like ``torch.nn.LSTM/GRU.forward`` with ``runner`` computing each direction.
@@ -38,7 +38,7 @@ def run_model(
     with output (T, N, D*P) (or batch-first / unbatched like the input); c_n is None for GRU.
     A stack whose layers differ in hidden size, projection or directions (``model.uniform_states``
     False) takes and returns its states as a tuple with one (N, P_k) array per layer direction, in
-    order (layer 0 forward, layer 0 reverse, layer 1 ...). When ``concurrent(layer index)`` gives an
+    order (layer 0 forward, layer 0 reverse, layer 1 ...). When ``concurrent(layer index, batch, steps)`` gives an
     executor, a bidirectional layer's reverse direction runs on it while this thread runs the forward
     one (the directions are independent: results are the same). An executor first used in another
     process (this one is a ``fork()`` of it: its worker thread did not come along) is replaced by a
@@ -84,7 +84,7 @@ def run_model(
             seq = _reversed(layer_in, lengths) if layer.runs_reversed(d) else layer_in
             calls.append((weights, np.ascontiguousarray(seq), h0[k], None if c0 is None else c0[k]))
         extra = {} if lengths is None else {"lengths": lengths}
-        executor = concurrent(li) if concurrent is not None and len(calls) == 2 else None
+        executor = concurrent(li, batch, steps) if concurrent is not None and len(calls) == 2 else None
         if executor is not None:
             executor = process_executor(executor)
             reverse = executor.submit(runner, layer, *calls[1], **extra)

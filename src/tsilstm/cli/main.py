@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tsilstm import __version__
+from tsilstm.version import __version__
 from tsilstm.cli.param_types import CONTEXT_SETTINGS
 from tsilstm.errors import InternalError, TsilstmError
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.importers.keras_hdf5 import CELL_CLASSES, KERAS_ACTIVATIONS, keras_version_number
+from tsilstm.importers.keras_layers import CELL_CLASSES, KERAS_ACTIVATIONS, keras_version_number
 from tsilstm.toml_reader import TOMLDecodeError, loads_toml
 from tsilstm.validation import require_choice, require_int
 

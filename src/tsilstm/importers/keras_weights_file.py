@@ -27,7 +27,7 @@ from typing import Any
 from tsilstm.errors import ArchitectureNeededError, ModelFileError
 from tsilstm.importers.hdf5_access import GroupWalk, declared_shape, open_hdf5, resolve_in_file
 from tsilstm.importers.keras_architecture import KerasArchitecture, KerasArchitectureSource, KerasLayerSpec, as_architecture
-from tsilstm.importers.keras_hdf5 import (
+from tsilstm.importers.keras_layers import (
     CELL_CLASSES,
     WEIGHT_ROLES,
     attribute_list,

@@ -40,8 +40,7 @@ def time_pipeline(name: str, *, threads: int, repeats: int = 9, workdir: Path | 
     abs difference of tsilstm's outputs from the plain side's, and what ``auto`` chose in place."""
     import torch
 
-    import tsilstm
-    import tsilstm.nn  # noqa: F401  (registers the operators)
+    from tsilstm.integrations.torch import convert
 
     threads = require_int("threads", threads)
     previous_threads = torch.get_num_threads()
@@ -50,7 +49,7 @@ def time_pipeline(name: str, *, threads: int, repeats: int = 9, workdir: Path | 
         pipeline = build(name)
         original = pipeline.module
         control = copy.deepcopy(original)
-        converted = tsilstm.convert(original)
+        converted = convert(original)
         calls: dict[str, Callable[[], Any]] = {
             "torch": pipeline.caller(lambda inputs: _as_tuple(original(*inputs))),
             "torch (control)": pipeline.caller(lambda inputs: _as_tuple(control(*inputs))),
@@ -88,7 +87,7 @@ def _onnx_calls(pipeline: Pipeline, threads: int, workdir: Path | None, errors: 
                 sessions: list[Any]) -> dict[str, Callable[[], Any]]:
     import onnxruntime
 
-    import tsilstm.onnx
+    from tsilstm.integrations.onnxruntime import InferenceSession
 
     folder = Path(workdir or tempfile.mkdtemp(prefix="tsilstm-pipelines-"))
     path = export_onnx(pipeline, folder / f"{pipeline.name}.onnx")
@@ -97,7 +96,7 @@ def _onnx_calls(pipeline: Pipeline, threads: int, workdir: Path | None, errors: 
     providers = ["CPUExecutionProvider"]
     plain = onnxruntime.InferenceSession(str(path), options, providers=providers)
     control = onnxruntime.InferenceSession(str(path), options, providers=providers)
-    session = tsilstm.onnx.InferenceSession(str(path), sess_options=options, providers=providers)
+    session = InferenceSession(str(path), sess_options=options, providers=providers)
     sessions.append(session)
     names = [arg.name for arg in plain.get_inputs()]
     feeds = tuple(value.numpy() for value in pipeline.inputs)

@@ -11,7 +11,8 @@ stream order), ``execution`` (calls the kernel), ``schedule_choice`` (auto rule)
 behind the auto rule), ``tensor_io`` (numpy / torch conversion), ``worker_threads`` (CPU binding of
 the kernel's workers); the kernel is ``native/tsi_kernel.c``."""
 
-from tsilstm.runtime.modules import GRU, LSTM, RecurrentModule
+from tsilstm.runtime.lstm_gru import GRU, LSTM
+from tsilstm.runtime.modules import RecurrentModule
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES, choose_schedule
 from tsilstm.runtime.torch_interop import from_torch, model_from_torch
 from tsilstm.runtime.worker_threads import set_worker_pinning

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tsilstm.hardware import last_level_cache_bytes
-from tsilstm.runtime.modules import GRU, LSTM
+from tsilstm.runtime.lstm_gru import GRU, LSTM
 from tsilstm.validation import require_choice, require_int
 
 DEFAULT_HIDDEN_SIZES = (256, 512, 768, 1024, 1280, 1536, 2048)

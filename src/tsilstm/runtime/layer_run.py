@@ -43,6 +43,12 @@ than recorded."""
 RECHECK_MARGIN = 0.05
 """A recorded decision for fewer threads than the layer's is measured again unless it still runs
 this fraction faster than the best candidate on the layer's threads."""
+CONCURRENT_GAIN = 0.2
+"""The two directions of a bidirectional layer run at once, each on half the layer's threads, when
+that is estimated this fraction faster than one after the other on all of them. The estimate comes
+from the layer's measured decision: the best candidate on at most half the threads (both directions
+take its time side by side) against twice the winner's time; the margin covers what those separate
+timings do not see (the two directions share the caches and the memory bus)."""
 RECHECK_RUNS = 3
 """Timed runs of each candidate when a recorded decision is checked (the fastest counts)."""
 _PROCESS_DECISIONS: dict[tuple[str, str, str], Decision] = {}
@@ -91,6 +97,8 @@ class LayerRun:
     """How ``auto`` decides (schedule_tuning.TUNING_MODES)."""
     decided: dict[tuple[int, bool], ScheduleChoice] = field(default_factory=dict)
     """Measured (or recorded) choices of ``auto``, by (batch bucket, one-step call)."""
+    measured: dict[tuple[int, bool], Decision] = field(default_factory=dict)
+    """The decisions behind ``decided`` (every candidate's ms per step), by the same keys."""
     thread_options: tuple[int, ...] = ()
     """Thread counts the packed op lists serve (``threads`` first); ``auto`` measures each."""
     default_threads: int = 0
@@ -128,6 +136,24 @@ class LayerRun:
     def _decided(self, batch: int, steps: int | None) -> ScheduleChoice | None:
         """``auto``'s measured (or recorded) choice for a call of ``batch`` over ``steps`` steps, if any."""
         return self.decided.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
+
+    def concurrent_directions(self, batch: int, steps: int | None = None) -> tuple[Program, int] | None:
+        """(program, threads) each direction of a bidirectional layer runs on when, for a call of
+        ``batch`` over ``steps`` steps, both run at once on half the threads (CONCURRENT_GAIN),
+        else None (one after the other on the layer's threads, or no measured decision)."""
+        decision = self.measured.get((batch_bucket(batch), steps == 1)) if self.requested == "auto" else None
+        if decision is None or self.threads < 2:
+            return None
+        half = [(ms, name) for name, ms in decision.ms_per_step.items()
+                if (parse_candidate(name)[1] or self.threads) <= self.threads // 2]
+        if not half:
+            return None
+        ms, name = min(half)
+        if ms >= (1 - CONCURRENT_GAIN) * 2 * decision.ms_per_step[decision.schedule]:
+            return None
+        schedule, threads = parse_candidate(name)
+        program = next((p for p in self.programs.values() if p.schedule == schedule), None)
+        return None if program is None else (program, threads or self.threads)
 
     def candidates(self) -> set[str]:
         """Names of what ``auto`` times: every program on every thread option (``candidate_name``)."""
@@ -209,6 +235,7 @@ class LayerRun:
         return decision
 
     def _adopt(self, bucket: tuple[int, bool], decision: Decision, source: str) -> None:
+        self.measured[bucket] = decision
         self.decided[bucket] = ScheduleChoice(
             "auto", decision.schedule,
             f"{decision.explain()}: measured on this machine at batch {decision.batch} ({source}, "
@@ -232,6 +259,10 @@ class LayerRun:
             if program.fell_back:
                 lines.append(f"  fallback: {program.requested_schedule} -> {program.schedule}")
             lines += [f"  note ({program.schedule}): {note}" for note in program.notes]
+        together = self.concurrent_directions(last_batch or 1, self.last_steps) if layer.bidirectional else None
+        if together is not None:
+            lines.append(f"  directions: both at once, {together[0].schedule} on {together[1]} thread(s) each (estimated "
+                         f"{CONCURRENT_GAIN:.0%}+ faster than one after the other from the measured ms/step)")
         lines.append(
             f"  kernel: {self.thread_text()}, tile {self.tile} units, packed recurrent weights "
             f"{self.packed_bytes / 2**20:.2f} MiB per direction, {self.weight_dtype}"

@@ -1,4 +1,5 @@
-"""``LSTM`` and ``GRU``: PyTorch-compatible modules whose recurrence runs in the native kernel."""
+"""``RecurrentModule``: a layer stack whose recurrence runs in the native kernel (packing, ``auto``'s
+per-layer runs, the forward pass); ``LSTM`` and ``GRU`` (``lstm_gru``) give it torch's constructors."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES, WEIGH
 from tsilstm.runtime.layer_run import AUTO_CANDIDATES, LayerRun
 from tsilstm.runtime.memory_budget import check_packing_fits
 from tsilstm.runtime.packing import PackedDirection, pack_direction
-from tsilstm.runtime.random_weights import random_stack
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
 from tsilstm.runtime.schedule_tuning import TUNING_REPEATS, TUNING_STEPS, Decision, LayerConfig, tuning_mode
 from tsilstm.runtime.tile_defaults import default_tile_units
@@ -285,10 +285,13 @@ class RecurrentModule:
                 self._first_packed_of.setdefault(layer, packed)
         return self._first_packed_of[index]
 
-    def _direction_executor(self, index: int) -> ThreadPoolExecutor | None:
-        """A worker for the reverse direction of layer ``index`` when the two directions' kernel
-        threads together fit in the module's threads, else None (they run one after the other)."""
-        if 2 * self.layer_runs[index].threads > self.threads:
+    def _direction_executor(self, index: int, batch: int, steps: int) -> ThreadPoolExecutor | None:
+        """A worker for the reverse direction of bidirectional layer ``index`` in a call of ``batch``
+        over ``steps`` steps when the two directions run at once: their kernel threads together fit
+        in the module's threads, or ``auto`` measured half the threads each to be faster
+        (``LayerRun.concurrent_directions``); else None (they run one after the other)."""
+        run = self.layer_runs[index]
+        if 2 * run.threads > self.threads and run.concurrent_directions(batch, steps) is None:
             return None
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsilstm-reverse")
@@ -309,6 +312,9 @@ class RecurrentModule:
         run = self.layer_runs[index]
         _, program = run.choose(x.shape[1], x.shape[0])  # decided in _forward, before any direction ran
         threads = run.threads_for(x.shape[1], x.shape[0])
+        together = run.concurrent_directions(x.shape[1], x.shape[0]) if layer.bidirectional else None
+        if together is not None and 2 * run.threads > self.threads:  # (as _direction_executor decided)
+            program, threads = together
         run.last_batch = self._last_batch = x.shape[1]
         run.last_steps = x.shape[0]
         run.last_threads = threads
@@ -331,124 +337,6 @@ class RecurrentModule:
             linger=self.host is None,
             lengths=lengths,
         )
-
-
-class LSTM(RecurrentModule):
-    """A multi-layer LSTM like ``torch.nn.LSTM`` (same arguments, gate order i, f, g, o and call),
-    whose recurrence runs in the native kernel with ``schedule`` on ``threads`` threads.
-
-    ``lstm(x, (h_0, c_0))`` returns ``output, (h_n, c_n)``; numpy arrays in give numpy arrays out,
-    torch tensors in give torch tensors out. Weights are random like torch (uniform in
-    +-1/sqrt(hidden_size)) from ``seed``; use ``LSTM.from_model`` or ``tsilstm.from_torch`` for
-    given weights.
-    """
-
-    cell = "lstm"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        *,
-        schedule: str = "auto",
-        threads: int | None = None,
-        tile: int | None = None,
-        seed: int | None = None,
-        isa: str | None = None,
-        weight_dtype: str = "float32",
-        tuning: str | None = None,
-    ) -> None:
-        self.dropout = _inference_dropout(dropout)
-        model = random_stack("lstm", input_size, hidden_size, num_layers, bias, bidirectional, proj_size, seed, tile,
-                              weight_dtype)
-        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                         weight_dtype=weight_dtype, tuning=tuning)
-
-    @property
-    def proj_size(self) -> int:
-        """Projection size (0: none)."""
-        return self.model.layers[0].proj_size
-
-    def __call__(self, input: Any, hx: Any = None, *, lengths: Any = None) -> tuple[Any, tuple[Any, Any]]:
-        """Run the LSTM over ``input`` from ``hx = (h_0, c_0)`` (zeros when None); returns
-        ``output, (h_n, c_n)`` with torch's shapes. ``lengths`` (one whole number per sequence, in
-        [0, T]): sequences of mixed lengths in one kernel call; the output is zero beyond each length
-        and the final states are each sequence's own last step's (a reverse direction starts there)."""
-        if hx is None:
-            h0 = c0 = None
-        elif isinstance(hx, (tuple, list)) and len(hx) == 2:
-            h0, c0 = hx
-        else:
-            raise InvalidParameterError("hx", type(hx).__name__, "must be None or a tuple (h_0, c_0)")
-        out, h_n, c_n = self._forward(input, h0, c0, lengths)
-        return out, (h_n, c_n)
-
-    def __repr__(self) -> str:
-        return (
-            f"tsilstm.LSTM({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-            f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, proj_size={self.proj_size}, "
-            f"schedule={self.requested_schedule!r}, threads={self.threads})"
-        )
-
-
-class GRU(RecurrentModule):
-    """A multi-layer GRU like ``torch.nn.GRU`` (gate order r, z, n, reset applied after the
-    recurrent product) whose recurrence runs in the native kernel; ``gru(x, h_0)`` returns
-    ``output, h_n``. See ``LSTM`` for the other arguments."""
-
-    cell = "gru"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        *,
-        schedule: str = "auto",
-        threads: int | None = None,
-        tile: int | None = None,
-        seed: int | None = None,
-        isa: str | None = None,
-        weight_dtype: str = "float32",
-        tuning: str | None = None,
-    ) -> None:
-        self.dropout = _inference_dropout(dropout)
-        model = random_stack("gru", input_size, hidden_size, num_layers, bias, bidirectional, 0, seed, tile, weight_dtype)
-        super().__init__(model, batch_first=batch_first, schedule=schedule, threads=threads, tile=tile, isa=isa,
-                         weight_dtype=weight_dtype, tuning=tuning)
-
-    def __call__(self, input: Any, hx: Any = None, *, lengths: Any = None) -> tuple[Any, Any]:
-        """Run the GRU over ``input`` from ``hx`` = h_0 (zeros when None); returns ``output, h_n``.
-        ``lengths``: as for ``LSTM``."""
-        if isinstance(hx, (tuple, list)) and self.model.uniform_states:
-            raise InvalidParameterError("hx", type(hx).__name__, "must be None or one array h_0 for a GRU")
-        out, h_n, _ = self._forward(input, hx, None, lengths)
-        return out, h_n
-
-    def __repr__(self) -> str:
-        return (
-            f"tsilstm.GRU({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-            f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
-            f"schedule={self.requested_schedule!r}, threads={self.threads})"
-        )
-
-
-def _inference_dropout(dropout: Any) -> float:
-    """``dropout`` checked as torch checks it (a number in [0, 1]); these modules run inference only,
-    where dropout does nothing (as in torch's eval mode)."""
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= float(dropout) <= 1.0:
-        raise InvalidParameterError("dropout", dropout, "must be a number in [0, 1] (inference: it has no effect)")
-    return float(dropout)
 
 
 def _checked_lengths(lengths: Any, x: np.ndarray, steps: int, batch: int) -> np.ndarray:
@@ -481,4 +369,4 @@ def _one_slot_state(state: Any, batch: int, width: int) -> np.ndarray | None:
     return None
 
 
-__all__ = ["LSTM", "GRU", "RecurrentModule", "LayerRun", "ISAS"]
+__all__ = ["RecurrentModule", "LayerRun", "ISAS"]

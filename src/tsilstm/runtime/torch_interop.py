@@ -57,7 +57,7 @@ def from_torch(module: Any, *, schedule: str = "auto", threads: int | None = Non
     with its weights copied and packed once; batch_first, bidirectional, bias and proj_size carry over.
     ``weight_dtype="bfloat16"`` stores the recurrent weights rounded to bfloat16 (half the bytes per
     step; results then differ from torch's float32 by the rounding of the weights)."""
-    from tsilstm.runtime.modules import GRU, LSTM
+    from tsilstm.runtime.lstm_gru import GRU, LSTM
 
     model = model_from_torch(module)
     if not isinstance(module.batch_first, bool):

@@ -165,3 +165,33 @@ def test_a_host_decision_calls_torch_directly(monkeypatch):
         for _ in range(5):
             assert float((fast(x)[0] - reference(x)[0]).abs().max()) == 0.0
     assert kernel_calls == []
+
+
+def test_new_settings_or_tuning_mode_take_effect_on_the_next_call(monkeypatch):
+    """The per-call lookup is cached by shape, threads, TSILSTM_TUNING and the settings object: a
+    change of any of them is seen at once."""
+    from tsilstm.integrations.torch.modules import kernel_settings
+
+    fast = tsilstm.convert(torch.nn.LSTM(6, 10).eval())
+    frames = [torch.randn(1, 1, 6) for _ in range(40)]
+    stream(fast, frames)
+    assert fast._eager_candidate(frames[0]) in CANDIDATES
+    monkeypatch.setenv("TSILSTM_TUNING", "off")
+    assert fast._eager_candidate(frames[0]) is None
+    monkeypatch.delenv("TSILSTM_TUNING")
+    fast.kernel_settings = kernel_settings("tsi", None, None, None)
+    assert fast._eager_candidate(frames[0]) is None
+    fast.kernel_settings = kernel_settings("auto", None, None, "off")
+    assert fast._eager_candidate(frames[0]) is None
+
+
+def test_jit_trace_records_the_operator_whatever_the_trial_chose():
+    fast = tsilstm.convert(torch.nn.GRU(6, 10).eval())
+    x = torch.randn(3, 2, 6)
+    with torch.no_grad():
+        for _ in range(50):
+            fast(x)
+        traced = torch.jit.trace(fast, (x,), check_trace=False)
+    assert "tsilstm::gru_forward" in str(traced.graph)
+    with torch.no_grad():
+        assert float((traced(x)[0] - fast(x)[0]).abs().max()) <= 1e-6

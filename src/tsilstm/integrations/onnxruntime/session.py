@@ -84,6 +84,8 @@ class InferenceSession:
         provider_list = list(providers) if providers else None
         original = _original_model(path_or_bytes, plan)
         self._host_session: Any = None
+        self._trials_by_signature: dict[tuple[Any, ...], tuple[str, Any]] = {}
+        """(configuration key, trial) by the feed's names and shapes: a decided call costs one lookup."""
         self._model_digest = ""
         self._threads = threads or 0
         self._weight_dtype = weight_dtype or "float32"
@@ -112,15 +114,19 @@ class InferenceSession:
         session = self._session
         if self._host_session is not None:
             try:
-                signature: tuple[Any, ...] = (tuple(input_feed), tuple(map(_SHAPE, input_feed.values())))
+                signature: tuple[Any, ...] = (*input_feed, *map(_SHAPE, input_feed.values()))
             except AttributeError:  # a feed given as a list: its shape the slow way
                 signature = tuple((name, np.shape(value)) for name, value in input_feed.items())
-            call_key, trial = trial_for_call(self._id, signature, lambda: self._call_key(input_feed), self._tuning)
+            found = self._trials_by_signature.get(signature)
+            if found is None:
+                found = trial_for_call(self._id, signature, lambda: self._call_key(input_feed), self._tuning)
+                self._trials_by_signature[signature] = found
+            trial = found[1]
             if trial is not None:
                 if trial.next_candidate() == HOST:
                     session = self._host_session
                 if trial.new_decision:
-                    record_new_decision(trial, call_key, self._tuning)
+                    record_new_decision(trial, found[0], self._tuning)
         if session is not self._session:
             return session.run(output_names, input_feed, run_options)
         custom_ops.take_errors(self._id)

@@ -12,6 +12,7 @@ from them for the calls that run torch's own implementation.
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
@@ -28,7 +29,7 @@ from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, t
 from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
 from tsilstm.runtime.modules import MAX_THREADS
 from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
-from tsilstm.runtime.schedule_tuning import TUNING_MODES
+from tsilstm.runtime.schedule_tuning import TUNING_ENV, TUNING_MODES
 from tsilstm.validation import require_choice, require_int
 
 GRAD_MODES = ("recompute", "torch", "error")
@@ -68,6 +69,9 @@ class KernelRecurrent:
 
     def _new_key(self) -> None:
         self._pack_key = new_pack_key()
+        self._eager_trials: dict[tuple[Any, ...], tuple[KernelSettings, str, Any, str]] = {}
+        """(settings, configuration key, trial, tuning) of the eager calls by (input shape, torch's
+        threads, TSILSTM_TUNING, id of the settings): a decided call then costs one dict lookup."""
         weakref.finalize(self, forget_later, self._pack_key)
         weakref.finalize(self, forget_owner, self._pack_key)
 
@@ -163,12 +167,20 @@ class KernelRecurrent:
         runs torch's forward directly, so the host is timed as it really runs) or KERNEL (the
         operator then runs the kernel without asking the trial again); None when the operator
         decides (compiled and exported graphs, packed input) or there is no trial."""
-        if (self.kernel_settings.schedule != "auto" or not isinstance(input, torch.Tensor) or input.dim() not in (2, 3)
-                or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export()):
+        settings = self.kernel_settings
+        if (settings.schedule != "auto" or not isinstance(input, torch.Tensor) or torch.compiler.is_compiling()
+                or torch.jit.is_tracing()):  # (torch.onnx.export traces: the operator then decides)
             return None
-        layout = KernelLayout(self._cell, self.num_layers, self.bidirectional, self.proj_size, self.bias)  # type: ignore[attr-defined]
-        call_key, trial, tuning = inplace_trial(self._pack_key, layout, host_settings(self.kernel_settings),
-                                                self._time_major_shape(input), self.hidden_size)  # type: ignore[attr-defined]
+        signature = (input.shape, torch.get_num_threads(), os.environ.get(TUNING_ENV), id(settings))
+        found = self._eager_trials.get(signature)
+        if found is None or found[0] is not settings:
+            if input.dim() not in (2, 3) or torch.onnx.is_in_onnx_export():
+                return None
+            layout = KernelLayout(self._cell, self.num_layers, self.bidirectional, self.proj_size, self.bias)  # type: ignore[attr-defined]
+            found = (settings, *inplace_trial(self._pack_key, layout, host_settings(settings),
+                                              self._time_major_shape(input), self.hidden_size))  # type: ignore[attr-defined]
+            self._eager_trials[signature] = found
+        _, call_key, trial, tuning = found
         if trial is None:
             return None
         candidate = trial.next_candidate()

@@ -826,6 +826,9 @@ typedef struct {
                          * sequence n is frozen: its h (written to y) and c carry the values of step
                          * len[n] - 1, so the final states are those of its own last step; the caller
                          * zeroes y beyond each length. */
+    const long *live; /* with len: the (step * N + sequence) of each column not yet ended, in order;
+                       * the input product runs on these only (xhi / xq hold them compacted) */
+    long live_count;  /* columns of the input product: T * N, or those of live */
     int linger; /* 1: pool workers spin a while after this job and bind away from the caller; 0 (a
                  * call from inside another framework, whose own threads need the cores between
                  * calls): they sleep at once and float */
@@ -872,6 +875,9 @@ static const float *h_prev_row(const job_t *J, long t, int n) {
     return t == 0 ? J->h0 + (size_t)n * J->P : J->y + ((size_t)(t - 1) * J->N + n) * J->P;
 }
 
+/* Column j of the input product: its (step * N + sequence) */
+static inline long input_column(const job_t *J, long j) { return J->live ? J->live[j] : j; }
+
 /* v[0..n) quantized for the integer tile product: *scale = max|v| / 127, q[u] = round(v[u] / scale)
  * + INT8_ACT_OFFSET, q[n..width) = 0 (no feature there: the weights are zero, or an AMX load's
  * overread meets it). A vector holding NaN or an infinity gets
@@ -914,12 +920,12 @@ static void quantize_h(job_t *J, int block, long t) {
 /* The whole input x as two bfloat16 halves (hi = x rounded, lo = the rest rounded: their sum is x to
  * about 2^-16 of |x|) per (step, sequence, column block of b features) for the AMX input product. */
 static void split_inputs(job_t *J) {
-    const long columns = (long)J->T * J->N;
+    const long columns = J->live_count;
     memset(J->xhi, 0, sizeof(uint16_t) * (size_t)(columns + 16) * J->XC * J->KB);
     memset(J->xlo, 0, sizeof(uint16_t) * (size_t)(columns + 16) * J->XC * J->KB);
     for (long j = 0; j < columns; j++)
         for (int xc = 0; xc < J->XC; xc++) {
-            const float *v = J->x + (size_t)j * J->X + (size_t)xc * J->b;
+            const float *v = J->x + (size_t)input_column(J, j) * J->X + (size_t)xc * J->b;
             uint16_t *hi = J->xhi + ((size_t)j * J->XC + xc) * J->KB, *lo = J->xlo + ((size_t)j * J->XC + xc) * J->KB;
             for (int u = 0, n = imin(J->b, J->X - xc * J->b); u < n; u++) {
                 hi[u] = bf16_round(v[u]);
@@ -931,12 +937,12 @@ static void split_inputs(job_t *J) {
 /* The whole input x quantized per (step, sequence, column block of b features) for the integer
  * W_ih product: xq [T][N][XC][KQ], xs [T][N][XC]. */
 static void quantize_inputs(job_t *J) {
-    const long columns = (long)J->T * J->N;
+    const long columns = J->live_count;
     memset(J->xq + (size_t)columns * J->XC * J->KQ, 0, (size_t)16 * J->XC * J->KQ);
     for (long j = 0; j < columns; j++)
         for (int xc = 0; xc < J->XC; xc++) {
             const size_t at = (size_t)j * J->XC + xc;
-            quantize_vector(J->x + (size_t)j * J->X + (size_t)xc * J->b, imin(J->b, J->X - xc * J->b), J->KQ,
+            quantize_vector(J->x + (size_t)input_column(J, j) * J->X + (size_t)xc * J->b, imin(J->b, J->X - xc * J->b), J->KQ,
                             J->xq + at * J->KQ, J->xs + at);
         }
 }
@@ -1017,11 +1023,11 @@ static void hoist_inputs(job_t *J, int p) {
     float *acc[MAX_COLS];
     const uint8_t *xq[MAX_COLS];
     float xs[MAX_COLS];
-    const long columns = (long)T * N;
+    const long columns = J->live_count;
     for (int r = p; r < R; r += J->nthreads) {
         int gate_stride, rows;
         block_layout(J->G, J->variant, J->b, imin(J->b, J->H - r * J->b), &gate_stride, &rows);
-        for (long j = 0; j < columns; j++)
+        for (long j = 0; j < (long)T * N; j++)
             memcpy(J->gx + ((size_t)(j / N) * R + r) * N * J->RP + (size_t)(j % N) * J->RP,
                    J->bias_x + (size_t)r * J->RP, sizeof(float) * J->RP);
         for (int xc = 0; xc < J->XC; xc++) {
@@ -1030,8 +1036,8 @@ static void hoist_inputs(job_t *J, int p) {
             for (long j0 = 0; j0 < columns; j0 += MAX_COLS) {
                 int ncols = (int)(columns - j0 < MAX_COLS ? columns - j0 : MAX_COLS);
                 for (int j = 0; j < ncols; j++) {
-                    const long t = (j0 + j) / N, n = (j0 + j) % N;
-                    hcol[j] = J->x + ((size_t)t * N + n) * J->X + c0;
+                    const long at = input_column(J, j0 + j), t = at / N, n = at % N;
+                    hcol[j] = J->x + (size_t)at * J->X + c0;
                     acc[j] = J->gx + (((size_t)t * R + r) * N + n) * J->RP;
                 }
 #if defined(__x86_64__) || defined(__i386__)
@@ -1087,6 +1093,8 @@ static void run_sweeps(job_t *J, int p) {
     float *acc[MAX_COLS];
     const uint8_t *hq[MAX_COLS];
     float hs[MAX_COLS];
+    long col_step[MAX_COLS]; /* the step and sequence of each product column (ended sequences have none) */
+    int col_seq[MAX_COLS];
     for (long k = J->k_first; k <= J->k_last; k++) {
         const long base = k * J->period;
         for (long i = 0; i < n_ops; i++) {
@@ -1109,14 +1117,18 @@ static void run_sweeps(job_t *J, int p) {
                     stride_rows = J->RP;
                     for (long s = t0; s < t1; s++) {
                         float *a = J->acc + ((size_t)(s % RING) * J->R + row) * N * (size_t)stride_rows;
-                        for (int n = 0; n < N; n++, ncols++) {
+                        for (int n = 0; n < N; n++) {
+                            if (frozen(J, s, n)) continue; /* its state is carried: no product needed */
+                            col_step[ncols] = s;
+                            col_seq[ncols] = n;
                             hcol[ncols] = h_prev_row(J, s, n) + c0;
-                            acc[ncols] = a + (size_t)n * stride_rows;
+                            acc[ncols++] = a + (size_t)n * stride_rows;
                         }
                     }
+                    if (ncols == 0) continue;
                     if (kind == OP_USE_H && J->tile_q_fn) {
                         for (int j = 0; j < ncols; j++) {
-                            const size_t at = ((size_t)((t0 + j / N) % RING) * N + j % N) * J->HC + col;
+                            const size_t at = ((size_t)(col_step[j] % RING) * N + col_seq[j]) * J->HC + col;
                             hq[j] = J->hq + at * J->KQ;
                             hs[j] = J->hs[at];
                         }
@@ -1131,19 +1143,20 @@ static void run_sweeps(job_t *J, int p) {
                     for (long s = t0; s < t1; s++) {
                         float *a = J->accp + ((size_t)(s % RING) * J->PR + row) * N * (size_t)stride_rows;
                         const float *m = J->mring + (size_t)(s % RING) * N * J->H;
-                        for (int n = 0; n < N; n++, ncols++) {
+                        for (int n = 0; n < N; n++) {
+                            if (frozen(J, s, n)) continue;
                             hcol[ncols] = m + (size_t)n * J->H + c0;
-                            acc[ncols] = a + (size_t)n * stride_rows;
+                            acc[ncols++] = a + (size_t)n * stride_rows;
                         }
                     }
+                    if (ncols == 0) continue;
                 }
                 if (kind == OP_USE_ZN) {
                     /* update rows (gate 1) on h_{t-1}, then candidate rows (gate 2) on r_t * h_{t-1} */
                     for (int j = 0; j < ncols; j++) acc[j] += J->GS;
                     J->tile_fn(J->w + (size_t)op[5] * J->w_elem, K, rows, ncols, hcol, acc);
                     for (int j = 0; j < ncols; j++) {
-                        const long s = t0 + j / N;
-                        hcol[j] = J->rhring + ((size_t)(s % RING) * N + j % N) * J->H + c0;
+                        hcol[j] = J->rhring + ((size_t)(col_step[j] % RING) * N + col_seq[j]) * J->H + c0;
                         acc[j] += J->GS;
                     }
                     J->tile_fn(J->w + ((size_t)op[5] + tile_elements(J->w_dtype, K, rows)) * J->w_elem, K, rows, ncols,
@@ -1438,6 +1451,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
         return NULL;
     PyObject *result = NULL;
     float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL, *rhring = NULL;
+    long *live = NULL;
     counter_t *mprog = NULL, *hprog = NULL, *rprog = NULL;
     pthread_t *threads = NULL;
     worker_arg_t *wargs = NULL;
@@ -1529,6 +1543,17 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
                 PyErr_SetString(PyExc_ValueError, "lengths: every length must be in [0, steps]");
                 goto done;
             }
+        live = malloc(sizeof(long) * ((size_t)J.T * J.N + 1));
+        if (!live) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (long t = 0; t < J.T; t++)
+            for (int n = 0; n < J.N; n++)
+                if (t < J.len[n]) live[J.live_count++] = t * J.N + n;
+        J.live = live;
+    } else {
+        J.live_count = (long)J.T * J.N;
     }
     if (((uintptr_t)w.buf) % ALIGN_BYTES != 0 || ((uintptr_t)wx.buf) % ALIGN_BYTES != 0) {
         PyErr_SetString(PyExc_ValueError, "weights: buffer must be 64-byte aligned");
@@ -1688,6 +1713,7 @@ static PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwar
     result = Py_None;
     Py_INCREF(result);
 done:
+    free(live);
     free(J.profile);
     free(J.hq);
     free(J.hs);
