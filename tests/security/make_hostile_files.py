@@ -240,12 +240,22 @@ def _outside_secret(folder: Path) -> Path:
     return secret
 
 
-def _onnx_symlink_escape(folder: Path) -> HostileFile:
-    sub = folder / "onnx_symlink"
+def _onnx_linked_out(folder: Path, name: str, link: Callable[[Path, Path], None], refusal: str, attack: str) -> HostileFile:
+    """An ONNX model in its own folder whose W data file ``weights.bin`` is ``link(outside, there)``."""
+    sub = folder / name
     sub.mkdir()
-    os.symlink(_outside_secret(folder), sub / "weights.bin")
-    path = _onnx_with_external_w(sub, "onnx_symlink_escape.onnx", "weights.bin")
-    return HostileFile("onnx_symlink_escape", path, "outside the model's folder", "W read through a symlink out of the folder")
+    link(_outside_secret(folder), sub / "weights.bin")
+    return HostileFile(name, _onnx_with_external_w(sub, f"{name}.onnx", "weights.bin"), refusal, attack)
+
+
+def _onnx_symlink_escape(folder: Path) -> HostileFile:
+    return _onnx_linked_out(folder, "onnx_symlink_escape", os.symlink, "outside the model's folder",
+                            "W read through a symlink out of the folder")
+
+
+def _onnx_hard_link_escape(folder: Path) -> HostileFile:
+    return _onnx_linked_out(folder, "onnx_hard_link_escape", os.link, "hard links",
+                            "W read through a hard link to a file outside the folder")
 
 
 def _onnx_dotdot(folder: Path) -> HostileFile:
@@ -269,14 +279,6 @@ def _onnx_fifo(folder: Path) -> HostileFile:
     os.mkfifo(sub / "weights.fifo")
     path = _onnx_with_external_w(sub, "onnx_fifo.onnx", "weights.fifo")
     return HostileFile("onnx_fifo", path, "not a regular file", "W read from a FIFO: blocks forever")
-
-
-def _onnx_hard_link_escape(folder: Path) -> HostileFile:
-    sub = folder / "onnx_hard_link"
-    sub.mkdir()
-    os.link(_outside_secret(folder), sub / "weights.bin")
-    path = _onnx_with_external_w(sub, "onnx_hard_link_escape.onnx", "weights.bin")
-    return HostileFile("onnx_hard_link_escape", path, "hard links", "W read through a hard link to a file outside the folder")
 
 
 def _onnx_size_lie(folder: Path) -> HostileFile:
