@@ -240,12 +240,22 @@ def _outside_secret(folder: Path) -> Path:
     return secret
 
 
-def _onnx_symlink_escape(folder: Path) -> HostileFile:
-    sub = folder / "onnx_symlink"
+def _onnx_linked_out(folder: Path, name: str, link: Callable[[Path, Path], None], refusal: str, attack: str) -> HostileFile:
+    """An ONNX model in its own folder whose W data file ``weights.bin`` is ``link(outside, there)``."""
+    sub = folder / name
     sub.mkdir()
-    os.symlink(_outside_secret(folder), sub / "weights.bin")
-    path = _onnx_with_external_w(sub, "onnx_symlink_escape.onnx", "weights.bin")
-    return HostileFile("onnx_symlink_escape", path, "outside the model's folder", "W read through a symlink out of the folder")
+    link(_outside_secret(folder), sub / "weights.bin")
+    return HostileFile(name, _onnx_with_external_w(sub, f"{name}.onnx", "weights.bin"), refusal, attack)
+
+
+def _onnx_symlink_escape(folder: Path) -> HostileFile:
+    return _onnx_linked_out(folder, "onnx_symlink_escape", os.symlink, "outside the model's folder",
+                            "W read through a symlink out of the folder")
+
+
+def _onnx_hard_link_escape(folder: Path) -> HostileFile:
+    return _onnx_linked_out(folder, "onnx_hard_link_escape", os.link, "hard links",
+                            "W read through a hard link to a file outside the folder")
 
 
 def _onnx_dotdot(folder: Path) -> HostileFile:
@@ -283,7 +293,7 @@ BUILDERS: tuple[Callable[[Path], HostileFile], ...] = (
     _torchscript_setstate, _torch_key_bomb, _torch_zip_bomb,
     _keras_external_passwd, _keras_external_fifo, _keras_virtual, _keras_external_link, _keras_declared_24gib,
     _keras_chunked_bomb, _keras_shape_vs_config,
-    _onnx_symlink_escape, _onnx_dotdot, _onnx_absolute, _onnx_fifo, _onnx_size_lie,
+    _onnx_symlink_escape, _onnx_hard_link_escape, _onnx_dotdot, _onnx_absolute, _onnx_fifo, _onnx_size_lie,
 )
 
 

@@ -6,6 +6,7 @@ that stays inside it) still loads, and the opt-in flag really runs code (so the 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,23 @@ def test_onnx_symlink_that_stays_inside_the_folder_loads(tmp_path):
     (tmp_path / "weights.bin").rename(tmp_path / "data" / "real.bin")
     (tmp_path / "weights.bin").symlink_to(tmp_path / "data" / "real.bin")
     assert load_model(path).layers[0].hidden_size == 4
+
+
+def test_onnx_hard_links_all_inside_the_folder_load(tmp_path):
+    path, _ = _onnx_external_model(tmp_path, "weights.bin")
+    (tmp_path / "backup").mkdir()
+    os.link(tmp_path / "weights.bin", tmp_path / "backup" / "weights.bin")
+    assert os.stat(tmp_path / "weights.bin").st_nlink == 2
+    assert load_model(path).layers[0].hidden_size == 4
+
+
+def test_onnx_hard_link_to_a_file_outside_the_folder_is_refused_naming_tensor_and_location(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    path, _ = _onnx_external_model(folder, "weights.bin")
+    os.link(folder / "weights.bin", tmp_path / "elsewhere.bin")  # the same file, also reachable outside
+    with pytest.raises(ModelFileError, match=r"input W .*'weights\.bin' is a file with 2 hard links, 1 of them found"):
+        load_model(path)
 
 
 def test_onnx_external_data_length_must_match_the_dims(tmp_path):

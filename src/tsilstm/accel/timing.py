@@ -48,6 +48,7 @@ from tsilstm.accel.activation_traffic import (
 )
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.hardware_cost import buffer_layouts
+from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import Op, Program, Tile, Tiling, expand
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE
 
@@ -60,6 +61,11 @@ a typical controller read/write queue holds 32-64 requests."""
 
 _WARMUP_PERIODS = 4
 _MAX_WARMUP_PERIODS = 64
+MAX_SIMULATED_OPS = 1_000_000
+"""Most body ops the event model simulates step by step for one layer and schedule (``full``
+timing, or a sequence whose steady state is not reached). Measured 2026-12-05 on the 2-core EPYC,
+load ~4.5: 80,000 ops (hidden 64, 40,000 steps, tsi and conventional) in 1.4 s, ~9 us an op with the
+expansion, so about 10 s."""
 
 
 @dataclass(frozen=True)
@@ -452,8 +458,21 @@ def simulate_layer_timing(
                 increment = Timing(**{**{f.name: getattr(increment, f.name) for f in fields(increment)}, "cycles": floor1 - floor0})
                 return timing.plus(increment, (steps - short) // period)
         warmup *= 2
+    _check_simulated_ops(program, steps, full)
     model = _EventModel(tiling, batch, arch, traffic, arch.weight_buffer_bytes)
     return model.run(_hoisted_ops(program, steps, steps, batch))
+
+
+def _check_simulated_ops(program: Program, steps: int, full: bool) -> None:
+    """``InvalidParameterError`` naming ``steps`` when simulating every step of ``program`` would
+    take more than ``MAX_SIMULATED_OPS`` body ops (checked before the op list is built)."""
+    ops = len(program.sweeps(steps)) * len(program.body)
+    if ops > MAX_SIMULATED_OPS:
+        why = "full timing simulates every step" if full else (
+            f"the steady state was not reached within {_MAX_WARMUP_PERIODS} periods, so every step would be simulated")
+        raise InvalidParameterError("steps", steps, f"{why}: about {ops} ops of the {program.schedule} plan, more than the "
+                                    f"limit of {MAX_SIMULATED_OPS} (~10 s a layer and schedule): use fewer steps"
+                                    + (" or drop --full-timing" if full else " or a smaller batch"))
 
 
 def _period_marks(ops: tuple[Op, ...], steps: int, period: int) -> dict[int, int]:

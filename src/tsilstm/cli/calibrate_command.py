@@ -42,6 +42,9 @@ def calibrate(cell: str, hidden_sizes: tuple[int, ...], batch: int, steps: int, 
     if show:
         _show(store, as_json)
         return
+    from tsilstm.cli.size_checks import check_calibrate_size
+
+    check_calibrate_size(cell, hidden_sizes, steps, batch)
     rows = measure_crossover(cell, hidden_sizes, batch=batch, steps=steps, threads=threads, repeats=repeats)
     if as_json:
         click.echo(json.dumps([{**row.__dict__, "speedup": row.speedup} for row in rows], indent=2))

@@ -20,8 +20,12 @@ from rich.table import Table
 def convert_onnx(source: Path, destination: Path, as_json: bool) -> None:
     """Rewrite SOURCE so its LSTM/GRU nodes run in tsilstm (custom domain ai.tsilstm, weights kept
     as initializers) and write it to --output; run the result with tsilstm.onnx.InferenceSession."""
+    from tsilstm.errors import InvalidParameterError
     from tsilstm.integrations.onnxruntime import convert_model
 
+    if not destination.parent.is_dir():
+        raise InvalidParameterError("--output", str(destination), f"its folder {destination.parent} does not exist: "
+                                    "create it first")
     result = convert_model(source, destination)
     rows = [{"node": d.locator, "op_type": d.op_type, "runs_in": "tsilstm" if d.taken else "onnxruntime",
              "reason": d.reason} for d in result.decisions]

@@ -13,6 +13,7 @@ from rich.table import Table
 from tsilstm.cli.inspect_weights_only import PIPE_WIDTH
 from tsilstm.cli.param_types import CONTEXT_SETTINGS
 from tsilstm.hardware import CACHE_SYSFS, cache_sizes_bytes
+from tsilstm.importers.onnx_graph import TSILSTM_DOMAIN
 from tsilstm.model import RecurrentModel
 from tsilstm.units import format_bytes
 
@@ -81,7 +82,8 @@ def accelerator_buffers() -> dict[str, tuple[int, int]]:
 
 def layer_rows(model: RecurrentModel, caches: dict[str, int], buffers: dict[str, tuple[int, int]]) -> list[dict[str, object]]:
     """One JSON-ready row per layer of ``model``: names, cell, variant, directions, sizes, weight
-    bytes as stored, one direction's W_h bytes, where it fits here and on each accelerator preset."""
+    bytes as stored, one direction's W_h bytes, where it fits here and on each accelerator preset,
+    and ``converted``: an ONNX node ``tsilstm convert-onnx`` moved to its custom domain."""
     rows = []
     meta = model.metadata
     for layer in model.layers:
@@ -100,6 +102,7 @@ def layer_rows(model: RecurrentModel, caches: dict[str, int], buffers: dict[str,
             "weight_bytes": int(sum(a.size * a.dtype.itemsize for a in arrays)),
             "recurrent_weight_bytes": int(w_hh_bytes), "dtype": str(first.w_hh.dtype),
             "fits": fits_in(w_hh_bytes, caches), "accelerators": accel,
+            "converted": meta.get("domain") == TSILSTM_DOMAIN,
         })
     return rows
 
@@ -132,3 +135,7 @@ def _print_table(path: str, rows: list[dict[str, object]], caches: dict[str, int
         values += [row["accelerators"][name] for name in buffers]  # type: ignore[index]
         table.add_row(*[str(v) for v in values])
     console.print(table)
+    converted = [str(row["layer"]) for row in rows if row["converted"]]
+    if converted:
+        console.print(f"Converted by tsilstm convert-onnx (domain {TSILSTM_DOMAIN}, run by tsilstm's kernel through "
+                      f"tsilstm.onnx.InferenceSession): {', '.join(converted)}.")

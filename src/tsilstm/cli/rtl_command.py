@@ -107,9 +107,11 @@ def run(
 ) -> None:
     """Simulate one layer on the accelerator (built once per design, cached): cycles, DRAM bytes by
     kind, SRAM bytes per buffer, the outputs and their difference from the fixed-point reference."""
+    from tsilstm.cli.size_checks import check_rtl_run_size
     from tsilstm.rtl.run import design_arch, random_inputs, run_layer
 
     input_size = input_size or hidden
+    check_rtl_run_size(cell, hidden, input_size, steps, batch)
     run_arch = arch_with_overrides(arch, buffer=buffer, bandwidth=bandwidth, tile=tile)
     weights, x = random_inputs(cell, hidden, input_size, steps, batch, seed)
     if weights_path:

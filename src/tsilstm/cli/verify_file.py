@@ -24,12 +24,17 @@ def verify_file(
 ) -> None:
     """Verify every recurrent model in ``path``, print a table (or ``{"results": [...]}``) and exit 1
     if any comparison is outside tolerance."""
-    from tsilstm.verification import verify_model_file
+    from tsilstm.cli.size_checks import check_model_file_verify_size
+    from tsilstm.importers import load_models
+    from tsilstm.verification import verify_model
 
     _refuse_random_model_options()
     names = SCHEDULES if schedule == "all" else (schedule,)
-    results = verify_model_file(path, steps=steps, batch=batch, seed=seed, schedules=names, tile=tile,
-                                buffer_bytes=buffer_bytes, weight_dtype=weight_dtype)
+    models = load_models(path)
+    check_model_file_verify_size(models, tuple(names), steps, batch, tile)
+    results = [check for model in models for check in verify_model(
+        model, steps=steps, batch=batch, seed=seed, schedules=names, tile=tile, buffer_bytes=buffer_bytes,
+        weight_dtype=weight_dtype)]
     if as_json:
         click.echo(json.dumps({"file": path, "results": [r.as_dict() for r in results]}, indent=2))
     else:

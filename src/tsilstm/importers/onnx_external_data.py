@@ -1,8 +1,9 @@
 """ONNX tensors whose data lives in an external file, read by tsilstm itself whatever the onnx
 version: the file must be a regular file inside the model's folder (its real path, symlinks
 resolved, may not leave the folder; FIFOs, devices and directories are refused, and it is opened
-without blocking and without following a final symlink), and the bytes read are exactly the bytes
-the tensor's type and dims declare, which must lie inside that file. Anything else is a
+without blocking and without following a final symlink; a file with several hard links is read only
+when every link is found inside the folder), and the bytes read are exactly the bytes the tensor's
+type and dims declare, which must lie inside that file. Anything else is a
 ``ModelFileError`` naming the model file, the tensor and what was refused."""
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ ALLOWED_KEYS = ("location", "offset", "length", "checksum")
 """The external_data keys of the ONNX spec (``basepath`` and others are refused)."""
 READ_CHUNK_BYTES = 1 << 30
 """Bytes per read call (Linux returns at most ~2 GiB per pread)."""
+MAX_LINK_SEARCH_ENTRIES = 100_000
+"""Directory entries of the model's folder (and its subfolders) searched at most for the other
+hard links of a data file; a folder holding more is not searched to the end and the file is refused."""
 
 
 def is_external(tensor) -> bool:  # type: ignore[no-untyped-def]
@@ -88,6 +92,8 @@ def _read_inside_folder(model_path: Path, location: str, offset: int, size: int,
         if not stat.S_ISREG(info.st_mode):
             raise ModelFileError(model_path, where, f"external data location {location!r} is not a regular file "
                                  "(a FIFO, device or directory); refused", "a regular file in the model's folder")
+        if info.st_nlink > 1:
+            _refuse_links_outside(model_path, where, location, folder, info)
         if offset + size > info.st_size:
             raise ModelFileError(model_path, where, f"external data needs bytes {offset}..{offset + size} of {location!r}, "
                                  f"which has {info.st_size} bytes; refused before reading",
@@ -106,3 +112,34 @@ def _read_inside_folder(model_path: Path, location: str, offset: int, size: int,
     if len(data) != size:
         raise ModelFileError(model_path, where, f"external data file {location!r} ended after {len(data)} of {size} bytes")
     return data
+
+
+def _refuse_links_outside(model_path: Path, where: str, location: str, folder: str, info: os.stat_result) -> None:
+    """Raise ``ModelFileError`` unless all ``info.st_nlink`` hard links of the data file are found
+    inside ``folder`` (a hard link made in the folder to a file elsewhere, e.g. /etc/shadow on the
+    same file system, passes every path check: only the link count tells). The folder is searched
+    without following symlinks, at most ``MAX_LINK_SEARCH_ENTRIES`` entries."""
+    found = 0
+    seen = 0
+    pending = [folder]
+    while pending and found < info.st_nlink and seen <= MAX_LINK_SEARCH_ENTRIES:
+        try:
+            listing = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                seen += 1
+                if seen > MAX_LINK_SEARCH_ENTRIES:
+                    break
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.inode() == info.st_ino and entry.stat(follow_symlinks=False).st_dev == info.st_dev:
+                        found += 1
+                except OSError:
+                    continue
+    if found < info.st_nlink:
+        raise ModelFileError(model_path, where, f"external data location {location!r} is a file with {info.st_nlink} "
+                             f"hard links, {found} of them found in the model's folder {folder}; refused (a hard link "
+                             "can reach a file outside the folder)", "a file whose every link is in the model's folder")

@@ -34,6 +34,18 @@ from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate
 from tsilstm.optional_packages import import_optional
 
 RECURRENT_OPS = ("LSTM", "GRU")
+TSILSTM_DOMAIN = "ai.tsilstm"
+"""The custom-op domain of the LSTM/GRU nodes tsilstm runs (``tsilstm convert-onnx`` moves the nodes
+it takes there, inputs and attributes unchanged); the importer reads them like standard nodes."""
+STANDARD_DOMAINS = ("", "ai.onnx")
+"""The names of ONNX's own operator domain."""
+ONNX_ATTRIBUTES = {
+    "LSTM": frozenset({"activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size",
+                       "input_forget", "layout"}),
+    "GRU": frozenset({"activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size",
+                      "layout", "linear_before_reset"}),
+}
+"""The attributes the ONNX operators define (opset 22); an ``ai.tsilstm`` node may carry no other."""
 INPUT_NAMES = {
     "LSTM": ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"),
     "GRU": ("X", "W", "R", "B", "sequence_lens", "initial_h"),
@@ -97,9 +109,10 @@ def load_onnx_proto(path: str | Path):  # type: ignore[no-untyped-def]
 
 
 def find_recurrent_nodes(proto, source: object) -> list[OnnxRecurrentNode]:  # type: ignore[no-untyped-def]
-    """Every LSTM/GRU node of ``proto`` (graph and subgraphs, in graph order) with its constant
-    inputs resolved; inputs that are not constants are listed in ``runtime_inputs``."""
-    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+    """Every LSTM/GRU node of ``proto`` (graph and subgraphs, in graph order; ONNX's domain and
+    ``TSILSTM_DOMAIN``) with its constant inputs resolved; inputs that are not constants are listed
+    in ``runtime_inputs``."""
+    opset = next((o.version for o in proto.opset_import if o.domain in STANDARD_DOMAINS), 0)
     found: list[OnnxRecurrentNode] = []
     _walk(proto.graph, _Scope(), "graph", opset, found, source, _WalkBudget())
     return found
@@ -196,6 +209,7 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
     metadata = {
         "format": "onnx", "path": str(source), "node": found.node.name, "locator": found.locator,  # type: ignore[attr-defined]
         "op_type": op, "layout": int(attrs.get("layout", 0)), "opset": found.opset,  # type: ignore[arg-type]
+        "domain": found.node.domain,  # type: ignore[attr-defined]
         "sequence_lens": "sequence_lens" in found.runtime_inputs or "sequence_lens" in found.arrays,
     }
     return RecurrentModel((layer,), name=found.node.name or found.locator, source="onnx", metadata=metadata)  # type: ignore[attr-defined]
@@ -304,15 +318,17 @@ def _walk(graph, scope: _Scope, path: str, opset: int, found: list[OnnxRecurrent
     for initializer in graph.initializer:
         scope.define(initializer.name, initializer)
     for index, node in enumerate(graph.node):
-        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+        if node.op_type == "Constant" and node.domain in STANDARD_DOMAINS:
             if len(node.output) != 1:
                 raise ModelFileError(source, f"{path}/{node.name or f'node[{index}]'}",
                                      f"is a Constant node with {len(node.output)} outputs", "exactly one output")
             scope.define(node.output[0], node)
         elif node.op_type == "Identity" and node.input and node.output and node.input[0] in constants:
             scope.define(node.output[0], constants[node.input[0]])
-        if node.op_type in RECURRENT_OPS and node.domain in ("", "ai.onnx"):
+        if node.op_type in RECURRENT_OPS and node.domain in (*STANDARD_DOMAINS, TSILSTM_DOMAIN):
             locator = node.name or f"{path}/node[{index}]"
+            if node.domain == TSILSTM_DOMAIN:
+                _check_converted_node(node, locator, source)
             item = OnnxRecurrentNode(node, locator, opset)
             for name, input_name in zip(INPUT_NAMES[node.op_type], node.input):
                 if not input_name or name == "X":
@@ -338,6 +354,17 @@ def _walk(graph, scope: _Scope, path: str, opset: int, found: list[OnnxRecurrent
                 for k, sub in enumerate(attribute.graphs):
                     _walk(sub, scope, f"{label}[{k}]", opset, found, source, budget)
     scope.leave()
+
+
+def _check_converted_node(node, locator: str, source: object) -> None:  # type: ignore[no-untyped-def]
+    """Raise ``ModelFileError`` when the ``TSILSTM_DOMAIN`` node ``node`` carries an attribute the ONNX
+    operator does not define (a session's runtime form, or anything else convert-onnx never writes)."""
+    foreign = sorted({attribute.name for attribute in node.attribute} - ONNX_ATTRIBUTES[node.op_type])
+    if foreign:
+        raise ModelFileError(source, f"{node.op_type} node {locator!r}",
+                             f"is an {TSILSTM_DOMAIN} node with attribute(s) {foreign}, which ONNX's {node.op_type} does "
+                             "not define", f"{TSILSTM_DOMAIN} nodes as convert-onnx writes them (the ONNX operator's "
+                             "inputs and attributes)")
 
 
 def _constant_array(entry, source: object, where: str) -> np.ndarray | None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,12 @@ LAYER_DIRECTION_OVERHEAD_BYTES = 8704
 arrays and kernel descriptors around each direction). Measured 2026-12-05: ``tsilstm.LSTM(3, 5,
 num_layers=4000)`` grows the process by 7.8 KB a layer (34 KB a layer at 1000 layers, where the
 first call's one-time allocations dominate); 8.5 KiB is counted."""
+MAX_NUM_LAYERS = 10_000
+"""Most stacked layers a module (and ``tsilstm verify`` / ``bench`` over random models) is built
+with. Building takes ~0.2 ms a layer beside the weights (measured 2026-12-05 on the 2-core EPYC,
+load ~1-2: ``tsilstm.LSTM(3, 5, num_layers=4000)`` in 0.85 s), so the limit keeps a construction
+within seconds where 10**6 layers took minutes on a machine with memory for them; trained models
+stack a handful."""
 PACKING_TRANSIENT_COPIES = 2
 """While one direction is packed, its tiles exist twice more (the list of packed tiles and the
 concatenated buffer, see packing.pack_direction) beside the weights packed before it."""
@@ -26,9 +32,10 @@ def stacked_layer_shapes(cell: str, input_size: int, hidden_size: int, num_layer
                          bidirectional: bool,
                          memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS) -> list[LayerShape]:
     """The shapes of a ``torch.nn.LSTM``/``GRU``-like stack with these arguments. ``num_layers``
-    must be an integer >= 1 whose per-layer overhead alone (``LAYER_DIRECTION_OVERHEAD_BYTES`` a
-    direction) fits in the memory available, checked before a shape is built (``ResourceError``)."""
-    num_layers = require_int("num_layers", num_layers)
+    must be an integer in [1, ``MAX_NUM_LAYERS``] whose per-layer overhead alone
+    (``LAYER_DIRECTION_OVERHEAD_BYTES`` a direction) fits in the memory available, checked before a
+    shape is built (``InvalidParameterError``, ``ResourceError``)."""
+    num_layers = require_int("num_layers", num_layers, maximum=MAX_NUM_LAYERS)
     overhead = num_layers * (2 if bidirectional else 1) * LAYER_DIRECTION_OVERHEAD_BYTES
     _check_available(overhead, f"{num_layers} layers", memory_limits)
     shapes: list[LayerShape] = []

@@ -25,6 +25,8 @@ from tsilstm.errors import ModelFileError
 from tsilstm.importers.onnx_graph import (
     INPUT_NAMES,
     RECURRENT_OPS,
+    STANDARD_DOMAINS,
+    TSILSTM_DOMAIN,
     OnnxRecurrentNode,
     find_recurrent_nodes,
     import_onnx,
@@ -33,8 +35,8 @@ from tsilstm.importers.onnx_graph import (
 )
 from tsilstm.model import RecurrentModel
 
-DOMAIN = "ai.tsilstm"
-"""The custom-op domain of the nodes tsilstm runs."""
+DOMAIN = TSILSTM_DOMAIN
+"""The custom-op domain of the nodes tsilstm runs (defined by the importer, which reads them too)."""
 DOMAIN_VERSION = 1
 KEY_ATTRIBUTE = "tsilstm_key"
 """The runtime form's only attribute: the key of the packed weights of the node."""
@@ -263,7 +265,7 @@ def _recurrent_sites(graph: Any) -> Iterator[tuple[Any, int]]:
     """(graph, index) of every default-domain LSTM/GRU node, in the importer's walk order (a node,
     then the subgraphs in its attributes)."""
     for index, node in enumerate(graph.node):
-        if node.op_type in RECURRENT_OPS and node.domain in ("", "ai.onnx"):
+        if node.op_type in RECURRENT_OPS and node.domain in STANDARD_DOMAINS:
             yield graph, index
         for sub in _subgraphs(node):
             yield from _recurrent_sites(sub)

@@ -7,13 +7,16 @@ from typing import Any
 import torch
 
 from tsilstm.errors import InvalidParameterError
+from tsilstm.runtime.tensor_io import require_dense_tensor
 
 
 def check_cpu_float(value: Any, name: str) -> torch.Tensor:
-    """``value`` if it is a floating-point tensor on the CPU, else an error naming ``name`` (and the
-    device, for tensors elsewhere: the kernel runs on the CPU only)."""
+    """``value`` if it is a dense floating-point tensor on the CPU, else an error naming ``name``
+    (meta, sparse, mkldnn and nested tensors have no dense data to read; for tensors on another
+    device the error names it: the kernel runs on the CPU only)."""
     if not isinstance(value, torch.Tensor):
         raise InvalidParameterError(name, type(value).__name__, "must be a torch.Tensor")
+    require_dense_tensor(value, name)
     if value.device.type != "cpu":
         raise InvalidParameterError(name, f"a tensor on device {value.device}",
                                     "must be on the CPU: tsilstm runs on the CPU only (use .cpu(), or torch.nn.LSTM/GRU on this device)")
