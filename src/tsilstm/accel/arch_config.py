@@ -136,11 +136,11 @@ _ACC_WIDTHS = (16, 24, 32, 48, 64)
 SEQUENCER_CYCLES_PER_OP = 1
 """Cycles the sequencer (and the load engine walking the same program) spends on each op by
 default: one instruction decoded per cycle, the rate of a simple in-order control unit (and of the
-generated accelerator's sequencer, ``tsilstm.rtl``)."""
+generated accelerator's sequencer)."""
 MIN_DRAM_PORT_BYTES = 16
 """Narrowest DRAM data port by default, bytes: 128 bits, a common AXI data width and the narrowest
-port the generated accelerator builds (``tsilstm.rtl``: every buffer line is a whole number of
-such beats)."""
+port the generated accelerator builds (every buffer line of it is a whole number of such
+beats)."""
 
 
 def default_dram_port_bytes(bytes_per_cycle: float) -> int:

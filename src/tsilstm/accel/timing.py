@@ -3,8 +3,8 @@
 Resources and rules (docs/design.md section 5):
 
 * DRAM channel: tile loads in plan order, each moving whole beats of the port
-  (``dram_beat_bytes``) at ``bandwidth / clock`` bytes per cycle, its data in the buffer
-  ``latency`` later. A load may start as soon as the buffer has room, ahead of the uses before it
+  (``dram_beat_bytes``) at ``bandwidth / clock`` bytes per cycle and at most one beat per
+  cycle, its data in the buffer ``latency`` later. A load may start as soon as the buffer has room, ahead of the uses before it
   (double buffering: the plan is generated for a buffer one tile smaller than the real one, see
   ``plan_buffer_bytes``); a tile's room is freed when its last use ends. The load engine finds the
   loads by walking the op list, ``sequencer_cycles_per_op`` per op, so a load starts no earlier
@@ -15,8 +15,8 @@ Resources and rules (docs/design.md section 5):
   weight line for each step and batch column in turn, so all n steps' inputs are needed from its
   first cycle); its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan
   order from an issue queue of ``issue_window`` entries: a use waiting for its h (or its tile)
-  lets a later ready use go first. Window 1 is an in-order sequencer (the generated accelerator's,
-  ``tsilstm.rtl``): every op passes it in plan order taking ``sequencer_cycles_per_op``, a use
+  lets a later ready use go first. Window 1 is an in-order sequencer (the generated
+  accelerator's): every op passes it in plan order taking ``sequencer_cycles_per_op``, a use
   holds it until its last cycle, an evict or finish waits for the array to finish issuing, a
   finish also for the cell unit to be free, and a use of inputs waits for their fetch (its DRAM
   transfer and latency) to complete.
@@ -160,8 +160,9 @@ class _EventModel:
 
     # -- DRAM channel -------------------------------------------------------------------------
     def _transfer_cycles(self, num_bytes: float) -> float:
-        """Cycles the channel takes for ``num_bytes``: whole beats of the port at the bandwidth."""
-        return math.ceil(num_bytes / self.beat_bytes) * self.beat_bytes / self.bytes_per_cycle
+        """Cycles the channel takes for ``num_bytes``: whole beats of the port, each taking its
+        bytes at the bandwidth and at least one cycle (the port moves one beat per cycle)."""
+        return math.ceil(num_bytes / self.beat_bytes) * max(1.0, self.beat_bytes / self.bytes_per_cycle)
 
     def _channel(self, num_bytes: float, not_before: float = 0.0) -> None:
         """Queue a non-weight transfer that may start once its data exists (``not_before``: a write

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tsilstm.accel.arch_config import MIN_DRAM_PORT_BYTES, ArchConfig
-from tsilstm.accel.hardware_cost import buffer_layouts
 from tsilstm.accel.sram_banks import SRAM_BANK_BYTES, SRAM_BANK_WIDTH_BITS, SRAM_PORTS_PER_BANK, BankLayout, bank_layout
 from tsilstm.errors import InvalidParameterError
 from tsilstm.rtl.fixed_point import FixedFormats
@@ -170,7 +169,7 @@ def design_for(
         lanes, arch.weight_bits, arch.activation_bits, arch.accumulator_bits, arch.weight_buffer_bytes, arch.dram_beat_bytes,
         max(2, arch.mac_pipeline_cycles), max_hidden, max_input, max_steps, max_batch, program_words,
         sram_bank_width_bits=arch.sram_bank_width_bits, sram_bank_bytes=arch.sram_bank_bytes,
-        sram_ports_per_bank=arch.sram_ports_per_bank, weight_buffer_banks=buffer_layouts(arch)[0].banks,
+        sram_ports_per_bank=arch.sram_ports_per_bank, weight_buffer_banks=arch.weight_buffer_banks,
     )
 
 
@@ -188,9 +187,10 @@ def hardware_arch(arch: ArchConfig, design: DesignParams) -> ArchConfig:
 
 def sram_banks(design: DesignParams) -> dict[str, BankLayout]:
     """The memories of ``design`` and the SRAM banks they are built from, by the accelerator
-    model's rule (``sram_banks.bank_layout``): the weight buffer as the model's ``buffer_layouts``
-    chose for the config (``design.weight_buffer_banks``), every other memory as many banks of the
-    config's width as read one line per cycle, and as its capacity needs."""
+    model's rule (``sram_banks.bank_layout``, as ``hardware_cost.buffer_layouts`` applies it): the
+    config's banks of the weight buffer (``design.weight_buffer_banks``) or, by default, as many
+    banks of the config's width as read one line (the array's read width) per cycle and as the
+    capacity needs; every other memory likewise for its line."""
     lines = {
         "weight_buffer": (design.weight_line_bits, design.weight_lines),
         "input_buffer": (design.act_line_bits, design.input_lines),
