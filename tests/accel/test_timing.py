@@ -40,6 +40,37 @@ def test_golden_timeline_by_hand(tiny_arch: ArchConfig) -> None:
     assert timing.mac_wait_dependency_cycles == 34 - 29
 
 
+def test_in_order_sequencer_by_hand() -> None:
+    # the golden case with a cycle per op (window 1: in order). Load engine: W_x load [1,9) after
+    # decoding it. Sequencer: load x passes at 0; the x fetch (16 B) from 1 arrives at 3, the
+    # sequencer moves on at 4; use x waits for its tile: taken at 9, issues [10,18); evict x at 18;
+    # W_h load waits for W_x's room: [18,26); load h passes at 19; use h step 0 taken at 26, issues
+    # [27,31); finish taken at 31 (cell unit free, pipeline drained) runs [31,36); use h step 1
+    # waits for h_0: taken at 36, [37,41); finish [41,46); final state write [46,47)
+    arch = arch_from_dict(tiny_arch_dict(compute__sequencer_cycles_per_op=1))
+    _, _, timing = _timing(LayerShape("lstm", 4, 4), "conventional", 2, 1, arch, full=True)
+    assert timing.cycles == 47
+    assert timing.mac_busy_cycles == 8 + 4 + 4
+
+
+def test_transfers_move_whole_beats_by_hand() -> None:
+    # the golden case with a 64-byte DRAM port: every transfer is whole 4-cycle beats, the 16-B
+    # state read, x read and state write and the 8-B output writes 4 cycles each. Channel: state
+    # read [0,4); W_x [4,12); x read [12,16); W_x use [12,20); W_h load [20,28); use [28,32); cell
+    # [32,37); use [37,41); cell [41,46); final state write [46,50)
+    data = tiny_arch_dict(dram__port_bytes=64)
+    _, _, timing = _timing(LayerShape("lstm", 4, 4), "conventional", 2, 1, arch_from_dict(data), full=True)
+    assert timing.cycles == 50
+    assert timing.dram_busy_cycles == 4 + 8 + 4 + 8 + 4 + 4 + 4
+
+
+def test_a_port_moves_at_most_a_beat_per_cycle() -> None:
+    # a 16-B port at 64 B/cycle of bandwidth: the channel moves 16 B per cycle, as at 16 GB/s
+    wide = arch_from_dict(tiny_arch_dict(dram__bandwidth_bytes_per_s="64 GB/s", dram__port_bytes=16))
+    _, _, timing = _timing(LayerShape("lstm", 4, 4), "conventional", 2, 1, wide, full=True)
+    assert timing.cycles == 44
+
+
 def test_a_narrow_weight_buffer_makes_uses_read_bound() -> None:
     # the golden case with ONE 128-bit bank: 16 B per cycle where the 16 x 16-bit MACs read 32 B;
     # each 128-B tile read takes 8 cycles: the W_h uses take 8 cycles instead of 4 (W_x's 8 either way)
@@ -62,11 +93,13 @@ def small_cases(draw):  # type: ignore[no-untyped-def]
         compute__issue_window=draw(st.integers(1, 3)),
         compute__mac_pipeline_cycles=draw(st.integers(0, 5)),
         compute__cell_pipeline_cycles=draw(st.integers(0, 5)),
+        compute__sequencer_cycles_per_op=draw(st.integers(0, 2)),
         memory__weight_buffer_bytes=draw(st.sampled_from([256, 384, 512, 1024, 4096])),
         memory__prefetch_tiles=draw(st.integers(0, 2)),
         memory__activation_buffer_bytes=draw(st.sampled_from([256, 4096, 1 << 20])),
         dram__bandwidth_bytes_per_s=draw(st.sampled_from([2e9, 16e9, 64e9])),
         dram__latency_ns=draw(st.sampled_from([0, 3, 40])),
+        dram__port_bytes=draw(st.sampled_from([8, 16, 64])),
     )
     data["memory"]["tile_units"] = 4
     return shape, arch_from_dict(data), draw(st.integers(1, 60)), draw(st.integers(1, 3))

@@ -6,12 +6,14 @@ File layout (every quantity is a number in the unit its key names, or a string w
     name = "my-accel"
     base = "edge"                 # optional: start from a preset, override what follows
     [compute]  clock_hz, mac_units, weight_bits, activation_bits, accumulator_bits, arithmetic,
-               activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window
+               activation_units, mac_pipeline_cycles, cell_pipeline_cycles, issue_window,
+               sequencer_cycles_per_op
     [memory]   weight_buffer_bytes, activation_buffer_bytes, tile_units, prefetch_tiles,
                weight_buffer_banks, activation_buffer_banks, sram_bank_bytes, sram_bank_width_bits,
                sram_ports_per_bank
     [dram]     type (lpddr4, ddr4, gddr5, hbm2: fills every key below), bandwidth_bytes_per_s,
-               latency_ns, energy_pj_per_bit, interface_area_mm2, interface_static_power_w
+               latency_ns, energy_pj_per_bit, interface_area_mm2, interface_static_power_w,
+               port_bytes (the data port's width: every transfer moves whole beats of it)
     [energy]   static_power_w, mac_pj, multiply_pj, activation_pj, sram_pj_per_64bit
     [technology] node_nm (45, 32, 28, 22, 16, 14, 10 or 7), vdd_v, sram_array_efficiency, sram_leakage_pw_per_bit,
                logic_leakage_w_per_mm2
@@ -60,6 +62,7 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("compute", "mac_pipeline_cycles"): ("mac_pipeline_cycles", "count", "whole0", False),
     ("compute", "cell_pipeline_cycles"): ("cell_pipeline_cycles", "count", "whole0", False),
     ("compute", "issue_window"): ("issue_window", "count", "whole", False),
+    ("compute", "sequencer_cycles_per_op"): ("sequencer_cycles_per_op", "count", "whole0", False),
     ("memory", "weight_buffer_bytes"): ("weight_buffer_bytes", "bytes", "whole", True),
     ("memory", "activation_buffer_bytes"): ("activation_buffer_bytes", "bytes", "whole", True),
     ("memory", "tile_units"): ("tile_units", "count", "whole", False),
@@ -72,6 +75,7 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("dram", "type"): ("dram_type", "", "dram_type", False),
     ("dram", "bandwidth_bytes_per_s"): ("dram_bandwidth_bytes_per_s", "bytes_per_s", "real", True),
     ("dram", "latency_ns"): ("dram_latency_ns", "ns", "real0", True),
+    ("dram", "port_bytes"): ("dram_port_bytes", "bytes", "whole", False),
     ("dram", "energy_pj_per_bit"): ("dram_pj_per_bit", "pj_per_bit", "real0", True),
     ("dram", "interface_area_mm2"): ("dram_interface_area_mm2", "mm2", "real0", False),
     ("dram", "interface_static_power_w"): ("dram_interface_static_power_w", "w", "real0", False),
@@ -115,6 +119,8 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "sram_bank_width_bits": (8, 4096),
     "sram_ports_per_bank": (1, 4),
     "issue_window": (1, 2**20),
+    "sequencer_cycles_per_op": (0, 2**10),
+    "dram_port_bytes": (1, 2**16),
     "mac_pipeline_cycles": (0, 2**20),
     "cell_pipeline_cycles": (0, 2**20),
     "prefetch_tiles": (0, 2**20),
@@ -127,6 +133,20 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
 """Physically plausible bounds of each quantity (1 kHz..1 THz, 1 kB/s..10 PB/s, ...): within them
 every cycle, byte and energy figure the model computes stays finite and no divisor is ~0."""
 _ACC_WIDTHS = (16, 24, 32, 48, 64)
+SEQUENCER_CYCLES_PER_OP = 1
+"""Cycles the sequencer (and the load engine walking the same program) spends on each op by
+default: one instruction decoded per cycle, the rate of a simple in-order control unit (and of the
+generated accelerator's sequencer)."""
+MIN_DRAM_PORT_BYTES = 16
+"""Narrowest DRAM data port by default, bytes: 128 bits, a common AXI data width and the narrowest
+port the generated accelerator builds (every buffer line of it is a whole number of such
+beats)."""
+
+
+def default_dram_port_bytes(bytes_per_cycle: float) -> int:
+    """The default DRAM port width for ``bytes_per_cycle`` of bandwidth, bytes: the narrowest power
+    of two, at least ``MIN_DRAM_PORT_BYTES``, that moves a cycle's bytes in one beat."""
+    return max(MIN_DRAM_PORT_BYTES, 1 << max(0, math.ceil(math.log2(bytes_per_cycle))))
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,8 @@ class ArchConfig:
     mac_pipeline_cycles: int = 8
     cell_pipeline_cycles: int = 8
     issue_window: int = 2
+    sequencer_cycles_per_op: int = SEQUENCER_CYCLES_PER_OP
+    dram_port_bytes: int | None = None
     tile_units: int = 64
     prefetch_tiles: int = 1
     mac_pj: float | None = None
@@ -199,6 +221,14 @@ class ArchConfig:
     def dram_bytes_per_cycle(self) -> float:
         """DRAM bandwidth in bytes per clock cycle."""
         return self.dram_bandwidth_bytes_per_s / self.clock_hz
+
+    @property
+    def dram_beat_bytes(self) -> int:
+        """Bytes of one DRAM beat (the data port's width): ``dram_port_bytes``, or by default the
+        narrowest power of two >= ``MIN_DRAM_PORT_BYTES`` that carries a cycle's bandwidth."""
+        if self.dram_port_bytes is not None:
+            return self.dram_port_bytes
+        return default_dram_port_bytes(self.dram_bytes_per_cycle)
 
     @property
     def dram_latency_cycles(self) -> float:
@@ -295,7 +325,7 @@ def _check_fields(arch: ArchConfig) -> None:
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidParameterError(key, value, "must be an integer >= 1")
-    for key in ("weight_buffer_banks", "activation_buffer_banks"):
+    for key in ("weight_buffer_banks", "activation_buffer_banks", "dram_port_bytes"):
         value = getattr(arch, key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise InvalidParameterError(key, value, "must be an integer >= 1")
@@ -303,7 +333,7 @@ def _check_fields(arch: ArchConfig) -> None:
     for key, capacity in (("weight_buffer_banks", arch.weight_buffer_bytes), ("activation_buffer_banks", arch.activation_buffer_bytes)):
         bank_layout(capacity, width_bits=arch.sram_bank_width_bits, max_bank_bytes=arch.sram_bank_bytes,
                     ports=arch.sram_ports_per_bank, banks=getattr(arch, key), banks_key=key)
-    for key in ("mac_pipeline_cycles", "cell_pipeline_cycles", "prefetch_tiles"):
+    for key in ("mac_pipeline_cycles", "cell_pipeline_cycles", "prefetch_tiles", "sequencer_cycles_per_op"):
         value = getattr(arch, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidParameterError(key, value, "must be an integer >= 0")

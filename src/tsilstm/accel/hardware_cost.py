@@ -69,11 +69,7 @@ class SramCost:
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary of the banks and the energy per access."""
-        return {
-            "banks": self.banks, "bank_bytes": self.layout.bank_bytes, "bank_width_bits": self.layout.width_bits,
-            "ports_per_bank": self.layout.ports, "read_bytes_per_cycle": self.layout.read_bytes_per_cycle,
-            "banks_rule": self.layout.rule, "pj_per_64bit": self.pj_per_byte * 8,
-        }
+        return {**self.layout.as_dict(), "pj_per_64bit": self.pj_per_byte * 8}
 
 
 @dataclass(frozen=True)

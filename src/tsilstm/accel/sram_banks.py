@@ -52,6 +52,14 @@ class BankLayout:
         """Bytes all banks can deliver in one cycle (one word per port per bank)."""
         return self.banks * self.ports * self.width_bits / 8
 
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready summary of the banks."""
+        return {
+            "capacity_bytes": self.capacity_bytes, "banks": self.banks, "bank_bytes": self.bank_bytes,
+            "bank_width_bits": self.width_bits, "ports_per_bank": self.ports,
+            "read_bytes_per_cycle": self.read_bytes_per_cycle, "banks_rule": self.rule,
+        }
+
 
 def bank_layout(
     capacity_bytes: int, *, width_bits: int, max_bank_bytes: int, ports: int, banks: int | None = None,

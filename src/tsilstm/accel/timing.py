@@ -2,17 +2,24 @@
 
 Resources and rules (docs/design.md section 5):
 
-* DRAM channel: tile loads in plan order, each ``bytes / (bandwidth / clock)`` cycles on the
-  channel, its data in the buffer ``latency`` later. A load may start as soon as the buffer has
-  room, ahead of the uses before it (double buffering: the plan is generated for a buffer one tile
-  smaller than the real one, see ``plan_buffer_bytes``); a tile's room is freed when its last use
-  ends. Non-weight DRAM traffic (inputs, spilled pre-activations and states, outputs) occupies the
-  channel at the op that causes it.
+* DRAM channel: tile loads in plan order, each moving whole beats of the port
+  (``dram_beat_bytes``) at ``bandwidth / clock`` bytes per cycle and at most one beat per
+  cycle, its data in the buffer ``latency`` later. A load may start as soon as the buffer has room, ahead of the uses before it
+  (double buffering: the plan is generated for a buffer one tile smaller than the real one, see
+  ``plan_buffer_bytes``); a tile's room is freed when its last use ends. The load engine finds the
+  loads by walking the op list, ``sequencer_cycles_per_op`` per op, so a load starts no earlier
+  than the walk reaches it. Non-weight DRAM traffic (inputs, spilled pre-activations and states,
+  outputs) occupies the channel at the op that causes it, also in whole beats.
 * MAC array: a use of a tile for n steps takes ``ceil(rows x cols x n x batch / mac_units)``
-  cycles, one pass of ``batch`` columns per step (a step's pass starts once its h is finished);
-  its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan order
-  from an issue queue of ``issue_window`` entries: a use waiting for its h (or its tile) lets a
-  later ready use go first (window 1: strictly in order).
+  cycles and starts when its tile is loaded and every h it reads is finished (the array reads a
+  weight line for each step and batch column in turn, so all n steps' inputs are needed from its
+  first cycle); its results are usable ``mac_pipeline_cycles`` after it ends. Uses issue in plan
+  order from an issue queue of ``issue_window`` entries: a use waiting for its h (or its tile)
+  lets a later ready use go first. Window 1 is an in-order sequencer (the generated
+  accelerator's): every op passes it in plan order taking ``sequencer_cycles_per_op``, a use
+  holds it until its last cycle, an evict or finish waits for the array to finish issuing, a
+  finish also for the cell unit to be free, and a use of inputs waits for their fetch (its DRAM
+  transfer and latency) to complete.
 * Weight-buffer read ports: a use reads its tile once from the banks, ``ceil(tile bytes /
   (banks x ports x bank width))`` cycles (``hardware_cost.buffer_layouts``), during the use: a use
   lasts the longer of its MAC cycles and its read cycles. With the default banks (as wide, side by
@@ -20,8 +27,8 @@ Resources and rules (docs/design.md section 5):
   buffer makes uses read-bound. The DRAM fills of the banks are not charged to the ports (at the
   presets they are under 1/30 of the read bandwidth).
 * Cell/activation unit: a finish of row-block r for step t starts when every use of row r for
-  step t is done, takes ``ceil(units x batch x evaluations / activation_units)`` cycles and its
-  h is usable ``cell_pipeline_cycles`` later.
+  step t is done (in order: when the array's pipeline has drained), takes ``ceil(units x batch x
+  evaluations / activation_units)`` cycles and its h is usable ``cell_pipeline_cycles`` later.
 * Dependency rule: a use of W_h tile (r, c) for step t waits for the finish of (c, t-1) (with a
   projection: for the projection of step t-1).
 
@@ -95,16 +102,13 @@ class Timing:
 
 
 class _Pending:
-    """A use in the issue queue: when its tile and its first step's h are ready, its MAC cycles."""
+    """A use in the issue queue: when its tile and every h it reads are ready, its MAC cycles."""
 
-    __slots__ = ("position", "op", "load_ready", "dep_ready", "duration", "later_deps", "ready")
+    __slots__ = ("position", "op", "load_ready", "dep_ready", "duration", "ready")
 
-    def __init__(
-        self, position: int, op: Op, load_ready: float, dep_ready: float, duration: float, later_deps: tuple[float, ...] = ()
-    ) -> None:
+    def __init__(self, position: int, op: Op, load_ready: float, dep_ready: float, duration: float) -> None:
         self.position, self.op, self.load_ready, self.dep_ready = position, op, load_ready, dep_ready
         self.duration = duration
-        self.later_deps = later_deps  # inputs of the use's later steps (a pass per step)
         self.ready = load_ready if load_ready > dep_ready else dep_ready
 
 
@@ -115,7 +119,12 @@ class _EventModel:
         self.tiling, self.batch, self.arch, self.traffic = tiling, batch, arch, traffic
         self.capacity = capacity_bytes
         self.bytes_per_cycle = arch.dram_bytes_per_cycle
+        self.beat_bytes = arch.dram_beat_bytes
         self.latency = arch.dram_latency_cycles
+        self.op_cycles = float(arch.sequencer_cycles_per_op)
+        self.in_order = arch.issue_window == 1
+        self.sequencer_free = 0.0  # in order: when the sequencer takes the next op
+        self.engine_free = 0.0  # when the load engine has walked to the next op
         self.dram_free = 0.0
         self.mac_free = 0.0
         self.cell_free = 0.0
@@ -156,13 +165,18 @@ class _EventModel:
         return info
 
     # -- DRAM channel -------------------------------------------------------------------------
+    def _transfer_cycles(self, num_bytes: float) -> float:
+        """Cycles the channel takes for ``num_bytes``: whole beats of the port, each taking its
+        bytes at the bandwidth and at least one cycle (the port moves one beat per cycle)."""
+        return math.ceil(num_bytes / self.beat_bytes) * max(1.0, self.beat_bytes / self.bytes_per_cycle)
+
     def _channel(self, num_bytes: float, not_before: float = 0.0) -> None:
         """Queue a non-weight transfer that may start once its data exists (``not_before``: a write
         after the cell update that produced it). Queued transfers take the channel before a later
         load when they are ready by the time that load could start, else they wait: a transfer
         whose data is not ready never holds up the loads behind it."""
         if num_bytes:
-            heapq.heappush(self.transfers, (not_before, num_bytes / self.bytes_per_cycle))
+            heapq.heappush(self.transfers, (not_before, self._transfer_cycles(num_bytes)))
             self.other_bytes += num_bytes
             if len(self.transfers) > TRANSFER_QUEUE_DEPTH:  # a full queue forces its oldest out
                 ready, cycles = heapq.heappop(self.transfers)
@@ -184,11 +198,11 @@ class _EventModel:
         size = self._info(tile)[0]
         if self.unresolved_total and self.resident + size + self.unresolved_total > self.capacity:
             self._drain_window()  # the room needed is held by a tile whose last use is still queued
-        start = self._room_time(size)
+        start = max(self._room_time(size), self.engine_free + self.op_cycles)
         self._serve_transfers(start)
         start = max(start, self.dram_free)
-        transfer = size / self.bytes_per_cycle
-        self.dram_free = start + transfer
+        transfer = self._transfer_cycles(size)
+        self.dram_free = self.engine_free = start + transfer
         self.busy["dram"] += transfer
         self.load_done[tile] = self.dram_free + self.latency
         self.resident += size
@@ -227,7 +241,12 @@ class _EventModel:
         steps = range(op.step, op.step + op.nsteps)
         if op.src == "x":
             deps: tuple[float, ...] = (0.0,)
-            self._channel(x_use_dram_bytes(self.traffic, tiling, op.row, op.col, op.nsteps, self.batch, self.arch))
+            fetched = x_use_dram_bytes(self.traffic, tiling, op.row, op.col, op.nsteps, self.batch, self.arch)
+            self._channel(fetched, self.sequencer_free)
+            if self.in_order and fetched:  # the sequencer waits for the fetch: its beats, then the latency
+                arrived = self.sequencer_free + self.op_cycles + self._transfer_cycles(fetched) + self.latency
+                self.sequencer_free = arrived + self.op_cycles
+                deps = (arrived,)
         elif op.src == "p":
             deps = tuple(self.finish_end[(op.col, t)] for t in steps)
         elif tiling.proj:
@@ -243,10 +262,25 @@ class _EventModel:
         computing = float(math.ceil(weights * op.nsteps * self.batch / self.arch.mac_units))
         self.busy["mac"] += computing  # the array computes; a read-bound use holds it longer
         duration = max(computing, reading)
-        self.window.append(_Pending(position, op, self.load_done[tile], deps[0], duration, deps[1:]))
+        pending = _Pending(position, op, self.load_done[tile], max(deps), duration)
         self.window_uses[tile] += 1
+        if self.in_order:  # the sequencer takes the use when it is ready, and is held until its last cycle
+            start = max(self.sequencer_free, pending.ready)
+            self._wait(pending, self.sequencer_free, start)
+            self._issued(pending, start, start + self.op_cycles + duration)
+            self.sequencer_free = self.mac_free
+            return
+        self.window.append(pending)
         while len(self.window) >= self.arch.issue_window:
             self._issue_one()
+
+    def _wait(self, chosen: _Pending, now: float, start: float) -> None:
+        """Count the array's idle time from ``now`` to ``start`` as waiting for h or for a load."""
+        if start > now:
+            if chosen.dep_ready >= chosen.load_ready:
+                self.wait["dependency"] += start - now
+            else:
+                self.wait["load"] += start - now
 
     def _issue_one(self) -> None:
         now = self.mac_free
@@ -255,21 +289,11 @@ class _EventModel:
             chosen = min(self.window, key=lambda p: (p.ready, p.position))
         self.window.remove(chosen)
         start = max(now, chosen.ready)
-        if start > now:
-            if chosen.dep_ready >= chosen.load_ready:
-                self.wait["dependency"] += start - now
-            else:
-                self.wait["load"] += start - now
-        end = start + chosen.duration
-        if chosen.later_deps:  # one pass of batch columns per step: a later step may wait for its h
-            per_step = chosen.duration / (len(chosen.later_deps) + 1)
-            clock = start + per_step
-            for dep in chosen.later_deps:
-                if dep > clock:
-                    self.wait["dependency"] += dep - clock
-                    clock = dep
-                clock += per_step
-            end = clock
+        self._wait(chosen, now, start)
+        self._issued(chosen, start, start + chosen.duration)
+
+    def _issued(self, chosen: _Pending, start: float, end: float) -> None:
+        """Book the use ``chosen`` issued from ``start`` to ``end``: its results, its tile's room."""
         self.mac_free = end
         usable = end + self.arch.mac_pipeline_cycles
         op = chosen.op
@@ -307,6 +331,10 @@ class _EventModel:
         row, step = op.row, op.step
         self._issue_until(lambda p: p.op.src in ("h", "x") and p.op.row == row and p.op.step <= step < p.op.step + p.op.nsteps)
         ready = max(self.row_ready.get((op.row, op.step), 0.0), self.row_ready_all.get(op.row, 0.0))
+        if self.in_order:  # taken when the cell unit is free; runs once the array's pipeline has drained
+            taken = max(self.sequencer_free, self.cell_free)
+            self.sequencer_free = taken + self.op_cycles
+            ready = max(ready, taken, self.mac_free + self.arch.mac_pipeline_cycles)
         start = max(self.cell_free, ready)
         u0, u1 = self.tiling.row_bounds[op.row]
         busy = float(math.ceil((u1 - u0) * self.batch * self.evaluations / self.arch.activation_units))
@@ -338,16 +366,21 @@ class _EventModel:
         normalized state, counters so far), see ``_snapshot``."""
         marks = marks or {}
         self.snapshots: list[tuple[int, float, tuple, Timing]] = []
+        self.walk_to_load = _walks_to_next_load(ops, marks)
         self._channel(boundary_state_bytes(self.traffic, self.batch))
         handlers = {USE: None, LOAD: self._load, EVICT: self._evict, FINISH: self._finish, PROJECT: self._project, RESET: self._reset}
         for position, op in enumerate(ops):
             if position in marks:
-                floor, state = self._snapshot(marks[position])
+                floor, state = self._snapshot(marks[position], self.walk_to_load[position])
                 self.snapshots.append((marks[position], floor, state, self._counters(floor)))
             kind = op.kind
+            if kind != LOAD:
+                self.engine_free += self.op_cycles
             if kind == USE:
                 self._use(position, op)
             else:
+                if self.in_order and kind not in (FINISH, USE):  # loads pass; an evict waits for the array
+                    self.sequencer_free = max(self.sequencer_free, self.mac_free if kind == EVICT else 0.0) + self.op_cycles
                 handlers[kind](op)
         self._drain_window()
         self._channel(boundary_state_bytes(self.traffic, self.batch), max(self.finish_end.values(), default=0.0))
@@ -364,12 +397,16 @@ class _EventModel:
             other_dram_bytes=self.other_bytes, sram_read_busy_cycles=self.busy["sram"],
         )
 
-    def _snapshot(self, step_base: int) -> tuple:
+    def _snapshot(self, step_base: int, walk_to_load: int | None) -> tuple:
         """Every piece of state that later ops can depend on, as (floor time, normalized state):
         times at or before the floor (the earliest resource free time) can no longer delay
         anything and are dropped; later ones are kept relative to the floor; steps relative to
-        ``step_base``. Two runs whose snapshots agree evolve identically, shifted in time."""
+        ``step_base``. The load engine's time is dropped when the walk of ``walk_to_load`` ops to
+        the next load (None: no load follows) ends before the channel is free. Two runs whose
+        snapshots agree evolve identically, shifted in time."""
         floor = min(self.dram_free, self.mac_free, self.cell_free)
+        engine_binds = walk_to_load is not None and self.engine_free + walk_to_load * self.op_cycles > self.dram_free
+        engine = round(self.engine_free - floor, 6) if engine_binds else None
 
         def rel(value: float) -> float | None:
             return None if value <= floor else round(value - floor, 6)
@@ -388,15 +425,33 @@ class _EventModel:
         freed = tuple(sorted((round(t - floor, 6), b) for t, b in self.freed if t > self.dram_free))
         transfers = tuple(sorted((max(round(t - floor, 6), 0.0), round(c, 6)) for t, c in self.transfers))
         window = tuple(
-            (p.op._replace(step=p.op.step - step_base), rel(p.load_ready), rel(p.dep_ready), tuple(rel(d) for d in p.later_deps), p.duration)
+            (p.op._replace(step=p.op.step - step_base), rel(p.load_ready), rel(p.dep_ready), p.duration)
             for p in self.window
         )
         state = (
-            rel(self.dram_free), rel(self.mac_free), rel(self.cell_free), self.resident, tiles, freed, transfers,
+            rel(self.dram_free), rel(self.mac_free), rel(self.cell_free), engine, rel(self.sequencer_free),
+            self.resident, tiles, freed, transfers,
             tuple(sorted(self.unresolved.items())), window, stepped(self.finish_end), stepped(self.row_ready),
             stepped(self.proj_ready), stepped(self.project_end), stepped(self.reset_ready), stepped(self.reset_end),
         )
         return floor, state
+
+
+def _walks_to_next_load(ops: tuple[Op, ...] | list[Op], marks: dict[int, int]) -> dict[int, int | None]:
+    """For each marked position: the ops the load engine walks from there to the next load, that
+    load's own decode included (None when no load follows)."""
+    out: dict[int, int | None] = {}
+    if not marks:
+        return out
+    walk: int | None = None
+    for position in range(len(ops) - 1, -1, -1):
+        if ops[position].kind == LOAD:
+            walk = 1
+        elif walk is not None:
+            walk += 1
+        if position in marks:
+            out[position] = walk
+    return out
 
 
 def plan_buffer_bytes(arch: ArchConfig, max_tile_bytes: int) -> int:

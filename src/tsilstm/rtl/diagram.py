@@ -41,7 +41,7 @@ def block_diagram(design: DesignParams) -> Any:
     }
     for name in ("weight_buffer", "input_buffer", "h_buffer", "acc_buffer"):
         b = banks[name]
-        labels[name] = f"{name.replace('_', ' ')}\n{b.capacity_bytes // 1024} KiB, {b.banks} x {b.bank_width_bits}b banks"
+        labels[name] = f"{name.replace('_', ' ')}\n{b.capacity_bytes // 1024} KiB, {b.banks} x {b.width_bits}b banks"
     fig, ax = plt.subplots(figsize=(10, 6))
     ax.set_axis_off()
     for name, (x, y, w, h) in _BLOCKS.items():

@@ -199,12 +199,15 @@ class Accelerator(Elaboratable):
         w_rsp = self.rd_rsp_valid & ~self.rd_rsp_tag
         a_rsp = self.rd_rsp_valid & self.rd_rsp_tag
 
-        # -- load engine: runs ahead over the program, issuing the loads --------------------------
+        # -- load engine: runs ahead over the program, one word per cycle, issuing the loads -----
         m.submodules.load_jobs = jobs = SyncFIFOBuffered(width=8 + 16 + 16, depth=4)
         lpc = Signal(range(d.program_words))
         l_word = load_r.data
         req_left = Signal(32)
-        m.d.comb += load_r.addr.eq(lpc)
+        l_advance = Signal()  # the word in DECODE is done: the next one is read now, decoded next cycle
+        m.d.comb += load_r.addr.eq(Mux(l_advance, lpc + 1, lpc))
+        with m.If(l_advance):
+            m.d.sync += lpc.eq(lpc + 1)
         with m.FSM(name="load_engine"):
             with m.State("IDLE"):
                 with m.If(self.start):
@@ -227,15 +230,14 @@ class Accelerator(Elaboratable):
                         ]
                         m.next = "REQUEST"
                 with m.Else():
-                    m.d.sync += lpc.eq(lpc + 1)
-                    m.next = "FETCH"
+                    m.d.comb += l_advance.eq(1)
             with m.State("REQUEST"):
                 m.d.comb += wreq_valid.eq(1)
                 with m.If(w_granted):
                     m.d.sync += [wreq_addr.eq(wreq_addr + 1), req_left.eq(req_left - 1)]
                     with m.If(req_left == 1):
-                        m.d.sync += lpc.eq(lpc + 1)
-                        m.next = "FETCH"
+                        m.d.comb += l_advance.eq(1)
+                        m.next = "DECODE"
         job_slot, job_base, job_lines = jobs.r_data[:8], jobs.r_data[8:24], jobs.r_data[24:40]
         w_line_off = Signal(16)
         w_beats = Signal(range(max(beats_wline, 2)))

@@ -14,17 +14,23 @@ one lanes x lanes block of a tile; activation lines hold ``lanes`` values.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.arch_config import MIN_DRAM_PORT_BYTES, ArchConfig
+from tsilstm.accel.sram_banks import SRAM_BANK_BYTES, SRAM_BANK_WIDTH_BITS, SRAM_PORTS_PER_BANK, BankLayout, bank_layout
 from tsilstm.errors import InvalidParameterError
 from tsilstm.rtl.fixed_point import FixedFormats
 from tsilstm.rtl.reference import ACC_GATES
 from tsilstm.validation import require_int
 
-MIN_DRAM_PORT_BYTES = 16
-"""Narrowest DRAM data port, in bytes (128 bits: the testbench moves beats as 32-bit words)."""
+RTL_ISSUE_WINDOW = 1
+"""The sequencer issues in plan order (the accelerator model's ``issue_window`` 1)."""
+RTL_CELL_PIPELINE_CYCLES = 0
+"""Cycles from the cell unit's last evaluation of a row-block to its h being readable: none (the
+h line is written in the cycle of its last evaluation; the model's ``cell_pipeline_cycles``)."""
+RTL_SEQUENCER_CYCLES_PER_OP = 1
+"""Cycles the sequencer and the load engine each spend on one instruction (the model's
+``sequencer_cycles_per_op``): the next word is read while the current one executes."""
 DEFAULT_PROGRAM_WORDS = 8192
 """Instructions the program memory holds (a hidden-256, 16-step plan of 32-unit tiles needs ~3,600)."""
 
@@ -45,6 +51,10 @@ class DesignParams:
     max_steps: int
     max_batch: int
     program_words: int = DEFAULT_PROGRAM_WORDS
+    sram_bank_width_bits: int = SRAM_BANK_WIDTH_BITS
+    sram_bank_bytes: int = SRAM_BANK_BYTES
+    sram_ports_per_bank: int = SRAM_PORTS_PER_BANK
+    weight_buffer_banks: int | None = None
 
     def __post_init__(self) -> None:
         require_int("lanes", self.lanes, minimum=2)
@@ -62,6 +72,13 @@ class DesignParams:
             raise InvalidParameterError("dram_port_bytes", self.dram_port_bytes, "must divide every buffer line")
         if self.weight_lines < 1:
             raise InvalidParameterError("weight_buffer_bytes", self.weight_buffer_bytes, f"must hold one line of {self.weight_line_bits // 8} bytes")
+        readable_bits = sram_banks(self)["weight_buffer"].read_bytes_per_cycle * 8
+        if readable_bits < self.weight_line_bits:
+            raise InvalidParameterError(
+                "memory.weight_buffer_banks", self.weight_buffer_banks,
+                f"the weight buffer's banks deliver {readable_bits:g} bits per cycle; the array reads a "
+                f"{self.weight_line_bits}-bit line per cycle (banks x ports x bank width must reach it)",
+            )
 
     @property
     def formats(self) -> FixedFormats:
@@ -148,43 +165,32 @@ def design_for(
             "compute.mac_units", arch.mac_units,
             f"the generated MAC array is square: mac_units must be activation_units**2 = {lanes * lanes}",
         )
-    per_cycle = arch.dram_bytes_per_cycle
-    port = max(MIN_DRAM_PORT_BYTES, 1 << max(0, math.ceil(math.log2(per_cycle))))
     return DesignParams(
-        lanes, arch.weight_bits, arch.activation_bits, arch.accumulator_bits, arch.weight_buffer_bytes, port,
+        lanes, arch.weight_bits, arch.activation_bits, arch.accumulator_bits, arch.weight_buffer_bytes, arch.dram_beat_bytes,
         max(2, arch.mac_pipeline_cycles), max_hidden, max_input, max_steps, max_batch, program_words,
+        sram_bank_width_bits=arch.sram_bank_width_bits, sram_bank_bytes=arch.sram_bank_bytes,
+        sram_ports_per_bank=arch.sram_ports_per_bank, weight_buffer_banks=arch.weight_buffer_banks,
     )
 
 
-BANK_WIDTH_BITS = 64
-"""Word width of one SRAM bank (macro), in bits: a common SRAM-compiler word, and the 64-bit access
-the accelerator model's SRAM energies are quoted for."""
+def hardware_arch(arch: ArchConfig, design: DesignParams) -> ArchConfig:
+    """``arch`` as the generated ``design`` builds it, for the accelerator model: the design's
+    weight buffer, DRAM port, banks and MAC pipeline, and the control it has whatever the config
+    says (in-order issue, a cycle per instruction, no cell-unit pipeline). The model of this config
+    is what the simulated cycles are checked against."""
+    return arch.with_overrides(
+        issue_window=RTL_ISSUE_WINDOW, cell_pipeline_cycles=RTL_CELL_PIPELINE_CYCLES,
+        sequencer_cycles_per_op=RTL_SEQUENCER_CYCLES_PER_OP, mac_pipeline_cycles=design.mac_pipeline_cycles,
+        dram_port_bytes=design.dram_port_bytes, weight_buffer_banks=design.weight_buffer_banks,
+    )
 
 
-@dataclass(frozen=True)
-class SramBanks:
-    """One on-chip memory as SRAM macros: ``banks`` side by side, each ``depth`` words of
-    ``bank_width_bits`` (the line is split across them; every bank is read in the same cycle)."""
-
-    line_bits: int
-    depth: int
-    banks: int
-    bank_width_bits: int
-
-    @property
-    def capacity_bytes(self) -> int:
-        """Bytes held."""
-        return self.line_bits * self.depth // 8
-
-    def as_dict(self) -> dict[str, int]:
-        """A JSON-ready form."""
-        return {"line_bits": self.line_bits, "depth": self.depth, "banks": self.banks,
-                "bank_width_bits": self.bank_width_bits, "capacity_bytes": self.capacity_bytes}
-
-
-def sram_banks(design: DesignParams) -> dict[str, SramBanks]:
-    """The memories of ``design`` and the banks they are built from (lines of up to 64 bits are one
-    bank)."""
+def sram_banks(design: DesignParams) -> dict[str, BankLayout]:
+    """The memories of ``design`` and the SRAM banks they are built from, by the accelerator
+    model's rule (``sram_banks.bank_layout``, as ``hardware_cost.buffer_layouts`` applies it): the
+    config's banks of the weight buffer (``design.weight_buffer_banks``) or, by default, as many
+    banks of the config's width as read one line (the array's read width) per cycle and as the
+    capacity needs; every other memory likewise for its line."""
     lines = {
         "weight_buffer": (design.weight_line_bits, design.weight_lines),
         "input_buffer": (design.act_line_bits, design.input_lines),
@@ -194,8 +200,11 @@ def sram_banks(design: DesignParams) -> dict[str, SramBanks]:
         "bias_buffer": (design.acc_line_bits, design.bias_lines),
         "program_memory": (128, design.program_words),
     }
-    out = {}
-    for name, (width, depth) in lines.items():
-        banks = max(1, width // BANK_WIDTH_BITS)
-        out[name] = SramBanks(width, depth, banks, width // banks)
-    return out
+    return {
+        name: bank_layout(
+            width * depth // 8, width_bits=design.sram_bank_width_bits, max_bank_bytes=design.sram_bank_bytes,
+            ports=design.sram_ports_per_bank, read_bits_per_cycle=width,
+            banks=design.weight_buffer_banks if name == "weight_buffer" else None, banks_key="memory.weight_buffer_banks",
+        )
+        for name, (width, depth) in lines.items()
+    }

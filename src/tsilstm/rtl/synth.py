@@ -117,6 +117,6 @@ def synthesize(arch: ArchConfig, design: DesignParams) -> SynthReport:
     result = [BlockArea(name, int(cells), area) for name, (cells, area) in sorted(blocks.items())]
     leak = arch.sram_leakage_pw_per_bit if arch.sram_leakage_pw_per_bit is not None else SRAM_LEAKAGE_PW_PER_BIT[figures.node_nm]
     for name, bank in sram_banks(design).items():
-        cost = sram_cost(bank.capacity_bytes, bank.banks, figures, table=None, array_efficiency=arch.sram_array_efficiency, leakage_pw_per_bit=leak)
+        cost = sram_cost(bank, figures, table=None, array_efficiency=arch.sram_array_efficiency, leakage_pw_per_bit=leak)
         result.append(BlockArea(name, bank.capacity_bytes * 8, cost.area_mm2))
     return SynthReport(figures.node_nm, tuple(result), dict(design_cost(arch).area_mm2))
