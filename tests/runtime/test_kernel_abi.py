@@ -1,6 +1,6 @@
-"""The kernel's layout constants and codes are defined once, in tsi_kernel.c: the values the
-compiled extension exports match the source (a stale build fails here), and the Python side takes
-every one of them from the extension instead of writing its own."""
+"""The kernel's layout constants and codes are defined once, in its native sources (the packed
+format in layout.h): the values the compiled extension exports match the source (a stale build fails
+here), and the Python side takes every one of them from the extension instead of writing its own."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 
 from tsilstm.runtime import _kernel, execution, kernel_abi, memory_budget, packing
 
-SOURCE = Path(packing.__file__).parent / "native" / "tsi_kernel.c"
+NATIVE = Path(packing.__file__).parent / "native"
 
 
 def _source_values() -> dict[str, int]:
-    """#define NAME <int> and enum { NAME = <int>, ... } entries of the kernel source."""
-    text = SOURCE.read_text()
+    """#define NAME <int> and enum { NAME = <int>, ... } entries of the kernel sources."""
+    text = "\n".join(path.read_text() for path in sorted(NATIVE.glob("*.[ch]")))
     values = {name: int(value) for name, value in re.findall(r"^#define (\w+) (\d+)\b", text, re.M)}
     for body in re.findall(r"enum \{([^}]*)\}", text):
         values.update({name: int(value) for name, value in re.findall(r"(\w+) = (\d+)", body)})
