@@ -86,7 +86,7 @@ static PyObject *py_tile_layout(PyObject *self, PyObject *args) {
     int dtype, K, rows;
     if (!PyArg_ParseTuple(args, "iii", &dtype, &K, &rows)) return NULL;
     if (!parse_dtype(dtype)) return NULL;
-    if (K < 1 || K > MAX_TILE * 4 || rows < VEC || rows % VEC != 0 || rows > 4 * MAX_TILE + VEC) {
+    if (K < 1 || K > (1 << 20) || rows < VEC || rows % VEC != 0 || rows > (1 << 20)) { /* far beyond any tile */
         PyErr_SetString(PyExc_ValueError, "tile_layout: K >= 1 columns and rows a positive multiple of VEC");
         return NULL;
     }
@@ -104,8 +104,13 @@ static PyObject *py_input_weight_dtype(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "isa: must be an index of ISAS");
         return NULL;
     }
-    const int wx = input_weight_dtype(dtype, isa);
-    return Py_BuildValue("(in)", wx, (Py_ssize_t)input_tail_bytes(wx));
+    return PyLong_FromLong(input_weight_dtype(dtype, isa));
+}
+
+static PyObject *py_input_tail_bytes(PyObject *self, PyObject *args) {
+    int dtype;
+    if (!PyArg_ParseTuple(args, "i", &dtype) || !parse_dtype(dtype)) return NULL;
+    return PyLong_FromSize_t(input_tail_bytes(dtype));
 }
 
 static PyMethodDef methods[] = {
@@ -117,9 +122,10 @@ static PyMethodDef methods[] = {
      "row stores (padding included), and for int8 the byte offsets of its float32 row scales and int32 row "
      "offsets (-1 otherwise)."},
     {"input_weight_dtype", py_input_weight_dtype, METH_VARARGS,
-     "input_weight_dtype(dtype, isa) -> (code, tail_bytes): the element type of the packed W_ih for recurrent "
-     "weights of type code `dtype` run on instruction set `isa` (an index of ISAS), and the zero bytes its "
-     "buffer ends in."},
+     "input_weight_dtype(dtype, isa) -> code: the element type of the packed W_ih for recurrent weights of "
+     "type code `dtype` run on instruction set `isa` (an index of ISAS)."},
+    {"input_tail_bytes", py_input_tail_bytes, METH_VARARGS,
+     "input_tail_bytes(dtype) -> bytes: the zeros a packed W_ih buffer of type code `dtype` ends in."},
     {"block_layout", py_block_layout, METH_VARARGS,
      "block_layout(gates, variant, tile, units) -> (gate_stride, rows): where gate g of a row-block of "
      "`units` hidden units starts (gate_stride * g) and how many rows its vectors and W_ih tiles have."},
@@ -190,6 +196,30 @@ PyMODINIT_FUNC PyInit__kernel(void) {
     }
     if (PyModule_AddObject(m, "WEIGHT_DTYPES", dtypes) < 0) {
         Py_DECREF(dtypes);
+        goto fail;
+    }
+    /* what the dispatch table gives each instruction set beyond the float products, by ISA name */
+    PyObject *integer_dot = PyList_New(0), *input_tiles = PyList_New(0);
+    for (int i = 0; integer_dot && input_tiles && i < ISA_COUNT; i++) {
+        const kernel_set_t *k = kernels_for(i);
+        PyObject *name = PyUnicode_FromString(ISA_NAMES[i]);
+        if (!name || (k->tile_q[DTYPE_INT8] && PyList_Append(integer_dot, name) < 0) ||
+            (k->input_bf16 && PyList_Append(input_tiles, name) < 0)) {
+            Py_CLEAR(integer_dot);
+        }
+        Py_XDECREF(name);
+    }
+    PyObject *integer_dot_isas = integer_dot ? PyList_AsTuple(integer_dot) : NULL;
+    PyObject *input_tile_isas = input_tiles && integer_dot ? PyList_AsTuple(input_tiles) : NULL;
+    Py_XDECREF(integer_dot);
+    Py_XDECREF(input_tiles);
+    if (!integer_dot_isas || PyModule_AddObject(m, "INTEGER_DOT_ISAS", integer_dot_isas) < 0) {
+        Py_XDECREF(integer_dot_isas);
+        Py_XDECREF(input_tile_isas);
+        goto fail;
+    }
+    if (!input_tile_isas || PyModule_AddObject(m, "INPUT_TILE_ISAS", input_tile_isas) < 0) {
+        Py_XDECREF(input_tile_isas);
         goto fail;
     }
     PyObject *names = run_direction_argument_names();
