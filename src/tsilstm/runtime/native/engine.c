@@ -385,3 +385,84 @@ int job_run(job_t *J, int64_t *prepare_ns) {
     free(wa);
     return !failed;
 }
+
+int job_allocate(job_t *J) {
+    if (J->len != NULL) { /* the live columns of the input product, in (step, sequence) order */
+        long *live = malloc(sizeof(long) * ((size_t)J->T * J->N + 1));
+        if (!live) return 0;
+        J->live_count = 0;
+        for (long t = 0; t < J->T; t++)
+            for (int n = 0; n < J->N; n++)
+                if (t < J->len[n]) live[J->live_count++] = t * J->N + n;
+        J->live = live;
+    } else {
+        J->live_count = (long)J->T * J->N;
+    }
+    const size_t acc_floats = (size_t)RING * J->R * J->N * J->RP;
+    J->acc = alloc64(sizeof(float) * acc_floats);
+    J->gx = alloc64(sizeof(float) * (size_t)J->T * J->R * J->N * J->RP);
+    J->mprog = alloc64(sizeof(counter_t) * J->R);
+    J->hprog = J->mprog;
+    if (J->proj) {
+        const size_t accp_floats = (size_t)RING * J->PR * J->N * J->RPp;
+        J->accp = alloc64(sizeof(float) * accp_floats);
+        J->mring = alloc64(sizeof(float) * ((size_t)RING * J->N * J->H + VEC));
+        J->hprog = alloc64(sizeof(counter_t) * J->PR);
+        if (!J->accp || !J->mring || !J->hprog) return 0;
+        memset(J->accp, 0, sizeof(float) * accp_floats);
+    }
+    if (J->variant == VARIANT_RESET_BEFORE) {
+        J->rhring = alloc64(sizeof(float) * (size_t)RING * J->N * J->H);
+        J->rprog = alloc64(sizeof(counter_t) * J->R);
+        if (!J->rhring || !J->rprog) return 0;
+    }
+    J->KQ = (J->b + INT8_K_PAD - 1) / INT8_K_PAD * INT8_K_PAD;
+    J->KB = (J->b + BF16_K_PAD - 1) / BF16_K_PAD * BF16_K_PAD;
+    if (J->amx_x) {
+        const size_t halves = (size_t)((long)J->T * J->N + 16) * J->XC * J->KB;
+        J->xhi = alloc64(sizeof(uint16_t) * halves);
+        J->xlo = alloc64(sizeof(uint16_t) * halves);
+        if (!J->xhi || !J->xlo) return 0;
+    }
+    if (J->tile_q_fn_x) {
+        J->xq = alloc64(((size_t)J->T * J->N + 16) * J->XC * J->KQ); /* 16 more columns: an AMX load reads them */
+        J->xs = alloc64(sizeof(float) * (size_t)J->T * J->N * J->XC);
+        if (!J->xq || !J->xs) return 0;
+    }
+    if (J->tile_q_fn) {
+        J->HC = (J->P + J->b - 1) / J->b;
+        J->hq = alloc64((size_t)RING * J->N * J->HC * J->KQ);
+        J->hs = alloc64(sizeof(float) * (size_t)RING * J->N * J->HC);
+        if (!J->hq || !J->hs) return 0;
+    }
+    if (!J->acc || !J->gx || !J->mprog) return 0;
+    for (int slot = 0; slot < RING; slot++)
+        for (int r = 0; r < J->R; r++)
+            for (int n = 0; n < J->N; n++)
+                memcpy(J->acc + (((size_t)slot * J->R + r) * J->N + n) * J->RP, J->bias_h + (size_t)r * J->RP,
+                       sizeof(float) * J->RP);
+    for (int r = 0; r < J->R; r++) atomic_init(&J->mprog[r].value, 0);
+    for (int r = 0; r < J->PR; r++) atomic_init(&J->hprog[r].value, 0);
+    if (J->rprog)
+        for (int r = 0; r < J->R; r++) atomic_init(&J->rprog[r].value, 0);
+    return 1;
+}
+
+void job_free(job_t *J) {
+    free((void *)J->live);
+    free(J->profile);
+    free(J->hq);
+    free(J->hs);
+    free(J->xq);
+    free(J->xs);
+    free(J->xhi);
+    free(J->xlo);
+    free(J->acc);
+    free(J->accp);
+    free(J->mring);
+    if (J->hprog != J->mprog) free(J->hprog);
+    free(J->mprog);
+    free(J->rhring);
+    free(J->rprog);
+    free(J->gx);
+}

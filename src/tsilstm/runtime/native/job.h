@@ -105,6 +105,12 @@ typedef struct {
 /* 64-byte aligned allocation (size rounded up to a multiple of 64, as C11 aligned_alloc wants) */
 void *alloc64(size_t bytes);
 
+/* Allocate and initialise J's rings, progress counters, live columns and quantized or split
+ * inputs (its sizes, kernels and buffers set and checked); 0 when out of memory. job_free releases
+ * what the job owns (also after a failed allocation, and J->profile). */
+int job_allocate(job_t *J);
+void job_free(job_t *J);
+
 /* Run job J: prepare its inputs (quantize or split x, quantize h0 as its kernels need), then every
  * thread (on the pool, or on threads started for it when the pool is busy). Called without the
  * GIL. Returns 0 when threads could not be started (the outputs are then incomplete); *prepare_ns

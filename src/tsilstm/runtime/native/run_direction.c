@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binding.h"
+#include "run_direction.h"
 #include "dispatch.h"
 #include "job.h"
 #include "layout.h"
@@ -28,12 +28,13 @@
     ARG(xoff, "y*", &xoff) ARG(bias_x, "y*", &bias_x) ARG(bias_h, "y*", &bias_h)                             \
     ARG(isa, "|i", &isa) ARG(weight_dtype, "i", &weight_dtype) ARG(variant, "i", &J.variant)                 \
     ARG(activations, "y*", &activations) ARG(clip, "d", &clip) ARG(input_forget, "p", &input_forget)         \
-    ARG(peepholes, "y*", &peepholes) ARG(input_weight_dtype, "i", &input_weight_dtype)                     \
+    ARG(peepholes, "y*", &peepholes) ARG(input_weight_dtype, "i", &input_dtype)                     \
     ARG(linger, "p", &J.linger) ARG(lengths, "y*", &lengths)
 
 #define ARGUMENT_NAME(NAME, FORMAT, TARGET) #NAME,
+#define ARGUMENT_FORMAT(NAME, FORMAT, TARGET) FORMAT
+#define ARGUMENT_TARGET(NAME, FORMAT, TARGET) , TARGET
 static const char *ARGUMENT_NAMES[] = {RUN_DIRECTION_ARGUMENTS(ARGUMENT_NAME) NULL};
-#undef ARGUMENT_NAME
 
 int chosen_isa = -1;
 
@@ -123,23 +124,16 @@ PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
     job_t J;
     memset(&J, 0, sizeof J);
     int isa = -1;
-    int weight_dtype = DTYPE_F32, input_weight_dtype = DTYPE_F32;
+    int weight_dtype = DTYPE_F32, input_dtype = DTYPE_F32;
     Py_buffer ops = {0}, op_start = {0}, w = {0}, x = {0}, wx = {0}, xoff = {0}, bias_x = {0}, bias_h = {0}, h0 = {0}, y = {0}, c = {0};
     Py_buffer activations = {0}, peepholes = {0}, lengths = {0};
     double clip = 0.0;
     int input_forget = 0;
     J.linger = 1;
-#define ARGUMENT_FORMAT(NAME, FORMAT, TARGET) FORMAT
-#define ARGUMENT_TARGET(NAME, FORMAT, TARGET) , TARGET
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, RUN_DIRECTION_ARGUMENTS(ARGUMENT_FORMAT), (char **)ARGUMENT_NAMES
                                      RUN_DIRECTION_ARGUMENTS(ARGUMENT_TARGET)))
-#undef ARGUMENT_FORMAT
-#undef ARGUMENT_TARGET
         return NULL;
     PyObject *result = NULL;
-    float *acc = NULL, *accp = NULL, *mring = NULL, *gx = NULL, *rhring = NULL;
-    long *live = NULL;
-    counter_t *mprog = NULL, *hprog = NULL, *rprog = NULL;
 
     if ((J.cell != CELL_LSTM && J.cell != CELL_GRU) || J.H < 1 || J.N < 1 || J.T < 1 || J.b < 1 ||
         J.nthreads < 1 || J.period < 1 || J.N > MAX_BATCH || J.P < 1 || J.P > J.H ||
@@ -201,12 +195,12 @@ PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     J.w_elem = (size_t)DTYPE_BYTES[weight_dtype];
     J.w_dtype = weight_dtype;
-    if (input_weight_dtype < 0 || input_weight_dtype >= DTYPE_COUNT) {
+    if (input_dtype < 0 || input_dtype >= DTYPE_COUNT) {
         PyErr_SetString(PyExc_ValueError, "input_weight_dtype: must be one of the codes in WEIGHT_DTYPES");
         goto done;
     }
-    J.wx_dtype = input_weight_dtype;
-    J.wx_elem = (size_t)DTYPE_BYTES[input_weight_dtype];
+    J.wx_dtype = input_dtype;
+    J.wx_elem = (size_t)DTYPE_BYTES[input_dtype];
     if (ops.len % (OP_FIELDS * 8) != 0) {
         PyErr_SetString(PyExc_ValueError, "ops: length must be a multiple of 6 int64");
         goto done;
@@ -228,17 +222,6 @@ PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
                 PyErr_SetString(PyExc_ValueError, "lengths: every length must be in [0, steps]");
                 goto done;
             }
-        live = malloc(sizeof(long) * ((size_t)J.T * J.N + 1));
-        if (!live) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        for (long t = 0; t < J.T; t++)
-            for (int n = 0; n < J.N; n++)
-                if (t < J.len[n]) live[J.live_count++] = t * J.N + n;
-        J.live = live;
-    } else {
-        J.live_count = (long)J.T * J.N;
     }
     if (((uintptr_t)w.buf) % ALIGN_BYTES != 0 || ((uintptr_t)wx.buf) % ALIGN_BYTES != 0) {
         PyErr_SetString(PyExc_ValueError, "weights: buffer must be 64-byte aligned");
@@ -291,71 +274,10 @@ PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
     J.y = (float *)y.buf;
     J.c = (float *)c.buf;
 
-    size_t acc_floats = (size_t)RING * J.R * J.N * J.RP;
-    acc = alloc64(sizeof(float) * acc_floats);
-    gx = alloc64(sizeof(float) * (size_t)J.T * J.R * J.N * J.RP);
-    J.gx = gx;
-    mprog = alloc64(sizeof(counter_t) * J.R);
-    if (J.proj) {
-        size_t accp_floats = (size_t)RING * J.PR * J.N * J.RPp;
-        accp = alloc64(sizeof(float) * accp_floats);
-        mring = alloc64(sizeof(float) * ((size_t)RING * J.N * J.H + VEC));
-        hprog = alloc64(sizeof(counter_t) * J.PR);
-        if (accp) memset(accp, 0, sizeof(float) * accp_floats);
-    }
-    if (J.variant == VARIANT_RESET_BEFORE) {
-        rhring = alloc64(sizeof(float) * (size_t)RING * J.N * J.H);
-        rprog = alloc64(sizeof(counter_t) * J.R);
-    }
-    J.KQ = (J.b + INT8_K_PAD - 1) / INT8_K_PAD * INT8_K_PAD;
-    J.KB = (J.b + BF16_K_PAD - 1) / BF16_K_PAD * BF16_K_PAD;
-    if (J.amx_x) {
-        const size_t halves = (size_t)((long)J.T * J.N + 16) * J.XC * J.KB;
-        J.xhi = alloc64(sizeof(uint16_t) * halves);
-        J.xlo = alloc64(sizeof(uint16_t) * halves);
-        if (!J.xhi || !J.xlo) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
-    if (J.tile_q_fn_x) {
-        J.xq = alloc64(((size_t)J.T * J.N + 16) * J.XC * J.KQ); /* 16 more columns: an AMX load reads them */
-        J.xs = alloc64(sizeof(float) * (size_t)J.T * J.N * J.XC);
-        if (!J.xq || !J.xs) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
-    if (J.tile_q_fn) {
-        J.HC = (J.P + J.b - 1) / J.b;
-        J.hq = alloc64((size_t)RING * J.N * J.HC * J.KQ);
-        J.hs = alloc64(sizeof(float) * (size_t)RING * J.N * J.HC);
-        if (!J.hq || !J.hs) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
-    if (!acc || !gx || !mprog || (J.proj && (!accp || !mring || !hprog)) ||
-        (J.variant == VARIANT_RESET_BEFORE && (!rhring || !rprog))) {
+    if (!job_allocate(&J)) {
         PyErr_NoMemory();
         goto done;
     }
-    for (int slot = 0; slot < RING; slot++)
-        for (int r = 0; r < J.R; r++)
-            for (int n = 0; n < J.N; n++)
-                memcpy(acc + (((size_t)slot * J.R + r) * J.N + n) * J.RP, J.bias_h + (size_t)r * J.RP,
-                       sizeof(float) * J.RP);
-    for (int r = 0; r < J.R; r++) atomic_init(&mprog[r].value, 0);
-    for (int r = 0; r < J.PR; r++) atomic_init(&hprog[r].value, 0);
-    if (rprog)
-        for (int r = 0; r < J.R; r++) atomic_init(&rprog[r].value, 0);
-    J.acc = acc;
-    J.accp = accp;
-    J.mring = mring;
-    J.mprog = mprog;
-    J.hprog = J.proj ? hprog : mprog;
-    J.rhring = rhring;
-    J.rprog = rprog;
 
     if (profile_enabled() && J.nthreads <= MAX_PROFILED_THREADS)
         J.profile = calloc((size_t)J.nthreads * PROFILE_FIELDS, sizeof(int64_t)); /* NULL: not profiled */
@@ -373,21 +295,7 @@ PyObject *py_run_direction(PyObject *self, PyObject *args, PyObject *kwargs) {
     result = Py_None;
     Py_INCREF(result);
 done:
-    free(live);
-    free(J.profile);
-    free(J.hq);
-    free(J.hs);
-    free(J.xq);
-    free(J.xs);
-    free(J.xhi);
-    free(J.xlo);
-    free(acc);
-    free(accp);
-    free(mring);
-    free(mprog);
-    free(hprog);
-    free(rhring);
-    free(rprog);
+    job_free(&J);
     PyBuffer_Release(&ops);
     PyBuffer_Release(&op_start);
     PyBuffer_Release(&w);
@@ -395,7 +303,6 @@ done:
     PyBuffer_Release(&wx);
     PyBuffer_Release(&xoff);
     PyBuffer_Release(&bias_x);
-    free(gx);
     PyBuffer_Release(&bias_h);
     PyBuffer_Release(&h0);
     PyBuffer_Release(&y);

@@ -1,6 +1,6 @@
-/* What the module (binding.c) takes from run_direction.c. */
-#ifndef TSI_BINDING_H
-#define TSI_BINDING_H
+/* What the module (tsi_kernel.c) takes from run_direction.c. */
+#ifndef TSI_RUN_DIRECTION_H
+#define TSI_RUN_DIRECTION_H
 
 #include <Python.h>
 

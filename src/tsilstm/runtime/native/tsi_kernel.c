@@ -1,9 +1,19 @@
-/* The Python module tsilstm.runtime._kernel: run_direction (run_direction.c), the layout's sizes
- * and codes (layout.h), and the pool's and profile's switches. */
+/*
+ * tsilstm native kernel: the Python module tsilstm.runtime._kernel. It exports run_direction
+ * (run_direction.c), the packed format's sizes and codes (layout.h: tile_layout, block_layout,
+ * input_weight_dtype, input_tail_bytes and constants), what the dispatch table gives each
+ * instruction set (dispatch.c), and the worker pool's and profile's switches.
+ *
+ * The library, by job: layout.h (the packed format, its only definition); microkernel_template.h
+ * (tile products and cell updates written once) instantiated by kernels_<isa>.c, each also holding
+ * its dispatch entry; dispatch.c (the one table, ISA -> kernels, and the CPU's best ISA); job.h and
+ * engine.c (one call's job: hoisting the input product, the sweeps, the progress counters); cells.c
+ * (cells beyond PyTorch's); pool.c (persistent workers); profile.c (optional timing).
+ */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "binding.h"
+#include "run_direction.h"
 #include "cells.h"
 #include "dispatch.h"
 #include "job.h"
