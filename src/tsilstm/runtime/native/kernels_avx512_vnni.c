@@ -12,7 +12,7 @@ static inline __attribute__((always_inline)) VNNI_TARGET void block_product_vnni
     __m512i a[COL_CHUNK][GROUP_VECS];
     for (int j = 0; j < nc; j++)
         for (int i = 0; i < nv; i++) a[j][i] = _mm512_setzero_si512();
-    const int K4 = tile_stored_k(DTYPE_INT8, K) / INT8_K_GROUP;
+    const int K4 = (K + INT8_K_GROUP - 1) / INT8_K_GROUP;
     for (int k4 = 0; k4 < K4; k4++) {
         const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
         __m512i wv[GROUP_VECS];

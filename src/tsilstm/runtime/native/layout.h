@@ -84,14 +84,15 @@ static inline int tile_k_lane(int dtype) {
 }
 
 /* k one row of a tile of K columns stores: K rounded up to the lane (the rest zero weights). */
-static inline int tile_stored_k(int dtype, int K) {
-    const int lane = tile_k_lane(dtype);
-    return (K + lane - 1) / lane * lane;
+static inline size_t tile_stored_k(int dtype, int K) {
+    if (dtype == DTYPE_INT8) return (size_t)(K + INT8_K_GROUP - 1) / INT8_K_GROUP * INT8_K_GROUP;
+    if (dtype == DTYPE_BF16) return (size_t)((K + BF16_K_GROUP - 1) / BF16_K_GROUP * BF16_K_GROUP);
+    return (size_t)K;
 }
 
 /* Elements (of the weight type) one tile of `rows` x K occupies in the packed weights. */
 static inline size_t tile_elements(int dtype, int K, int rows) {
-    const size_t body = (size_t)tile_stored_k(dtype, K) * rows;
+    const size_t body = tile_stored_k(dtype, K) * rows;
     return dtype == DTYPE_INT8 ? body + INT8_ROW_TRAILER_BYTES * (size_t)rows : body;
 }
 
@@ -101,7 +102,7 @@ static inline size_t tile_bytes(int dtype, int K, int rows) { return tile_elemen
 static inline size_t tile_group_at(int dtype, int K, int g0) { return (size_t)g0 * tile_stored_k(dtype, K); }
 
 /* Bytes from the start of an int8 tile to its float32 row scales, and to its int32 row offsets. */
-static inline size_t int8_scales_at(int K, int rows) { return (size_t)tile_stored_k(DTYPE_INT8, K) * rows; }
+static inline size_t int8_scales_at(int K, int rows) { return tile_stored_k(DTYPE_INT8, K) * rows; }
 static inline size_t int8_offsets_at(int K, int rows) { return int8_scales_at(K, rows) + sizeof(float) * (size_t)rows; }
 static inline const float *int8_tile_scales(const int8_t *w, int K, int rows) {
     return (const float *)(w + int8_scales_at(K, rows));

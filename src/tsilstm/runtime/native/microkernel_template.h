@@ -129,7 +129,7 @@ static inline __attribute__((always_inline)) void block_product_i8(const int8_t 
     vf a[COL_CHUNK][GROUP_VECS];
     for (int j = 0; j < nc; j++)
         for (int i = 0; i < nv; i++) a[j][i] = (vf){0};
-    const int full = K / INT8_K_GROUP, K4 = tile_stored_k(DTYPE_INT8, K) / INT8_K_GROUP;
+    const int full = K / INT8_K_GROUP, K4 = (K + INT8_K_GROUP - 1) / INT8_K_GROUP;
     for (int k4 = 0; k4 < K4; k4++) {
         const int8_t *wk = w + (size_t)k4 * nv * VEC * INT8_K_GROUP;
         i32v raw[GROUP_VECS];

@@ -103,7 +103,7 @@ static PyObject *py_tile_layout(PyObject *self, PyObject *args) {
     const long scales = dtype == DTYPE_INT8 ? (long)int8_scales_at(K, rows) : -1;
     const long offsets = dtype == DTYPE_INT8 ? (long)int8_offsets_at(K, rows) : -1;
     return Py_BuildValue("(nniill)", (Py_ssize_t)tile_elements(dtype, K, rows), (Py_ssize_t)tile_bytes(dtype, K, rows),
-                         tile_k_lane(dtype), tile_stored_k(dtype, K), scales, offsets);
+                         tile_k_lane(dtype), (int)tile_stored_k(dtype, K), scales, offsets);
 }
 
 static PyObject *py_input_weight_dtype(PyObject *self, PyObject *args) {
