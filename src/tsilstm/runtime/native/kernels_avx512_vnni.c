@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) VNNI_TARGET void block_product_vnni
     }
 }
 
-VNNI_TARGET void tile_q_i8_vnni(const void *wv, int K, int rows, int ncols, const uint8_t *const *hq,
+VNNI_TARGET HOT_ALIGN void tile_q_i8_vnni(const void *wv, int K, int rows, int ncols, const uint8_t *const *hq,
                                           const float *hs, float *const *acc) {
     const int8_t *w = (const int8_t *)wv;
     const float *scale = int8_tile_scales(w, K, rows);
