@@ -41,17 +41,8 @@ VNNI_TARGET HOT_ALIGN void tile_q_i8_vnni(const void *wv, int K, int rows, int n
     const int8_t *w = (const int8_t *)wv;
     const float *scale = int8_tile_scales(w, K, rows);
     const int32_t *offsets = int8_tile_offsets(w, K, rows);
-    float *acc_g[MAX_COLS];
-    for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {
-        int nv = (rows - g0) / VEC;
-        if (nv > GROUP_VECS) nv = GROUP_VECS;
-        const int8_t *wg = w + tile_group_at(DTYPE_INT8, K, g0);
-        for (int j0 = 0, nc; j0 < ncols; j0 += nc) {
-            nc = chunk_columns(ncols - j0);
-            for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;
-            SWITCH_NV(block_product_vnni, hq + j0, hs + j0, acc_g + j0, scale + g0, offsets + g0)
-        }
-    }
+    FOR_GROUPS_AND_CHUNKS(int8_t, DTYPE_INT8, block_product_vnni, hq + j0, hs + j0, acc_g + j0, scale + g0,
+                          offsets + g0)
 }
 
 DECLARE_ISA_KERNELS(avx512)

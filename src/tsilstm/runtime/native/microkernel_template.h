@@ -96,32 +96,46 @@ static inline int chunk_columns(int left) {
     return (left + chunks - 1) / chunks;
 }
 
-#define CASE_NC(BLOCK, NV, NC) \
-    case NC: BLOCK(wg, K, NV, NC, hcol + j0, acc_g + j0); break;
-#define CASE_NV(BLOCK, NV)                                                                                   \
-    case NV:                                                                                                 \
-        switch (nc) { CASE_NC(BLOCK, NV, 1) CASE_NC(BLOCK, NV, 2) CASE_NC(BLOCK, NV, 3) CASE_NC(BLOCK, NV, 4) } \
+#define CASE_NC_X(BLOCK, NV, NC, ...) \
+    case NC: BLOCK(wg, K, NV, NC, __VA_ARGS__); break;
+#define CASE_NV_X(BLOCK, NV, ...)                                                                        \
+    case NV:                                                                                             \
+        switch (nc) {                                                                                    \
+            CASE_NC_X(BLOCK, NV, 1, __VA_ARGS__) CASE_NC_X(BLOCK, NV, 2, __VA_ARGS__)                    \
+            CASE_NC_X(BLOCK, NV, 3, __VA_ARGS__) CASE_NC_X(BLOCK, NV, 4, __VA_ARGS__)                    \
+        }                                                                                                \
         break;
-
-/* One tile use: all row groups, all columns in chunks of COL_CHUNK. */
-#define TILE_PRODUCT(NAME, ATTR, WT, BLOCK, DTYPE)                                            \
-    ATTR HOT_ALIGN void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol, \
-                          float *const *acc) {                                                \
-        const WT *w = (const WT *)wv;                                                         \
-        float *acc_g[MAX_COLS];                                                               \
-        for (int g0 = 0; g0 < rows; g0 += GROUP_VECS * VEC) {                                 \
-            int nv = (rows - g0) / VEC;                                                       \
-            if (nv > GROUP_VECS) nv = GROUP_VECS;                                             \
-            const WT *wg = w + tile_group_at(DTYPE, K, g0);                                   \
-            for (int j0 = 0, nc; j0 < ncols; j0 += nc) {                                      \
-                nc = chunk_columns(ncols - j0);                                               \
-                for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                \
-                switch (nv) { CASE_NV(BLOCK, 1) CASE_NV(BLOCK, 2) CASE_NV(BLOCK, 3) CASE_NV(BLOCK, 4) } \
-            }                                                                                 \
-        }                                                                                     \
+#define SWITCH_NV(BLOCK, ...)                                                                            \
+    switch (nv) {                                                                                        \
+        CASE_NV_X(BLOCK, 1, __VA_ARGS__) CASE_NV_X(BLOCK, 2, __VA_ARGS__) CASE_NV_X(BLOCK, 3, __VA_ARGS__) \
+        CASE_NV_X(BLOCK, 4, __VA_ARGS__)                                                                 \
     }
 
+/* The loop of one tile use over the row groups of a tile of WT (element type code DTYPE) at w and
+ * its columns in chunks of COL_CHUNK (chunk_columns): for each, wg (the group's weights), nv (its
+ * vectors), nc (the chunk's columns), j0 (its first column), g0 (the group's first row) and acc_g
+ * (acc shifted to the group) are set and the block product BLOCK(wg, K, nv, nc, ...) runs with the
+ * remaining arguments (compile-time nv and nc, see SWITCH_NV). */
+#define FOR_GROUPS_AND_CHUNKS(WT, DTYPE, BLOCK, ...)                                                    \
+    float *acc_g[MAX_COLS];                                                                             \
+    for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {                                                     \
+        int nv = (rows - g0) / VEC;                                                                     \
+        if (nv > GROUP_VECS) nv = GROUP_VECS;                                                           \
+        const WT *wg = w + tile_group_at(DTYPE, K, g0);                                                 \
+        for (int j0 = 0, nc; j0 < ncols; j0 += nc) {                                                    \
+            nc = chunk_columns(ncols - j0);                                                             \
+            for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                              \
+            SWITCH_NV(BLOCK, __VA_ARGS__)                                                               \
+        }                                                                                               \
+    }
 
+/* One tile use of float32 or bfloat16 weights: all row groups, all columns in chunks of COL_CHUNK. */
+#define TILE_PRODUCT(NAME, ATTR, WT, BLOCK, DTYPE)                                                      \
+    ATTR HOT_ALIGN void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol,      \
+                             float *const *acc) {                                                       \
+        const WT *w = (const WT *)wv;                                                                   \
+        FOR_GROUPS_AND_CHUNKS(WT, DTYPE, BLOCK, hcol + j0, acc_g + j0)                                  \
+    }
 
 /* int8 weights, h kept in float: each 32-bit lane holds four k of one row; shifting byte q to the
  * top and back (arithmetic) sign-extends it, which is converted to float and multiplied as usual.
@@ -152,37 +166,13 @@ static inline __attribute__((always_inline)) void block_product_i8(const int8_t 
         for (int i = 0; i < nv; i++) *(vf *)(acc[j] + VEC * i) += a[j][i] * *(const vf *)(scale + VEC * i);
 }
 
-#define CASE_NC_X(BLOCK, NV, NC, ...) \
-    case NC: BLOCK(wg, K, NV, NC, __VA_ARGS__); break;
-#define CASE_NV_X(BLOCK, NV, ...)                                                                        \
-    case NV:                                                                                             \
-        switch (nc) {                                                                                    \
-            CASE_NC_X(BLOCK, NV, 1, __VA_ARGS__) CASE_NC_X(BLOCK, NV, 2, __VA_ARGS__)                    \
-            CASE_NC_X(BLOCK, NV, 3, __VA_ARGS__) CASE_NC_X(BLOCK, NV, 4, __VA_ARGS__)                    \
-        }                                                                                                \
-        break;
-#define SWITCH_NV(BLOCK, ...)                                                                            \
-    switch (nv) {                                                                                        \
-        CASE_NV_X(BLOCK, 1, __VA_ARGS__) CASE_NV_X(BLOCK, 2, __VA_ARGS__) CASE_NV_X(BLOCK, 3, __VA_ARGS__) \
-        CASE_NV_X(BLOCK, 4, __VA_ARGS__)                                                                 \
-    }
-
-#define TILE_PRODUCT_I8(NAME, ATTR)                                                                      \
-    ATTR HOT_ALIGN void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol, \
-                          float *const *acc) {                                                          \
+/* One tile use of int8 weights on float activations, scaled by the tile's row scales. */
+#define TILE_PRODUCT_I8(NAME, ATTR)                                                                     \
+    ATTR HOT_ALIGN void NAME(const void *wv, int K, int rows, int ncols, const float *const *hcol,      \
+                             float *const *acc) {                                                       \
         const int8_t *w = (const int8_t *)wv;                                                           \
         const float *scale = int8_tile_scales(w, K, rows);                                              \
-        float *acc_g[MAX_COLS];                                                                         \
-        for (int g0 = 0; g0 < rows; g0 += GROUP_ROWS) {                                                 \
-            int nv = (rows - g0) / VEC;                                                                 \
-            if (nv > GROUP_VECS) nv = GROUP_VECS;                                                       \
-            const int8_t *wg = w + tile_group_at(DTYPE_INT8, K, g0);                                    \
-            for (int j0 = 0, nc; j0 < ncols; j0 += nc) {                                                \
-                nc = chunk_columns(ncols - j0);                                                         \
-                for (int j = 0; j < nc; j++) acc_g[j0 + j] = acc[j0 + j] + g0;                          \
-                SWITCH_NV(block_product_i8, hcol + j0, acc_g + j0, scale + g0)                          \
-            }                                                                                           \
-        }                                                                                               \
+        FOR_GROUPS_AND_CHUNKS(int8_t, DTYPE_INT8, block_product_i8, hcol + j0, acc_g + j0, scale + g0)  \
     }
 
 
