@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build a sanitized copy of the tsilstm package in OUT_DIR: the pure-Python sources copied from
-# src/tsilstm and the native kernel (src/tsilstm/runtime/native/tsi_kernel.c) compiled with
+# src/tsilstm and the native kernel (src/tsilstm/runtime/native/*.c) compiled with
 # AddressSanitizer + UndefinedBehaviorSanitizer ("asan") or ThreadSanitizer ("tsan").
 # The installed package and the runtime sources are not touched: put OUT_DIR first on PYTHONPATH
 # and LD_PRELOAD the sanitizer runtime (tests/sanitizers/sanitized_run.py does all of this).
@@ -36,6 +36,6 @@ find "$out/tsilstm" -name '*.so' -delete
 find "$out/tsilstm" -name '__pycache__' -prune -exec rm -rf {} +
 # shellcheck disable=SC2086
 gcc -shared -fPIC $flags $sanitize -fno-omit-frame-pointer -g \
-    -I"$include" "$root/src/tsilstm/runtime/native/tsi_kernel.c" \
+    -I"$include" "$root"/src/tsilstm/runtime/native/*.c \
     -o "$out/tsilstm/runtime/_kernel$suffix" -pthread -lm
 echo "$out/tsilstm/runtime/_kernel$suffix"

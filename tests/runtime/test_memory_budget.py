@@ -2,11 +2,15 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tsilstm
 from tsilstm.errors import ResourceError, TsilstmError
 from tsilstm.model import random_model
 from tsilstm.runtime import memory_budget
+from tsilstm.runtime.execution import available_isas
+from tsilstm.runtime.kernel_abi import WEIGHT_BYTES, WEIGHT_DTYPES, input_tail_bytes
 
 
 @pytest.mark.parametrize(
@@ -45,3 +49,36 @@ def test_no_figure_from_the_system_refuses_nothing():
     model = random_model("lstm", 16, 1024, dtype=np.float32)
     needed = memory_budget.check_packing_fits(model, 4, 64, memory_limits=(lambda: None,))
     assert needed > 16 * 2**20
+
+
+def test_int8_estimate_counts_the_padded_k() -> None:
+    """int8 tiles store K rounded up to four (and bfloat16 ones to two): LSTM(3, 50) in int8 packs
+    19,072 bytes, which the estimate once put at 18,656."""
+    module = tsilstm.LSTM(3, 50, weight_dtype="int8", schedule="tsi")
+    (index, packed), = module._packed.values()
+    assert packed.weights.nbytes + packed.wx.nbytes == 19_072
+    assert memory_budget.packed_direction_bytes(module.model, index, 1, 50) == 19_072
+
+
+@settings(deadline=None)  # examples per the profile in tests/conftest.py
+@given(
+    cell_variant=st.sampled_from([("lstm", "standard"), ("gru", "reset_after"), ("gru", "reset_before")]),
+    input_size=st.integers(1, 40), hidden=st.integers(1, 72), proj=st.integers(0, 40), layers=st.integers(1, 2),
+    bidirectional=st.booleans(), tile=st.integers(1, 80), weight_dtype=st.sampled_from(WEIGHT_DTYPES),
+    isa=st.sampled_from(available_isas()),
+)
+def test_estimate_is_an_upper_bound_for_every_dtype_and_shape(cell_variant, input_size, hidden, proj, layers,
+                                                              bidirectional, tile, weight_dtype, isa):
+    cell, variant = cell_variant
+    proj = proj if cell == "lstm" and proj < hidden else 0
+    model = random_model(cell, input_size, hidden, layers, bidirectional=bidirectional, proj_size=proj,
+                         variant=variant, dtype=np.float32)
+    tile_units = min(tile, hidden)  # a tile is at most the layer
+    module = (tsilstm.LSTM if cell == "lstm" else tsilstm.GRU).from_model(
+        model, tile=tile_units, weight_dtype=weight_dtype, isa=isa, schedule="tsi")
+    for index, packed in module._packed.values():
+        used = packed.weights.nbytes + packed.wx.nbytes
+        estimate = memory_budget.packed_direction_bytes(model, index, WEIGHT_BYTES[weight_dtype], tile_units)
+        assert 0 < used <= estimate
+        # the bound is the packing itself, up to a float32 W_ih and the tail of a bfloat16 one (on AMX)
+        assert estimate - used <= 2 * packed.bias_x.size * (input_size + 1) + input_tail_bytes("bfloat16")

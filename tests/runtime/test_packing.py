@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tsilstm.model import random_layer
 from tsilstm.plan import make_program, make_tiling
-from tsilstm.runtime.kernel_abi import GROUP_ROWS, OP_FINISH, OP_USE_H, pad_rows
+from tsilstm.runtime import packing
+from tsilstm.runtime.kernel_abi import (
+    GROUP_ROWS,
+    INT8_ACT_OFFSET,
+    OP_FINISH,
+    OP_USE_H,
+    WEIGHT_DTYPES,
+    pad_rows,
+    tile_layout,
+)
 from tsilstm.runtime.packing import pack_direction
 
 
@@ -61,3 +72,32 @@ def test_schedules_the_kernel_cannot_run_are_rejected() -> None:
     naive = make_program("naive", make_tiling(32, 5, tile=16), 1 << 20)
     with pytest.raises(UnsupportedModelError, match="hoisted"):
         pack_direction(naive, layer, layer.directions[0], 1)
+
+
+@settings(deadline=None)  # examples per the profile in tests/conftest.py
+@given(dtype=st.sampled_from(WEIGHT_DTYPES), k=st.integers(1, 70), units=st.integers(1, 140), seed=st.integers(0, 99))
+def test_packed_tiles_follow_the_kernels_layout(dtype, k, units, seed) -> None:  # type: ignore[no-untyped-def]
+    """A packed tile has the size the kernel's layout gives it, its weights where the lane layout
+    puts them, and (int8) its row scales and offsets at the offsets the layout exports."""
+    block = np.random.default_rng(seed).standard_normal((units, k)).astype(np.float32)
+    rows = pad_rows(units)
+    layout = tile_layout(dtype, k, rows)
+    tile = packing._encode_tile([block], dtype)
+    assert tile.size == layout.elements and tile.nbytes == layout.nbytes
+    assert layout.stored_k >= k and layout.stored_k % layout.k_lane == 0
+    # weight (row u, column j) sits in row group u // GROUP_ROWS at [j // lane][u % group rows][j % lane]
+    u, j = units - 1, k - 1
+    g0 = u // GROUP_ROWS * GROUP_ROWS
+    group_rows = min(GROUP_ROWS, rows - g0)
+    at = g0 * layout.stored_k + (j // layout.k_lane * group_rows + u - g0) * layout.k_lane + j % layout.k_lane
+    if dtype == "int8":
+        q, scale = packing.quantize_rows(np.vstack([block, np.zeros((rows - units, k), np.float32)]))
+        assert tile[at] == q[u, j]
+        raw = tile.view(np.uint8)
+        assert np.array_equal(raw[layout.scales_at_bytes : layout.scales_at_bytes + 4 * rows].view(np.float32), scale)
+        offsets = raw[layout.offsets_at_bytes : layout.offsets_at_bytes + 4 * rows].view(np.int32)
+        assert np.array_equal(offsets, q.astype(np.int32).sum(axis=1) * INT8_ACT_OFFSET)
+    elif dtype == "bfloat16":
+        assert tile[at] == packing.to_bfloat16_bits(block[u : u + 1, j])[0]
+    else:
+        assert tile[at] == block[u, j]

@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 
 from tsilstm.runtime import kernel_abi
-from tsilstm.runtime.kernel_abi import CELL_CODES, ISAS, MAX_KERNEL_BATCH, VARIANT_CODES, WEIGHT_DTYPE_CODES
+from tsilstm.runtime.kernel_abi import (
+    CELL_CODES,
+    ISAS,
+    LENGTHS_ARGUMENT,
+    MAX_KERNEL_BATCH,
+    STATIC_ARGUMENTS,
+    VARIANT_CODES,
+    WEIGHT_DTYPE_CODES,
+)
 from tsilstm.runtime.packing import PackedDirection
 
 GX_CHUNK_BYTES = 64 * 1024 * 1024
@@ -71,35 +79,36 @@ def run_packed(
     return y, h_last, c_last
 
 
-STATIC_ARGUMENTS = ("cell", "hidden", "recurrent", "proj", "tile", "threads", "period", "ops", "op_start", "weights",
-                    "input", "wx", "xoff", "bias_x", "bias_h", "isa", "weight_dtype", "variant", "activations", "clip",
-                    "input_forget", "peepholes", "input_weight_dtype", "linger")
-"""The kernel's arguments that do not change from call to call, in its order after the per-call
-ones (batch, steps, k_first, k_last, x, h0, y, c): passed by position, they parse much faster."""
-
-
 def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int,
                       linger: bool) -> tuple[object, ...]:
     """The kernel arguments that do not change from call to call for ``packed`` run with
-    ``schedule`` on ``isa`` and ``threads`` (workers lingering or not), in STATIC_ARGUMENTS order
-    (kept with the packed direction: a call only adds its data)."""
+    ``schedule`` on ``isa`` and ``threads`` (workers lingering or not), built by name and put in the
+    kernel's order (``kernel_abi.STATIC_ARGUMENTS``, exported by the kernel), kept with the packed
+    direction: a call only adds its data (``kernel_abi.CALL_ARGUMENTS``, by position)."""
     key = (schedule, isa, threads, linger)
     found = packed.call_arguments.get(key)
     if found is None:
-        program = packed.programs[schedule]
-        ops, op_start = packed.op_lists[(schedule, threads)]
-        named = {
-            "cell": CELL_CODES[packed.cell], "variant": VARIANT_CODES[packed.variant], "hidden": packed.hidden,
-            "recurrent": packed.recurrent, "proj": packed.proj, "tile": packed.tile, "threads": threads,
-            "period": program.period, "ops": ops, "op_start": op_start, "weights": packed.weights,
-            "input": packed.input_size, "wx": packed.wx, "xoff": packed.xoff, "bias_x": packed.bias_x,
-            "bias_h": packed.bias_h, "isa": -1 if isa is None else ISAS.index(isa),
-            "weight_dtype": WEIGHT_DTYPE_CODES[packed.dtype], "activations": packed.options.activations,
-            "clip": packed.options.clip, "input_forget": packed.options.input_forget,
-            "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype], "linger": linger,
-        }
+        named = static_argument_values(packed, schedule, isa, threads, linger)
         found = packed.call_arguments[key] = tuple(named[name] for name in STATIC_ARGUMENTS)
     return found
+
+
+def static_argument_values(packed: PackedDirection, schedule: str, isa: str | None, threads: int,
+                           linger: bool) -> dict[str, object]:
+    """The kernel's unchanging arguments for ``packed`` by name (the names of STATIC_ARGUMENTS)."""
+    program = packed.programs[schedule]
+    ops, op_start = packed.op_lists[(schedule, threads)]
+    return {
+        "cell": CELL_CODES[packed.cell], "variant": VARIANT_CODES[packed.variant], "hidden": packed.hidden,
+        "recurrent": packed.recurrent, "proj": packed.proj, "tile": packed.tile, "threads": threads,
+        "period": program.period, "ops": ops, "op_start": op_start, "weights": packed.weights,
+        "input": packed.input_size, "wx": packed.wx, "xoff": packed.xoff, "bias_x": packed.bias_x,
+        "bias_h": packed.bias_h, "isa": -1 if isa is None else ISAS.index(isa),
+        "weight_dtype": WEIGHT_DTYPE_CODES[packed.dtype], "activations": packed.options.activations,
+        "clip": packed.options.clip, "input_forget": packed.options.input_forget,
+        "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype],
+        "linger": linger,
+    }
 
 
 def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,  # type: ignore[no-untyped-def]
@@ -123,6 +132,6 @@ def _run_slice(packed: PackedDirection, x: np.ndarray, h0: np.ndarray, c0: np.nd
         else:
             chunk_lengths = np.ascontiguousarray(np.clip(lengths - t0, 0, t1 - t0), dtype=np.int32)
             kernel.run_direction(batch, t1 - t0, sweeps.start, sweeps.stop - 1, x_part, h, y_part, c, *static,
-                                 lengths=chunk_lengths)
+                                 **{LENGTHS_ARGUMENT: chunk_lengths})
         h = y_part[-1]
     return y, np.array(h, copy=True), (c if c0 is not None else None)

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from tsilstm.errors import ResourceError
 from tsilstm.hardware import MEMORY_LIMITS, available_memory_bytes
 from tsilstm.model import LayerShape, RecurrentModel
-from tsilstm.runtime.kernel_abi import AMX_OVERREAD_BYTES, INT8_ROW_TRAILER_BYTES, block_layout, pad_rows
+from tsilstm.runtime.kernel_abi import (
+    ISAS,
+    WEIGHT_BYTES,
+    block_layout,
+    input_tail_bytes,
+    input_weight_dtype,
+    pad_rows,
+    tile_layout,
+)
 from tsilstm.units import format_bytes
 from tsilstm.validation import require_int
 
@@ -54,27 +62,51 @@ def stored_weight_bytes(shape: LayerShape, bytes_per_weight: int) -> int:
 
 def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_bytes: int, tile_units: int) -> int:
     """Upper bound of the bytes one packed direction of layer ``layer_index`` occupies: W_h, W_hr
-    (``weight_bytes`` per element) and W_x (float32), each row-block of ``tile_units`` hidden units
-    laid out as the kernel lays it out (padding included)."""
+    (``weight_bytes`` per element) and W_x (of the type the kernel gives it with those weights on
+    any instruction set), each row-block of ``tile_units`` hidden units laid out as the kernel lays
+    it out (padding, int8 row scales and offsets, W_x's trailing zeros included)."""
     return packed_shape_bytes(model.layers[layer_index].shape, weight_bytes, tile_units)
 
 
 def packed_shape_bytes(shape: LayerShape, weight_bytes: int, tile_units: int) -> int:
-    """``packed_direction_bytes`` of a layer known by its shape."""
-    blocks = -(-shape.hidden_size // tile_units)
-    block_rows = block_layout(shape.gates, shape.variant, tile_units, tile_units)[1]
-    recurrent_rows = blocks * (
-        shape.gates * pad_rows(tile_units) if shape.variant == "reset_before" else pad_rows(shape.gates * tile_units)
-    )
-    proj_rows = -(-shape.proj_size // tile_units) * pad_rows(tile_units) if shape.proj_size else 0
-    recurrent = recurrent_rows * shape.recurrent_size + proj_rows * shape.hidden_size
-    # int8 (one byte a weight): each row of each tile also holds its scale and offset
-    trailer = INT8_ROW_TRAILER_BYTES if weight_bytes == 1 else 0
-    tiles_across = -(-shape.recurrent_size // tile_units)
-    trailers = trailer * (recurrent_rows * tiles_across + proj_rows * blocks)
-    # a low-precision W_x buffer ends in AMX_OVERREAD_BYTES of zeros (W_x itself is counted as float32)
-    overread = AMX_OVERREAD_BYTES if weight_bytes < 4 else 0
-    return recurrent * weight_bytes + trailers + blocks * block_rows * shape.input_size * 4 + overread
+    """``packed_direction_bytes`` of a layer known by its shape. Every tile's size comes from the
+    kernel's layout (``kernel_abi.tile_layout``); nothing about the format is restated here."""
+    dtype = _DTYPE_OF_BYTES[weight_bytes]
+    recurrent = 0
+    for units, row_blocks in _blocks(shape.hidden_size, tile_units):
+        for k, col_blocks in _blocks(shape.recurrent_size, tile_units):
+            if shape.variant == "reset_before":  # reset tile, then update and candidate tiles
+                tile = 3 * tile_layout(dtype, k, pad_rows(units)).nbytes
+            else:
+                tile = tile_layout(dtype, k, pad_rows(shape.gates * units)).nbytes
+            recurrent += row_blocks * col_blocks * tile
+    for units, row_blocks in _blocks(shape.proj_size, tile_units):
+        for k, col_blocks in _blocks(shape.hidden_size, tile_units):
+            recurrent += row_blocks * col_blocks * tile_layout(dtype, k, pad_rows(units)).nbytes
+    return recurrent + max(_input_bytes(shape, input_dtype, tile_units)
+                           for input_dtype in {input_weight_dtype(dtype, isa) for isa in ISAS})
+
+
+def _input_bytes(shape: LayerShape, input_dtype: str, tile_units: int) -> int:
+    """Bytes of the packed W_x of ``shape`` with elements of ``input_dtype`` (its trailing zeros included)."""
+    total = input_tail_bytes(input_dtype)
+    for units, row_blocks in _blocks(shape.hidden_size, tile_units):
+        rows = block_layout(shape.gates, shape.variant, tile_units, units)[1]
+        for k, col_blocks in _blocks(shape.input_size, tile_units):
+            total += row_blocks * col_blocks * tile_layout(input_dtype, k, rows).nbytes
+    return total
+
+
+def _blocks(size: int, tile_units: int) -> list[tuple[int, int]]:
+    """``size`` cut into blocks of ``tile_units``: (units, how many blocks have that many), the
+    full blocks first, then the short last one (none for size 0)."""
+    full, rest = divmod(size, tile_units)
+    return [(units, count) for units, count in ((tile_units, full), (rest, 1)) if units and count]
+
+
+_DTYPE_OF_BYTES: dict[int, str] = {size: name for name, size in WEIGHT_BYTES.items()}
+"""The weight element type of each element size (one type per size)."""
+assert len(_DTYPE_OF_BYTES) == len(WEIGHT_BYTES), "two weight types share an element size"
 
 
 def check_packing_fits(

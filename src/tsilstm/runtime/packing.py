@@ -17,11 +17,7 @@ from tsilstm.runtime.kernel_abi import (
     ALIGN_BYTES,
     CELL_ACTIVATIONS,
     GROUP_ROWS,
-    BF16_K_GROUP,
-    AMX_OVERREAD_BYTES,
     INT8_ACT_OFFSET,
-    INT8_K_GROUP,
-    INT8_ROW_TRAILER_BYTES,
     MAX_BODY_SPAN_STEPS,
     OP_FIELDS,
     OP_FINISH,
@@ -32,8 +28,12 @@ from tsilstm.runtime.kernel_abi import (
     OP_USE_R,
     OP_USE_ZN,
     WEIGHT_DTYPES,
+    TileLayout,
     block_layout,
+    input_tail_bytes,
+    input_weight_dtype,
     pad_rows,
+    tile_layout,
 )
 from tsilstm.validation import require_choice
 
@@ -269,20 +269,6 @@ def _row_block_vectors(tiling: Tiling, variant: str, vector: np.ndarray) -> np.n
     return out
 
 
-AMX_ISA = "amx"
-"""The instruction set whose tile dot products make a bfloat16 W_ih pay (the kernel's ISAS)."""
-
-
-def input_weight_dtype(dtype: str, isa: str) -> str:
-    """The element type of the packed W_ih for recurrent weights of ``dtype`` run on ``isa``: int8
-    with int8 (the hoisted input product then runs on integer dot products where the CPU has them);
-    bfloat16 with bfloat16 on AMX (tile dot products, x split into two bfloat16 halves; elsewhere a
-    bfloat16 W_ih would only add rounding); float32 otherwise."""
-    if dtype == "int8":
-        return "int8"
-    return "bfloat16" if dtype == "bfloat16" and isa == AMX_ISA else "float32"
-
-
 def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads: int,
                       dtype: str) -> tuple[np.ndarray, np.ndarray]:
     """W_ih as tiles (r, xc) of ``dtype``, thread by thread (row-blocks r % threads == p ascending,
@@ -300,8 +286,8 @@ def _pack_input_tiles(w: DirectionWeights, tiling: Tiling, variant: str, threads
                 xoff[r, xc] = offset
                 chunks.append(packed)
                 offset += packed.size
-    # zeros an AMX tile load may read past the last tile
-    overread = 0 if dtype == "float32" else AMX_OVERREAD_BYTES // np.dtype(_STORAGE[dtype]).itemsize
+    # zeros a tile unit's load may read past the last tile
+    overread = input_tail_bytes(dtype) // np.dtype(_STORAGE[dtype]).itemsize
     flat = _aligned_empty(offset + overread, _STORAGE[dtype])
     np.concatenate(chunks, out=flat[:offset])
     flat[offset:] = 0
@@ -346,41 +332,43 @@ def _tile_parts(w: DirectionWeights, tiling: Tiling, src: str, row: int, col: in
 
 
 def _encode_tile(parts: list[np.ndarray], dtype: str) -> np.ndarray:
-    """``parts`` (float blocks, rows x K) in the kernel's tile layout for weights of ``dtype``."""
-    if dtype == "int8":
-        return np.concatenate([_int8_tile(part) for part in parts])
-    if dtype == "bfloat16":
-        return np.concatenate([_bfloat16_tile(part) for part in parts])
-    return np.concatenate([_column_major_groups(part) for part in parts])
+    """``parts`` (float blocks, rows x K) in the kernel's tile layout for weights of ``dtype``, one
+    tile after another (each laid out as ``kernel_abi.tile_layout`` says)."""
+    return np.concatenate([_encode_part(part, dtype) for part in parts])
 
 
-def _padded_rows(block: np.ndarray) -> np.ndarray:
-    """``block`` (rows x K) as float32 with its rows padded with zeros to a multiple of VEC_FLOATS."""
+def _encode_part(block: np.ndarray, dtype: str) -> np.ndarray:
+    """One float block (rows x K) as one tile of ``dtype``: rows padded to VEC_FLOATS, groups of
+    GROUP_ROWS rows, each [stored k / lane][group rows][lane] (``lane`` consecutive k of a row
+    together; float32: lane 1, i.e. column-major [K][group rows]); int8 tiles end in their row
+    scales and offsets where the layout puts them."""
     padded = np.zeros((pad_rows(block.shape[0]), block.shape[1]), dtype=np.float32)
     padded[: block.shape[0]] = block
-    return padded
+    layout = tile_layout(dtype, block.shape[1], padded.shape[0])
+    if dtype == "int8":
+        q, scale = quantize_rows(padded)
+        offsets = (q.astype(np.int32).sum(axis=1) * np.int32(INT8_ACT_OFFSET)).astype(np.int32)
+        tile = np.zeros(layout.elements, dtype=np.int8)
+        groups = _lane_groups(q, layout)
+        tile[: groups.size] = groups
+        assert layout.scales_at_bytes is not None and layout.offsets_at_bytes is not None
+        tile[layout.scales_at_bytes : layout.scales_at_bytes + scale.nbytes] = scale.view(np.int8)
+        tile[layout.offsets_at_bytes : layout.offsets_at_bytes + offsets.nbytes] = offsets.view(np.int8)
+        return tile
+    values = to_bfloat16_bits(padded) if dtype == "bfloat16" else padded
+    tile = _lane_groups(values, layout)
+    if tile.size != layout.elements:
+        raise AssertionError(f"packed {tile.size} elements where the kernel's layout has {layout.elements}")
+    return tile
 
 
-def _column_major_groups(block: np.ndarray) -> np.ndarray:
-    """``block`` (rows x K) in the kernel's tile layout: rows padded to VEC_FLOATS, groups of
-    GROUP_ROWS rows, each group stored column-major ([K][group rows])."""
-    padded = _padded_rows(block)
-    return np.concatenate([padded[g0 : g0 + GROUP_ROWS].T.ravel() for g0 in range(0, padded.shape[0], GROUP_ROWS)])
-
-
-def _bfloat16_tile(block: np.ndarray) -> np.ndarray:
-    """One float block (rows x K) as a bfloat16 tile (bit patterns): row groups of
-    [ceil(K / 2)][group rows][BF16_K_GROUP] (the pair layout; an odd K's last pair ends in a zero)."""
-    return _lane_groups(to_bfloat16_bits(_padded_rows(block)), BF16_K_GROUP)
-
-
-def _lane_groups(values: np.ndarray, lane: int) -> np.ndarray:
+def _lane_groups(values: np.ndarray, layout: TileLayout) -> np.ndarray:
     """``values`` (rows x K, rows a multiple of VEC_FLOATS) in groups of GROUP_ROWS rows, each
-    [ceil(K / lane)][group rows][lane]: ``lane`` consecutive k of a row together (zeros past K)."""
+    [stored k / lane][group rows][lane] as ``layout`` says (zeros past K)."""
     rows, k = values.shape
-    wide = np.zeros((rows, -(-k // lane) * lane), dtype=values.dtype)
+    wide = np.zeros((rows, layout.stored_k), dtype=values.dtype)
     wide[:, :k] = values
-    lanes = wide.reshape(rows, -1, lane)
+    lanes = wide.reshape(rows, -1, layout.k_lane)
     return np.concatenate([lanes[g0 : g0 + GROUP_ROWS].transpose(1, 0, 2).ravel() for g0 in range(0, rows, GROUP_ROWS)])
 
 
@@ -396,18 +384,6 @@ def quantize_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     safe = np.where(scale > 0, scale, np.float32(1.0))
     q = np.clip(np.rint(block / safe[:, None]), -127, 127).astype(np.int8)
     return q, scale
-
-
-def _int8_tile(block: np.ndarray) -> np.ndarray:
-    """One float block (rows x K) as an int8 tile (the kernel's header describes the layout): row
-    groups of [K4][group rows][INT8_K_GROUP] int8, then the float32 row scales, then the int32 row
-    offsets (INT8_ACT_OFFSET times the sum of the row's int8 weights, which the integer products on
-    offset activations subtract), as bytes."""
-    q, scale = quantize_rows(_padded_rows(block))
-    offsets = (q.astype(np.int32).sum(axis=1) * np.int32(INT8_ACT_OFFSET)).astype(np.int32)
-    trailer = np.concatenate([scale.view(np.int8), offsets.view(np.int8)])
-    assert trailer.size == INT8_ROW_TRAILER_BYTES * q.shape[0]  # the kernel's tile_elements counts these
-    return np.concatenate([_lane_groups(q, INT8_K_GROUP), trailer])
 
 
 def _aligned_empty(count: int, dtype: type) -> np.ndarray:

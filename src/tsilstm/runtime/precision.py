@@ -3,12 +3,7 @@ kernel's arithmetic per (weight type, instruction set)."""
 
 from __future__ import annotations
 
-from tsilstm.runtime.kernel_abi import ISAS
-from tsilstm.runtime.packing import AMX_ISA, input_weight_dtype
-
-FIRST_INTEGER_DOT_ISA = "avx512_vnni"
-"""From this instruction set on (the kernel's ISAS order), int8 weights meet quantized activations
-in integer dot products."""
+from tsilstm.runtime.kernel_abi import INPUT_TILE_ISAS, INTEGER_DOT_ISAS, input_weight_dtype
 
 
 def arithmetic_note(weight_dtype: str, isa: str, tile_units: int, variant: str) -> str:
@@ -17,14 +12,14 @@ def arithmetic_note(weight_dtype: str, isa: str, tile_units: int, variant: str) 
     if weight_dtype == "float32":
         return ""
     input_dtype = input_weight_dtype(weight_dtype, isa)
-    tiles = f", its product on {AMX_ISA} tiles" if isa == AMX_ISA else ""
+    tiles = f", its product on {isa} tiles" if isa in INPUT_TILE_ISAS else ""
     if weight_dtype == "bfloat16":
         if input_dtype == "bfloat16":
             return (f" (W_ih bfloat16 too{tiles}, x split into two bfloat16 halves; recurrent weights widened to "
                     "float32 in registers, products and sums float32)")
         return " (W_ih float32; weights widened to float32 in registers, products and sums float32)"
     head = f" (W_ih {input_dtype} too{tiles}; symmetric int8, one scale per row of each tile"
-    if ISAS.index(isa) >= ISAS.index(FIRST_INTEGER_DOT_ISA):
+    if isa in INTEGER_DOT_ISAS:
         if variant == "reset_before":
             return (f"{head}; x_t quantized per step to 8 bits, one scale per {tile_units} units, exact int32 dot "
                     f"products ({isa}); h_{{t-1}} and r_t*h_{{t-1}} stay float32, the recurrent weights widened)")
