@@ -33,9 +33,9 @@ class TimedKernel:
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self.kernel, name)
 
-    def run_direction(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def run_direction(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         start = time.perf_counter()
-        self.kernel.run_direction(**kwargs)
+        self.kernel.run_direction(*args, **kwargs)
         self.native_s += time.perf_counter() - start
 
 

@@ -59,9 +59,6 @@ def test_states_without_dense_data_are_refused_naming_the_state(cell):  # type: 
             assert "dense (strided) tensor" in str(error.value), (kind, str(error.value))
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="integrations/torch/modules.py asks the in-place trial (schedule='auto') before checking the "
-                          "input: when the trial's candidate is torch's own forward, torch gets the sparse tensor")
 def test_inputs_without_dense_data_are_refused_when_auto_runs_torch(monkeypatch):  # type: ignore[no-untyped-def]
     from tsilstm.runtime.inplace_choice import HOST
 

@@ -85,7 +85,7 @@ def test_per_layer_overhead_is_in_the_estimate_before_any_shape_is_built():
     with pytest.raises(ResourceError, match=f"{MAX_NUM_LAYERS} layers needs"):
         stacked_layer_shapes("lstm", 3, 5, MAX_NUM_LAYERS, 0, False, (lambda: 2**20,))
     shapes = stacked_layer_shapes("lstm", 3, 5, 1000, 0, True, limits)
-    needed = check_shapes_fit(shapes, 4, 64, limits)
+    needed = check_shapes_fit(shapes, "float32", 64, limits)
     assert needed >= 1000 * 2 * LAYER_DIRECTION_OVERHEAD_BYTES
 
 
@@ -98,6 +98,20 @@ def test_module_with_a_million_layers_is_refused_quickly(kind):  # type: ignore[
     start = time.monotonic()
     with pytest.raises(InvalidParameterError, match=rf"num_layers=1000000 is invalid: .*\[1, {MAX_NUM_LAYERS}\]"):
         getattr(tsilstm, kind)(3, 5, num_layers=10**6)
+    assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_torch_drop_in_with_a_million_layers_is_refused_before_torch_allocates(kind):  # type: ignore[no-untyped-def]
+    """tsilstm.nn's modules check num_layers before torch.nn.RNNBase draws a million layers' weights."""
+    pytest.importorskip("torch")
+    import time
+
+    import tsilstm.nn
+
+    start = time.monotonic()
+    with pytest.raises(InvalidParameterError, match=rf"num_layers=1000000 is invalid: .*\[1, {MAX_NUM_LAYERS}\]"):
+        getattr(tsilstm.nn, kind)(3, 5, num_layers=10**6)
     assert time.monotonic() - start < 1.0
 
 

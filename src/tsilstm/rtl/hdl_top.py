@@ -145,7 +145,6 @@ class Accelerator(Elaboratable):
 
     def elaborate(self, platform: object) -> Module:  # noqa: C901 - one design, read top to bottom
         d = self.design
-        fmt = d.formats
         m = Module()
         lanes, hc_max, vectors = d.lanes, d.hidden_chunks, d.vectors
         beat = d.beat_bits

@@ -9,7 +9,9 @@ stream order), ``execution`` (calls the kernel), ``schedule_choice`` (auto rule)
 (memory check before packing), ``random_weights`` and ``tile_defaults`` (modules built from sizes),
 ``infinite_inputs`` (float32's meaning of +-inf under int8 weights), ``calibration`` (the measurement
 behind the auto rule), ``tensor_io`` (numpy / torch conversion), ``worker_threads`` (CPU binding of
-the kernel's workers); the kernel is ``native/tsi_kernel.c``."""
+the kernel's workers); the kernel is the C library in ``native/`` (``tsi_kernel.c`` is its Python
+module; the layout, one file of tile products per instruction set, dispatch, pool, cells and the
+step engine beside it: docs/design.md section 6)."""
 
 from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.lstm_gru import GRU, LSTM

@@ -60,18 +60,18 @@ def stored_weight_bytes(shape: LayerShape, bytes_per_weight: int) -> int:
     return per_direction * shape.directions * bytes_per_weight
 
 
-def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_bytes: int, tile_units: int) -> int:
+def packed_direction_bytes(model: RecurrentModel, layer_index: int, weight_dtype: str, tile_units: int) -> int:
     """Upper bound of the bytes one packed direction of layer ``layer_index`` occupies: W_h, W_hr
-    (``weight_bytes`` per element) and W_x (of the type the kernel gives it with those weights on
+    (elements of ``weight_dtype``, a ``kernel_abi.WEIGHT_BYTES`` key) and W_x (of the type the kernel gives it with those weights on
     any instruction set), each row-block of ``tile_units`` hidden units laid out as the kernel lays
     it out (padding, int8 row scales and offsets, W_x's trailing zeros included)."""
-    return packed_shape_bytes(model.layers[layer_index].shape, weight_bytes, tile_units)
+    return packed_shape_bytes(model.layers[layer_index].shape, weight_dtype, tile_units)
 
 
-def packed_shape_bytes(shape: LayerShape, weight_bytes: int, tile_units: int) -> int:
+def packed_shape_bytes(shape: LayerShape, weight_dtype: str, tile_units: int) -> int:
     """``packed_direction_bytes`` of a layer known by its shape. Every tile's size comes from the
     kernel's layout (``kernel_abi.tile_layout``); nothing about the format is restated here."""
-    dtype = _DTYPE_OF_BYTES[weight_bytes]
+    dtype = _known_dtype(weight_dtype)
     recurrent = 0
     for units, row_blocks in _blocks(shape.hidden_size, tile_units):
         for k, col_blocks in _blocks(shape.recurrent_size, tile_units):
@@ -104,29 +104,31 @@ def _blocks(size: int, tile_units: int) -> list[tuple[int, int]]:
     return [(units, count) for units, count in ((tile_units, full), (rest, 1)) if units and count]
 
 
-_DTYPE_OF_BYTES: dict[int, str] = {size: name for name, size in WEIGHT_BYTES.items()}
-"""The weight element type of each element size (one type per size)."""
-assert len(_DTYPE_OF_BYTES) == len(WEIGHT_BYTES), "two weight types share an element size"
+def _known_dtype(weight_dtype: str) -> str:
+    """``weight_dtype`` when it is one of the kernel's weight types, else ``ValueError``."""
+    if weight_dtype not in WEIGHT_BYTES:
+        raise ValueError(f"weight_dtype must be one of {sorted(WEIGHT_BYTES)}, got {weight_dtype!r}")
+    return weight_dtype
 
 
 def check_packing_fits(
-    model: RecurrentModel, weight_bytes: int, tile_units: int,
+    model: RecurrentModel, weight_dtype: str, tile_units: int,
     memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS,
 ) -> int:
     """Raise ``ResourceError`` (bytes needed and available) when packing ``model`` would need more
     memory than ``hardware.available_memory_bytes(memory_limits)`` says is available (the smallest
     of MemAvailable, the RLIMIT_AS and the cgroup headroom); returns the bytes needed. With no
     figure from the system nothing is refused."""
-    return check_shapes_fit([layer.shape for layer in model.layers], weight_bytes, tile_units, memory_limits)
+    return check_shapes_fit([layer.shape for layer in model.layers], weight_dtype, tile_units, memory_limits)
 
 
 def check_shapes_fit(
-    shapes: list[LayerShape], weight_bytes: int, tile_units: int,
+    shapes: list[LayerShape], weight_dtype: str, tile_units: int,
     memory_limits: tuple[Callable[[], int | None], ...] = MEMORY_LIMITS, also_allocating_bytes: int = 0,
 ) -> int:
     """``check_packing_fits`` for layers known by their sizes only; ``also_allocating_bytes``
     (e.g. the float32 random weights a new module is about to draw) count as needed too."""
-    per_direction = [packed_shape_bytes(shape, weight_bytes, min(tile_units, shape.hidden_size)) for shape in shapes]
+    per_direction = [packed_shape_bytes(shape, weight_dtype, min(tile_units, shape.hidden_size)) for shape in shapes]
     kept = sum((size + LAYER_DIRECTION_OVERHEAD_BYTES) * shape.directions for size, shape in zip(per_direction, shapes))
     needed = kept + PACKING_TRANSIENT_COPIES * max(per_direction) + also_allocating_bytes
     _check_available(needed, "packing this model", memory_limits)

@@ -86,7 +86,7 @@ class RecurrentModule:
         self._first_packed_of: dict[int, PackedDirection] | None = None
         self._last_batch: int | None = None
         self.layer_runs: list[LayerRun] = []
-        check_packing_fits(model, WEIGHT_BYTES[self.weight_dtype], options.tile_units)
+        check_packing_fits(model, self.weight_dtype, options.tile_units)
         for index, layer in enumerate(model.layers):
             self.layer_runs.append(self._prepare_layer(index, layer, options.schedule, threads, options.tile))
 

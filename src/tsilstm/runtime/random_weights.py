@@ -7,7 +7,6 @@ import numpy as np
 
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
-from tsilstm.runtime.kernel_abi import WEIGHT_BYTES
 from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.memory_budget import check_shapes_fit, stacked_layer_shapes, stored_weight_bytes
 from tsilstm.validation import require_int
@@ -29,7 +28,7 @@ def random_stack(cell: str, input_size: int, hidden_size: int, num_layers: int, 
         raise InvalidParameterError("proj_size", proj_size, f"must be 0 or smaller than hidden_size={hidden_size}")
     shapes = stacked_layer_shapes(cell, input_size, hidden_size, num_layers, proj_size, bidirectional)
     float32_bytes = np.dtype(np.float32).itemsize
-    check_shapes_fit(shapes, WEIGHT_BYTES[options.dtype], options.tile_units,
+    check_shapes_fit(shapes, options.dtype, options.tile_units,
                      also_allocating_bytes=sum(stored_weight_bytes(shape, float32_bytes) for shape in shapes))
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])

@@ -12,7 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.importers.onnx_builders import build_recurrent_model, save
+from tests.importers.onnx_builders import build_recurrent_model
 from tsilstm.errors import ModelFileError
 from tsilstm.integrations.onnxruntime import convert_model
 from tsilstm.integrations.onnxruntime.graph_rewrite import DOMAIN, KEY_ATTRIBUTE

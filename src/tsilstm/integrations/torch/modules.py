@@ -27,8 +27,9 @@ from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shap
 from tsilstm.runtime.inplace_choice import HOST, KERNEL, InplaceDecision
 from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trials_of
 from tsilstm.runtime.kernel_options import KernelOptions
+from tsilstm.runtime.memory_budget import MAX_NUM_LAYERS
 from tsilstm.runtime.schedule_tuning import TUNING_ENV
-from tsilstm.validation import require_choice
+from tsilstm.validation import require_choice, require_int
 
 GRAD_MODES = ("recompute", "torch", "error")
 """What a forward pass does when gradients are needed (grad enabled and the input, a state or a
@@ -114,6 +115,8 @@ class KernelRecurrent:
         more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
         ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
         come from torch's implementation recomputed in backward."""
+        if not isinstance(input, PackedSequence):
+            check_cpu_float(input, "input")  # before any turn of torch's forward: our error, not torch's
         candidate = self._eager_candidate(input)
         if candidate == HOST:  # auto chose torch's own for this call (trial or decision): directly
             return self._torch_forward(input, hx)  # type: ignore[attr-defined]
@@ -130,7 +133,6 @@ class KernelRecurrent:
             run = run_packed_by_length if needs_grad else run_packed
             output, finals = run(self._run_sequence_first, input, states)
             return output, self._public_states(finals)
-        check_cpu_float(input, "input")
         if input.dim() not in (2, 3):
             raise InvalidParameterError("input", tuple(input.shape),
                                         "must have 2 (T, X) or 3 dimensions ((T, N, X), or (N, T, X) with batch_first)")
@@ -278,6 +280,7 @@ class LSTM(KernelRecurrent, torch.nn.RNNBase):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  device: Any = None, dtype: Any = None, *, schedule: str = "auto", threads: int | None = None,
                  weight_dtype: str | None = None, grad_mode: str = "recompute", tuning: str | None = None) -> None:
+        num_layers = require_int("num_layers", num_layers, maximum=MAX_NUM_LAYERS)  # before torch allocates them
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
                          device, dtype, schedule=schedule, threads=threads, weight_dtype=weight_dtype,
                          grad_mode=grad_mode, tuning=tuning)
@@ -310,6 +313,7 @@ class GRU(KernelRecurrent, torch.nn.RNNBase):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
                  dtype: Any = None, *, schedule: str = "auto", threads: int | None = None,
                  weight_dtype: str | None = None, grad_mode: str = "recompute", tuning: str | None = None) -> None:
+        num_layers = require_int("num_layers", num_layers, maximum=MAX_NUM_LAYERS)  # before torch allocates them
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device,
                          dtype, schedule=schedule, threads=threads, weight_dtype=weight_dtype, grad_mode=grad_mode,
                          tuning=tuning)
