@@ -16,3 +16,17 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
     from tsilstm.runtime.decision_store import CACHE_DIR_ENV
 
     os.environ[CACHE_DIR_ENV] = tempfile.mkdtemp(prefix="tsilstm-test-cache-")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_trial_holds_the_turn():  # type: ignore[no-untyped-def]
+    """Each test starts with no in-place trial running: a module a previous test keeps alive would
+    otherwise hold the process's one trial turn for up to TURN_IDLE_SECONDS (its calls then run the
+    host), which makes a test's outcome depend on the ones before it."""
+    from tsilstm.runtime.inplace_choice import TURN
+
+    TURN.holder = None
+    yield

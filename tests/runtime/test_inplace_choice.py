@@ -13,7 +13,9 @@ from tsilstm.runtime.inplace_choice import (
     MAX_ROUNDS,
     MIN_GAIN,
     RETRIAL_SLOWDOWN,
+    TURN_IDLE_SECONDS,
     WATCH_CALLS,
+    WATCH_STRIDE,
     InplaceDecision,
     InplaceTrial,
 )
@@ -74,7 +76,7 @@ def test_a_decision_that_slows_down_is_measured_again():
     trial = InplaceTrial()
     trial.adopt(InplaceDecision(KERNEL, {KERNEL: 1.0, HOST: 2.0}, 10, False, "then"))
     slow = RETRIAL_SLOWDOWN * 1.2e-3
-    ran, now = drive(trial, lambda c, i: slow if c == KERNEL else 1.5e-3, WATCH_CALLS + 1)
+    ran, now = drive(trial, lambda c, i: slow if c == KERNEL else 1.5e-3, WATCH_STRIDE * WATCH_CALLS + 2)
     assert trial.decision is None  # the watch saw the slowdown: a new trial runs
     ran, _ = drive(trial, lambda c, i: slow if c == KERNEL else 1.5e-3, 400, start=now)
     assert trial.decision is not None and trial.decision.winner == HOST
@@ -83,7 +85,7 @@ def test_a_decision_that_slows_down_is_measured_again():
 def test_an_adopted_decision_that_holds_is_kept():
     trial = InplaceTrial()
     trial.adopt(InplaceDecision(KERNEL, {KERNEL: 1.0, HOST: 2.0}, 10, False, "then"))
-    ran, _ = drive(trial, lambda c, i: 1.1e-3, 5 * WATCH_CALLS)
+    ran, _ = drive(trial, lambda c, i: 1.1e-3, 5 * WATCH_STRIDE * WATCH_CALLS)
     assert set(ran) == {KERNEL} and trial.decision is not None and not trial.new_decision
 
 
@@ -105,7 +107,7 @@ def test_trials_end_within_the_round_limit():
 def test_a_decision_much_faster_than_recorded_is_measured_again():
     trial = InplaceTrial()
     trial.adopt(InplaceDecision(KERNEL, {KERNEL: 10.0, HOST: 20.0}, 10, False, "under load"))
-    drive(trial, lambda c, i: 1e-3, WATCH_CALLS + 1)
+    drive(trial, lambda c, i: 1e-3, WATCH_STRIDE * WATCH_CALLS + 2)
     assert trial.decision is None
 
 
@@ -114,3 +116,31 @@ def test_a_trial_beside_busy_processes_is_flagged_noisy():
     trial = InplaceTrial(busy_share=lambda: (lambda: next(shares)))
     drive(trial, lambda c, i: 0.002 if c == KERNEL else 0.004, 200)
     assert trial.decision is not None and trial.decision.noisy and trial.decision.winner == KERNEL
+
+
+def test_one_trial_at_a_time_the_others_run_the_host_meanwhile():
+    """Two layers of one pipeline: the second waits (host) until the first has decided, then its
+    own trial begins with the kernel's block."""
+    first, second = InplaceTrial(), InplaceTrial()
+    now, ran_second = 0.0, []
+    while first.decision is None:
+        assert first.next_candidate(now) in (KERNEL, HOST)
+        ran_second.append(second.next_candidate(now))
+        now += 0.002
+    assert set(ran_second[:-1]) == {HOST} and second.decision is None
+    assert ran_second[-1] == KERNEL  # the call right after the first decided: its trial begins
+    drive(second, lambda c, i: 0.001 if c == HOST else 0.003, 400, start=now)
+    assert second.decision is not None and second.decision.winner == HOST
+
+
+def test_a_trial_whose_layer_is_no_longer_called_gives_the_turn_up(monkeypatch):
+    import tsilstm.runtime.inplace_choice as inplace_choice
+
+    clock = [1000.0]
+    monkeypatch.setattr(inplace_choice.time, "monotonic", lambda: clock[0])
+    abandoned, waiting = InplaceTrial(), InplaceTrial()
+    assert abandoned.next_candidate(0.0) == KERNEL
+    assert waiting.next_candidate(0.001) == HOST
+    clock[0] += TURN_IDLE_SECONDS + 0.1
+    assert waiting.next_candidate(0.002) == KERNEL  # its trial begins
+    assert abandoned.next_candidate(0.003) == HOST  # (and the first one waits now)

@@ -18,12 +18,21 @@ and the decision is flagged noisy; so is one during which other processes took m
 candidate's periods are still watched: when their median over ``WATCH_CALLS`` calls is
 ``RETRIAL_SLOWDOWN`` times slower or faster than the one the decision recorded (the machine got
 busier, or the decision came from a store filled under other conditions), the trial runs again.
+
+One trial at a time (``TURN``): two layers of one pipeline trialled together switch blocks at
+different calls, so each one's blocks mix the other's candidates and neither measures anything
+(seen 2026-12-05: two LSTM(128) of a streaming model, 0.36 ms for every block of both, where all
+host ran 0.25 ms a call and all kernel 0.29 ms). A trial waiting for its turn runs the host, so
+each layer is measured with the layers decided before it in place and the others as the user had
+them. A holder not called for ``TURN_IDLE_SECONDS`` (or collected) gives the turn up.
 """
 
 from __future__ import annotations
 
 import statistics
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -47,8 +56,12 @@ MAX_ROUNDS = 9
 """Blocks per candidate at most, when the first rounds are too noisy to separate them."""
 MIN_GAIN = 0.03
 """tsilstm must be this fraction faster than the host (median period) to be chosen."""
-WATCH_CALLS = 64
+WATCH_CALLS = 32
 """Periods of the chosen candidate compared with the recorded one after a decision."""
+WATCH_STRIDE = 8
+"""One call in this many has its period watched (the others only return the winner: a decided call
+then costs ~2 us less with caches cold, measured 2026-12-05); a check every WATCH_CALLS *
+WATCH_STRIDE calls."""
 RETRIAL_SLOWDOWN = 1.5
 """A decision whose candidate runs this many times slower (or faster) than recorded is measured
 again: it was made under other conditions."""
@@ -57,6 +70,46 @@ BUSY_SHARE = 0.3
 GAP_FACTOR = 20.0
 """A period longer than this many times the block's shortest is a pause between calls, not a step
 of the pipeline: it is not counted."""
+
+
+TURN_IDLE_SECONDS = 1.0
+"""A trial holding the turn whose layer has not been called for this long gives it up (that layer
+may never be called again); the next trial then starts."""
+
+
+class _Turn:
+    """Which trial runs now (a weak reference; None: no trial) and when its layer was last called
+    (``time.monotonic`` s)."""
+
+    def __init__(self) -> None:
+        self.holder: weakref.ref[InplaceTrial] | None = None
+        self.seen_s = 0.0
+        self.lock = threading.Lock()
+
+    def take(self, trial: "InplaceTrial") -> bool:
+        """True when ``trial`` holds the turn (taking it when it is free)."""
+        now_s = time.monotonic()
+        holder = self.holder() if self.holder is not None else None
+        if holder is trial:
+            self.seen_s = now_s
+            return True
+        if holder is not None and holder.decision is None and now_s - self.seen_s < TURN_IDLE_SECONDS:
+            return False
+        with self.lock:  # (two threads may find it free at once: one takes it)
+            current = self.holder() if self.holder is not None else None
+            if current is not holder:
+                return current is trial
+            self.holder, self.seen_s = weakref.ref(trial), now_s
+        return True
+
+    def give_up(self, trial: "InplaceTrial") -> None:
+        """``trial`` is done: the turn is free."""
+        if self.holder is not None and self.holder() is trial:
+            self.holder = None
+
+
+TURN = _Turn()
+"""The process's one running trial."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +172,8 @@ class InplaceTrial:
     _last_start: float | None = None
     _blocks_done: int = 0
     _watch: list[float] = field(default_factory=list)
+    _has_turn: bool = False
+    _watch_skip: int = 1
     _trials: int = 0
     new_decision: bool = False
     """True once a trial finished and its decision was not yet taken by the caller (to record it)."""
@@ -130,19 +185,39 @@ class InplaceTrial:
 
     def next_candidate(self, now: float | None = None) -> str:
         """The candidate to run this call (KERNEL or HOST); ``now`` the call's start (perf_counter s)."""
+        decision = self.decision
+        if decision is not None:  # the common case, kept short: it runs on every call
+            skip = self._watch_skip
+            if skip > 1:
+                self._watch_skip = skip - 1
+                return decision.winner
+            now = time.perf_counter() if now is None else now
+            if skip == 1:  # this call's period is watched
+                self._watch_skip = 0
+                self._last_start = now
+                return decision.winner
+            if self._last_start is not None:
+                self._watch.append(now - self._last_start)
+            self._watch_skip = WATCH_STRIDE - 1  # (the call before the next watched one starts it)
+            self._last_start = now
+            if len(self._watch) >= WATCH_CALLS:
+                self._check_watch()
+            if self.decision is not None:
+                return decision.winner
         now = time.perf_counter() if now is None else now
         period = None if self._last_start is None else now - self._last_start
         self._last_start = now
-        if self.decision is not None:
-            self._watch_period(period)
-            if self.decision is not None:
-                return self.decision.winner
+        if not self._has_turn:
+            if not TURN.take(self):
+                return HOST  # another layer's trial runs: the host, as the user had it
+            self._has_turn = True
+            self._begin(now)
+            return self._current
+        if not TURN.take(self):  # (lost after an idle spell: it begins again on its next turn)
+            self._has_turn = False
+            return HOST
         if period is not None:
             self._block.append(period)
-        if self._blocks_done == 0 and not self._block and period is None:
-            self._block_start = now
-            self._busy = self.busy_share() if self.busy_share is not None else None
-            return self._current
         if len(self._block) >= MIN_BLOCK_CALLS and now - self._block_start >= MIN_BLOCK_SECONDS:
             self._close_block(now)
             if self.decision is not None:
@@ -179,19 +254,19 @@ class InplaceTrial:
         self.adopt(InplaceDecision(winner, medians, calls, noisy, stamp))
         self.new_decision = True
         self._trials += 1
+        self._has_turn = False
+        TURN.give_up(self)
 
     def adopt(self, decision: InplaceDecision) -> None:
         """Use ``decision`` from now on (a recorded one, or a finished trial's)."""
         self.decision = decision
         self._watch = []
+        self._watch_skip = 1
 
-    def _watch_period(self, period: float | None) -> None:
-        """Keep the chosen candidate's periods; run the trial again when they are much slower than
-        the decision recorded."""
-        if period is None or self.decision is None:
-            return
-        self._watch.append(period)
-        if len(self._watch) < WATCH_CALLS:
+    def _check_watch(self) -> None:
+        """The chosen candidate's last ``WATCH_CALLS`` periods against the decision: the trial runs
+        again when their median is ``RETRIAL_SLOWDOWN`` times slower or faster than recorded."""
+        if self.decision is None:
             return
         median_ms = statistics.median(self._watch) * 1e3
         recorded = self.decision.ms_per_call[self.decision.winner]
@@ -201,12 +276,16 @@ class InplaceTrial:
 
     def _restart(self) -> None:
         self.decision = None
+        self._has_turn = False  # (the next call asks for the turn, then begins)
+
+    def _begin(self, now: float) -> None:
+        """Start a trial at the call starting at ``now`` (perf_counter s), the kernel's block first."""
         self._busy = self.busy_share() if self.busy_share is not None else None
         self._periods = {name: [] for name in CANDIDATES}
         self._block = []
         self._blocks_done = 0
         self._current = KERNEL
-        self._block_start = self._last_start or time.perf_counter()
+        self._block_start = now
 
 
 def _overlapping(a: list[float], b: list[float]) -> bool:

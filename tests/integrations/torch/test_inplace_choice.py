@@ -167,9 +167,9 @@ def test_a_host_decision_calls_torch_directly(monkeypatch):
     assert kernel_calls == []
 
 
-def test_new_settings_or_tuning_mode_take_effect_on_the_next_call(monkeypatch):
-    """The per-call lookup is cached by shape, threads, TSILSTM_TUNING and the settings object: a
-    change of any of them is seen at once."""
+def test_new_settings_take_effect_on_the_next_call_and_tuning_mode_on_new_shapes(monkeypatch):
+    """The per-call lookup is cached by shape, threads and the settings object: a new settings
+    object is seen at once; TSILSTM_TUNING is read when a shape is first seen."""
     from tsilstm.runtime import KernelOptions
 
     fast = tsilstm.convert(torch.nn.LSTM(6, 10).eval())
@@ -177,7 +177,8 @@ def test_new_settings_or_tuning_mode_take_effect_on_the_next_call(monkeypatch):
     stream(fast, frames)
     assert fast._eager_candidate(frames[0]) in CANDIDATES
     monkeypatch.setenv("TSILSTM_TUNING", "off")
-    assert fast._eager_candidate(frames[0]) is None
+    assert fast._eager_candidate(frames[0]) in CANDIDATES  # a shape already seen keeps its trial
+    assert fast._eager_candidate(torch.randn(1, 2, 6)) is None  # a new shape reads it
     monkeypatch.delenv("TSILSTM_TUNING")
     fast.kernel_settings = KernelOptions("tsi")
     assert fast._eager_candidate(frames[0]) is None
@@ -195,3 +196,43 @@ def test_jit_trace_records_the_operator_whatever_the_trial_chose():
     assert "tsilstm::gru_forward" in str(traced.graph)
     with torch.no_grad():
         assert float((traced(x)[0] - fast(x)[0]).abs().max()) <= 1e-6
+
+
+def host_decided(cell: str):  # type: ignore[no-untyped-def]
+    """A converted module whose (1, 1, 6) float32 calls are decided for torch's own forward, with
+    the original to compare with."""
+    from tsilstm.runtime.inplace_choice import InplaceDecision
+
+    original = getattr(torch.nn, cell)(6, 10).eval()
+    fast = tsilstm.convert(getattr(torch.nn, cell)(6, 10).eval())
+    fast.load_state_dict(original.state_dict())
+    with torch.no_grad():
+        fast(torch.randn(1, 1, 6))
+    fast._last_eager[3].adopt(InplaceDecision(HOST, {KERNEL: 2.0, HOST: 1.0}, 10, False, "now"))
+    return original, fast
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_a_host_decided_shape_still_takes_what_only_the_kernel_runs(cell):  # type: ignore[no-untyped-def]
+    """The repeated call asks its trial without checking the input first: float64 input (which
+    torch's forward refuses with float32 weights) of the decided shape runs on the kernel."""
+    original, fast = host_decided(cell)
+    x = torch.randn(1, 1, 6)
+    with torch.no_grad():
+        assert float((fast(x)[0] - original(x)[0]).abs().max()) == 0.0  # torch's own: bitwise equal
+        out = fast(x.double())[0]
+    assert out.dtype == torch.float64
+    assert float((out - original(x)[0].double()).abs().max()) <= 1e-5
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_a_host_decided_shape_names_a_bad_state_in_our_words(cell):  # type: ignore[no-untyped-def]
+    from tsilstm.errors import InvalidParameterError
+
+    _, fast = host_decided(cell)
+    h = torch.zeros(1, 1, 10, device="meta")  # (what torch's forward refuses; a sparse h_0 it computes with)
+    hx = (h, torch.zeros(1, 1, 10)) if cell == "LSTM" else h
+    with torch.no_grad(), pytest.raises(InvalidParameterError, match=r"^hx"):
+        fast(torch.randn(1, 1, 6), hx)
+    with torch.no_grad(), pytest.raises(InvalidParameterError, match=r"^input"):
+        fast(torch.randn(1, 1, 6).to_sparse())

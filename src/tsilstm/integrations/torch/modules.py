@@ -12,7 +12,6 @@ from them for the calls that run torch's own implementation.
 
 from __future__ import annotations
 
-import os
 import weakref
 from typing import Any
 
@@ -23,12 +22,11 @@ from tsilstm.errors import InvalidParameterError
 from tsilstm.integrations.torch.operators import host_settings, inplace_trial, mark_kernel_chosen, op_arguments  # (registers torch.ops.tsilstm.*)
 from tsilstm.integrations.torch.pack_cache import KernelLayout, forget, forget_later, kept_runtime, new_pack_key
 from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
-from tsilstm.integrations.torch.tensor_checks import check_cpu_float, check_shape
+from tsilstm.integrations.torch.tensor_checks import COMMON_FLOAT_DTYPES, check_cpu_float, check_shape
 from tsilstm.runtime.inplace_choice import HOST, KERNEL, InplaceDecision
 from tsilstm.runtime.inplace_records import forget_owner, record_new_decision, trials_of
 from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.memory_budget import MAX_NUM_LAYERS
-from tsilstm.runtime.schedule_tuning import TUNING_ENV
 from tsilstm.validation import require_choice, require_int
 
 GRAD_MODES = ("recompute", "torch", "error")
@@ -60,7 +58,11 @@ class KernelRecurrent:
         self._pack_key = new_pack_key()
         self._eager_trials: dict[tuple[Any, ...], tuple[KernelOptions, str, Any, str]] = {}
         """(settings, configuration key, trial, tuning) of the eager calls by (input shape, torch's
-        threads, TSILSTM_TUNING, id of the settings): a decided call then costs one dict lookup."""
+        threads, id of the settings): a decided call then costs one dict lookup. TSILSTM_TUNING is
+        read when an entry is made."""
+        self._last_eager: tuple[Any, ...] | None = None
+        """(input shape, threads, settings, trial, configuration key, tuning) of the last eager call
+        that asked a trial: the same again asks that trial without the lookup."""
         weakref.finalize(self, forget_later, self._pack_key)
         weakref.finalize(self, forget_owner, self._pack_key)
 
@@ -115,11 +117,32 @@ class KernelRecurrent:
         more than one layer), and, with ``grad_mode="torch"``, when gradients are needed; with
         ``grad_mode="error"`` needing gradients raises. With the default ``recompute`` gradients
         come from torch's implementation recomputed in backward."""
-        if not isinstance(input, PackedSequence):
-            check_cpu_float(input, "input")  # before any turn of torch's forward: our error, not torch's
-        candidate = self._eager_candidate(input)
-        if candidate == HOST:  # auto chose torch's own for this call (trial or decision): directly
-            return self._torch_forward(input, hx)  # type: ignore[attr-defined]
+        last = self._last_eager
+        if (last is not None and type(input) is torch.Tensor and input.is_cpu and last[0] == input.shape  # noqa: E721
+                and last[1] == torch.get_num_threads() and last[2] is self.kernel_settings
+                and not torch.compiler.is_compiling() and not torch._C._is_tracing()):
+            # The common call, repeated: the same shape, threads and settings as the last eager one
+            # ask its trial directly. Every statement here costs ~1 us with caches cold after the
+            # host's forward (measured 2026-12-05), so the input is not checked before torch's
+            # forward gets it: torch refuses what it cannot run, and then the checks below name the
+            # problem (or, for what only the kernel takes, such as float64 input, the kernel runs it).
+            trial = last[3]
+            candidate = trial.next_candidate()
+            if trial.new_decision:
+                record_new_decision(trial, last[4], last[5])
+            if candidate == HOST:
+                try:
+                    return self._torch_forward(input, hx)  # type: ignore[attr-defined]
+                except Exception:  # noqa: BLE001 - said again below, in our words, or run by the kernel
+                    candidate = KERNEL
+        else:
+            if not isinstance(input, PackedSequence):
+                check_cpu_float(input, "input")  # before any turn of torch's forward: our error, not torch's
+            candidate = self._eager_candidate(input)
+            if candidate == HOST:  # auto chose torch's own for this call (trial or decision): directly
+                if hx is not None:
+                    self._check_host_states(hx)
+                return self._torch_forward(input, hx)  # type: ignore[attr-defined]
         self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
         self._check_parameters()
         if isinstance(input, PackedSequence):
@@ -133,6 +156,7 @@ class KernelRecurrent:
             run = run_packed_by_length if needs_grad else run_packed
             output, finals = run(self._run_sequence_first, input, states)
             return output, self._public_states(finals)
+        check_cpu_float(input, "input")
         if input.dim() not in (2, 3):
             raise InvalidParameterError("input", tuple(input.shape),
                                         "must have 2 (T, X) or 3 dimensions ((T, N, X), or (N, T, X) with batch_first)")
@@ -159,13 +183,17 @@ class KernelRecurrent:
         decides (compiled and exported graphs, packed input) or there is no trial."""
         settings = self.kernel_settings
         if (settings.schedule != "auto" or not isinstance(input, torch.Tensor) or input.layout is not torch.strided
-                or not input.is_cpu or torch.compiler.is_compiling() or torch.jit.is_tracing()):
+                or not input.is_cpu or torch.compiler.is_compiling() or torch._C._is_tracing()):
             return None  # (other tensors: the checks refuse them; torch.onnx.export traces: the operator decides)
-        signature = (input.shape, torch.get_num_threads(), os.environ.get(TUNING_ENV), id(settings))
+        # Every call of a decided shape costs what is below (~10 us with caches cold after the
+        # host's forward, measured 2026-12-05): TSILSTM_TUNING is read only when a trial is made
+        # (os.environ.get alone cost ~4 us a call), so a change of it applies to shapes seen after it.
+        signature = (input.shape, torch.get_num_threads(), id(settings))
         found = self._eager_trials.get(signature)
         if found is None or found[0] is not settings:
-            if input.dim() not in (2, 3) or torch.onnx.is_in_onnx_export():
-                return None
+            if (input.dim() not in (2, 3) or torch.onnx.is_in_onnx_export()
+                    or input.dtype != self._flat_weights[0].dtype):  # type: ignore[attr-defined]
+                return None  # (torch's forward refuses an input dtype other than its weights')
             layout = KernelLayout(self._cell, self.num_layers, self.bidirectional, self.proj_size, self.bias)  # type: ignore[attr-defined]
             found = (settings, *inplace_trial(self._pack_key, layout, host_settings(settings),
                                               self._time_major_shape(input), self.hidden_size))  # type: ignore[attr-defined]
@@ -173,6 +201,7 @@ class KernelRecurrent:
         _, call_key, trial, tuning = found
         if trial is None:
             return None
+        self._last_eager = (input.shape, signature[1], settings, trial, call_key, tuning)
         candidate = trial.next_candidate()
         if trial.new_decision:
             record_new_decision(trial, call_key, tuning)
@@ -227,6 +256,16 @@ class KernelRecurrent:
             else:
                 states.append(check_shape(state, name, (shape[0], shape[2])).unsqueeze(1))
         return tuple(states)
+
+    def _check_host_states(self, hx: Any) -> None:
+        """The checks of ``_initial_states`` that torch's forward does not make for us: each given
+        state a dense floating CPU tensor (our error naming it; shapes torch checks itself)."""
+        given = tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+        for index, state in enumerate(given):
+            if not (type(state) is torch.Tensor and state.layout is torch.strided and state.is_cpu  # noqa: E721
+                    and state.dtype in COMMON_FLOAT_DTYPES and not state.is_nested):
+                names = ("hx[0]", "hx[1]") if len(given) == 2 else ("hx",)
+                check_cpu_float(state, names[index] if index < len(names) else "hx")
 
     def _split_hx(self, hx: Any) -> tuple[Any, ...]:
         raise NotImplementedError

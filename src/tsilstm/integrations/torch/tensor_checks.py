@@ -10,6 +10,11 @@ from tsilstm.errors import InvalidParameterError
 from tsilstm.runtime.tensor_io import require_dense_tensor
 
 
+COMMON_FLOAT_DTYPES = frozenset({torch.float32, torch.float16, torch.bfloat16, torch.float64})
+"""The floating dtypes a plain tensor passes ``check_cpu_float`` with at a glance (a module's
+per-call fast path tests these inline; any other tensor goes through the full check)."""
+
+
 def check_cpu_float(value: Any, name: str) -> torch.Tensor:
     """``value`` if it is a dense floating-point tensor on the CPU, else an error naming ``name``
     (meta, sparse, mkldnn and nested tensors have no dense data to read; for tensors on another
