@@ -1,14 +1,15 @@
-"""Whole pipelines timed per call: plain torch against ``tsilstm.convert`` of the same module, and
-ONNX Runtime against ``tsilstm.onnx.InferenceSession`` on its ONNX export, each with a do-nothing
-control (a second copy of the plain side), at a given thread count.
+"""Whole pipelines timed per call: plain torch against ``tsilstm.convert`` of the same module, and ONNX
+Runtime against ``tsilstm.onnx.InferenceSession`` on its ONNX export, each with a do-nothing control
+(a second copy of the plain side), at a given thread count.
 
 Fairness: both sides of a pair get the same thread setting (``torch.set_num_threads`` for the torch
 pair, one ``SessionOptions`` with ``intra_op_num_threads`` for the ONNX pair; tsilstm takes the
-host's budget), the same inputs and the same state carried between calls; each sample is a block
-of calls (at least ``BLOCK_SECONDS`` and ``MIN_BLOCK_CALLS``) in rotated, interleaved rounds, each
-sample preceded by a wait until the process's other threads are idle and a priming call. ``auto``'s
-in-place choices are made before timing (untimed calls, at most ``SETTLE_SECONDS``). The ratio of a
-control to its plain side shows what the harness measures when nothing changes (1.00x within noise).
+host's budget), the same inputs and the same state carried between calls; each sample is a block of
+calls (at least ``BLOCK_SECONDS`` and ``MIN_BLOCK_CALLS``) in rotated, interleaved rounds (the torch
+trio and the ONNX trio each on their own), each sample preceded by a wait until the process's other
+threads are idle and a priming call. ``auto``'s in-place choices are made before timing (untimed
+calls, at most ``SETTLE_SECONDS``). The ratio of a control to its plain side shows what the harness
+measures when nothing changes (1.00x within noise).
 """
 
 from __future__ import annotations
@@ -59,10 +60,14 @@ def time_pipeline(name: str, *, threads: int, repeats: int = 9, workdir: Path | 
             errors = {"tsilstm.convert": _max_difference(calls["torch"](), calls["tsilstm.convert"]())}
             _settle(calls["tsilstm.convert"], lambda: _converted_decided(converted))
             onnx_sessions: list[Any] = []
-            if pipeline.exportable:
-                calls.update(_onnx_calls(pipeline, threads, workdir, errors, onnx_sessions))
-            stats = measure_interleaved(calls, require_int("repeats", repeats), warmup=2, min_sample_s=BLOCK_SECONDS,
-                                        min_calls=MIN_BLOCK_CALLS, prime=True, settle=wait_until_quiet)
+            groups = [calls]  # each pair is timed on its own: ONNX Runtime's runs slowed the torch
+            if pipeline.exportable:  # sample after them at 2 threads (control 1.15-1.32x, 2026-12-05)
+                groups.append(_onnx_calls(pipeline, threads, workdir, errors, onnx_sessions))
+            stats: dict[str, Any] = {}
+            for group in groups:
+                stats.update(measure_interleaved(group, require_int("repeats", repeats), warmup=2,
+                                                 min_sample_s=BLOCK_SECONDS, min_calls=MIN_BLOCK_CALLS, prime=True,
+                                                 settle=wait_until_quiet))
     finally:
         torch.set_num_threads(previous_threads)
     ms = {impl: s.median_s * 1e3 for impl, s in stats.items()}
