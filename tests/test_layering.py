@@ -133,3 +133,13 @@ def test_no_import_cycles() -> None:
                                           ({"a": {"b"}, "b": {"c"}, "c": set()}, [])])
 def test_the_loop_finder_finds_loops(graph, loops) -> None:  # type: ignore[no-untyped-def]
     assert _loops(graph) == loops
+
+
+MAX_MODULE_LINES = 450
+"""Longest Python module in src: beyond it a module has more than one job (split it by job)."""
+
+
+def test_no_module_is_over_the_line_limit() -> None:
+    long = {str(path.relative_to(SRC)): lines for path in sorted(SRC.rglob("*.py"))
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"

@@ -36,7 +36,7 @@ CHECK = textwrap.dedent(
         except Exception as error:
             failures.append(f"{info.name}: {error!r}")
     from click.testing import CliRunner
-    from tsilstm.accel.arch_config import load_arch
+    from tsilstm.accel.arch_file import load_arch
     from tsilstm.cli.main import cli
     assert load_arch("edge").weight_buffer_bytes > 0 and load_arch("server").mac_units > 0
     result = CliRunner().invoke(cli, ["plan", "--hidden", "64", "--steps", "4", "--json"])

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.cli.main import cli
 from tsilstm.errors import InvalidParameterError
 from tsilstm.units import DIMENSIONS, allowed_text, format_bytes, parse_bytes, parse_quantity, parse_whole

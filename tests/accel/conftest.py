@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tsilstm.accel.arch_config import ArchConfig, arch_from_dict
+from tsilstm.accel.arch_config import ArchConfig
+
+from tsilstm.accel.arch_file import arch_from_dict
 
 
 def tiny_arch_dict(**changes: object) -> dict:

@@ -4,7 +4,7 @@ the spills of tsi's three open steps."""
 from __future__ import annotations
 
 from tsilstm.accel.activation_traffic import WORKING_SET, activation_traffic
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.plan import SCHEDULES, Tiling
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tsilstm.accel.arch_config import PRESETS, arch_from_dict, load_arch, preset_text
+from tsilstm.accel.arch_file import PRESETS, arch_from_dict, load_arch, preset_text
 from tsilstm.errors import InvalidParameterError, TsilstmError
 from tests.accel.conftest import tiny_arch_dict
 

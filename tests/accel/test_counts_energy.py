@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsilstm.accel.arch_config import ArchConfig, arch_from_dict, load_arch
+from tsilstm.accel.arch_config import ArchConfig
+
+from tsilstm.accel.arch_file import arch_from_dict, load_arch
 from tsilstm.accel.counts import use_op_count
 from tsilstm.accel.energy import ENERGY_PARTS
 from tsilstm.accel.evaluate import evaluate_workload
@@ -98,7 +100,7 @@ def test_bidirectional_and_layers_add_up() -> None:
 
 
 def test_peepholes_add_three_cell_multiplies_per_unit_and_step():
-    from tsilstm.accel.arch_config import load_arch
+    from tsilstm.accel.arch_file import load_arch
     from tsilstm.accel.evaluate import evaluate_layer
     from tsilstm.model import LayerShape
 

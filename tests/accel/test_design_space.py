@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.accel.design_space import OBJECTIVES, DesignPoint, DesignSpace, design_rows, fronts_by_schedule, iso_area_view, split_valid
 from tsilstm.accel.dram_types import DRAM_TYPES, get_dram_type
 from tsilstm.accel.pareto import pareto_front, pareto_mask

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.accel.evaluate import evaluate_model, evaluate_workload
 from tsilstm.accel.workloads import LayerShape, Workload, get_workload, workload_from_model
 from tsilstm.errors import InvalidParameterError

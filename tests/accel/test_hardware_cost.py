@@ -7,7 +7,7 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from tsilstm.accel.arch_config import arch_from_dict, load_arch
+from tsilstm.accel.arch_file import arch_from_dict, load_arch
 from tsilstm.accel.dram_types import DRAM_TYPES
 from tsilstm.accel.energy import static_power_w
 from tsilstm.accel.energy_table import sram_table_at_node

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.accel.baselines import NON_INTERLEAVED
 from tsilstm.accel.evaluate import layer_tiling
 from tsilstm.accel.iso_traffic import RecurrentTraffic, recurrent_weight_bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tsilstm.accel.arch_config import arch_from_dict
+from tsilstm.accel.arch_file import arch_from_dict
 from tsilstm.accel.energy_table import key_energies_pj
 from tsilstm.accel.technology import BITCELL_UM2, NODES_NM, node_figures
 from tsilstm.errors import InvalidParameterError

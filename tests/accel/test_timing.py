@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsilstm.accel.activation_traffic import activation_traffic
-from tsilstm.accel.arch_config import ArchConfig, arch_from_dict, load_arch
+from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.accel.arch_file import arch_from_dict, load_arch
 from tsilstm.accel.counts import count_events
 from tsilstm.accel.evaluate import evaluate_layer, layer_program
 from tsilstm.accel.timing import simulate_layer_timing
@@ -191,7 +192,7 @@ def test_the_2816_x_1500_simulation_of_every_schedule_is_extrapolated() -> None:
     """What keeps `simulate --hidden 2816 --steps 1500` near 1.8 s of CPU (measured with
     `/usr/bin/time`, not here: a timed test fails on a loaded machine): every schedule runs a short
     stretch and extrapolates the periodic rest."""
-    from tsilstm.accel.arch_config import load_arch
+    from tsilstm.accel.arch_file import load_arch
     from tsilstm.accel.evaluate import evaluate_workload
     from tsilstm.accel.workloads import single_layer_workload
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tsilstm.accel.arch_config import load_arch
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.accel.baselines import with_baselines
 from tsilstm.accel.evaluate import evaluate_workload
 from tsilstm.accel.workloads import single_layer_workload

@@ -9,7 +9,9 @@ One-liners::
     results = evaluate_model(model, load_arch("server"), steps=100)   # a tsilstm.model.RecurrentModel
 """
 
-from tsilstm.accel.arch_config import PRESETS, ArchConfig, arch_from_dict, load_arch
+from tsilstm.accel.arch_config import ArchConfig
+
+from tsilstm.accel.arch_file import PRESETS, arch_from_dict, load_arch
 from tsilstm.accel.evaluate import (
     LayerResult,
     ScheduleResult,

@@ -70,7 +70,7 @@ def accelerator_buffers() -> dict[str, tuple[int, int]]:
     """(weight buffer bytes, bytes per weight) of each accelerator preset, or {} when the
     accelerator model is not installed."""
     try:
-        from tsilstm.accel.arch_config import load_arch
+        from tsilstm.accel.arch_file import load_arch
     except ImportError:
         return {}
     out = {}

@@ -130,7 +130,8 @@ class ArchType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The loaded ``ArchConfig``; a bad spec or file fails with the loader's message."""
-        from tsilstm.accel.arch_config import ArchConfig, load_arch
+        from tsilstm.accel.arch_config import ArchConfig
+        from tsilstm.accel.arch_file import load_arch
 
         if isinstance(value, ArchConfig):
             return value

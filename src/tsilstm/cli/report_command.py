@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
-from tsilstm.accel.arch_config import ArchConfig, load_arch
+from tsilstm.accel.arch_config import ArchConfig
+
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.accel.sweep import SweepPoint, evaluate_point
 from tsilstm.cli.param_types import ARCH, CONTEXT_SETTINGS, POSITIVE_INT, WORKLOAD_NAME
 from tsilstm.errors import InvalidParameterError

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tsilstm.accel.arch_config import ArchConfig, load_arch
+from tsilstm.accel.arch_config import ArchConfig
+
+from tsilstm.accel.arch_file import load_arch
 from tsilstm.accel.baselines import NON_INTERLEAVED, best_non_interleaved
 from tsilstm.accel.dram_types import DRAM_TYPES
 from tsilstm.accel.energy import energy_breakdown_pj
