@@ -24,6 +24,9 @@ def test_run_json_has_the_documented_keys(edge_design, tmp_path) -> None:  # typ
     assert data["max_abs_error_vs_fixed_point_reference"] == 0.0
     assert np.asarray(data["outputs"]).shape == (2, 1, 32)
     assert data["dram_bytes"]["weights"] > 0 and data["cycles"] > 0
+    assert data["model_dram_bytes"]["weights"] == data["dram_bytes"]["weights"]
+    assert data["cycles_vs_model"] == data["cycles"] / data["model_cycles"]
+    assert abs(data["cycles_vs_model"] - 1.0) <= 0.05
 
 
 def test_bad_input_names_the_option() -> None:

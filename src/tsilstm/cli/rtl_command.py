@@ -125,8 +125,9 @@ def run(
         return
     click.echo(f"{cell} hidden {hidden} input {input_size} steps {steps} batch {batch}: {result.executed_schedule}, "
                f"tile {result.tile}, buffer {result.buffer_bytes} bytes ({result.slots} tile slots)")
-    click.echo(f"cycles: {result.cycles}")
+    click.echo(f"cycles: {result.cycles} (accelerator model: {result.model_cycles}, RTL / model {result.cycles_vs_model:.3f})")
     click.echo("DRAM bytes: " + ", ".join(f"{k} {v}" for k, v in result.dram_bytes.items()))
+    click.echo("DRAM bytes, model: " + ", ".join(f"{k} {v}" for k, v in result.model_dram_bytes.items()))
     click.echo("SRAM bytes read: " + ", ".join(f"{k} {v}" for k, v in result.sram_read_bytes.items()))
     click.echo("SRAM bytes written: " + ", ".join(f"{k} {v}" for k, v in result.sram_write_bytes.items()))
     click.echo(f"max |output - fixed-point reference|: {result.max_abs_error_vs_fixed_point_reference:g}; "

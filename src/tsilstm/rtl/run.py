@@ -10,13 +10,13 @@ import numpy as np
 
 from tsilstm.accel.arch_config import ArchConfig
 from tsilstm.accel.counts import DRAM_KINDS
-from tsilstm.accel.evaluate import layer_program
+from tsilstm.accel.evaluate import evaluate_layer, layer_program
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, LayerShape, random_layer
 from tsilstm.plan import SCHEDULES, expand
 from tsilstm.rtl.build import build_simulator
 from tsilstm.rtl.fixed_point import dequantize, quantize
-from tsilstm.rtl.params import DesignParams, design_for
+from tsilstm.rtl.params import DesignParams, design_for, hardware_arch
 from tsilstm.rtl.program import compile_program
 from tsilstm.rtl.reference import float_reference, quantize_layer, reference_run
 from tsilstm.rtl.simulate import SimulationStats, run_simulator
@@ -35,7 +35,9 @@ LINE_BUFFERS = {
 class RtlRunResult:
     """A simulated layer run: cycles, DRAM bytes by kind (the model's keys, plus ``biases``), SRAM
     bytes read and written per buffer, the outputs dequantized (T, B, H), and their largest
-    differences from the fixed-point reference (0: bit-exact) and the float LSTM/GRU."""
+    differences from the fixed-point reference (0: bit-exact) and the float LSTM/GRU; beside them
+    the accelerator model's cycles and DRAM bytes for the same config as the design builds it
+    (``hardware_arch``), and the ratio of the two cycle counts."""
 
     schedule: str
     executed_schedule: str
@@ -56,11 +58,19 @@ class RtlRunResult:
     outputs: np.ndarray
     max_abs_error_vs_fixed_point_reference: float
     max_abs_error_vs_float: float
+    model_cycles: int
+    model_dram_bytes: dict[str, int]
+
+    @property
+    def cycles_vs_model(self) -> float:
+        """RTL cycles / model cycles (1.0: the model predicts the hardware exactly)."""
+        return self.cycles / self.model_cycles
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (outputs as nested lists)."""
         out = {k: v for k, v in self.__dict__.items() if k != "outputs"}
         out["outputs"] = self.outputs.tolist()
+        out["cycles_vs_model"] = self.cycles_vs_model
         return out
 
 
@@ -108,12 +118,14 @@ def run_layer(
     stats = run_simulator(build_simulator(design), design, compiled, arch)
     expected = reference_run(fmt, qlayer, x_q)
     outputs = dequantize(stats.outputs, fmt.act_frac)
+    model = evaluate_layer(shape, schedule, steps, batch, hardware_arch(arch, design), full_timing=True)
     return RtlRunResult(
         schedule, program.schedule, cell, hidden, input_size, steps, batch, program.tiling.tile, arch.weight_buffer_bytes,
         compiled.slots, stats.cycles, _dram_bytes(stats), dict(stats.dram_read_bytes), dict(stats.dram_write_bytes),
         *_sram_bytes(design, stats), outputs,
         float(np.max(np.abs(stats.outputs - expected))) / (1 << fmt.act_frac),
         float(np.max(np.abs(outputs - float_reference(cell, weights, x)))),
+        int(model.timing.cycles), {kind: int(num) for kind, num in model.counts.dram_bytes.items()},
     )
 
 
