@@ -25,12 +25,13 @@ LAYER_DIRECTION_OVERHEAD_BYTES = 8704
 arrays and kernel descriptors around each direction). Measured 2026-12-05: ``tsilstm.LSTM(3, 5,
 num_layers=4000)`` grows the process by 7.8 KB a layer (34 KB a layer at 1000 layers, where the
 first call's one-time allocations dominate); 8.5 KiB is counted."""
-MAX_NUM_LAYERS = 10_000
+MAX_NUM_LAYERS = 1_000
 """Most stacked layers a module (and ``tsilstm verify`` / ``bench`` over random models) is built
-with. Building takes ~0.2 ms a layer beside the weights (measured 2026-12-05 on the 2-core EPYC,
-load ~1-2: ``tsilstm.LSTM(3, 5, num_layers=4000)`` in 0.85 s), so the limit keeps a construction
-within seconds where 10**6 layers took minutes on a machine with memory for them; trained models
-stack a handful."""
+with. Building takes ~0.7 ms a layer beside the weights (random weights, two packed schedules, the
+checks; measured 2026-12-05 on the 2-core EPYC Zen 4, load ~1: ``tsilstm.LSTM(3, 5,
+num_layers=1000)`` in 1.0 s, 4000 in 3.1 s, ``GRU(3, 2, num_layers=10000)`` in 6.9 s), so the
+limit keeps a construction near a second where 10**6 layers took minutes on a machine with memory
+for them; trained models stack a handful."""
 PACKING_TRANSIENT_COPIES = 2
 """While one direction is packed, its tiles exist twice more (the list of packed tiles and the
 concatenated buffer, see packing.pack_direction) beside the weights packed before it."""
