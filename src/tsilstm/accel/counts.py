@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from tsilstm.accel.activation_traffic import ActivationTraffic
 from tsilstm.accel.arch_config import ArchConfig
-from tsilstm.accel.timing import CELL_EVALUATIONS
 from tsilstm.accel.weight_traffic import weight_dram_bytes
 from tsilstm.plan import Program
 from tsilstm.plan.ops import USE
@@ -118,7 +117,7 @@ def count_events(program: Program, steps: int, batch: int, arch: ArchConfig, tra
         sram_read_bytes={"weight_buffer": weight_reads, "activation_buffer": float(act_reads)},
         sram_write_bytes={"weight_buffer": float(sum(weights.values())), "activation_buffer": float(act_writes)},
         macs=steps * batch * macs_per_step,
-        activation_evaluations=steps * batch * hidden * CELL_EVALUATIONS[gates],
+        activation_evaluations=steps * batch * hidden * tiling.spec.activation_evaluations,
         cell_multiplies=steps * batch * hidden * (CELL_MULTIPLIES + (PEEPHOLE_MULTIPLIES if peepholes else 0)),
         tile_uses=uses,
     )
