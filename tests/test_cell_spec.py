@@ -37,7 +37,8 @@ def test_lstm_facts() -> None:
     assert not lstm.supports_reset_before and lstm.default_variant == "standard"
     assert not lstm.recurrent_part_apart
     assert lstm.default_activations == (SIGMOID, TANH, TANH)
-    assert lstm.activation_evaluations == 5
+    assert lstm.activation_evaluations == 5 and lstm.cell_multiplies == 3
+    assert lstm.peephole_gates == ("i", "f", "o")
     assert (lstm.torch_class_name, lstm.onnx_op_type) == ("LSTM", "LSTM")
     assert lstm.onnx_to_canonical == (0, 2, 3, 1) and lstm.canonical_to_onnx == (0, 3, 1, 2)
     assert lstm.keras_to_canonical == (0, 1, 2, 3)
@@ -52,7 +53,8 @@ def test_gru_facts() -> None:
     assert gru.default_variant == "reset_after"
     assert gru.recurrent_part_apart
     assert gru.default_activations == (SIGMOID, TANH)
-    assert gru.activation_evaluations == 3
+    assert gru.activation_evaluations == 3 and gru.cell_multiplies == 3
+    assert gru.peephole_gates == ()
     assert (gru.torch_class_name, gru.onnx_op_type) == ("GRU", "GRU")
     assert gru.onnx_to_canonical == (1, 0, 2) == gru.canonical_to_onnx
     assert gru.keras_to_canonical == (1, 0, 2)

@@ -35,8 +35,8 @@ class CellSpec:
     """The forms of the cell update; the first is the default (and what ``standard`` means)."""
     supports_projection: bool
     """Takes a projection of its output (``proj_size``, W_hr)."""
-    supports_peepholes: bool
-    """Takes peephole weights (the cell state into the gates)."""
+    peephole_gates: tuple[str, ...]
+    """The gates a peephole (the cell state) may feed, in the order of the peephole rows; empty: none."""
     supports_input_forget: bool
     """Takes coupled gates (forget = 1 - input)."""
     recurrent_part_apart: bool
@@ -44,6 +44,9 @@ class CellSpec:
     partial sums and b_hh are kept apart from the input's instead of summed into one."""
     activation_evaluations: int
     """Sigmoid/tanh evaluations per hidden unit and step (the accelerator's cell lanes)."""
+    cell_multiplies: int
+    """Element-wise multiplies per hidden unit and step in the cell update, without peepholes (one
+    more per peephole gate with them)."""
     torch_class_name: str
     """The ``torch.nn`` module (and RNN ``mode``) of the cell."""
     onnx_op_type: str
@@ -64,6 +67,11 @@ class CellSpec:
     def has_cell_state(self) -> bool:
         """True when the cell carries a cell state ``c`` besides ``h`` (c_0 in, c_n out)."""
         return "c" in self.state_names
+
+    @property
+    def supports_peepholes(self) -> bool:
+        """True when the cell takes peephole weights (the cell state into some gates)."""
+        return bool(self.peephole_gates)
 
     @property
     def supports_reset_before(self) -> bool:
@@ -89,10 +97,11 @@ LSTM_SPEC = CellSpec(
     activation_roles="f for i/f/o, g for the candidate, h for the output",
     variants=("standard",),
     supports_projection=True,
-    supports_peepholes=True,
+    peephole_gates=("i", "f", "o"),  # i and f see c_{t-1}, o sees c_t
     supports_input_forget=True,
     recurrent_part_apart=False,
     activation_evaluations=5,  # 3 sigmoid (i, f, o) + 2 tanh (g, c)
+    cell_multiplies=3,  # f*c, i*g, o*tanh(c)
     torch_class_name="LSTM",
     onnx_op_type="LSTM",
     onnx_to_canonical=(0, 2, 3, 1),  # ONNX stores i, o, f, c
@@ -107,10 +116,11 @@ GRU_SPEC = CellSpec(
     activation_roles="f for r/z, g for the candidate",
     variants=("reset_after", "reset_before"),
     supports_projection=False,
-    supports_peepholes=False,
+    peephole_gates=(),
     supports_input_forget=False,
     recurrent_part_apart=True,
     activation_evaluations=3,  # 2 sigmoid (r, z) + 1 tanh (n)
+    cell_multiplies=3,  # r*(W_hn h), z*h, (1-z)*n
     torch_class_name="GRU",
     onnx_op_type="GRU",
     onnx_to_canonical=(1, 0, 2),  # ONNX stores z, r, h

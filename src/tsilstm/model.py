@@ -272,7 +272,7 @@ class RecurrentLayer:
             if not self.spec.supports_peepholes:
                 raise InvalidParameterError(f"{self._where(index)}.peepholes", "array",
                                             f"peepholes do not apply to a {self.cell.upper()}")
-            expected["peepholes"] = (3, self.hidden_size)
+            expected["peepholes"] = (len(self.spec.peephole_gates), self.hidden_size)
         for key, shape in expected.items():
             array = getattr(weights, key)
             where = f"{self._where(index)}.{key}"
