@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tsilstm"
 LAYERS: dict[str, int] = {
     **dict.fromkeys(("errors", "version", "toml_reader", "hardware"), 0),
     **dict.fromkeys(("validation", "units", "optional_packages"), 1),
-    "activations": 2,
+    **dict.fromkeys(("activations", "cell_spec"), 2),
     **dict.fromkeys(("model", "cells", "fixtures"), 3),
     **dict.fromkeys(("plan", "importers"), 4),
     **dict.fromkeys(("accel", "runtime", "bench", "verification"), 5),
@@ -23,7 +23,8 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("(package)", "nn", "onnx"), 8),
 }
 """The layer of each top-level part of the package (a module or a folder): imports go downwards."""
-SIDEWAYS = {("cells", "model"), ("bench", "accel"), ("bench", "runtime"), ("verification", "runtime"), ("cli", "report")}
+SIDEWAYS = {("cell_spec", "activations"),
+            ("cells", "model"), ("bench", "accel"), ("bench", "runtime"), ("verification", "runtime"), ("cli", "report")}
 """Imports allowed within one layer (importer, imported)."""
 ONLY_FROM_CLI = {"rtl"}
 """Parts no one but the CLI imports."""

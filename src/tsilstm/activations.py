@@ -111,9 +111,3 @@ class Activation:
 
 
 SIGMOID, TANH = Activation("sigmoid"), Activation("tanh")
-DEFAULT_ACTIVATIONS: dict[str, tuple[Activation, ...]] = {
-    "lstm": (SIGMOID, TANH, TANH),
-    "gru": (SIGMOID, TANH),
-}
-"""The activations of each cell when nothing else is said: LSTM (f for the i, f, o gates; g for the
-cell candidate; h for the output), GRU (f for the r and z gates; g for the candidate)."""

@@ -22,12 +22,14 @@ from functools import cached_property
 
 import numpy as np
 
-from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
+from tsilstm.activations import Activation
+from tsilstm.cell_spec import CELLS as CELL_SPECS
+from tsilstm.cell_spec import CellSpec, cell_spec
 from tsilstm.errors import InvalidParameterError
 from tsilstm.validation import require_choice, require_int
 
-CELLS = ("lstm", "gru")
-GRU_VARIANTS = ("reset_after", "reset_before")
+CELLS = tuple(CELL_SPECS)
+"""The cell names (their facts: ``tsilstm.cell_spec``)."""
 DIRECTIONS = ("forward", "reverse", "bidirectional")
 """How a layer runs over time: ``forward`` (t = 0 .. T-1), ``reverse`` (one direction run from
 t = T-1 down to 0, its output given in input order, as ONNX ``direction="reverse"``), or
@@ -36,7 +38,7 @@ t = T-1 down to 0, its output given in input order, as ONNX ``direction="reverse
 
 def gate_count(cell: str) -> int:
     """Number of gates of ``cell``: 4 for LSTM, 3 for GRU."""
-    return 4 if require_choice("cell", cell, CELLS) == "lstm" else 3
+    return cell_spec(cell).gates
 
 
 @dataclass(frozen=True)
@@ -55,29 +57,31 @@ class LayerShape:
     """LSTM peepholes (three more multiply-adds per unit and step in the cell update)."""
 
     def __post_init__(self) -> None:
-        require_choice("cell", self.cell, CELLS)
+        spec = cell_spec(self.cell)
         require_int("input_size", self.input_size)
         require_int("hidden_size", self.hidden_size)
         require_int("proj_size", self.proj_size, minimum=0)
-        if self.cell == "gru":
-            if self.variant == "standard":
-                object.__setattr__(self, "variant", "reset_after")
-            require_choice("variant", self.variant, GRU_VARIANTS)
-            if self.proj_size:
-                raise InvalidParameterError("proj_size", self.proj_size, "must be 0 for a GRU")
-            if self.peepholes:
-                raise InvalidParameterError("peepholes", True, "apply to an LSTM only")
-        else:
-            require_choice("variant", self.variant, ("standard",))
-            if self.proj_size >= self.hidden_size:
-                raise InvalidParameterError(
-                    "proj_size", self.proj_size, f"must be 0 or smaller than hidden_size={self.hidden_size}"
-                )
+        if self.variant == "standard":
+            object.__setattr__(self, "variant", spec.default_variant)
+        require_choice("variant", self.variant, spec.variants)
+        if self.proj_size and not spec.supports_projection:
+            raise InvalidParameterError("proj_size", self.proj_size, f"must be 0 for a {self.cell.upper()}")
+        if self.peepholes and not spec.supports_peepholes:
+            raise InvalidParameterError("peepholes", True, f"do not apply to a {self.cell.upper()}")
+        if self.proj_size >= self.hidden_size:
+            raise InvalidParameterError(
+                "proj_size", self.proj_size, f"must be 0 or smaller than hidden_size={self.hidden_size}"
+            )
+
+    @property
+    def spec(self) -> CellSpec:
+        """The facts of the layer's cell."""
+        return CELL_SPECS[self.cell]  # checked on construction
 
     @property
     def gates(self) -> int:
         """Number of gates (4 for LSTM, 3 for GRU)."""
-        return gate_count(self.cell)
+        return self.spec.gates
 
     @property
     def directions(self) -> int:
@@ -177,14 +181,14 @@ class RecurrentLayer:
     @property
     def standard_cell(self) -> bool:
         """True when the cell is PyTorch's: default activations, no clip, input_forget or peepholes."""
-        return (self.activations == DEFAULT_ACTIVATIONS[self.cell] and self.clip is None and not self.input_forget
+        return (self.activations == self.spec.default_activations and self.clip is None and not self.input_forget
                 and all(weights.peepholes is None for weights in self.directions))
 
     def describe_cell(self) -> str:
         """The options beyond PyTorch's cell, e.g. ``activations hard_sigmoid(alpha=0.2, beta=0.5), tanh;
         clip 3``; empty for a standard cell."""
         parts = []
-        if self.activations != DEFAULT_ACTIVATIONS[self.cell]:
+        if self.activations != self.spec.default_activations:
             parts.append("activations " + ", ".join(a.describe() for a in self.activations))
         if self.clip is not None:
             parts.append(f"clip {self.clip:g}")
@@ -195,16 +199,16 @@ class RecurrentLayer:
         return "; ".join(parts)
 
     def _check_cell_options(self) -> None:
+        spec = self.spec
         if not self.activations:
-            object.__setattr__(self, "activations", DEFAULT_ACTIVATIONS[self.cell])
-        expected = len(DEFAULT_ACTIVATIONS[self.cell])
+            object.__setattr__(self, "activations", spec.default_activations)
+        expected = len(spec.default_activations)
         if not isinstance(self.activations, tuple) or len(self.activations) != expected or not all(
             isinstance(a, Activation) for a in self.activations
         ):
             raise InvalidParameterError(
                 "activations", self.activations,
-                f"a {self.cell.upper()} takes {expected} Activation objects "
-                + ("(f for i/f/o, g for the candidate, h for the output)" if self.cell == "lstm" else "(f for r/z, g for the candidate)"),
+                f"a {self.cell.upper()} takes {expected} Activation objects ({spec.activation_roles})",
             )
         if self.clip is not None:
             if isinstance(self.clip, bool) or not isinstance(self.clip, (int, float)) or not np.isfinite(self.clip) or self.clip <= 0:
@@ -212,13 +216,18 @@ class RecurrentLayer:
             object.__setattr__(self, "clip", float(self.clip))
         if not isinstance(self.input_forget, bool):
             raise InvalidParameterError("input_forget", self.input_forget, "must be True or False")
-        if self.input_forget and self.cell != "lstm":
-            raise InvalidParameterError("input_forget", True, "applies to an LSTM only")
+        if self.input_forget and not spec.supports_input_forget:
+            raise InvalidParameterError("input_forget", True, f"does not apply to a {self.cell.upper()}")
+
+    @property
+    def spec(self) -> CellSpec:
+        """The facts of the layer's cell."""
+        return self.shape.spec
 
     @property
     def gates(self) -> int:
         """Number of gates (4 for LSTM, 3 for GRU)."""
-        return gate_count(self.cell)
+        return self.spec.gates
 
     @property
     def recurrent_size(self) -> int:
@@ -260,9 +269,10 @@ class RecurrentLayer:
         elif weights.w_hr is not None:
             raise InvalidParameterError(f"{self._where(index)}.w_hr", "array", "must be None without proj_size")
         if weights.peepholes is not None:
-            if self.cell != "lstm":
-                raise InvalidParameterError(f"{self._where(index)}.peepholes", "array", "peepholes apply to an LSTM only")
-            expected["peepholes"] = (3, self.hidden_size)
+            if not self.spec.supports_peepholes:
+                raise InvalidParameterError(f"{self._where(index)}.peepholes", "array",
+                                            f"peepholes do not apply to a {self.cell.upper()}")
+            expected["peepholes"] = (len(self.spec.peephole_gates), self.hidden_size)
         for key, shape in expected.items():
             array = getattr(weights, key)
             where = f"{self._where(index)}.{key}"
@@ -299,7 +309,7 @@ class RecurrentModel:
                     f"must equal the output of layer {index - 1} ({below.name or 'unnamed'}: "
                     f"{below.shape.output_features} features), which it reads",
                 )
-        if any(layer.cell != self.layers[0].cell for layer in self.layers):
+        if len({layer.cell for layer in self.layers}) > 1:
             raise InvalidParameterError("layers", [layer.cell for layer in self.layers], "every layer of a stack has one cell type")
 
     @cached_property
@@ -314,6 +324,11 @@ class RecurrentModel:
     def cell(self) -> str:
         """The cell type of the first layer."""
         return self.layers[0].cell
+
+    @property
+    def spec(self) -> CellSpec:
+        """The facts of the model's cell (every layer has the same)."""
+        return self.layers[0].spec
 
 
 def random_layer(

@@ -59,8 +59,7 @@ def activation_traffic(
     activation / accumulator widths)."""
     act, acc = arch.activation_bytes, arch.accumulator_bytes
     hidden, recurrent, gates = tiling.hidden, tiling.recurrent, tiling.gates
-    has_cell = gates == 4
-    state_bytes_per_seq = (recurrent + (hidden if has_cell else 0)) * act
+    state_bytes_per_seq = (recurrent + (hidden if tiling.spec.has_cell_state else 0)) * act
     psum_steps, whole_steps, state_steps = WORKING_SET[schedule]
     psum_units = hidden if whole_steps else max(u1 - u0 for u0, u1 in tiling.row_bounds)
     working = batch * (psum_steps * gates * psum_units * acc + state_steps * state_bytes_per_seq + tiling.input * act)

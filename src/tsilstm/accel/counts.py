@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 
 from tsilstm.accel.activation_traffic import ActivationTraffic
 from tsilstm.accel.arch_config import ArchConfig
-from tsilstm.accel.timing import CELL_EVALUATIONS
 from tsilstm.accel.weight_traffic import weight_dram_bytes
 from tsilstm.plan import Program
 from tsilstm.plan.ops import USE
 
 DRAM_KINDS = ("weights", "input_weights", "inputs", "preactivations", "states", "outputs")
 SRAM_BUFFERS = ("weight_buffer", "activation_buffer")
-CELL_MULTIPLIES = 3  # LSTM: f*c, i*g, o*tanh(c); GRU: r*(W_hn h), z*h, (1-z)*n
-PEEPHOLE_MULTIPLIES = 3  # LSTM peepholes: p_i*c_{t-1}, p_f*c_{t-1}, p_o*c_t (ONNX LSTM with P)
 
 
 @dataclass(frozen=True)
@@ -85,10 +82,10 @@ def use_op_count(program: Program, steps: int) -> tuple[int, float]:
 def count_events(program: Program, steps: int, batch: int, arch: ArchConfig, traffic: ActivationTraffic,
                  *, peepholes: bool = False) -> Counts:
     """The counts of ``program`` run for ``steps`` steps of ``batch`` sequences on ``arch``; an LSTM
-    with ``peepholes`` adds PEEPHOLE_MULTIPLIES per unit and step to the cell update."""
+    with ``peepholes`` adds one multiply per peephole gate, unit and step to the cell update."""
     tiling = program.tiling
     act, acc = arch.activation_bytes, arch.accumulator_bytes
-    hidden, recurrent, gates = tiling.hidden, tiling.recurrent, tiling.gates
+    hidden, recurrent, gates, spec = tiling.hidden, tiling.recurrent, tiling.gates, tiling.spec
     weights = weight_dram_bytes(program, steps)
     reads = dict.fromkeys(DRAM_KINDS, 0.0)
     writes = dict.fromkeys(DRAM_KINDS, 0.0)
@@ -118,7 +115,7 @@ def count_events(program: Program, steps: int, batch: int, arch: ArchConfig, tra
         sram_read_bytes={"weight_buffer": weight_reads, "activation_buffer": float(act_reads)},
         sram_write_bytes={"weight_buffer": float(sum(weights.values())), "activation_buffer": float(act_writes)},
         macs=steps * batch * macs_per_step,
-        activation_evaluations=steps * batch * hidden * CELL_EVALUATIONS[gates],
-        cell_multiplies=steps * batch * hidden * (CELL_MULTIPLIES + (PEEPHOLE_MULTIPLIES if peepholes else 0)),
+        activation_evaluations=steps * batch * hidden * spec.activation_evaluations,
+        cell_multiplies=steps * batch * hidden * (spec.cell_multiplies + (len(spec.peephole_gates) if peepholes else 0)),
         tile_uses=uses,
     )

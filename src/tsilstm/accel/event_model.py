@@ -54,9 +54,6 @@ from tsilstm.accel.hardware_cost import buffer_layouts
 from tsilstm.plan import Op, Tile, Tiling
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE
 
-CELL_EVALUATIONS = {4: 5, 3: 3}
-"""Sigmoid/tanh evaluations per hidden unit and step: LSTM 3 sigmoid + 2 tanh, GRU 2 sigmoid + 1 tanh."""
-
 TRANSFER_QUEUE_DEPTH = 32
 """Entries of the DRAM controller's queue of non-weight transfers (reads/writes of activations);
 a typical controller read/write queue holds 32-64 requests."""
@@ -137,7 +134,7 @@ class EventModel:
         self.project_end: dict[int, float] = {}
         self.reset_ready: dict[tuple[int, int], float] = {}
         self.reset_end: dict[tuple[int, int], float] = {}
-        self.evaluations = CELL_EVALUATIONS[tiling.gates]
+        self.evaluations = tiling.spec.activation_evaluations
         self.tile_info: dict[tuple, tuple[int, int]] = {}  # (src, row, col) -> (bytes, weights)
 
     def _info(self, key: tuple) -> tuple[int, int]:

@@ -14,12 +14,12 @@ from functools import lru_cache
 
 from tsilstm.accel.activation_traffic import ActivationTraffic
 from tsilstm.accel.arch_config import ArchConfig
-from tsilstm.accel.event_model import CELL_EVALUATIONS, EventModel, Timing
+from tsilstm.accel.event_model import EventModel, Timing
 from tsilstm.errors import InvalidParameterError
 from tsilstm.plan import Op, Program, expand
 from tsilstm.plan.ops import EVICT, LOAD, USE
 
-__all__ = ["CELL_EVALUATIONS", "MAX_SIMULATED_OPS", "Timing", "plan_buffer_bytes", "planned_buffer_bytes",
+__all__ = ["MAX_SIMULATED_OPS", "Timing", "plan_buffer_bytes", "planned_buffer_bytes",
            "simulate_layer_timing"]
 
 _WARMUP_PERIODS = 4

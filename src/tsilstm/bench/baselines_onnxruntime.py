@@ -13,18 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from tsilstm.cell_spec import cell_spec
 from tsilstm.errors import UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 
 ONNX_OPSET = 14  # LSTM-14 / GRU-14 (adds the 'layout' attribute); supported by onnxruntime >= 1.10
-LSTM_TORCH_TO_ONNX = (0, 3, 1, 2)  # torch blocks i,f,g,o -> onnx i,o,f,c
-GRU_TORCH_TO_ONNX = (1, 0, 2)  # torch blocks r,z,n -> onnx z,r,h
 
 
 def reorder_gates(matrix: np.ndarray, cell: str, hidden: int) -> np.ndarray:
     """Rows of a gate-stacked ``matrix`` (gates*hidden, ...) or bias (gates*hidden,) moved from
     PyTorch's gate order to ONNX's."""
-    order = LSTM_TORCH_TO_ONNX if cell == "lstm" else GRU_TORCH_TO_ONNX
+    order = cell_spec(cell).canonical_to_onnx
     blocks = [matrix[k * hidden : (k + 1) * hidden] for k in order]
     return np.ascontiguousarray(np.concatenate(blocks, axis=0), dtype=np.float32)
 
@@ -48,7 +47,8 @@ def build_onnx_model(model: RecurrentModel) -> Any:
     from onnx import TensorProto, helper, numpy_helper
 
     first = model.layers[0]
-    is_lstm = first.cell == "lstm"
+    spec = first.spec
+    with_c = spec.has_cell_state
     dirs = len(first.directions)
     n_states = len(model.layers) * dirs
     nodes, inits = [], []
@@ -56,7 +56,7 @@ def build_onnx_model(model: RecurrentModel) -> Any:
         helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "N", first.input_size]),
         helper.make_tensor_value_info("h0", TensorProto.FLOAT, [n_states, "N", first.hidden_size]),
     ]
-    if is_lstm:
+    if with_c:
         inputs.append(helper.make_tensor_value_info("c0", TensorProto.FLOAT, [n_states, "N", first.hidden_size]))
     inits.append(numpy_helper.from_array(np.array([0, 0, -1], dtype=np.int64), "merge_shape"))
     layer_in = "X"
@@ -72,17 +72,17 @@ def build_onnx_model(model: RecurrentModel) -> Any:
         start, stop = li * dirs, (li + 1) * dirs
         for const, value in (("starts", start), ("ends", stop)):
             inits.append(numpy_helper.from_array(np.array([value], dtype=np.int64), f"{const}{li}"))
-        for state in ("h0", "c0") if is_lstm else ("h0",):
+        for state in ("h0", "c0") if with_c else ("h0",):
             nodes.append(helper.make_node("Slice", [state, f"starts{li}", f"ends{li}"], [f"{state}_{li}"]))
-        outputs = [f"Y{li}", f"Yh{li}"] + ([f"Yc{li}"] if is_lstm else [])
-        op_inputs = [layer_in, f"W{li}", f"R{li}", f"B{li}", "", f"h0_{li}"] + ([f"c0_{li}"] if is_lstm else [])
+        outputs = [f"Y{li}", f"Yh{li}"] + ([f"Yc{li}"] if with_c else [])
+        op_inputs = [layer_in, f"W{li}", f"R{li}", f"B{li}", "", f"h0_{li}"] + ([f"c0_{li}"] if with_c else [])
         attributes: dict[str, Any] = {
             "hidden_size": layer.hidden_size,
             "direction": "bidirectional" if dirs == 2 else "forward",
         }
-        if not is_lstm:
+        if spec.supports_reset_before:
             attributes["linear_before_reset"] = 1 if layer.variant == "reset_after" else 0
-        nodes.append(helper.make_node("LSTM" if is_lstm else "GRU", op_inputs, outputs, **attributes))
+        nodes.append(helper.make_node(spec.onnx_op_type, op_inputs, outputs, **attributes))
         # Y is (T, D, N, H): to (T, N, D, H), then merge the last two axes into D*H features.
         nodes.append(helper.make_node("Transpose", [f"Y{li}"], [f"Yt{li}"], perm=[0, 2, 1, 3]))
         nodes.append(helper.make_node("Reshape", [f"Yt{li}", "merge_shape"], [f"out{li}"]))
@@ -96,7 +96,7 @@ def build_onnx_model(model: RecurrentModel) -> Any:
         helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["T", "N", out_width]),
         helper.make_tensor_value_info("h_n", TensorProto.FLOAT, [n_states, "N", first.hidden_size]),
     ]
-    if is_lstm:
+    if with_c:
         nodes.append(helper.make_node("Concat", c_parts, ["c_n"], axis=0))
         outputs_info.append(helper.make_tensor_value_info("c_n", TensorProto.FLOAT, [n_states, "N", first.hidden_size]))
     graph = helper.make_graph(nodes, f"tsilstm-{first.cell}", inputs, outputs_info, initializer=inits)
@@ -118,7 +118,7 @@ class OnnxRuntimeRunner:
                  optimized_model_path: str | None = None) -> None:
         import onnxruntime
 
-        self.is_lstm = model.cell == "lstm"
+        self.has_cell_state = model.spec.has_cell_state
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -134,10 +134,10 @@ class OnnxRuntimeRunner:
     def __call__(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Run the sequence ``x`` (T, N, X) from states ``h0``/``c0`` (L*D, N, H)."""
         feeds = {"X": x, "h0": h0}
-        if self.is_lstm:
+        if self.has_cell_state:
             feeds["c0"] = c0
         result = self.session.run(None, feeds)
-        return result[0], result[1], result[2] if self.is_lstm else None
+        return result[0], result[1], result[2] if self.has_cell_state else None
 
 
 def onnxruntime_version() -> str | None:

@@ -32,7 +32,7 @@ class OpenVinoRunner:
         import openvino
 
         self.core = openvino.Core()
-        self.is_lstm = model.cell == "lstm"
+        self.has_cell_state = model.spec.has_cell_state
         self.threads = threads
         self.precision = inference_precision(tuple(self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")))
         self.version = openvino.__version__
@@ -57,12 +57,12 @@ class OpenVinoRunner:
     def __call__(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Run the sequence ``x`` (T, N, X) from states ``h0``/``c0`` (L*D, N, H)."""
         feeds = {"X": x, "h0": h0}
-        if self.is_lstm:
+        if self.has_cell_state:
             feeds["c0"] = c0
         compiled, request = self._request(feeds)
         result = request.infer(feeds)
         outputs = [np.array(result[port]) for port in compiled.outputs]
-        return outputs[0], outputs[1], outputs[2] if self.is_lstm else None
+        return outputs[0], outputs[1], outputs[2] if self.has_cell_state else None
 
 
 def openvino_version() -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tsilstm.cell_spec import TORCH_MODES
 from tsilstm.errors import InternalError, UnsupportedModelError
 from tsilstm.model import RecurrentModel
 
@@ -18,8 +19,8 @@ def torch_module_from_model(model: RecurrentModel) -> Any:
     import torch
 
     first = model.layers[0]
-    if first.cell == "gru" and first.variant != "reset_after":
-        raise UnsupportedModelError("torch.nn.GRU computes only the reset_after GRU form")
+    if first.variant != first.spec.default_variant:
+        raise UnsupportedModelError(f"torch.nn.{first.spec.torch_class_name} computes only the {first.spec.default_variant} form")
     for layer in model.layers[1:]:
         if layer.hidden_size != first.hidden_size or layer.proj_size != first.proj_size:
             raise UnsupportedModelError("a torch.nn.LSTM/GRU stack has one hidden_size and proj_size for all layers")
@@ -27,10 +28,9 @@ def torch_module_from_model(model: RecurrentModel) -> Any:
         "num_layers": len(model.layers),
         "bidirectional": first.bidirectional,
     }
-    if first.cell == "lstm":
-        module = torch.nn.LSTM(first.input_size, first.hidden_size, proj_size=first.proj_size, **kwargs)
-    else:
-        module = torch.nn.GRU(first.input_size, first.hidden_size, **kwargs)
+    if first.spec.supports_projection:
+        kwargs["proj_size"] = first.proj_size
+    module = getattr(torch.nn, first.spec.torch_class_name)(first.input_size, first.hidden_size, **kwargs)
     with torch.no_grad():
         for li, layer in enumerate(model.layers):
             for d, weights in enumerate(layer.directions):
@@ -79,7 +79,7 @@ class TorchRunner:
         self.module = module
         self.threads = threads
         self.precision = precision
-        self.is_lstm = module.mode == "LSTM"  # float and quantized RNN modules both name their cell in .mode
+        self.has_cell_state = TORCH_MODES[module.mode].has_cell_state  # float and quantized RNN modules name their cell in .mode
         self.version = torch.__version__
         torch.set_num_threads(threads)
 
@@ -90,7 +90,7 @@ class TorchRunner:
             torch.set_num_threads(self.threads)
         with torch.inference_mode():
             xt, ht = torch.from_numpy(x), torch.from_numpy(h0)
-            if self.is_lstm:
+            if self.has_cell_state:
                 y, (h_n, c_n) = self.module(xt, (ht, torch.from_numpy(c0)))
                 return y.numpy(), h_n.numpy(), c_n.numpy()
             y, h_n = self.module(xt, ht)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import torch
 
+from tsilstm.cell_spec import cell_spec
 from tsilstm.errors import InvalidParameterError
 
 
@@ -30,7 +31,7 @@ class ConvRecurrentHead(torch.nn.Module):
     def __init__(self, features: int, width: int, hidden: int, layers: int, classes: int, cell: str = "lstm") -> None:
         super().__init__()
         self.conv = torch.nn.Conv1d(features, width, 3, padding=1)
-        rnn = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+        rnn = getattr(torch.nn, cell_spec(cell).torch_class_name)
         self.rnn = rnn(width, hidden, num_layers=layers)
         self.head = torch.nn.Linear(hidden, classes)
 

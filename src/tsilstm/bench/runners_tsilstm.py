@@ -36,17 +36,16 @@ class TsilstmRunner:
     ``(output, h_n, c_n)``."""
 
     def __init__(self, model: RecurrentModel, schedule: str, threads: int, weight_dtype: str = FLOAT32) -> None:
-        from tsilstm.runtime import GRU, LSTM
+        from tsilstm.runtime.lstm_gru import module_class
 
         self.schedule = schedule
         self.weight_dtype = weight_dtype
-        self.is_lstm = model.cell == "lstm"
-        module_class = LSTM if self.is_lstm else GRU
-        self.module = module_class.from_model(model, schedule=schedule, threads=threads, weight_dtype=weight_dtype)
+        self.has_cell_state = model.spec.has_cell_state
+        self.module = module_class(model.cell).from_model(model, schedule=schedule, threads=threads, weight_dtype=weight_dtype)
 
     def __call__(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Run the sequence ``x`` (T, N, X) from states ``h0``/``c0`` (L*D, N, H)."""
-        if self.is_lstm:
+        if self.has_cell_state:
             y, (h_n, c_n) = self.module(x, (h0, c0))
             return y, h_n, c_n
         y, h_n = self.module(x, h0)

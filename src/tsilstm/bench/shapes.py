@@ -88,6 +88,6 @@ def make_inputs(shape: BenchShape, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     states = shape.num_layers * shape.directions
     h0 = (0.5 * rng.standard_normal((states, shape.batch, shape.recurrent_size))).astype(np.float32)
     c0 = None
-    if shape.cell == "lstm":
+    if shape.layers[0].spec.has_cell_state:
         c0 = (0.5 * rng.standard_normal((states, shape.batch, shape.hidden))).astype(np.float32)
     return x, h0, c0

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from tsilstm.accel.workloads import DEEPBENCH_GRU, DEEPBENCH_LSTM, get_workload
 from tsilstm.bench.shapes import BenchShape
+from tsilstm.cell_spec import CELLS
 from tsilstm.errors import InvalidParameterError
 
 GRU_STEPS_DIVISOR = 8  # suite time on 2 cores: 1500 -> 188 steps, 187 -> 24 steps
@@ -65,7 +66,7 @@ def streaming_entries(calls: int = STREAM_SUITE_CALLS) -> tuple[SuiteEntry, ...]
     ``STREAM_HIDDEN_SIZES``, input = hidden, batch 1, ``calls`` calls."""
     return tuple(
         SuiteEntry(f"stream-{cell}-{h}-b1", BenchShape(cell, h, h, 1, calls), calls, stream=True)
-        for cell in ("lstm", "gru") for h in STREAM_HIDDEN_SIZES
+        for cell in CELLS for h in STREAM_HIDDEN_SIZES
     )
 
 

@@ -31,13 +31,13 @@ def reference_direction(
     for t in range(steps):
         gx = gx_all[t]
         gh = h @ w.w_hh.T + w.b_hh
-        if layer.cell == "lstm":
+        if layer.spec.has_cell_state:
             g = gx + gh
-            m, c = lstm_pointwise(*(g[:, k * hidden : (k + 1) * hidden] for k in range(4)), c, layer, w.peepholes)
+            m, c = lstm_pointwise(*(g[:, k * hidden : (k + 1) * hidden] for k in range(layer.gates)), c, layer, w.peepholes)
             h = m @ w.w_hr.T if w.w_hr is not None else m
         elif layer.variant == "reset_after":
-            parts = [gx[:, k * hidden : (k + 1) * hidden] for k in range(3)]
-            parts += [gh[:, k * hidden : (k + 1) * hidden] for k in range(3)]
+            parts = [gx[:, k * hidden : (k + 1) * hidden] for k in range(layer.gates)]
+            parts += [gh[:, k * hidden : (k + 1) * hidden] for k in range(layer.gates)]
             h = gru_pointwise(*parts, h, layer)
         else:  # original GRU: reset applied to h before the candidate's recurrent product
             f_act, g_act = gate_activation(layer, 0), gate_activation(layer, 1)

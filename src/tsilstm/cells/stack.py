@@ -66,14 +66,14 @@ def run_model(
     first = model.layers[0]
     if features != first.input_size:
         raise InvalidParameterError("input", x.shape, f"last dimension must be input_size={first.input_size}")
-    is_lstm = first.cell == "lstm"
+    with_c = first.spec.has_cell_state
     slots = [layer for layer in model.layers for _ in layer.directions]
     if model.uniform_states:
         h0 = _initial(h0, "h0", (len(slots), batch, first.recurrent_size), unbatched, x.dtype)
-        c0 = _initial(c0, "c0", (len(slots), batch, first.hidden_size), unbatched, x.dtype) if is_lstm else None
+        c0 = _initial(c0, "c0", (len(slots), batch, first.hidden_size), unbatched, x.dtype) if with_c else None
     else:
         h0 = _initial_per_slot(h0, "h0", [(batch, layer.recurrent_size) for layer in slots], unbatched, x.dtype)
-        c0 = _initial_per_slot(c0, "c0", [(batch, layer.hidden_size) for layer in slots], unbatched, x.dtype) if is_lstm else None
+        c0 = _initial_per_slot(c0, "c0", [(batch, layer.hidden_size) for layer in slots], unbatched, x.dtype) if with_c else None
     h_n, c_n = [], []
     layer_in = x
     live = None if lengths is None else (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
@@ -104,12 +104,12 @@ def run_model(
     out = np.ascontiguousarray(layer_in)
     if not model.uniform_states:
         if unbatched:
-            out, h_n, c_n = out[:, 0, :], [h[0] for h in h_n], [c[0] for c in c_n] if is_lstm else c_n
+            out, h_n, c_n = out[:, 0, :], [h[0] for h in h_n], [c[0] for c in c_n] if with_c else c_n
         elif batch_first:
             out = np.ascontiguousarray(out.transpose(1, 0, 2))
-        return out, tuple(h_n), (tuple(c_n) if is_lstm else None)
+        return out, tuple(h_n), (tuple(c_n) if with_c else None)
     hn = h_n[0][None] if len(h_n) == 1 else np.stack(h_n)
-    cn = None if not is_lstm else (c_n[0][None] if len(c_n) == 1 else np.stack(c_n))
+    cn = None if not with_c else (c_n[0][None] if len(c_n) == 1 else np.stack(c_n))
     if unbatched:
         return out[:, 0, :], hn[:, 0, :], None if cn is None else cn[:, 0, :]
     if batch_first:

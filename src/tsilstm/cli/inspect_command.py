@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tsilstm.cli.inspect_weights_only import PIPE_WIDTH
+from tsilstm.cell_spec import cell_spec
 from tsilstm.cli.param_types import CONTEXT_SETTINGS
 from tsilstm.hardware import CACHE_SYSFS, cache_sizes_bytes
 from tsilstm.importers.onnx_graph import TSILSTM_DOMAIN
@@ -128,7 +129,7 @@ def _print_table(path: str, rows: list[dict[str, object]], caches: dict[str, int
         table.add_column(column, justify="right" if column in ("input", "hidden", "weights", "W_h") else "left")
     for row in rows:
         hidden = f"{row['hidden_size']}" + (f" (proj {row['proj_size']})" if row["proj_size"] else "")
-        cell = f"{row['cell']} {row['variant']}" if row["cell"] == "gru" else str(row["cell"])
+        cell = f"{row['cell']} {row['variant']}" if len(cell_spec(str(row["cell"])).variants) > 1 else str(row["cell"])
         direction = {"bidirectional": "bi", "forward": "fwd", "reverse": "rev"}.get(str(row["direction"]), row["direction"])
         values = [row["layer"], cell, direction, str(row["input_size"]), hidden,
                   format_bytes(row["weight_bytes"]), format_bytes(row["recurrent_weight_bytes"]), row["fits"]]

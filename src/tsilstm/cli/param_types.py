@@ -10,6 +10,7 @@ import click
 
 from tsilstm.accel.arch_config import BIT_WIDTHS
 from tsilstm.accel.plausible_ranges import warn_if_implausible
+from tsilstm.cell_spec import CELLS
 from tsilstm.errors import InvalidParameterError, TsilstmError
 from tsilstm.units import parse_quantity, parse_whole
 
@@ -97,7 +98,7 @@ POSITIVE_INT = click.IntRange(min=1)
 """An integer >= 1."""
 NON_NEGATIVE_INT = click.IntRange(min=0)
 """An integer >= 0."""
-CELL = click.Choice(("lstm", "gru"))
+CELL = click.Choice(tuple(CELLS))
 """A recurrent cell type."""
 WEIGHT_BITS = IntChoiceType(BIT_WIDTHS)
 """An accelerator weight width in bits."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tsilstm.bench.shapes import BenchShape
+from tsilstm.cell_spec import cell_spec
 from tsilstm.cli.plan_command import MAX_PLAN_OPS, estimated_plan_ops
 from tsilstm.errors import InvalidParameterError, ResourceError
 from tsilstm.hardware import available_memory_bytes
@@ -69,7 +70,8 @@ def check_verify_size(cells: tuple[str, ...], schedules: tuple[str, ...], input_
     that would replay more than ``MAX_VERIFY_MACS`` multiply-accumulates in all."""
     require_int("--layers", layers, maximum=MAX_NUM_LAYERS)
     options, values = "--hidden/--input/--layers/--steps/--batch", f"{hidden}/{input_size}/{layers}/{steps}/{batch}"
-    stacks = [stacked_layer_shapes(cell, input_size, hidden, layers, proj_size if cell == "lstm" else 0, bidirectional)
+    stacks = [stacked_layer_shapes(cell, input_size, hidden, layers, proj_size if cell_spec(cell).supports_projection else 0,
+                                  bidirectional)
               for cell in cells]
     check_replays(options, values, stacks, schedules, steps, batch, lambda shape: tile, value_bytes)
 

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from tsilstm.cli.size_checks import check_verify_size
 from tsilstm.cli.param_types import BYTES, CONTEXT_SETTINGS, NON_NEGATIVE_INT, POSITIVE_INT
-from tsilstm.model import gate_count, random_model
+from tsilstm.cell_spec import CELLS, cell_spec
+from tsilstm.model import random_model
 from tsilstm.plan import SCHEDULES
 from tsilstm.plan.verification import TOLERANCE, VerifyResult, verify_schedule
 from tsilstm.validation import require_int
@@ -26,7 +27,7 @@ from tsilstm.runtime.kernel_abi import WEIGHT_DTYPES
 @click.option("--input", "input_size", type=POSITIVE_INT, default=None, help="Input features X [default: hidden].")
 @click.option("--steps", type=POSITIVE_INT, default=9, show_default=True, help="Time steps T.")
 @click.option("--batch", type=POSITIVE_INT, default=3, show_default=True, help="Sequences per batch.")
-@click.option("--cell", type=click.Choice(("lstm", "gru", "all")), default="all", show_default=True, help="Cell type, or all.")
+@click.option("--cell", type=click.Choice((*CELLS, "all")), default="all", show_default=True, help="Cell type, or all.")
 @click.option("--schedule", type=click.Choice((*SCHEDULES, "all")), default="all", show_default=True, help="A schedule, or all.")
 @click.option("--layers", type=POSITIVE_INT, default=1, show_default=True, help="Stacked layers.")
 @click.option("--bidirectional", is_flag=True, help="Two directions per layer.")
@@ -56,7 +57,7 @@ def verify(
         raise InvalidParameterError("--weight-dtype", weight_dtype, "applies to a MODEL_FILE (the random-model check "
                                     "replays plans in float)")
     input_size = hidden if input_size is None else input_size
-    cells = ("lstm", "gru") if cell == "all" else (cell,)
+    cells = tuple(CELLS) if cell == "all" else (cell,)
     names = SCHEDULES if schedule == "all" else (schedule,)
     tile = max(1, -(-hidden // 6)) if tile is None else require_int("tile", tile, maximum=hidden)
     check_verify_size(cells, tuple(names), input_size, hidden, layers, proj_size, bidirectional, steps, batch, tile,
@@ -65,11 +66,12 @@ def verify(
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((steps, batch, input_size))
     for cell_name in cells:
+        spec = cell_spec(cell_name)
         model = random_model(
-            cell_name, input_size, hidden, layers, proj_size=proj_size if cell_name == "lstm" else 0,
+            cell_name, input_size, hidden, layers, proj_size=proj_size if spec.supports_projection else 0,
             bidirectional=bidirectional, seed=seed,
         )
-        gates = gate_count(cell_name)
+        gates = spec.gates
         buffer = buffer_bytes or max(gates * hidden * hidden * 4 // 3, 2 * gates * tile * tile * 8)
         for name in names:
             results.append(verify_schedule(model, x, name, tile=tile, buffer_bytes=buffer, dtype=dtype))

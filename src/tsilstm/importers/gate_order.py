@@ -1,24 +1,16 @@
 """Reordering of gate blocks from each framework's order to the canonical PyTorch order.
 
-Canonical: LSTM ``i, f, g, o``; GRU ``r, z, n``. ONNX stores LSTM gates as ``i, o, f, c`` and GRU
-gates as ``z, r, h``; Keras stores LSTM gates as ``i, f, c, o`` (already canonical) and GRU gates
-as ``z, r, h``.
+Canonical: LSTM ``i, f, g, o``; GRU ``r, z, n``. Each framework's gate order is a fact of the cell
+(``CellSpec.onnx_to_canonical``, ``keras_to_canonical`` in ``tsilstm.cell_spec``); the ONNX LSTM's
+peepholes, stored ``i, o, f``, are reordered here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-ONNX_LSTM_TO_CANONICAL = (0, 2, 3, 1)
-"""Canonical gate k is ONNX LSTM gate ONNX_LSTM_TO_CANONICAL[k]: i<-i, f<-f, g<-c, o<-o (ONNX spec, LSTM)."""
-ONNX_GRU_TO_CANONICAL = (1, 0, 2)
-"""Canonical gate k is ONNX GRU gate ONNX_GRU_TO_CANONICAL[k]: r<-r, z<-z, n<-h (ONNX spec, GRU)."""
 ONNX_PEEPHOLES_TO_CANONICAL = (0, 2, 1)
 """Canonical peephole row k (i, f, o) is ONNX P block ONNX_PEEPHOLES_TO_CANONICAL[k]: P is stored i, o, f."""
-KERAS_LSTM_TO_CANONICAL = (0, 1, 2, 3)
-"""Keras LSTM kernels are i, f, c, o (keras.layers.LSTMCell): the canonical order already."""
-KERAS_GRU_TO_CANONICAL = (1, 0, 2)
-"""Keras GRU kernels are z, r, h (keras.layers.GRUCell)."""
 
 
 def reorder_gates(array: np.ndarray, order: tuple[int, ...], axis: int = 0) -> np.ndarray:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.importers.keras_layers import CELL_CLASSES, KERAS_ACTIVATIONS, keras_version_number
+from tsilstm.importers.keras_layers import CELL_CLASSES, KERAS_ACTIVATIONS, keras_version_number, takes_reset_after
 from tsilstm.toml_reader import TOMLDecodeError, loads_toml
 from tsilstm.validation import require_choice, require_int
 
@@ -68,7 +68,7 @@ class KerasLayerSpec:
             require_choice("recurrent_activation", self.recurrent_activation, KERAS_ACTIVATIONS)
         for flag in ("bidirectional", "go_backwards", "use_bias"):
             _require_bool(flag, getattr(self, flag))
-        if self.cell == "GRU":
+        if takes_reset_after(self.cell):
             if self.reset_after is None:
                 raise InvalidParameterError("reset_after", None, "required for a GRU: true (the default since Keras "
                                             "2.3 / tf.keras 2) or false (Keras 2 before 2.3); the bias shape tells: "

@@ -9,15 +9,22 @@ from pathlib import Path
 
 import numpy as np
 
-from tsilstm.activations import DEFAULT_ACTIVATIONS, Activation
+from tsilstm.activations import Activation
+from tsilstm.cell_spec import KERAS_LAYERS, cell_spec
 from tsilstm.errors import InvalidParameterError, ModelFileError
 from tsilstm.importers.hdf5_access import read_weight_dataset, resolve_in_file
-from tsilstm.importers.gate_order import KERAS_GRU_TO_CANONICAL, KERAS_LSTM_TO_CANONICAL, reorder_gates
+from tsilstm.importers.gate_order import reorder_gates
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
 
-CELL_CLASSES = {"LSTM": "lstm", "CuDNNLSTM": "lstm", "GRU": "gru", "CuDNNGRU": "gru"}
+CELL_CLASSES = {class_name: spec.name for class_name, spec in KERAS_LAYERS.items()}
 """Keras layer classes read as recurrent layers, and their cell."""
+
+
+def takes_reset_after(class_name: str) -> bool:
+    """True when the Keras layer class ``class_name`` has a ``reset_after`` option (a GRU that is not
+    cuDNN's, which always resets after)."""
+    return KERAS_LAYERS[class_name].supports_reset_before and not class_name.startswith("CuDNN")
 
 
 def listed_weights(group, path: Path, where: str) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
@@ -84,8 +91,8 @@ def keras_layer_model(
         input_size = in_size
         directions.append(weights)
     variant = "standard"
-    if cell == "gru":
-        variant = "reset_after" if inner_class == "CuDNNGRU" or inner_cfg.get("reset_after", False) else "reset_before"
+    if cell_spec(cell).supports_reset_before:
+        variant = "reset_before" if takes_reset_after(inner_class) and not inner_cfg.get("reset_after", False) else "reset_after"
     try:
         layer = RecurrentLayer(cell, input_size, hidden, tuple(directions), 0, variant, name,  # type: ignore[arg-type]
                                activations=activations)
@@ -112,7 +119,7 @@ def keras_activations(cell: str, class_name: str, cfg: dict, keras_version: str,
     """The layer's activations in the model's order (LSTM: recurrent, activation, activation; GRU:
     recurrent, activation), hard_sigmoid as the file's Keras version defines it."""
     if class_name.startswith("CuDNN"):
-        return DEFAULT_ACTIVATIONS[cell]  # cuDNN layers have fixed tanh / sigmoid activations
+        return cell_spec(cell).default_activations  # cuDNN layers have fixed tanh / sigmoid activations
     major_minor = keras_version_number(keras_version)
     if "recurrent_activation" in cfg:
         recurrent_name = _activation_name(cfg["recurrent_activation"])
@@ -126,7 +133,7 @@ def keras_activations(cell: str, class_name: str, cfg: dict, keras_version: str,
     keras3 = major_minor is not None and major_minor >= (3, 0)
     gate, output = (_keras_activation(name, keras3, path, where, key)
                     for name, key in ((recurrent_name, "recurrent_activation"), (output_name, "activation")))
-    return (gate, output, output) if cell == "lstm" else (gate, output)
+    return (gate,) + (output,) * (len(cell_spec(cell).default_activations) - 1)  # the gates' activation, then the outputs
 
 
 def _keras_activation(name: str, keras3: bool, path: Path, where: str, key: str) -> Activation:
@@ -186,7 +193,7 @@ def _direction(
     else:
         if class_name.startswith("CuDNN"):
             expected = (2 * rows,)
-        elif cell == "gru" and cfg.get("reset_after", False):
+        elif takes_reset_after(class_name) and cfg.get("reset_after", False):
             expected = (2, rows)
         else:
             expected = (rows,)
@@ -196,7 +203,7 @@ def _direction(
         b_ih, b_hh = (flat[:rows], flat[rows:]) if flat.size == 2 * rows else (flat, zeros)
     kernel = read_weight_dataset(kernel_set, path, f"{where} kernel").astype(np.float32)
     recurrent = read_weight_dataset(recurrent_set, path, f"{where} recurrent_kernel").astype(np.float32)
-    order = KERAS_LSTM_TO_CANONICAL if cell == "lstm" else KERAS_GRU_TO_CANONICAL
+    order = cell_spec(cell).keras_to_canonical
     weights = DirectionWeights(
         reorder_gates(kernel.T, order), reorder_gates(recurrent.T, order),
         reorder_gates(b_ih, order), reorder_gates(b_hh, order),

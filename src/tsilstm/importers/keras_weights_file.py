@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tsilstm.cell_spec import CELLS_BY_GATES
 from tsilstm.errors import ArchitectureNeededError, ModelFileError
 from tsilstm.importers.hdf5_access import GroupWalk, declared_shape, open_hdf5, resolve_in_file
 from tsilstm.importers.keras_architecture import KerasArchitecture, KerasArchitectureSource, KerasLayerSpec, as_architecture
@@ -35,6 +36,7 @@ from tsilstm.importers.keras_layers import (
     keras_version_number,
     listed_weights,
     split_directions,
+    takes_reset_after,
     text_value,
     weights_by_role,
 )
@@ -106,7 +108,7 @@ class WeightsFileSummary:
                       f"units = {implied.units}"]
             if not implied.cell.startswith("CuDNN"):
                 lines += ['activation = "tanh"', f'recurrent_activation = "{default_gate}"']
-            if implied.cell == "GRU":
+            if takes_reset_after(implied.cell):
                 reset_after = "true  # unknown without a bias: check" if implied.reset_after is None else str(implied.reset_after).lower()
                 lines.append(f"reset_after = {reset_after}")
             lines.append(f"bidirectional = {str(implied.bidirectional).lower()}")
@@ -294,13 +296,14 @@ def _implied(parts: list[RoleMap]) -> tuple[ImpliedLayer | None, str]:
     if "kernel" not in first or "recurrent_kernel" not in first:
         return None, "no recurrent_kernel: not a recurrent layer"
     recurrent, kernel = (tuple(first[role][1].shape) for role in ("recurrent_kernel", "kernel"))  # datasets: checked on listing
-    if len(recurrent) != 2 or not recurrent[0] or recurrent[1] % recurrent[0] or recurrent[1] // recurrent[0] not in (3, 4):
-        return None, f"recurrent_kernel has shape {recurrent}, not (units, 3*units) or (units, 4*units)"
+    if len(recurrent) != 2 or not recurrent[0] or recurrent[1] % recurrent[0] or recurrent[1] // recurrent[0] not in CELLS_BY_GATES:
+        shapes = " or ".join(f"(units, {gates}*units)" for gates in CELLS_BY_GATES)
+        return None, f"recurrent_kernel has shape {recurrent}, not {shapes}"
     units, gates = recurrent[0], recurrent[1] // recurrent[0]
     bias = tuple(first["bias"][1].shape) if "bias" in first else None
-    base = "LSTM" if gates == 4 else "GRU"
+    base = CELLS_BY_GATES[gates].keras_layer_names[0]
     cell = "CuDNN" + base if bias == (2 * gates * units,) else base
-    reset_after = (bias == (2, 3 * units)) if cell == "GRU" and bias is not None else None
+    reset_after = (bias == (2, gates * units)) if takes_reset_after(cell) and bias is not None else None
     return ImpliedLayer(cell, units, kernel[0] if kernel else 0, len(parts) == 2, reset_after, bias is not None), ""
 
 

@@ -22,18 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from tsilstm.activations import ACTIVATION_DEFAULTS, ONNX_ACTIVATION_NAMES, Activation
+from tsilstm.cell_spec import ONNX_OPS
 from tsilstm.errors import ModelFileError, TsilstmError
 from tsilstm.importers.gate_order import (
-    ONNX_GRU_TO_CANONICAL,
-    ONNX_LSTM_TO_CANONICAL,
     ONNX_PEEPHOLES_TO_CANONICAL,
     reorder_gates,
 )
 from tsilstm.importers.onnx_external_data import is_external, with_external_data
-from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
+from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 from tsilstm.optional_packages import import_optional
 
-RECURRENT_OPS = ("LSTM", "GRU")
+RECURRENT_OPS = tuple(ONNX_OPS)
 TSILSTM_DOMAIN = "ai.tsilstm"
 """The custom-op domain of the LSTM/GRU nodes tsilstm runs (``tsilstm convert-onnx`` moves the nodes
 it takes there, inputs and attributes unchanged); the importer reads them like standard nodes."""
@@ -50,7 +49,8 @@ INPUT_NAMES = {
     "LSTM": ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"),
     "GRU": ("X", "W", "R", "B", "sequence_lens", "initial_h"),
 }
-DEFAULT_ACTIVATIONS = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh")}
+_ONNX_NAME_OF = {ours: onnx_name for onnx_name, ours in ONNX_ACTIVATION_NAMES.items()}
+DEFAULT_ACTIVATIONS = {op: tuple(_ONNX_NAME_OF[a.name] for a in spec.default_activations) for op, spec in ONNX_OPS.items()}
 """The ONNX defaults (f, g, h for LSTM; f, g for GRU), the functions of PyTorch's cells."""
 _WEIGHT_INPUTS = ("W", "R", "B", "P")
 
@@ -165,7 +165,8 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
             raise ModelFileError(source, where, f"input {name} ({found.runtime_inputs[name]!r}) is computed at run time",
                                  f"{name} as an initializer or Constant node")
     w, r = found.arrays["W"], found.arrays["R"]
-    gates = gate_count(op.lower())
+    spec = ONNX_OPS[op]
+    gates = spec.gates
     direction = str(attrs.get("direction", "forward"))
     dirs = 2 if direction == "bidirectional" else 1
     options = _cell_options(op, attrs, dirs, where, source)
@@ -189,7 +190,7 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
         raise ModelFileError(source, where, f"P has shape {p.shape}", f"[{dirs}, {3 * hidden}] (peepholes i, o, f)")
     if p is not None and not np.any(p):
         p = None  # all-zero peepholes: PyTorch's cell
-    order = ONNX_LSTM_TO_CANONICAL if op == "LSTM" else ONNX_GRU_TO_CANONICAL
+    order = spec.onnx_to_canonical
     directions = tuple(
         DirectionWeights(
             reorder_gates(w[d], order), reorder_gates(r[d], order),
@@ -199,10 +200,10 @@ def model_from_node(found: OnnxRecurrentNode, source: object) -> RecurrentModel:
         for d in range(dirs)
     )
     variant = "standard"
-    if op == "GRU":
+    if spec.supports_reset_before:
         variant = "reset_after" if int(attrs.get("linear_before_reset", 0)) else "reset_before"  # type: ignore[arg-type]
     try:
-        layer = RecurrentLayer(op.lower(), w.shape[2], hidden, directions, 0, variant,
+        layer = RecurrentLayer(spec.name, w.shape[2], hidden, directions, 0, variant,
                                found.node.name or found.locator, direction, **options)  # type: ignore[attr-defined, arg-type]
     except TsilstmError as error:
         raise ModelFileError(source, where, str(error)) from None

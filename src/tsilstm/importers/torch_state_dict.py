@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from tsilstm.cell_spec import CELLS_BY_GATES
 from tsilstm.errors import InvalidParameterError, ModelFileError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel, gate_count
 
@@ -106,12 +107,13 @@ def _model(state: Mapping[str, np.ndarray], prefix: str, source: object, where: 
     hidden = hr.shape[1] if hr is not None and hr.ndim == 2 else first["weight_hh"].shape[-1]
     proj = hr.shape[0] if hr is not None and hr.ndim == 2 else 0
     rows = first["weight_ih"].shape[0] if first["weight_ih"].ndim == 2 else -1
-    if hidden <= 0 or rows % hidden or rows // hidden not in (3, 4) or (proj and rows // hidden != 4):
+    spec = CELLS_BY_GATES.get(rows // hidden) if hidden > 0 and not rows % hidden else None
+    if spec is None or (proj and not spec.supports_projection):
         raise ModelFileError(
             source, f"{prefix}weight_ih_l0", f"shape {first['weight_ih'].shape} with hidden size {hidden}",
             "(4*hidden, input) for an LSTM or (3*hidden, input) for a GRU",
         )
-    cell = "lstm" if rows // hidden == 4 else "gru"
+    cell = spec.name
     layers = []
     input_size = first["weight_ih"].shape[1]
     for layer in range(num_layers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tsilstm.errors import InvalidParameterError
-from tsilstm.model import gate_count
+from tsilstm.cell_spec import cell_spec
 from tsilstm.plan.expand import expand
 from tsilstm.plan.ops import Plan, Program
 from tsilstm.plan.schedules.per_step import conventional, naive, pinned, snake
@@ -43,12 +43,12 @@ def make_tiling(
     hidden = require_int("hidden", hidden)
     input_size = hidden if input_size is None else require_int("input", input_size)
     tile = default_tile(hidden) if tile is None else require_int("tile", tile, maximum=hidden)
-    require_choice("cell", cell, ("lstm", "gru"))
+    spec = cell_spec(cell)
     require_choice("dtype", dtype, tuple(DTYPE_BYTES))
     proj_size = require_int("proj_size", proj_size, minimum=0, maximum=hidden - 1)
-    if proj_size and cell != "lstm":
-        raise InvalidParameterError("proj_size", proj_size, "must be 0 for a GRU")
-    return Tiling(hidden, input_size, tile, gate_count(cell), proj_size, DTYPE_BYTES[dtype])
+    if proj_size and not spec.supports_projection:
+        raise InvalidParameterError("proj_size", proj_size, f"must be 0 for a {cell.upper()}")
+    return Tiling(hidden, input_size, tile, spec.gates, proj_size, DTYPE_BYTES[dtype])
 
 
 def make_program(

@@ -34,7 +34,7 @@ def replay_direction(
     dtype = x.dtype
     w = weights.astype(dtype)
     hidden, gates = layer.hidden_size, layer.gates
-    separate_h = layer.cell == "gru"  # GRU keeps the recurrent part apart for the reset gate
+    separate_h = layer.spec.recurrent_part_apart  # GRU keeps the recurrent part apart for the reset gate
     acc_x = np.broadcast_to(w.b_ih, (steps, batch, gates * hidden)).copy()
     acc_h = np.broadcast_to(w.b_hh, (steps, batch, gates * hidden)).copy() if separate_h else acc_x
     if not separate_h:
@@ -77,7 +77,7 @@ def replay_direction(
             t = op.step
             u0, u1 = tiling.row_bounds[op.row]
             parts_x = [acc_x[t, :, g * hidden + u0 : g * hidden + u1] for g in range(gates)]
-            if layer.cell == "lstm":
+            if layer.spec.has_cell_state:
                 peep = None if w.peepholes is None else w.peepholes[:, u0:u1]
                 m, c = lstm_pointwise(*parts_x, c_seq[t, :, u0:u1], layer, peep)
                 c_seq[t + 1, :, u0:u1] = c

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+from tsilstm.cell_spec import CellSpec, cell_with_gates
 from tsilstm.errors import InvalidParameterError
 from tsilstm.validation import require_int
 
@@ -54,12 +55,16 @@ class Tiling:
         require_int("tile", self.tile, maximum=self.hidden)
         require_int("proj", self.proj, minimum=0)
         require_int("dtype_bytes", self.dtype_bytes, maximum=16)
-        if self.gates not in (3, 4):
-            raise InvalidParameterError("gates", self.gates, "must be 4 (LSTM) or 3 (GRU)")
+        cell_with_gates(self.gates)
         if self.proj >= self.hidden:
             raise InvalidParameterError("proj", self.proj, f"must be 0 or smaller than hidden={self.hidden}")
-        if self.reset_before and self.gates != 3:
-            raise InvalidParameterError("reset_before", self.reset_before, "applies to a GRU (3 gates) only")
+        if self.reset_before and not self.spec.supports_reset_before:
+            raise InvalidParameterError("reset_before", self.reset_before, f"the {self.spec.name.upper()} has no reset_before form")
+
+    @property
+    def spec(self) -> CellSpec:
+        """The facts of the tiled cell (known by its gate count)."""
+        return cell_with_gates(self.gates)
 
     @property
     def recurrent(self) -> int:

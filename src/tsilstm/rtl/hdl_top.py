@@ -12,6 +12,7 @@ try:
 except ImportError:  # without the rtl extra the module imports; build.py names the missing package before use
     Elaboratable = Value = Module = Memory = object  # type: ignore[assignment,misc]
 
+from tsilstm.cell_spec import GRU_SPEC, LSTM_SPEC
 from tsilstm.rtl.hdl_arith import wrap
 from tsilstm.rtl.hdl_units import CellLanes, MacArray
 from tsilstm.rtl.isa import FETCH_BIAS, FIELDS, OPCODES, WORD_BITS
@@ -227,7 +228,7 @@ class Accelerator(Elaboratable):
         u_v_first, u_v_last = Signal(16), Signal(16)
         u_g, u_ur, u_cc, u_v = Signal(3), Signal(8), Signal(8), Signal(16)
         u_wrow = Signal(16)
-        gates = Mux(gru, 3, 4)
+        gates = Mux(gru, GRU_SPEC.gates, LSTM_SPEC.gates)
         acc_gate = Mux(gru & (u_g == 2), Mux(u_src_h, 3, 2), u_g)
         issue_first = Mux(gru & (u_g == 2), u_first_own, u_first_shared)
         m.d.comb += [

@@ -147,7 +147,7 @@ def compile_program(design: DesignParams, plan: Plan, layer: QuantizedLayer, x_q
     if slots < 1:
         raise InvalidParameterError("buffer", buffer_bytes, f"must hold one tile slot of {slot_bytes} bytes")
     words = [
-        encode("config", batch=batch, gru=int(tiling.gates == 3), hidden_chunks=hidden_chunks, dram_addr=0),
+        encode("config", batch=batch, gru=int(not tiling.spec.has_cell_state), hidden_chunks=hidden_chunks, dram_addr=0),
         encode("fetch", target=FETCH_BIAS, dram_addr=bias_beat, line_base=0, outer=ACC_GATES, stride=design.hidden_chunks, inner=hidden_chunks),
     ]
     inputs_start = image.size
@@ -183,7 +183,7 @@ def compile_program(design: DesignParams, plan: Plan, layer: QuantizedLayer, x_q
     start = image.size
     out_beat = image.append(bytes(steps * batch * hidden_chunks * design.act_line_bits // 8))
     image.region("outputs", start)
-    words[0] = encode("config", batch=batch, gru=int(tiling.gates == 3), hidden_chunks=hidden_chunks, dram_addr=out_beat)
+    words[0] = encode("config", batch=batch, gru=int(not tiling.spec.has_cell_state), hidden_chunks=hidden_chunks, dram_addr=out_beat)
     if len(words) > design.program_words:
         raise InvalidParameterError("steps", steps, f"the program has {len(words)} instructions, more than the design's {design.program_words}")
     return RtlProgram(tuple(words), b"".join(image.chunks), tuple(image.regions), steps, batch, tiling.hidden, slots, design.activation_bits)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tsilstm.cell_spec import cell_spec
 from tsilstm.cells.reference import reference_direction
 from tsilstm.errors import InvalidParameterError
 from tsilstm.model import DirectionWeights, RecurrentLayer
@@ -57,7 +58,7 @@ def quantize_layer(fmt: FixedFormats, cell: str, weights: DirectionWeights) -> Q
         raise InvalidParameterError("weights", "projection or peepholes", "the generated accelerator runs plain LSTM/GRU cells")
     b_ih = np.asarray(weights.b_ih, dtype=np.float64).reshape(-1, hidden)
     b_hh = np.asarray(weights.b_hh, dtype=np.float64).reshape(-1, hidden)
-    if cell == "lstm":
+    if not cell_spec(cell).recurrent_part_apart:
         bias = b_ih + b_hh
     else:
         bias = np.stack([b_ih[0] + b_hh[0], b_ih[1] + b_hh[1], b_ih[2], b_hh[2]])
@@ -88,7 +89,7 @@ def reference_run(fmt: FixedFormats, layer: QuantizedLayer, x_q: np.ndarray) -> 
     for t in range(steps):
         px = _product_sums(fmt, layer.w_ih, x_q[t]).reshape(batch, -1, hidden)
         ph = _product_sums(fmt, layer.w_hh, h).reshape(batch, -1, hidden)
-        if layer.cell == "lstm":
+        if cell_spec(layer.cell).has_cell_state:
             pre = [acc_to_act(fmt, wrap(px[:, g] + ph[:, g] + layer.bias[g], acc_bits)) for g in range(4)]
             i, f, o = (pwl(fmt, sig, pre[g]) for g in (0, 1, 3))
             g_ = pwl(fmt, tanh, pre[2])
@@ -110,7 +111,7 @@ def float_reference(cell: str, weights: DirectionWeights, x: np.ndarray) -> np.n
     hidden = weights.w_hh.shape[1]
     layer = RecurrentLayer(cell, x.shape[2], hidden, (weights,))
     batch = x.shape[1]
-    c0 = np.zeros((batch, hidden)) if cell == "lstm" else None
+    c0 = np.zeros((batch, hidden)) if layer.spec.has_cell_state else None
     y, _, _ = reference_direction(layer, weights.astype(np.float64), np.asarray(x, dtype=np.float64), np.zeros((batch, hidden)), c0)
     return y
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tsilstm.accel.arch_config import ArchConfig
+from tsilstm.cell_spec import cell_spec
 from tsilstm.accel.counts import DRAM_KINDS
 from tsilstm.accel.evaluate import evaluate_layer, layer_program
 from tsilstm.errors import InvalidParameterError
@@ -94,13 +95,12 @@ def run_layer(
     """Simulate one layer direction of ``cell`` under ``schedule`` on the accelerator of ``arch``
     (``design``: the built silicon, default ``design_for(arch)``) with float ``weights`` (torch
     layout) and inputs ``x`` (T, B, X)."""
-    require_choice("cell", cell, ("lstm", "gru"))
+    gates = cell_spec(cell).gates
     require_choice("schedule", schedule, RTL_SCHEDULES)
     steps, batch = require_int("steps", steps), require_int("batch", batch)
     x = np.asarray(x, dtype=np.float64)
     if x.shape != (steps, batch, input_size):
         raise InvalidParameterError("inputs", x.shape, f"must be (steps, batch, input) = {(steps, batch, input_size)}")
-    gates = 4 if cell == "lstm" else 3
     for name, value, shape in (("w_ih", weights.w_ih, (gates * hidden, input_size)), ("w_hh", weights.w_hh, (gates * hidden, hidden)),
                                ("b_ih", weights.b_ih, (gates * hidden,)), ("b_hh", weights.b_hh, (gates * hidden,))):
         if np.shape(value) != shape:

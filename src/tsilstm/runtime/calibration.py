@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tsilstm.hardware import last_level_cache_bytes
-from tsilstm.runtime.lstm_gru import GRU, LSTM
-from tsilstm.validation import require_choice, require_int
+from tsilstm.runtime.lstm_gru import module_class
+from tsilstm.validation import require_int
 
 DEFAULT_HIDDEN_SIZES = (256, 512, 768, 1024, 1280, 1536, 2048)
 """Hidden sizes of the default calibration sweep (LSTM W_h from 1 MiB to 64 MiB)."""
@@ -47,12 +47,11 @@ def measure_crossover(
     """Time tsi and conventional (kernel call, hoisting included) for each hidden size, input size =
     hidden, interleaving the two ``repeats`` times; ms per step is the fastest run. Each result is
     recorded as ``auto``'s decision for that layer configuration on this machine."""
-    require_choice("cell", cell, ("lstm", "gru"))
+    cls = module_class(cell)
     batch = require_int("batch", batch)
     steps = require_int("steps", steps)
     repeats = require_int("repeats", repeats)
     llc = last_level_cache_bytes()
-    cls = LSTM if cell == "lstm" else GRU
     rows = []
     for hidden in hidden_sizes:
         hidden = require_int("hidden", hidden)

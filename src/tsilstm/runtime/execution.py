@@ -65,7 +65,7 @@ def run_packed(
         return _run_slice(packed, x, h0, c0, static, schedule, chunk_bytes, lengths)
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
     h_last = np.empty((batch, packed.recurrent), dtype=np.float32)
-    c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
+    c_last = np.empty((batch, packed.hidden), dtype=np.float32) if packed.spec.has_cell_state else None
     for n0 in range(0, batch, MAX_KERNEL_BATCH):
         n1 = min(batch, n0 + MAX_KERNEL_BATCH)
         y_part, h_part, c_part = _run_slice(

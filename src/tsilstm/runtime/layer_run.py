@@ -280,7 +280,7 @@ def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: in
     batch = min(batch, MAX_KERNEL_BATCH)
     x = np.random.default_rng(0).standard_normal((steps, batch, packed.input_size)).astype(np.float32)
     h0 = np.zeros((batch, packed.recurrent), dtype=np.float32)
-    c0 = np.zeros((batch, packed.hidden), dtype=np.float32) if packed.cell == "lstm" else None
+    c0 = np.zeros((batch, packed.hidden), dtype=np.float32) if packed.spec.has_cell_state else None
     return {
         candidate_name(program.schedule, threads, packed.threads):
             (lambda schedule=program.schedule, threads=threads: run_packed(packed, x, h0, c0, isa=isa, schedule=schedule,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tsilstm.cell_spec import cell_spec
 from tsilstm.errors import InvalidParameterError
 from tsilstm.runtime.kernel_options import KernelOptions
 from tsilstm.runtime.modules import RecurrentModule
@@ -118,6 +119,16 @@ class GRU(RecurrentModule):
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional}, "
             f"schedule={self.requested_schedule!r}, threads={self.threads})"
         )
+
+
+MODULE_CLASSES: dict[str, type[RecurrentModule]] = {module.cell: module for module in (LSTM, GRU)}
+"""The runtime module of each cell."""
+
+
+def module_class(cell: str) -> type[RecurrentModule]:
+    """The runtime module (``LSTM`` or ``GRU``) that runs ``cell``; raises ``InvalidParameterError``
+    naming ``cell`` for an unknown one."""
+    return MODULE_CLASSES[cell_spec(cell).name]
 
 
 def _inference_dropout(dropout: Any) -> float:

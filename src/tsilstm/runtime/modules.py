@@ -263,8 +263,9 @@ class RecurrentModule:
         if features != layer.input_size:
             return None
         h_start = _one_slot_state(h0, batch, layer.recurrent_size)
-        c_start = _one_slot_state(c0, batch, layer.hidden_size) if layer.cell == "lstm" else None
-        if h_start is None or (layer.cell == "lstm" and c_start is None):
+        with_c = layer.spec.has_cell_state
+        c_start = _one_slot_state(c0, batch, layer.hidden_size) if with_c else None
+        if h_start is None or (with_c and c_start is None):
             return None
         y, h_last, c_last = self._run_direction(layer, layer.directions[0], x, h_start, c_start)
         return y, h_last[None], None if c_last is None else c_last[None]

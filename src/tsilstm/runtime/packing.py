@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tsilstm.cell_spec import CellSpec, cell_spec
 from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer
 from tsilstm.plan.ops import EVICT, FINISH, LOAD, PROJECT, RESET, USE, Program
@@ -78,6 +79,11 @@ class PackedDirection:
     dtype: str = "float32"
     input_dtype: str = "float32"
     """Element type of the packed W_ih (``wx``), see ``input_weight_dtype``."""
+
+    @property
+    def spec(self) -> CellSpec:
+        """The facts of the packed cell."""
+        return cell_spec(self.cell)
     options: "CellOptions" = field(default_factory=lambda: CellOptions())
     """The cell's options beyond PyTorch's (activations, clip, input_forget, peepholes)."""
     call_arguments: dict[tuple[str, str | None, int], tuple[object, ...]] = field(default_factory=dict, compare=False)
@@ -175,8 +181,9 @@ def pack_direction(
     flat = _aligned_empty(offset, _STORAGE[dtype])
     if chunks:
         np.concatenate(chunks, out=flat)
-    bias_h = _row_block_vectors(tiling, layer.variant, w.b_hh if layer.cell == "gru" else np.zeros_like(w.b_hh))
-    bias_x = _row_block_vectors(tiling, layer.variant, w.b_ih if layer.cell == "gru" else (w.b_ih + w.b_hh).astype(np.float32))
+    apart = layer.spec.recurrent_part_apart  # b_hh starts the recurrent sums, else joins b_ih in the hoisted part
+    bias_h = _row_block_vectors(tiling, layer.variant, w.b_hh if apart else np.zeros_like(w.b_hh))
+    bias_x = _row_block_vectors(tiling, layer.variant, w.b_ih if apart else (w.b_ih + w.b_hh).astype(np.float32))
     input_dtype = input_weight_dtype(dtype, isa)
     wx, xoff = _pack_input_tiles(w, tiling, layer.variant, threads, input_dtype)
     ops, op_start = op_lists[(program.schedule, threads)]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tsilstm.cell_spec import TORCH_MODES
 from tsilstm.errors import InvalidParameterError, UnsupportedModelError
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 from tsilstm.optional_packages import import_optional
@@ -20,7 +21,7 @@ def model_from_torch(module: Any) -> RecurrentModel:
         raise UnsupportedModelError(
             f"from_torch takes a torch.nn.LSTM or torch.nn.GRU, not {type(module).__name__}"
         )
-    cell = "lstm" if isinstance(module, torch.nn.LSTM) else "gru"
+    cell = TORCH_MODES[module.mode].name
     proj = int(getattr(module, "proj_size", 0) or 0)
     suffixes = ("", "_reverse") if module.bidirectional else ("",)
     layers = []
@@ -58,11 +59,10 @@ def from_torch(module: Any, *, schedule: str = "auto", threads: int | None = Non
     ``weight_dtype="bfloat16"`` stores the recurrent weights rounded to bfloat16 (half the bytes per
     step; results then differ from torch's float32 by the rounding of the weights)."""
     from tsilstm.runtime.kernel_options import KernelOptions
-    from tsilstm.runtime.lstm_gru import GRU, LSTM
+    from tsilstm.runtime.lstm_gru import module_class
 
     options = KernelOptions(schedule=schedule, threads=threads, weight_dtype=weight_dtype, tile=tile, isa=isa)
     model = model_from_torch(module)
     if not isinstance(module.batch_first, bool):
         raise InvalidParameterError("module.batch_first", module.batch_first, "must be True or False")
-    cls = LSTM if model.cell == "lstm" else GRU
-    return cls.from_model(model, batch_first=module.batch_first, options=options)
+    return module_class(model.cell).from_model(model, batch_first=module.batch_first, options=options)

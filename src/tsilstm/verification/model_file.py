@@ -111,7 +111,7 @@ def verify_model(
     states = len(model.layers) * len(first.directions)
     x = rng.standard_normal((steps, batch, first.input_size)).astype(np.float32)
     h0 = (0.5 * rng.standard_normal((states, batch, first.recurrent_size))).astype(np.float32)
-    c0 = (0.5 * rng.standard_normal((states, batch, first.hidden_size))).astype(np.float32) if first.cell == "lstm" else None
+    c0 = (0.5 * rng.standard_normal((states, batch, first.hidden_size))).astype(np.float32) if first.spec.has_cell_state else None
     against, expected = framework_outputs(model, x, h0, c0)
     base = {"model": model.name, "cell": first.cell, "variant": first.variant, "against": against, "tolerance": tolerance}
     results = []
@@ -144,12 +144,12 @@ def _runtime_checks(
     """The native runtime (``tsilstm.LSTM`` / ``GRU.from_model``) on each schedule it runs; one
     skipped check saying why when the runtime is not built or rejects the model."""
     try:
-        from tsilstm.runtime import GRU, LSTM
+        from tsilstm.runtime.lstm_gru import module_class
         from tsilstm.runtime.schedule_choice import RUNTIME_SCHEDULES
     except ImportError as missing:
         return [FileCheck(engine="runtime", schedule="", executed_schedule="", max_abs_error=float("nan"),
                           skipped=f"runtime not available: {missing}", **base)]
-    kind = LSTM if model.cell == "lstm" else GRU
+    kind = module_class(model.cell)
     results = []
     for schedule in (s for s in schedules if s in RUNTIME_SCHEDULES):
         try:
@@ -170,9 +170,9 @@ def _layer_checks(model: RecurrentModel, x: np.ndarray, h0: np.ndarray, c0: np.n
                   base: dict) -> list[FileCheck]:
     """Each layer of ``model`` alone in the runtime (tsi) with ``weight_dtype`` weights, fed what
     the float64 reference feeds it, against the reference layer (output, h_n, c_n)."""
-    from tsilstm.runtime import GRU, LSTM
+    from tsilstm.runtime.lstm_gru import module_class
 
-    kind = LSTM if model.cell == "lstm" else GRU
+    kind = module_class(model.cell)
     results = []
     features = x.astype(np.float64)
     state = 0

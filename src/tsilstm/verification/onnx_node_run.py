@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsilstm.cell_spec import ONNX_OPS
 from tsilstm.errors import ModelFileError
 from tsilstm.importers.onnx_graph import INPUT_NAMES, OnnxRecurrentNode
 from tsilstm.optional_packages import import_optional
@@ -43,7 +44,7 @@ def single_node_model(found: OnnxRecurrentNode, with_sequence_lens: bool):  # ty
             initializers.append(numpy_helper.from_array(np.asarray(found.arrays[name], dtype=np.float32), name))
         else:
             node_inputs.append("")
-    outputs = ["Y", "Y_h", "Y_c"] if op == "LSTM" else ["Y", "Y_h"]
+    outputs = ["Y", "Y_h", "Y_c"] if ONNX_OPS[op].has_cell_state else ["Y", "Y_h"]
     node = helper.make_node(op, node_inputs, outputs, name=found.node.name or "node")  # type: ignore[attr-defined]
     node.attribute.extend(a for a in found.node.attribute if a.name != "layout")  # type: ignore[attr-defined]
     graph = helper.make_graph(

@@ -27,8 +27,8 @@ def run_torch_file(
         if match and match["prefix"] == prefix:
             own[key[len(prefix):]] = torch.from_numpy(np.asarray(value, dtype=np.float32))
     first = model.layers[0]
-    kind = torch.nn.LSTM if first.cell == "lstm" else torch.nn.GRU
-    options = {"proj_size": first.proj_size} if first.cell == "lstm" else {}
+    kind = getattr(torch.nn, first.spec.torch_class_name)
+    options = {"proj_size": first.proj_size} if first.spec.supports_projection else {}
     module = kind(first.input_size, first.hidden_size, len(model.layers), bias=any(k.startswith("bias") for k in own),
                   bidirectional=first.bidirectional, **options)
     try:
@@ -39,7 +39,7 @@ def run_torch_file(
     with torch.no_grad():
         tx = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
         th = torch.from_numpy(np.ascontiguousarray(h0, dtype=np.float32))
-        if first.cell == "lstm":
+        if first.spec.has_cell_state:
             out, (h_n, c_n) = module(tx, (th, torch.from_numpy(np.ascontiguousarray(c0, dtype=np.float32))))
             return out.numpy(), h_n.numpy(), c_n.numpy()
         out, h_n = module(tx, th)

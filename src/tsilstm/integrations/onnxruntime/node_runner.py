@@ -37,16 +37,15 @@ class NodeRunner:
              host: str | None = None) -> "NodeRunner":
         """Pack ``model`` (one layer, from the importer) for the native kernel now, to run with
         ``options``; ``host``: the framework calling it from inside its graph (see ``RecurrentModule``)."""
-        from tsilstm.runtime import GRU, LSTM
+        from tsilstm.runtime.lstm_gru import module_class
 
-        module_class = LSTM if model.cell == "lstm" else GRU
-        module = module_class.from_model(model, options=options, host=host)
+        module = module_class(model.cell).from_model(model, options=options, host=host)
         return cls(label, model, layout, module)
 
     @property
     def is_lstm(self) -> bool:
         """True for an LSTM node (three outputs), False for a GRU (two)."""
-        return self.model.cell == "lstm"
+        return self.model.spec.has_cell_state
 
     def run(self, x: np.ndarray, sequence_lens: np.ndarray, initial_h: np.ndarray,
             initial_c: np.ndarray | None = None) -> tuple[np.ndarray, ...]:

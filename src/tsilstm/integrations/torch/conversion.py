@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from tsilstm.cell_spec import TORCH_MODES
 from tsilstm.errors import InvalidParameterError
 from tsilstm.integrations.torch.modules import GRU, LSTM, KernelRecurrent
 from tsilstm.runtime.kernel_options import KernelOptions
@@ -113,15 +114,19 @@ def convert(module: Any, *, schedule: str = "auto", weight_dtype: str | None = N
     return module
 
 
+_KERNEL_MODULES: dict[str, type[KernelRecurrent]] = {module._cell: module for module in (LSTM, GRU)}
+"""The kernel-run torch module of each cell."""
+
+
 def _kernel_module(old: torch.nn.Module, options: dict[str, Any]) -> torch.nn.Module:
     """The tsilstm module for ``old`` (a torch.nn.LSTM / GRU): same configuration, ``old``'s
     Parameter objects, training flag and hooks."""
-    is_lstm = isinstance(old, torch.nn.LSTM)
+    spec = TORCH_MODES[old.mode]
     config: dict[str, Any] = dict(num_layers=old.num_layers, bias=old.bias, batch_first=old.batch_first,
                                   dropout=old.dropout, bidirectional=old.bidirectional, device="meta")
-    if is_lstm:
+    if spec.supports_projection:
         config["proj_size"] = old.proj_size
-    new = (LSTM if is_lstm else GRU)(old.input_size, old.hidden_size, **config, **options)
+    new = _KERNEL_MODULES[spec.name](old.input_size, old.hidden_size, **config, **options)
     for name in old._flat_weights_names:
         setattr(new, name, getattr(old, name))
     new.train(old.training)

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch.nn.utils.rnn import PackedSequence
 
+from tsilstm.cell_spec import cell_spec
 from tsilstm.errors import InvalidParameterError
 from tsilstm.integrations.torch.operators import host_settings, inplace_trial, mark_kernel_chosen, op_arguments  # (registers torch.ops.tsilstm.*)
 from tsilstm.integrations.torch.pack_cache import KernelLayout, forget, forget_later, kept_runtime, new_pack_key
@@ -40,7 +41,6 @@ class KernelRecurrent:
     """What ``LSTM`` and ``GRU`` share (mixed in before ``torch.nn.RNNBase``)."""
 
     _cell = ""
-    _mode = ""
     """torch's name of the cell (RNNBase's ``mode``)."""
     kernel_settings: KernelOptions
     """How the kernel runs this module (validated once, at construction)."""
@@ -49,7 +49,7 @@ class KernelRecurrent:
 
     def __init__(self, *args: Any, schedule: str = "auto", threads: int | None = None, weight_dtype: str | None = None,
                  grad_mode: str = "recompute", tuning: str | None = None, **kwargs: Any) -> None:
-        super().__init__(self._mode, *args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(cell_spec(self._cell).torch_class_name, *args, **kwargs)  # type: ignore[call-arg]
         self.kernel_settings = KernelOptions(schedule, threads, weight_dtype, tuning=tuning)
         self.grad_mode = require_choice("grad_mode", grad_mode, GRAD_MODES)
         self._new_key()
@@ -286,7 +286,7 @@ class KernelRecurrent:
         lengths = _NO_LENGTHS if lengths is None else lengths
         if kernel_chosen:
             mark_kernel_chosen(self._pack_key)
-        if self._cell == "lstm":
+        if cell_spec(self._cell).has_cell_state:
             out, h_n, c_n = torch.ops.tsilstm.lstm_forward(
                 x32, states32[0], states32[1], weights, self._pack_key, self.num_layers, self.bidirectional,  # type: ignore[attr-defined]
                 self.proj_size, self.bias, *op_arguments(s), lengths)  # type: ignore[attr-defined]
@@ -313,7 +313,6 @@ class LSTM(KernelRecurrent, torch.nn.RNNBase):
     whatever the input's floating dtype (the outputs come back in the input's dtype)."""
 
     _cell = "lstm"
-    _mode = "LSTM"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
@@ -346,7 +345,6 @@ class GRU(KernelRecurrent, torch.nn.RNNBase):
     kernel; ``gru(input, h_0)`` returns ``output, h_n``. See ``LSTM`` for the extra arguments."""
 
     _cell = "gru"
-    _mode = "GRU"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: Any = None,

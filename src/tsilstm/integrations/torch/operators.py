@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
+from tsilstm.cell_spec import cell_spec
 from tsilstm.integrations.torch.pack_cache import KernelLayout, packed_runtime
-from tsilstm.model import gate_count
 from tsilstm.runtime.inplace_choice import KERNEL
 from tsilstm.runtime.inplace_records import record_new_decision, trial_for_call
 from tsilstm.runtime.kernel_options import MAX_THREADS, KernelOptions
@@ -44,7 +44,7 @@ def _run_kernel(layout: KernelLayout, settings: KernelOptions, key: str, input: 
     runtime = packed_runtime(key, layout, settings, weights)
     if settings.schedule != "auto" or lengths is not None or _take_kernel_chosen(key):
         return _kernel_call(runtime, input, hx, cx, lengths)
-    hidden = weights[1].shape[0] // gate_count(layout.cell)
+    hidden = weights[1].shape[0] // cell_spec(layout.cell).gates
     call_key, trial, tuning = inplace_trial(key, layout, settings, tuple(input.shape), hidden)
     if trial is None or trial.next_candidate() == KERNEL:
         result = _kernel_call(runtime, input, hx, cx)
@@ -140,7 +140,7 @@ def _kernel_call(runtime: Any, input: Tensor, hx: Tensor, cx: Tensor | None,
 
 def _output_shapes(cell: str, input: Tensor, weights: list[Tensor], num_layers: int, bidirectional: bool,
                    proj_size: int) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
-    hidden = weights[1].shape[0] // gate_count(cell)
+    hidden = weights[1].shape[0] // cell_spec(cell).gates
     recurrent = proj_size or hidden
     dirs = 2 if bidirectional else 1
     steps, batch = input.shape[0], input.shape[1]
@@ -286,7 +286,7 @@ def _torch_vjp(cell: str, input: Tensor, hx: Tensor, cx: Tensor | None, weights:
         leaves = [t.detach().to(torch.float32).requires_grad_(True) for t in originals]
         states = leaves[1:3] if cx is not None else leaves[1]
         flat = leaves[3:] if cx is not None else leaves[2:]
-        run = torch._VF.lstm if cell == "lstm" else torch._VF.gru
+        run = getattr(torch._VF, cell_spec(cell).torch_class_name.lower())  # torch._VF.lstm / gru
         outputs = run(leaves[0], states, flat, has_biases, num_layers, 0.0, False, bidirectional, False)
         grads = torch.autograd.grad(outputs, leaves, [g.to(torch.float32) for g in grad_outputs], allow_unused=True)
     return [torch.zeros_like(t) if g is None else g.to(t.dtype) for g, t in zip(grads, originals)]

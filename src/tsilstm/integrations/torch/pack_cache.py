@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from tsilstm.importers.torch_state_dict import models_from_state_dict
-from tsilstm.runtime import GRU, LSTM, KernelOptions, RecurrentModule
+from tsilstm.runtime import KernelOptions, RecurrentModule
+from tsilstm.runtime.lstm_gru import module_class
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,7 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelOptions, weig
             return entry.runtime
     state = {name: w.detach().float().numpy() for name, w in zip(layout.weight_names(), weights)}
     (model,) = models_from_state_dict(state, f"torch.nn.{layout.cell.upper()} weights", prefix="")
-    cls = LSTM if layout.cell == "lstm" else GRU
-    runtime = cls.from_model(model, options=settings, host="torch")
+    runtime = module_class(layout.cell).from_model(model, options=settings, host="torch")
     with _lock:
         _entries[key] = _Entry(fingerprint, tuple(weights), runtime)
     return runtime

@@ -36,8 +36,8 @@ def reset_before_program(schedule: str, tiling: Tiling, buffer_bytes: int) -> Pr
     """The program of ``schedule`` for an original-form GRU layer (``tiling`` is converted to the
     split-source form): naive, conventional, snake and pinned as in per_step.py but in two passes
     per step; tsi and tsi-pinned fall back (see module doc)."""
-    if tiling.gates != 3:
-        raise InvalidParameterError("variant", "reset_before", "applies to a GRU only")
+    if not tiling.spec.supports_reset_before:
+        raise InvalidParameterError("variant", "reset_before", f"the {tiling.spec.name.upper()} has no reset_before form")
     tiling = replace(tiling, reset_before=True)
     chosen = FALLBACK.get(schedule, schedule)
     notes: tuple[str, ...] = ()
