@@ -11,6 +11,13 @@
 typedef float vf __attribute__((vector_size(64)));
 typedef uint32_t u32v __attribute__((vector_size(64)));
 typedef int32_t i32v __attribute__((vector_size(64)));
+/* Narrower native vectors for the tile products of AVX2 (32 bytes) and SSE2 / NEON (16 bytes). */
+typedef float vf8 __attribute__((vector_size(32)));
+typedef uint32_t u32v8 __attribute__((vector_size(32)));
+typedef int32_t i32v8 __attribute__((vector_size(32)));
+typedef float vf4 __attribute__((vector_size(16)));
+typedef uint32_t u32v4 __attribute__((vector_size(16)));
+typedef int32_t i32v4 __attribute__((vector_size(16)));
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
