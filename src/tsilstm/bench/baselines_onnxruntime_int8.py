@@ -82,7 +82,7 @@ def probe_error(runner: OnnxRuntimeRunner, model: RecurrentModel) -> float:
     x = rng.standard_normal((PROBE_STEPS, 1, first.input_size)).astype(np.float32)
     slots = sum(len(layer.directions) for layer in model.layers)
     h0 = np.zeros((slots, 1, first.output_size), dtype=np.float32)
-    c0 = np.zeros((slots, 1, first.hidden_size), dtype=np.float32) if runner.is_lstm else None
+    c0 = np.zeros((slots, 1, first.hidden_size), dtype=np.float32) if first.spec.has_cell_state else None
     got = runner(x, h0, c0)[0]
     want = run_reference(model, x.astype(np.float64))[0]
     error = float(np.max(np.abs(got - want)))
