@@ -35,6 +35,8 @@ class LimitedRun:
     stderr: str
     seconds: float
     peak_rss_bytes: int
+    cpu_seconds: float = 0.0
+    """The child's own user + system CPU time (wait4): its work, whatever else the machine runs."""
 
 
 def run_cli_limited(args: list[str], timeout_s: float = 60.0,
@@ -68,4 +70,5 @@ def run_cli_limited(args: list[str], timeout_s: float = 60.0,
                 peak_kib = int(written.read())
         except (OSError, ValueError):
             peak_kib = usage.ru_maxrss
-        return LimitedRun(process.returncode, out.read(), err.read(), seconds, peak_kib * 1024)
+        return LimitedRun(process.returncode, out.read(), err.read(), seconds, peak_kib * 1024,
+                          usage.ru_utime + usage.ru_stime)

@@ -22,6 +22,10 @@ from tsilstm.importers import load_model, load_models  # noqa: E402
 
 ONE_GIB = 2**30
 MAX_SECONDS = 10.0
+"""The child's CPU time at most (its own work: the suite's process beside it made the wall time of a
+2.9 s inspect 10.0 s on the 2-vCPU EPYC of 2026-12-05)."""
+MAX_WALL_SECONDS = 30.0
+"""Wall time at most: nothing blocks (a walk that waits, not works, shows here)."""
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +36,8 @@ def folder(tmp_path_factory):  # type: ignore[no-untyped-def]
 def _inspect_limited(path: Path):  # type: ignore[no-untyped-def]
     run = run_cli_limited(["inspect", str(path)], timeout_s=60, address_space_bytes=ONE_GIB)
     assert "Traceback" not in run.stderr, run.stderr[-2000:]
-    assert run.seconds < MAX_SECONDS, f"{path.name}: {run.seconds:.1f} s"
+    assert run.cpu_seconds < MAX_SECONDS, f"{path.name}: {run.cpu_seconds:.1f} s of CPU"
+    assert run.seconds < MAX_WALL_SECONDS, f"{path.name}: {run.seconds:.1f} s"
     return run
 
 

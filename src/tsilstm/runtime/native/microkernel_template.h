@@ -34,17 +34,25 @@
 #define NATIVE_LANES(FV) ((int)(sizeof(FV) / sizeof(float)))
 #define NATIVE_PER_GROUP(FV) (GROUP_VECS * VEC / NATIVE_LANES(FV))
 
+/* In a block product: L native lanes, nn native vectors per column (nv layout vectors), and the
+ * accumulators a[j][i] loaded from acc[j] (ACCUMULATORS_LOADED) or stored back (ACCUMULATORS_STORED). */
+#define ACCUMULATORS_LOADED(FV)                                                                        \
+    enum { L = NATIVE_LANES(FV) };                                                                     \
+    const int nn = nv * (VEC / L);                                                                     \
+    FV a[COL_CHUNK][NATIVE_PER_GROUP(FV)];                                                             \
+    for (int j = 0; j < nc; j++)                                                                       \
+        for (int i = 0; i < nn; i++) a[j][i] = *(const FV *)(acc[j] + L * i)
+#define ACCUMULATORS_STORED(FV)                                                                        \
+    for (int j = 0; j < nc; j++)                                                                       \
+        for (int i = 0; i < nn; i++) *(FV *)(acc[j] + L * i) = a[j][i]
+
 /* acc[j][0..nv*VEC) += W (nv*VEC x K, the first nv vectors of rows stored [K][ws*VEC]) @
  * hcol[j][0..K) for j < nc, float32 weights. nv and nc are compile-time constants at every call
  * site (see TILE_PRODUCT), so the accumulators stay in registers. */
 #define BLOCK_PRODUCT_F32(NAME, FV)                                                                    \
     static inline __attribute__((always_inline)) void NAME(const float *restrict w, int K, int ws, int nv, \
                                                            int nc, const float *const *hcol, float *const *acc) { \
-        enum { L = NATIVE_LANES(FV) };                                                                 \
-        const int nn = nv * (VEC / L);                                                                 \
-        FV a[COL_CHUNK][NATIVE_PER_GROUP(FV)];                                                         \
-        for (int j = 0; j < nc; j++)                                                                   \
-            for (int i = 0; i < nn; i++) a[j][i] = *(const FV *)(acc[j] + L * i);                      \
+        ACCUMULATORS_LOADED(FV);                                                                       \
         for (int k = 0; k < K; k++) {                                                                  \
             const float *wk = w + (size_t)k * ws * VEC;                                                \
             FV wv[NATIVE_PER_GROUP(FV)];                                                               \
@@ -55,8 +63,7 @@
                 for (int i = 0; i < nn; i++) a[j][i] += wv[i] * s;                                     \
             }                                                                                          \
         }                                                                                              \
-        for (int j = 0; j < nc; j++)                                                                   \
-            for (int i = 0; i < nn; i++) *(FV *)(acc[j] + L * i) = a[j][i];                            \
+        ACCUMULATORS_STORED(FV);                                                                       \
     }
 
 /* The same for bfloat16 weights in the pair layout: a 32-bit lane holds k (low half) and k + 1
@@ -65,11 +72,7 @@
 #define BLOCK_PRODUCT_BF16(NAME, FV, UV)                                                               \
     static inline __attribute__((always_inline)) void NAME(const uint16_t *restrict w, int K, int ws, int nv, \
                                                            int nc, const float *const *hcol, float *const *acc) { \
-        enum { L = NATIVE_LANES(FV) };                                                                 \
-        const int nn = nv * (VEC / L);                                                                 \
-        FV a[COL_CHUNK][NATIVE_PER_GROUP(FV)];                                                         \
-        for (int j = 0; j < nc; j++)                                                                   \
-            for (int i = 0; i < nn; i++) a[j][i] = *(const FV *)(acc[j] + L * i);                      \
+        ACCUMULATORS_LOADED(FV);                                                                       \
         const int pairs = K / BF16_K_GROUP;                                                            \
         for (int k2 = 0; k2 < pairs; k2++) {                                                           \
             const uint16_t *wk = w + (size_t)k2 * ws * VEC * BF16_K_GROUP;                             \
@@ -92,8 +95,7 @@
                 for (int j = 0; j < nc; j++) a[j][i] += w0 * hcol[j][K - 1];                           \
             }                                                                                          \
         }                                                                                              \
-        for (int j = 0; j < nc; j++)                                                                   \
-            for (int i = 0; i < nn; i++) *(FV *)(acc[j] + L * i) = a[j][i];                            \
+        ACCUMULATORS_STORED(FV);                                                                       \
     }
 
 /* Columns of the next chunk when `left` remain: the chunks of `chunk` (at most COL_CHUNK) or fewer
