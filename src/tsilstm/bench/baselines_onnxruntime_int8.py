@@ -96,7 +96,7 @@ class OnnxRuntimeInt8Runner(OnnxRuntimeRunner):
     ``quantize_dynamic`` is tried with 8-bit and with 7-bit weights (``reduce_range``; ONNX
     Runtime's documentation advises it where its u8 x s8 products use VPMADDUBSW, which saturates)
     and the more accurate of the two on a probe input is kept (``reduce_range`` says which): on the
-    AMD EPYC Zen 4 of 2026-12-05, LSTM 48, the 8-bit weights were 0.185 off and the 7-bit 0.006; the
+    AVX2-only AMD EPYC of 2026-12-05, LSTM 48, the 8-bit weights were 0.185 off and the 7-bit 0.006; the
     kernel and its speed are the same."""
 
     def __init__(self, model: RecurrentModel, threads: int) -> None:

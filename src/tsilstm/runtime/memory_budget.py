@@ -28,7 +28,7 @@ first call's one-time allocations dominate); 8.5 KiB is counted."""
 MAX_NUM_LAYERS = 1_000
 """Most stacked layers a module (and ``tsilstm verify`` / ``bench`` over random models) is built
 with. Building takes ~0.7 ms a layer beside the weights (random weights, two packed schedules, the
-checks; measured 2026-12-05 on the 2-core EPYC Zen 4, load ~1: ``tsilstm.LSTM(3, 5,
+checks; measured 2026-12-05 on a 2-vCPU AMD EPYC (AVX2 only), load ~1: ``tsilstm.LSTM(3, 5,
 num_layers=1000)`` in 1.0 s, 4000 in 3.1 s, ``GRU(3, 2, num_layers=10000)`` in 6.9 s), so the
 limit keeps a construction near a second where 10**6 layers took minutes on a machine with memory
 for them; trained models stack a handful."""
