@@ -18,6 +18,10 @@ from tsilstm.runtime.kernel_abi import (
 )
 from tsilstm.runtime.packing import PackedDirection
 
+TEAM_HOST = "torch"
+"""The host framework whose own OpenMP threads a call from inside it runs on when they are registered
+(``worker_threads.share_framework_threads``): torch runs its operators on OpenMP; ONNX Runtime has
+a thread pool of its own."""
 GX_CHUNK_BYTES = 64 * 1024 * 1024
 """Upper bound on the hoisted input part held at once (bytes); longer sequences run in time chunks."""
 
@@ -42,6 +46,7 @@ def run_packed(
     schedule: str | None = None,
     threads: int | None = None,
     linger: bool = True,
+    team: bool = False,
     lengths: np.ndarray | None = None,
     chunk_bytes: int = GX_CHUNK_BYTES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -51,6 +56,8 @@ def run_packed(
     takes at most ``chunk_bytes``. ``linger``: the kernel's workers spin a while after the call and
     bind to CPUs away from the caller's (fast hand-offs for a stream of calls); False when called
     from inside a framework whose own threads need the cores between calls (they sleep at once).
+    ``team``: the call's threads are the calling framework's own OpenMP team when one is registered
+    (``worker_threads.share_framework_threads``; torch), else the kernel's workers.
     ``lengths`` (N,) int32 in [0, T], None for all T: sequence n runs ``lengths[n]`` steps in the
     same kernel call; beyond them its state is carried, so its final states are those of its own
     last step and ``y`` beyond its length holds that state again (the caller zeroes it if needed).
@@ -60,7 +67,7 @@ def run_packed(
     """
     steps, batch, _ = x.shape
     schedule = schedule or packed.program.schedule
-    static = _static_arguments(packed, schedule, isa, threads or packed.threads, linger)
+    static = static_arguments(packed, schedule, isa, threads or packed.threads, linger, team)
     if batch <= MAX_KERNEL_BATCH:  # one kernel call's batch: no slices to gather
         return _run_slice(packed, x, h0, c0, static, schedule, chunk_bytes, lengths)
     y = np.empty((steps, batch, packed.recurrent), dtype=np.float32)
@@ -79,22 +86,22 @@ def run_packed(
     return y, h_last, c_last
 
 
-def _static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int,
-                      linger: bool) -> tuple[object, ...]:
+def static_arguments(packed: PackedDirection, schedule: str, isa: str | None, threads: int,
+                      linger: bool, team: bool = False) -> tuple[object, ...]:
     """The kernel arguments that do not change from call to call for ``packed`` run with
-    ``schedule`` on ``isa`` and ``threads`` (workers lingering or not), built by name and put in the
+    ``schedule`` on ``isa`` and ``threads`` (workers lingering or not, on a framework's team or not), built by name and put in the
     kernel's order (``kernel_abi.STATIC_ARGUMENTS``, exported by the kernel), kept with the packed
     direction: a call only adds its data (``kernel_abi.CALL_ARGUMENTS``, by position)."""
-    key = (schedule, isa, threads, linger)
+    key = (schedule, isa, threads, linger, team)
     found = packed.call_arguments.get(key)
     if found is None:
-        named = static_argument_values(packed, schedule, isa, threads, linger)
+        named = static_argument_values(packed, schedule, isa, threads, linger, team)
         found = packed.call_arguments[key] = tuple(named[name] for name in STATIC_ARGUMENTS)
     return found
 
 
 def static_argument_values(packed: PackedDirection, schedule: str, isa: str | None, threads: int,
-                           linger: bool) -> dict[str, object]:
+                           linger: bool, team: bool = False) -> dict[str, object]:
     """The kernel's unchanging arguments for ``packed`` by name (the names of STATIC_ARGUMENTS)."""
     program = packed.programs[schedule]
     ops, op_start = packed.op_lists[(schedule, threads)]
@@ -107,7 +114,7 @@ def static_argument_values(packed: PackedDirection, schedule: str, isa: str | No
         "weight_dtype": WEIGHT_DTYPE_CODES[packed.dtype], "activations": packed.options.activations,
         "clip": packed.options.clip, "input_forget": packed.options.input_forget,
         "peepholes": packed.options.peepholes, "input_weight_dtype": WEIGHT_DTYPE_CODES[packed.input_dtype],
-        "linger": linger,
+        "linger": linger, "team": team,
     }
 
 

@@ -177,6 +177,8 @@ class InplaceTrial:
     _trials: int = 0
     new_decision: bool = False
     """True once a trial finished and its decision was not yet taken by the caller (to record it)."""
+    confirmed: int = 0
+    """Watches (``WATCH_CALLS`` sampled periods each) that found the decision in force still holding."""
 
     @property
     def trials(self) -> int:
@@ -273,9 +275,12 @@ class InplaceTrial:
         self._watch = []
         if not recorded / RETRIAL_SLOWDOWN <= median_ms <= RETRIAL_SLOWDOWN * recorded:
             self._restart()  # slower than recorded, or much faster: measured under other conditions
+        else:
+            self.confirmed += 1
 
     def _restart(self) -> None:
         self.decision = None
+        self.confirmed = 0
         self._has_turn = False  # (the next call asks for the turn, then begins)
 
     def _begin(self, now: float) -> None:

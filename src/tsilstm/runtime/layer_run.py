@@ -17,7 +17,7 @@ from tsilstm.hardware import cache_sizes_bytes, cpu_identity, usable_cores
 from tsilstm.model import RecurrentLayer
 from tsilstm.plan.ops import Program
 from tsilstm.runtime.decision_store import DecisionStore, default_store_path
-from tsilstm.runtime.execution import run_packed
+from tsilstm.runtime.execution import TEAM_HOST, run_packed
 from tsilstm.runtime.kernel_abi import MAX_KERNEL_BATCH
 from tsilstm.runtime.packing import PackedDirection
 from tsilstm.runtime.precision import arithmetic_note
@@ -107,6 +107,8 @@ class LayerRun:
     """Threads of the last call (None before the first)."""
     last_steps: int | None = None
     """Steps of the last call (None before the first)."""
+    generation: int = 0
+    """Counts the changes of ``auto``'s decisions (a plan of the kernel calls holds while it stands)."""
 
     @property
     def program(self) -> Program:
@@ -132,6 +134,12 @@ class LayerRun:
         schedule = parse_candidate(choice.schedule)[0]
         key = schedule if schedule in self.programs else next(iter(self.programs))
         return choice, self.programs[key]
+
+    def settled(self, batch: int, steps: int) -> bool:
+        """Whether the schedule and threads of a call of ``batch`` over ``steps`` steps are fixed
+        until ``generation`` changes: an explicit schedule, tuning off, or ``auto`` decided."""
+        return (self.requested != "auto" or self.tuning == "off"
+                or (batch_bucket(batch), steps == 1) in self.decided)
 
     def _decided(self, batch: int, steps: int | None) -> ScheduleChoice | None:
         """``auto``'s measured (or recorded) choice for a call of ``batch`` over ``steps`` steps, if any."""
@@ -206,7 +214,7 @@ class LayerRun:
         if decision.noisy:
             return False
         steps = 1 if steps == 1 else decision.steps
-        runs = _timed_runs(packed, self.programs, batch, steps, isa, not self.config.host if self.config else True)
+        runs = _timed_runs(packed, self.programs, batch, steps, isa, self.config.host if self.config else "")
         names = [decision.schedule]
         if parse_candidate(decision.schedule)[1] is not None:
             full = [name for name in decision.ms_per_step if parse_candidate(name)[1] is None]
@@ -226,7 +234,7 @@ class LayerRun:
         if self.config is None or self.requested != "auto":
             raise InvalidParameterError("schedule", self.requested, "only schedule='auto' measures its candidates")
         config = replace(self.config, batch_bucket=batch_bucket(batch), single_step=steps == 1)
-        decision = measured_decision(_timed_runs(packed, self.programs, batch, steps, isa, not self.config.host), steps, batch,
+        decision = measured_decision(_timed_runs(packed, self.programs, batch, steps, isa, self.config.host), steps, batch,
                                      repeats)
         store = decision_store()
         store.put(config, decision)
@@ -235,6 +243,7 @@ class LayerRun:
         return decision
 
     def _adopt(self, bucket: tuple[int, bool], decision: Decision, source: str) -> None:
+        self.generation += 1
         self.measured[bucket] = decision
         self.decided[bucket] = ScheduleChoice(
             "auto", decision.schedule,
@@ -272,11 +281,12 @@ class LayerRun:
 
 
 def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: int, steps: int,
-                isa: str | None, linger: bool) -> dict[str, Any]:
+                isa: str | None, host: str) -> dict[str, Any]:
     """One closure per candidate (every program on every thread count ``packed`` has op lists for,
     named by ``candidate_name``) running ``steps`` steps of random input at ``batch`` (at most one
-    kernel call's batch) on ``packed``, with the kernel's workers lingering after each run or not
-    (as the module's real calls do)."""
+    kernel call's batch) on ``packed``, called as ``host`` calls it ('' for no framework: the
+    workers linger after each run; else they do not, and torch's own threads run them when
+    registered), as the module's real calls are."""
     batch = min(batch, MAX_KERNEL_BATCH)
     x = np.random.default_rng(0).standard_normal((steps, batch, packed.input_size)).astype(np.float32)
     h0 = np.zeros((batch, packed.recurrent), dtype=np.float32)
@@ -284,6 +294,7 @@ def _timed_runs(packed: PackedDirection, programs: dict[str, Program], batch: in
     return {
         candidate_name(program.schedule, threads, packed.threads):
             (lambda schedule=program.schedule, threads=threads: run_packed(packed, x, h0, c0, isa=isa, schedule=schedule,
-                                                                            threads=threads, linger=linger))
+                                                                            threads=threads, linger=not host,
+                                                                            team=host == TEAM_HOST))
         for program in programs.values() for threads in packed.thread_options
     }

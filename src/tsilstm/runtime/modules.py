@@ -14,7 +14,8 @@ from tsilstm.hardware import last_level_cache_bytes, usable_cores
 from tsilstm.model import DirectionWeights, RecurrentLayer, RecurrentModel
 from tsilstm.plan import make_program, make_tiling
 from tsilstm.plan.ops import Program
-from tsilstm.runtime.execution import available_isas, run_packed
+from tsilstm.runtime.call_plan import MAX_PLANS, CallPlan, fits_one_chunk, layer_call, plannable
+from tsilstm.runtime.execution import TEAM_HOST, available_isas, run_packed
 from tsilstm.runtime.infinite_inputs import finite_stand_in, has_infinity, restore_nan
 from tsilstm.runtime.kernel_abi import ISAS, MAX_TILE_UNITS, WEIGHT_BYTES
 from tsilstm.runtime.kernel_options import KernelOptions
@@ -41,6 +42,7 @@ T=25 188 vs 61; GRU 256 T=50 11.6 vs 6.7; one-step calls LSTM 256 90 vs 38 us, G
 per call, the crossover was near 2 MiB.)"""
 HOSTS = ("torch", "onnxruntime")
 """Frameworks that call a module from inside their own graphs (``host``)."""
+
 
 class RecurrentModule:
     """A stack of LSTM or GRU layers run by the native kernel (see ``LSTM`` and ``GRU``)."""
@@ -85,6 +87,8 @@ class RecurrentModule:
         self._executor: ThreadPoolExecutor | None = None  # runs reverse directions beside forward ones
         self._first_packed_of: dict[int, PackedDirection] | None = None
         self._last_batch: int | None = None
+        self._plans: dict[tuple[int, ...], CallPlan] = {}  # by input shape (call_plan)
+        self._last_plan: CallPlan | None = None
         self.layer_runs: list[LayerRun] = []
         check_packing_fits(model, self.weight_dtype, options.tile_units)
         for index, layer in enumerate(model.layers):
@@ -221,6 +225,12 @@ class RecurrentModule:
     # ------------------------------------------------------------------ forward
 
     def _forward(self, input: Any, h0: Any, c0: Any, lengths: Any = None) -> tuple[Any, Any, Any]:
+        if lengths is None and type(input) is np.ndarray:  # noqa: E721 - a repeated call: its plan
+            plan = self._plans.get(input.shape)
+            if plan is not None:
+                result = self.run_plan(plan, input, h0, c0)
+                if result is not None:
+                    return result
         like_torch = is_torch_tensor(input)
         x = to_float32_array(input, "input")
         if x.ndim not in (2, 3):
@@ -247,9 +257,56 @@ class RecurrentModule:
         else:
             out, h_n, c_n = run_model(self.model, x, h0, c0, self._run_direction, batch_first=self.batch_first,
                                       concurrent=self._direction_executor)
+        if lengths is None and not like_torch:
+            self._remember_plan(x, batch, steps)
         if like_torch:
             return from_numpy_like(out), _like_torch(h_n), _like_torch(c_n)
         return out, h_n, c_n
+
+    def plan_for(self, shape: tuple[int, ...]) -> CallPlan | None:
+        """The plan of calls of input ``shape`` (made after such a call ran the general path), if any."""
+        return self._plans.get(shape)
+
+    def run_plan(self, plan: CallPlan, x: np.ndarray, h0: Any, c0: Any) -> tuple[Any, Any, Any] | None:
+        """``plan`` run on ``x`` (of its shape, float32) from ``h0`` / ``c0`` (float32 arrays of the
+        stack's state shapes, or None): (output, h_n, c_n), or None when this call must take the
+        general path (a layer's choice changed, an argument is of another kind, see CallPlan.run)."""
+        runs = self.layer_runs
+        if any(run.generation != generation for run, generation in zip(runs, plan.generations)):
+            self._plans.clear()
+            return None
+        steps, batch, _ = plan.shape
+        if not (x.dtype == np.float32 and x.flags.c_contiguous and _plain_state(h0, (len(runs), batch, plan.layers[0].width))
+                and _plain_state(c0, (len(runs), batch, plan.layers[0].hidden))):
+            return None
+        result = plan.run(x, h0, c0)
+        if result is not None and self._last_plan is not plan:
+            self._last_plan = plan
+            self._last_batch = batch
+            for run in runs:
+                run.last_batch, run.last_steps = batch, steps
+                run.last_threads = run.threads_for(batch, steps)
+        return result
+
+    def _remember_plan(self, x: np.ndarray, batch: int, steps: int) -> None:
+        """Keep a plan for calls of ``x``'s shape when they can have one (call_plan.plannable, one time
+        chunk, every layer's choice settled)."""
+        layers = self.model.layers
+        if x.shape in self._plans or not plannable(x, self.model.uniform_states,
+                                                   all(not layer.bidirectional for layer in layers), self.batch_first):
+            return
+        calls = []
+        for run in self.layer_runs:
+            packed = self._first_packed(run.index)
+            if not run.settled(batch, steps) or not fits_one_chunk(steps, batch, packed.bias_x.size):
+                return
+            _, program = run.choose(batch, steps)
+            calls.append(layer_call(packed, program.schedule, self.isa, run.threads_for(batch, steps),
+                                    self.host is None, self.host == TEAM_HOST, steps))
+        if len(self._plans) >= MAX_PLANS:
+            self._plans.clear()
+        self._plans[x.shape] = CallPlan(x.shape, tuple(calls), tuple(run.generation for run in self.layer_runs),
+                                        layers[0].spec.has_cell_state, self.weight_dtype == "int8")
 
     def _single_direction(self, x: np.ndarray, h0: Any, c0: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
         """The short way for what streaming calls mostly are: one forward layer, time-major (T, N, X)
@@ -327,6 +384,7 @@ class RecurrentModule:
             schedule=program.schedule,
             threads=threads,
             linger=self.host is None,
+            team=self.host == TEAM_HOST,
             lengths=lengths,
         )
 
@@ -349,6 +407,12 @@ def _like_torch(states: Any) -> Any:
     if isinstance(states, tuple):
         return tuple(from_numpy_like(part) for part in states)
     return from_numpy_like(states)
+
+
+def _plain_state(state: Any, shape: tuple[int, int, int]) -> bool:
+    """Whether ``state`` is None or a C-contiguous float32 array of exactly ``shape``."""
+    return state is None or (type(state) is np.ndarray and state.dtype == np.float32  # noqa: E721
+                             and state.shape == shape and state.flags.c_contiguous)
 
 
 def _one_slot_state(state: Any, batch: int, width: int) -> np.ndarray | None:

@@ -119,3 +119,52 @@ def test_a_converted_file_has_onnxruntime_as_candidate_too(tmp_path):
         assert_outputs_match(reference.run(None, {"X": x}), session.run(None, {"X": x}))
     assert len(session.inplace_decisions) == 1
     assert "ai.tsilstm" in [node.domain for node in onnx.load(str(path)).graph.node]
+
+
+@pytest.fixture
+def slow_kernel_and_short_watch(monkeypatch):  # type: ignore[no-untyped-def]
+    """tsilstm's nodes made 2 ms slower (ONNX Runtime's session wins every trial) and a watch of 4
+    sampled calls, one in 2."""
+    import time
+
+    from tsilstm.integrations.onnxruntime.node_runner import NodeRunner
+    from tsilstm.runtime import inplace_choice
+
+    real = NodeRunner.run
+    monkeypatch.setattr(NodeRunner, "run", lambda self, *a: (time.sleep(0.002), real(self, *a))[1])
+    monkeypatch.setattr(inplace_choice, "WATCH_CALLS", 4)
+    monkeypatch.setattr(inplace_choice, "WATCH_STRIDE", 2)
+
+
+def test_a_confirmed_onnxruntime_win_of_one_signature_hands_run_over(slow_kernel_and_short_watch):
+    model = streaming_lstm_bytes()
+    session = InferenceSession(model)
+    stream(session, model, 200)
+    (decision,) = session.inplace_decisions.values()
+    assert decision.winner == "host"
+    assert session.handed_to_onnxruntime and session.run == session._host_session.run
+    assert "ONNX Runtime's own session's from now on" in session.summary()
+    stream(session, model, 5)  # (equal results from there on, as checked in stream)
+
+
+def test_two_signatures_keep_run_ours(slow_kernel_and_short_watch):
+    model = streaming_lstm_bytes()
+    session = InferenceSession(model)
+    reference = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        for batch in (1, 2):
+            feeds = {"X": rng.standard_normal((1, batch, 6)).astype(np.float32),
+                     "h0": np.zeros((1, batch, 8), np.float32), "c0": np.zeros((1, batch, 8), np.float32)}
+            assert_outputs_match(reference.run(None, feeds), session.run(None, feeds))
+    assert session.inplace_decisions and not session.handed_to_onnxruntime
+    assert "run" not in vars(session)
+
+
+def test_a_model_without_recurrent_nodes_runs_onnxruntime_directly():
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    session = InferenceSession(model)
+    assert session.run == session._session.run

@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from tsilstm.cell_spec import cell_spec
 from tsilstm.errors import InvalidParameterError
+from tsilstm.integrations.torch import fast_call
 from tsilstm.integrations.torch.operators import host_settings, inplace_trial, mark_kernel_chosen, op_arguments  # (registers torch.ops.tsilstm.*)
 from tsilstm.integrations.torch.pack_cache import KernelLayout, forget, forget_later, kept_runtime, new_pack_key
 from tsilstm.integrations.torch.packed_sequences import States, check_packed, run_packed, run_packed_by_length
@@ -61,10 +62,19 @@ class KernelRecurrent:
         threads, id of the settings): a decided call then costs one dict lookup. TSILSTM_TUNING is
         read when an entry is made."""
         self._last_eager: tuple[Any, ...] | None = None
+        self._fast_call: fast_call.FastCall | None = None
+        """The plan of the last eager inference kernel call (fast_call): the same again runs it."""
         """(input shape, threads, settings, trial, configuration key, tuning) of the last eager call
         that asked a trial: the same again asks that trial without the lookup."""
         weakref.finalize(self, forget_later, self._pack_key)
         weakref.finalize(self, forget_owner, self._pack_key)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle or deep copy carries: torch's state without this process's call caches."""
+        state = super().__getstate__()  # type: ignore[misc]
+        for name in ("_fast_call", "_eager_trials", "_last_eager"):
+            state.pop(name, None)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling or ``copy.deepcopy``: the copy packs its own weights under a new key."""
@@ -77,6 +87,7 @@ class KernelRecurrent:
         calls it too whenever the parameters are replaced (construction, ``.to()``, assignment)."""
         key = self.__dict__.get("_pack_key")
         if key is not None and not torch.compiler.is_compiling():
+            self._fast_call = None
             forget(key)  # (a compiled graph's op compares its tensors with the packed ones anyway)
         super().flatten_parameters()  # type: ignore[misc]
 
@@ -135,6 +146,10 @@ class KernelRecurrent:
                     return self._torch_forward(input, hx)  # type: ignore[attr-defined]
                 except Exception:  # noqa: BLE001 - said again below, in our words, or run by the kernel
                     candidate = KERNEL
+            elif self._fast_call is not None:
+                result = fast_call.run(self, self._fast_call, input, hx)
+                if result is not None:
+                    return result
         else:
             if not isinstance(input, PackedSequence):
                 check_cpu_float(input, "input")  # before any turn of torch's forward: our error, not torch's
@@ -143,6 +158,10 @@ class KernelRecurrent:
                 if hx is not None:
                     self._check_host_states(hx)
                 return self._torch_forward(input, hx)  # type: ignore[attr-defined]
+            if self._fast_call is not None:
+                result = fast_call.run(self, self._fast_call, input, hx)
+                if result is not None:
+                    return result
         self._update_flat_weights()  # type: ignore[attr-defined]  # parametrized weights, as torch does
         self._check_parameters()
         if isinstance(input, PackedSequence):
@@ -170,6 +189,9 @@ class KernelRecurrent:
         if self._torch_runs(input, states):
             return self._torch_forward(input, hx)  # type: ignore[attr-defined]
         out, finals = self._run_sequence_first(x, states, kernel_chosen=candidate == KERNEL)
+        if (x is input and not torch.is_grad_enabled() and input.dtype is torch.float32
+                and not torch.compiler.is_compiling() and not torch._C._is_tracing()):
+            self._fast_call = fast_call.prepare(self, input)
         if not batched:
             out, finals = out.squeeze(1), tuple(f.squeeze(1) for f in finals)
         elif self.batch_first:  # type: ignore[attr-defined]

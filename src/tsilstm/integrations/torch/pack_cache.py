@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from tsilstm.importers.torch_state_dict import models_from_state_dict
+from tsilstm.integrations.torch.framework_threads import share_torch_threads
 from tsilstm.runtime import KernelOptions, RecurrentModule
 from tsilstm.runtime.lstm_gru import module_class
 
@@ -87,12 +88,20 @@ def packed_runtime(key: str, layout: KernelLayout, settings: KernelOptions, weig
         entry = _entries.get(key)
         if entry is not None and entry.fingerprint == fingerprint:
             return entry.runtime
+    share_torch_threads()
     state = {name: w.detach().float().numpy() for name, w in zip(layout.weight_names(), weights)}
     (model,) = models_from_state_dict(state, f"torch.nn.{layout.cell.upper()} weights", prefix="")
     runtime = module_class(layout.cell).from_model(model, options=settings, host="torch")
     with _lock:
         _entries[key] = _Entry(fingerprint, tuple(weights), runtime)
     return runtime
+
+
+def kept_entry(key: str) -> _Entry | None:
+    """What is kept under ``key``: fingerprint (layout, settings, tensor fingerprints), the tensors
+    packed and the runtime module (None before the first call or after ``forget``)."""
+    with _lock:
+        return _entries.get(key)
 
 
 def kept_runtime(key: str) -> RecurrentModule | None:

@@ -357,7 +357,7 @@ int job_run(job_t *J, int64_t *prepare_ns) {
     if (J->profile) *prepare_ns = now_ns() - prepare_start;
     int started = 0, failed = 0, pooled = 0;
     if (J->nthreads > 1) {
-        const pool_task_t task = {run_thread, J, J->nthreads, J->linger};
+        const pool_task_t task = {run_thread, J, J->nthreads, J->linger, J->team};
         pooled = pool_run(&task);
     }
     pthread_t *th = NULL;

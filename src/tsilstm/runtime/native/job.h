@@ -99,6 +99,7 @@ typedef struct {
     int linger; /* 1: pool workers spin a while after this job and bind away from the caller; 0 (a
                  * call from inside another framework, whose own threads need the cores between
                  * calls): they sleep at once and float */
+    int team;   /* 1: run on the calling framework's OpenMP team when one is registered (pool.h) */
     int64_t *profile;  /* with profiling on: [nthreads][PROFILE_FIELDS] nanoseconds, else NULL */
 } job_t;
 

@@ -114,7 +114,10 @@ static void *pool_worker(void *arg) {
     return NULL;
 }
 
+static void forget_team(void);
+
 static void after_fork_in_child(void) {
+    forget_team(); /* an OpenMP runtime's team does not survive fork() (libgomp's may hang in the child) */
     pthread_mutex_init(&pool.use, NULL);
     pthread_mutex_init(&pool.sleep, NULL);
     pthread_cond_init(&pool.wake, NULL);
@@ -123,7 +126,49 @@ static void after_fork_in_child(void) {
     pool.task = NULL;
 }
 
+/* The registered OpenMP team (pool_set_team), published together: `team_parallel` last (release). */
+static team_query_fn team_num_threads, team_thread_num;
+static _Atomic(team_parallel_fn) team_parallel;
+
+static void forget_team(void) { atomic_store_explicit(&team_parallel, (team_parallel_fn)NULL, memory_order_release); }
+
+void pool_set_team(team_parallel_fn parallel, team_query_fn num_threads, team_query_fn thread_num) {
+    atomic_store_explicit(&team_parallel, (team_parallel_fn)NULL, memory_order_release);
+    if (!parallel || !num_threads || !thread_num) return;
+    team_num_threads = num_threads;
+    team_thread_num = thread_num;
+    atomic_store_explicit(&team_parallel, parallel, memory_order_release);
+}
+
+typedef struct {
+    const pool_task_t *task;
+    team_query_fn num_threads, thread_num;
+    _Atomic int short_team; /* set when the team had another size: nobody ran, the pool runs it */
+} team_job_t;
+
+/* Each team thread's part: its index of the task, or nothing at all when the team is not exactly
+ * nthreads threads (nested in another parallel region, a thread limit): the task's threads wait for
+ * each other every step, so all of them must run at once. */
+static void team_entry(void *data) {
+    team_job_t *job = (team_job_t *)data;
+    if (job->num_threads() != job->task->nthreads) {
+        atomic_store_explicit(&job->short_team, 1, memory_order_relaxed);
+        return;
+    }
+    job->task->run(job->task->arg, job->thread_num());
+}
+
+/* Run T on the registered team; 0 when there is none or it was not of T's size (nothing ran). */
+static int team_run(const pool_task_t *T) {
+    const team_parallel_fn parallel = atomic_load_explicit(&team_parallel, memory_order_acquire);
+    if (!parallel) return 0;
+    team_job_t job = {T, team_num_threads, team_thread_num, 0};
+    parallel(team_entry, &job, (unsigned)T->nthreads, 0);
+    return !atomic_load_explicit(&job.short_team, memory_order_relaxed);
+}
+
 int pool_run(const pool_task_t *T) {
+    if (T->team && team_run(T)) return 1;
     if (T->nthreads - 1 > MAX_POOL_WORKERS || pthread_mutex_trylock(&pool.use) != 0) return 0;
     if (pool.size == 0 && sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) != 0) CPU_ZERO(&pool.allowed);
     while (pool.size < T->nthreads - 1) {

@@ -29,7 +29,7 @@
     ARG(isa, "|i", &isa) ARG(weight_dtype, "i", &weight_dtype) ARG(variant, "i", &J.variant)                 \
     ARG(activations, "y*", &activations) ARG(clip, "d", &clip) ARG(input_forget, "p", &input_forget)         \
     ARG(peepholes, "y*", &peepholes) ARG(input_weight_dtype, "i", &input_dtype)                     \
-    ARG(linger, "p", &J.linger) ARG(lengths, "y*", &lengths)
+    ARG(linger, "p", &J.linger) ARG(team, "p", &J.team) ARG(lengths, "y*", &lengths)
 
 #define ARGUMENT_NAME(NAME, FORMAT, TARGET) #NAME,
 #define ARGUMENT_FORMAT(NAME, FORMAT, TARGET) FORMAT

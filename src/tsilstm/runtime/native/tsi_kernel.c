@@ -38,6 +38,14 @@ static PyObject *py_set_worker_pinning(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(pool_set_pinning(enabled));
 }
 
+static PyObject *py_set_framework_team(PyObject *self, PyObject *args) {
+    unsigned long long parallel = 0, num_threads = 0, thread_num = 0;
+    if (!PyArg_ParseTuple(args, "KKK", &parallel, &num_threads, &thread_num)) return NULL;
+    pool_set_team((team_parallel_fn)(uintptr_t)parallel, (team_query_fn)(uintptr_t)num_threads,
+                  (team_query_fn)(uintptr_t)thread_num);
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_set_profiling(PyObject *self, PyObject *arg) {
     const int enabled = PyObject_IsTrue(arg);
     if (enabled < 0) return NULL;
@@ -142,6 +150,11 @@ static PyMethodDef methods[] = {
     {"set_worker_pinning", py_set_worker_pinning, METH_O,
      "Bind the persistent worker threads to one CPU each (True, the default) or let them float "
      "(False); each worker applies it at its next job; returns the previous setting."},
+    {"set_framework_team", py_set_framework_team, METH_VARARGS,
+     "set_framework_team(parallel, num_threads, thread_num): addresses of the GOMP_parallel, "
+     "omp_get_num_threads and omp_get_thread_num of the OpenMP runtime a framework runs its threads on "
+     "(0, 0, 0: none); calls with team=True then run their threads on that team when it has exactly their "
+     "count. The addresses must be those functions of a library loaded for the life of the process."},
     {"set_profiling", py_set_profiling, METH_O,
      "Time where each call's threads spend their time (True) or not (False, the default); returns the previous setting."},
     {"take_profile", py_take_profile, METH_NOARGS,
