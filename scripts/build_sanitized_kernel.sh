@@ -34,8 +34,16 @@ rm -rf "$out/tsilstm"
 cp -r "$root/src/tsilstm" "$out/tsilstm"
 find "$out/tsilstm" -name '*.so' -delete
 find "$out/tsilstm" -name '__pycache__' -prune -exec rm -rf {} +
+# One compiler per source file, as many at once as there are CPUs (one gcc for all of them took
+# ~4 min of the ~5.5 min sanitized run on a 2-vCPU AMD EPYC, 2026-12-06), then one link.
+objects="$out/objects"
+rm -rf "$objects"
+mkdir -p "$objects"
+export flags sanitize include objects
+# shellcheck disable=SC2016
+printf '%s\0' "$root"/src/tsilstm/runtime/native/*.c | xargs -0 -n 1 -P "$(nproc)" sh -c \
+    'gcc -c -fPIC $flags $sanitize -fno-omit-frame-pointer -g -I"$include" "$1" -o "$objects/$(basename "$1" .c).o"' sh
 # shellcheck disable=SC2086
-gcc -shared -fPIC $flags $sanitize -fno-omit-frame-pointer -g \
-    -I"$include" "$root"/src/tsilstm/runtime/native/*.c \
+gcc -shared -fPIC $flags $sanitize -fno-omit-frame-pointer -g "$objects"/*.o \
     -o "$out/tsilstm/runtime/_kernel$suffix" -pthread -lm
 echo "$out/tsilstm/runtime/_kernel$suffix"
