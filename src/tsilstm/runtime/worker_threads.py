@@ -39,8 +39,14 @@ def set_worker_pinning(enabled: bool) -> bool:
 def pinning_from_environment() -> bool:
     """The pinning setting ``TSILSTM_PIN_THREADS`` asks for (``on`` when unset or empty); an other
     value raises ``InvalidParameterError`` naming the variable."""
-    value = os.environ.get(PIN_THREADS_ENV, "").strip().lower() or "on"
-    return require_choice(PIN_THREADS_ENV, value, PIN_THREADS_CHOICES) == "on"
+    return _switch_on(PIN_THREADS_ENV)
+
+
+def _switch_on(name: str) -> bool:
+    """Whether environment variable ``name`` (``on`` when unset or empty, or ``off``) is on; an other
+    value raises ``InvalidParameterError`` naming the variable."""
+    value = os.environ.get(name, "").strip().lower() or "on"
+    return require_choice(name, value, PIN_THREADS_CHOICES) == "on"
 
 
 def apply_environment() -> None:
@@ -80,8 +86,7 @@ def share_framework_threads(library_path: str | None) -> bool:
     workers (checked here; an other value raises ``InvalidParameterError`` naming it)."""
     import ctypes
 
-    value = os.environ.get(SHARE_THREADS_ENV, "").strip().lower() or "on"
-    if library_path is None or require_choice(SHARE_THREADS_ENV, value, PIN_THREADS_CHOICES) == "off":
+    if library_path is None or not _switch_on(SHARE_THREADS_ENV):
         kernel.set_framework_team(0, 0, 0)
         return False
     try:

@@ -62,10 +62,10 @@ class KernelRecurrent:
         threads, id of the settings): a decided call then costs one dict lookup. TSILSTM_TUNING is
         read when an entry is made."""
         self._last_eager: tuple[Any, ...] | None = None
-        self._fast_call: fast_call.FastCall | None = None
-        """The plan of the last eager inference kernel call (fast_call): the same again runs it."""
         """(input shape, threads, settings, trial, configuration key, tuning) of the last eager call
         that asked a trial: the same again asks that trial without the lookup."""
+        self._fast_call: fast_call.FastCall | None = None
+        """The plan of the last eager inference kernel call (fast_call): the same again runs it."""
         weakref.finalize(self, forget_later, self._pack_key)
         weakref.finalize(self, forget_owner, self._pack_key)
 
